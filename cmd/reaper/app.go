@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Exit codes (DESIGN.md §3).
+const (
+	exitOK      = 0
+	exitFailure = 1 // config, auth, aborted cycle, a termination that failed unexpectedly
+	exitUsage   = 2 // bad command line; also `plan --detailed-exitcode` with candidates
+	exitBlocked = 3 // a safety limit blocked the cycle; nothing was terminated
+)
+
+// Env is everything Main takes from the operating system, so tests can run the whole program.
+type Env struct {
+	Args   []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	// Reload receives a value for each SIGHUP.
+	Reload <-chan struct{}
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// IsTTY reports whether stderr is a terminal; nil means detect.
+	IsTTY func() bool
+}
+
+func (e Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+type command struct {
+	name, usage string
+	run         func(ctx context.Context, env Env, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run the daemon on its schedule (--once: one cycle and exit)", cmdRun},
+		{"plan", "one cycle that never acts; writes the report and prints a summary", cmdPlan},
+		{"inventory", "list the fleet as reaper sees it (table, json, or a simulator fleet file)", cmdInventory},
+		{"report", "read past reports: list, show RUN, diff RUN1 RUN2", cmdReport},
+		{"validate", "check config, schedule and policies (compile and tests); no network", cmdValidate},
+		{"policy", "policy test [DIR...] | policy eval --instance FILE", cmdPolicy},
+		{"sim", "run the Zenlayer simulator on loopback", cmdSim},
+		{"demo", "simulator + sample fleet + plan: the newcomer's first command", cmdDemo},
+		{"version", "print version, commit, Go and OPA versions", cmdVersion},
+	}
+}
+
+// Main runs reaper with the given environment and returns the process exit code.
+func Main(ctx context.Context, env Env) int {
+	if len(env.Args) == 0 {
+		usage(env.Stderr)
+		return exitUsage
+	}
+	name := env.Args[0]
+	if name == "help" || name == "-h" || name == "--help" {
+		usage(env.Stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, env, env.Args[1:])
+		}
+	}
+	fmt.Fprintf(env.Stderr, "reaper: unknown command %q\n\n", name)
+	usage(env.Stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "reaper keeps Zenlayer Bare Metal Cloud fleets from bleeding money.\n\nUsage: reaper COMMAND [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.usage)
+	}
+	fmt.Fprintln(w, "\nRun `reaper COMMAND -h` for a command's flags. Exit codes: 0 ok, 1 failure, 2 usage, 3 blocked by a safety limit.")
+}
+
+// newFlags returns a flag set that reports errors to stderr and never exits the process.
+func newFlags(env Env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet("reaper "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "Usage: reaper %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags; ok is false when the command must return code (usage error or -h).
+func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+// fail prints a one-line error for the user and returns exitFailure. User-facing text is printed
+// here, once.
+func fail(env Env, err error) int {
+	msg := strings.TrimSpace(err.Error())
+	fmt.Fprintf(env.Stderr, "reaper: %s\n", msg)
+	return exitFailure
+}
+
+func usageErr(env Env, format string, args ...any) int {
+	fmt.Fprintf(env.Stderr, "reaper: "+format+"\n", args...)
+	return exitUsage
+}

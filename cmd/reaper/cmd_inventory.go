@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/zen"
+	"github.com/reaper-bmc/reaper/internal/zen/zensim"
+)
+
+func cmdInventory(ctx context.Context, env Env, args []string) int {
+	fs := newFlags(env, "inventory", "[--config F] [--format table|json|fleet]")
+	cfgFlag := configFlag(fs)
+	format := fs.String("format", "table", "table, json (policy input documents), or fleet (a simulator fleet file)")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if !slices.Contains([]string{"table", "json", "fleet"}, *format) {
+		return usageErr(env, "--format must be table, json or fleet, got %q", *format)
+	}
+	cfg, err := loadConfig(env, configPath(env, *cfgFlag), true)
+	if err != nil {
+		return fail(env, err)
+	}
+	log := newLogger(env, cfg.Log)
+	client, err := newClient(cfg, log, nil)
+	if err != nil {
+		return fail(env, err)
+	}
+	list, err := client.ListInstances(ctx, settings(cfg).Filter)
+	if err != nil {
+		return fail(env, apiError("inventory", err))
+	}
+	switch *format {
+	case "fleet":
+		err = zensim.FleetFromInstances(list).Write(env.Stdout)
+	case "json":
+		now := env.now().UTC()
+		docs := make([]policy.Instance, len(list))
+		for i, in := range list {
+			docs[i] = reconcile.PolicyInput(in, now, nil)
+		}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(docs)
+	default:
+		printInventory(env, list)
+	}
+	if err != nil {
+		return fail(env, err)
+	}
+	return exitOK
+}
+
+// apiError adds what a user needs to know to the errors they can act on.
+func apiError(op string, err error) error {
+	switch {
+	case zen.IsAuth(err):
+		return fmt.Errorf("%s: authentication failed: the API rejected the credentials "+
+			"(check zenlayer.access_key_id and the secret, or the token, and this host's clock): %w", op, err)
+	case errors.As(err, new(*zen.IntegrityError)):
+		return fmt.Errorf("%s: the listing was inconsistent, so nothing was acted on: %w", op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func printInventory(env Env, list []zen.Instance) {
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tZONE\tTYPE\tSTATUS\tCHARGE\tCREATED\tTAGS")
+	for _, in := range list {
+		created := "-"
+		if !in.CreatedAt.IsZero() {
+			created = in.CreatedAt.UTC().Format(time.DateOnly)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, clip(in.Name, 32), in.Zone, in.Type,
+			in.Status, in.ChargeType, created, clip(tagList(in.Tags), 60))
+	}
+	tw.Flush()
+	fmt.Fprintf(env.Stdout, "%d instances\n", len(list))
+}
+
+func tagList(tags map[string]string) string {
+	parts := make([]string, 0, len(tags))
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		parts = append(parts, k+"="+tags[k])
+	}
+	return strings.Join(parts, ",")
+}

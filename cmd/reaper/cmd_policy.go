@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/policies"
+)
+
+var timeZero time.Time
+
+func cmdPolicy(ctx context.Context, env Env, args []string) int {
+	if len(args) == 0 {
+		return usageErr(env, "policy needs a subcommand: test [DIR...] | eval --instance FILE")
+	}
+	switch args[0] {
+	case "test":
+		return policyTest(ctx, env, args[1:])
+	case "eval":
+		return policyEval(ctx, env, args[1:])
+	}
+	return usageErr(env, "unknown policy subcommand %q (test, eval)", args[0])
+}
+
+// policyTest runs Rego unit tests as `opa test` does: exit 0 when all pass, 2 when a test fails,
+// 1 on error. With no DIR it tests the bundled policies.
+func policyTest(ctx context.Context, env Env, args []string) int {
+	fs := newFlags(env, "policy test", "[--run REGEX] [-v] [DIR...]")
+	run := fs.String("run", "", "run only tests whose name matches REGEX")
+	verbose := fs.Bool("v", false, "list every test and its duration")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	sum, err := policy.RunTests(ctx, fs.Args(), policies.FS, policy.TestOptions{Run: *run, Verbose: *verbose}, env.Stdout)
+	switch {
+	case err != nil:
+		return fail(env, err)
+	case sum.Failed+sum.Errored > 0:
+		return exitUsage
+	}
+	return exitOK
+}
+
+// policyEval shows the decision for one instance document (as `reaper inventory --format json`
+// prints them, or a whole input document with now, params and instance).
+func policyEval(ctx context.Context, env Env, args []string) int {
+	fs := newFlags(env, "policy eval", "--instance FILE|- [--config F] [--now RFC3339] [--explain]")
+	file := fs.String("instance", "", "instance document (JSON), or - for standard input")
+	cfgFlag := fs.String("config", "", "config file for policies.dir and policies.params (default: the bundled policies and defaults)")
+	nowFlag := fs.String("now", "", "evaluate at this time (RFC 3339; default: now)")
+	explain := fs.Bool("explain", false, "print an evaluation trace")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if *file == "" {
+		return usageErr(env, "policy eval needs --instance FILE (or - for standard input)")
+	}
+	now := env.now().UTC()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return usageErr(env, "--now: %v", err)
+		}
+		now = t
+	}
+	cfg := config.Default()
+	if *cfgFlag != "" {
+		c, err := loadConfig(env, *cfgFlag, false)
+		if err != nil {
+			return fail(env, err)
+		}
+		cfg = c
+	}
+	in, err := readInstance(env, *file)
+	if err != nil {
+		return fail(env, err)
+	}
+	engine, err := loadEngine(ctx, cfg, newLogger(env, cfg.Log))
+	if err != nil {
+		return fail(env, err)
+	}
+	var d policy.Decision
+	var trace bytes.Buffer
+	if *explain {
+		d, err = engine.Explain(ctx, now, params(cfg), in, &trace)
+	} else {
+		var ds []policy.Decision
+		ds, err = engine.Evaluate(ctx, now, params(cfg), []policy.Instance{in})
+		if err == nil {
+			d = ds[0]
+		}
+	}
+	if err != nil {
+		return fail(env, err)
+	}
+	printDecision(env.Stdout, in, now, d)
+	if *explain {
+		fmt.Fprintf(env.Stdout, "\ntrace:\n%s", trace.String())
+	}
+	return exitOK
+}
+
+// readInstance reads an instance document, or the instance of a whole input document.
+func readInstance(env Env, file string) (policy.Instance, error) {
+	var data []byte
+	var err error
+	if file == "-" {
+		data, err = io.ReadAll(io.LimitReader(env.Stdin, 16<<20))
+	} else {
+		data, err = os.ReadFile(file)
+	}
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return policy.Instance{}, fmt.Errorf("instance file %s does not exist", file)
+		}
+		return policy.Instance{}, fmt.Errorf("read instance: %w", err)
+	}
+	var wrapper struct {
+		Instance *json.RawMessage `json:"instance"`
+	}
+	if json.Unmarshal(data, &wrapper) == nil && wrapper.Instance != nil {
+		data = *wrapper.Instance
+	}
+	var in policy.Instance
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return policy.Instance{}, fmt.Errorf("instance document %s: %w", file, err)
+	}
+	if in.ID == "" {
+		return policy.Instance{}, fmt.Errorf("instance document %s: missing \"id\"", file)
+	}
+	return in, nil
+}
+
+func printDecision(w io.Writer, in policy.Instance, now time.Time, d policy.Decision) {
+	fmt.Fprintf(w, "instance %s (%s), evaluated at %s\n", in.ID, in.Name, now.Format(time.RFC3339))
+	verdict := "kept: no policy asks to terminate it"
+	switch {
+	case d.Err != nil:
+		verdict = "kept: evaluation failed: " + d.Err.Error()
+	case len(d.Exempt) > 0:
+		verdict = "exempt: an exemption wins over every terminate reason"
+	case d.Candidate():
+		verdict = "candidate for termination (after the grace period and the guards)"
+	}
+	fmt.Fprintf(w, "decision: %s\n", verdict)
+	for _, g := range []struct {
+		title string
+		rs    []policy.Reason
+	}{{"terminate", d.Terminate}, {"exempt", d.Exempt}, {"warn", d.Warn}} {
+		for _, r := range g.rs {
+			fmt.Fprintf(w, "  %-9s %-15s %s\n", g.title, r.Policy, r.Reason)
+		}
+	}
+}

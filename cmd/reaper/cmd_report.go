@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/report"
+)
+
+func cmdReport(ctx context.Context, env Env, args []string) int {
+	const synopsis = "list | show RUN [--format text|md|json|csv|html] | diff RUN1 RUN2  [--config F] [--dir DIR]"
+	if len(args) == 0 {
+		return usageErr(env, "report needs a subcommand: %s", synopsis)
+	}
+	sub := args[0]
+	fs := newFlags(env, "report "+sub, synopsis)
+	cfgFlag := configFlag(fs)
+	dirFlag := fs.String("dir", "", "report directory (default: report.dir from the config)")
+	format := fs.String("format", "text", "show: text, md, json, csv or html")
+	if code, ok := parse(fs, args[1:]); !ok {
+		return code
+	}
+	dir, err := reportDir(env, *dirFlag, *cfgFlag)
+	if err != nil {
+		return fail(env, err)
+	}
+	rest := fs.Args()
+	switch {
+	case sub == "list" && len(rest) == 0:
+		return reportList(env, dir)
+	case sub == "show" && len(rest) == 1:
+		return reportShow(env, dir, rest[0], *format)
+	case sub == "diff" && len(rest) == 2:
+		return reportDiff(env, dir, rest[0], rest[1])
+	}
+	return usageErr(env, "usage: reaper report %s", synopsis)
+}
+
+// reportDir is --dir, or the config's report directory. Reading reports needs no credentials.
+func reportDir(env Env, dirFlag, cfgFlag string) (string, error) {
+	if dirFlag != "" {
+		return dirFlag, nil
+	}
+	cfg, err := loadConfig(env, configPath(env, cfgFlag), false)
+	if err != nil {
+		return "", err
+	}
+	return cfg.ReportDir(), nil
+}
+
+func reportList(env Env, dir string) int {
+	entries, err := report.List(dir)
+	if err != nil {
+		return fail(env, err)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTARTED\tCOMMAND\tMODE\tRESULT\tINVENTORY\tCANDIDATES\tTERMINATED")
+	for _, e := range entries {
+		mode := "acting"
+		if e.DryRun {
+			mode = "dry-run"
+		}
+		cands := e.Counts[report.ActionWouldTerminate] + e.Counts[report.ActionMarked] + e.Counts[report.ActionBlocked]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", e.RunID, e.StartedAt.UTC().Format(time.RFC3339),
+			e.Command, mode, e.Result, e.InventorySize, cands, e.Counts[report.ActionTerminated])
+	}
+	tw.Flush()
+	if len(entries) == 0 {
+		fmt.Fprintf(env.Stdout, "no reports in %s\n", dir)
+	}
+	return exitOK
+}
+
+func reportShow(env Env, dir, runID, format string) int {
+	r, err := report.Load(dir, runID)
+	if err != nil {
+		return fail(env, err)
+	}
+	var write func(io.Writer, *report.Run) error
+	switch format {
+	case "text", "md":
+		write = report.WriteMarkdown
+	case "json":
+		write = report.WriteJSON
+	case "csv":
+		write = report.WriteCSV
+	case "html":
+		write = report.WriteHTML
+	default:
+		return usageErr(env, "--format must be text, md, json, csv or html, got %q", format)
+	}
+	if err := write(env.Stdout, r); err != nil {
+		return fail(env, err)
+	}
+	return exitOK
+}
+
+func reportDiff(env Env, dir, a, b string) int {
+	ra, err := report.Load(dir, a)
+	if err != nil {
+		return fail(env, err)
+	}
+	rb, err := report.Load(dir, b)
+	if err != nil {
+		return fail(env, err)
+	}
+	if err := report.WriteDiff(env.Stdout, report.Diff(ra, rb)); err != nil {
+		return fail(env, err)
+	}
+	return exitOK
+}

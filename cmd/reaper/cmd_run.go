@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/state"
+)
+
+func cmdRun(ctx context.Context, env Env, args []string) int {
+	fs := newFlags(env, "run", "[--config F] [--once] [--dry-run]")
+	cfgFlag := configFlag(fs)
+	once := fs.Bool("once", false, "run one cycle and exit")
+	dry := fs.Bool("dry-run", false, "force dry-run (nothing on the command line can force acting)")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageErr(env, "run takes no arguments, got %q", fs.Args())
+	}
+	path := configPath(env, *cfgFlag)
+	if !*once {
+		return runDaemon(ctx, env, path, *dry)
+	}
+	cfg, err := loadConfig(env, path, true)
+	if err != nil {
+		return fail(env, err)
+	}
+	dryRun := *dry || !cfg.MayAct()
+	return cycleOnce(ctx, env, cfg, "run", dryRun, "", false)
+}
+
+func cmdPlan(ctx context.Context, env Env, args []string) int {
+	fs := newFlags(env, "plan", "[--config F] [--out DIR] [--detailed-exitcode]")
+	cfgFlag := configFlag(fs)
+	out := fs.String("out", "", "write the report here instead of the report directory")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when there are candidates (as terraform plan does)")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageErr(env, "plan takes no arguments, got %q", fs.Args())
+	}
+	cfg, err := loadConfig(env, configPath(env, *cfgFlag), true)
+	if err != nil {
+		return fail(env, err)
+	}
+	return cycleOnce(ctx, env, cfg, "plan", true, *out, *detailed)
+}
+
+// cycleOnce runs a single cycle (run --once, plan), prints the summary and returns the exit code.
+func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string, dryRun bool, outDir string, detailed bool) int {
+	log := newLogger(env, cfg.Log)
+	for _, w := range cfg.Warnings {
+		log.Warn("config warning", "warning", w)
+	}
+	store, err := state.Open(cfg.StateDir, state.WithNow(env.now))
+	if err != nil {
+		return fail(env, fmt.Errorf("open state: %w", err))
+	}
+	defer store.Close()
+	rt, err := buildRuntime(ctx, cfg, log, nil)
+	if err != nil {
+		return fail(env, err)
+	}
+	c := &cycler{env: env, log: log, store: store, notify: newAnnouncer(cfg, store, log)}
+	cr, werr := c.run(ctx, rt, command, dryRun, outDir)
+	if cr == nil {
+		return fail(env, werr)
+	}
+	printSummary(env.Stdout, cr)
+	code := exitCode(cr.res, detailed && command == "plan")
+	if werr != nil {
+		fmt.Fprintf(env.Stderr, "reaper: %v\n", werr)
+		return exitFailure
+	}
+	return code
+}

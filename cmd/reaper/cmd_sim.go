@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/zen/zensim"
+)
+
+// The simulator's credentials. They open nothing but a simulator on loopback.
+const (
+	simKeyID  = "REAPER-SIM-KEY"
+	simSecret = "reaper-sim-secret"
+)
+
+func cmdSim(ctx context.Context, env Env, args []string) int {
+	fs := newFlags(env, "sim", "[--fleet F | --size N [--seed S]] [--listen ADDR]")
+	fleetFile := fs.String("fleet", "", "fleet file (JSON) to serve; default: the demo fleet")
+	size := fs.Int("size", 0, "generate a realistic fleet of this many instances instead")
+	seed := fs.Int64("seed", 1, "seed for --size")
+	listen := fs.String("listen", "127.0.0.1:8700", "loopback address to listen on")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if err := loopbackOnly(*listen); err != nil {
+		return usageErr(env, "--listen: %v", err)
+	}
+	now := env.now()
+	fleet := zensim.DemoFleet(now)
+	switch {
+	case *fleetFile != "" && *size > 0:
+		return usageErr(env, "--fleet and --size exclude each other")
+	case *fleetFile != "":
+		f, err := zensim.LoadFleetFile(*fleetFile)
+		if err != nil {
+			return fail(env, err)
+		}
+		fleet = f
+	case *size > 0:
+		fleet = zensim.Generate(*size, *seed, now)
+	}
+	log := newLogger(env, config.Log{Level: "info", Format: "auto"})
+	sim := zensim.New(zensim.Options{Keys: map[string]string{simKeyID: simSecret}, Logger: log})
+	if err := sim.Load(fleet); err != nil {
+		return fail(env, err)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fail(env, fmt.Errorf("listen %s: %w", *listen, err))
+	}
+	fmt.Fprintf(env.Stdout, "Zenlayer BMC simulator with %d instances\n  endpoint:      http://%s\n  access key id: %s\n  secret:        %s (simulator only)\n",
+		len(fleet.Instances), ln.Addr(), simKeyID, simSecret)
+	fmt.Fprintln(env.Stdout, "Stop it with Ctrl-C.")
+	return serveUntilDone(ctx, env, ln, sim, log)
+}
+
+func serveUntilDone(ctx context.Context, env Env, ln net.Listener, h http.Handler, log *slog.Logger) int {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fail(env, err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("simulator shutdown", "error", err)
+	}
+	return exitOK
+}
+
+// loopbackOnly refuses to serve the simulator anywhere but loopback.
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address: the simulator only listens on loopback", host)
+	}
+	return nil
+}

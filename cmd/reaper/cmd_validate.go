@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/scheduler"
+	"github.com/reaper-bmc/reaper/policies"
+)
+
+// cmdValidate checks everything that can be checked without the network: the config (every
+// problem at once), the schedule, the policies (compile, sandbox, contract) and their Rego tests.
+// It never prints a secret.
+func cmdValidate(ctx context.Context, env Env, args []string) int {
+	fs := newFlags(env, "validate", "[--config F]")
+	cfgFlag := configFlag(fs)
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	path := configPath(env, *cfgFlag)
+	cfg, err := loadConfig(env, path, false)
+	if err != nil {
+		return fail(env, err)
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "config    %s: ok (digest %s)\n", path, short(cfg.Digest()))
+	for _, warn := range cfg.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", warn)
+	}
+	problems := 0
+	if err := cfg.ValidateCredentials(); err != nil {
+		problems++
+		fmt.Fprintf(w, "  error: %v\n", err)
+	}
+	problems += validateSchedule(w, cfg)
+	problems += validatePolicies(ctx, w, cfg)
+	if problems > 0 {
+		fmt.Fprintf(env.Stderr, "reaper: validate: %d problems\n", problems)
+		return exitFailure
+	}
+	mode := "dry-run (set dry_run: false in the file to act)"
+	if cfg.MayAct() {
+		mode = "ACTING: terminations will be made"
+	}
+	fmt.Fprintf(w, "mode      %s\n", mode)
+	return exitOK
+}
+
+func validateSchedule(w io.Writer, cfg *config.Config) int {
+	s, err := scheduler.Parse(cfg.Schedule, cfg.Timezone)
+	if err != nil {
+		fmt.Fprintf(w, "schedule  error: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(w, "schedule  %q in %s: ok, shortest interval %s\n", cfg.Schedule, cfg.Timezone, s.MinInterval(s.Next(timeZero)))
+	return 0
+}
+
+func validatePolicies(ctx context.Context, w io.Writer, cfg *config.Config) int {
+	e, err := policy.Load(ctx, policy.Options{Dir: cfg.Policies.Dir, FS: policies.FS})
+	if err != nil {
+		fmt.Fprintf(w, "policies  error:\n%v\n", indent(err))
+		return 1
+	}
+	fmt.Fprintf(w, "policies  %s: ok (%s)\n", policySource(cfg), strings.Join(e.Packages(), ", "))
+	var out strings.Builder
+	sum, err := policy.RunTests(ctx, policyPaths(cfg), policies.FS, policy.TestOptions{}, &out)
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "tests     error: %v\n", err)
+		return 1
+	case sum.Failed+sum.Errored > 0:
+		fmt.Fprintf(w, "tests     %d passed, %d failed, %d errors\n%s", sum.Passed, sum.Failed, sum.Errored, out.String())
+		return 1
+	}
+	fmt.Fprintf(w, "tests     %d passed\n", sum.Passed)
+	return 0
+}
+
+func policySource(cfg *config.Config) string {
+	if cfg.Policies.Dir == "" {
+		return "bundled"
+	}
+	return cfg.Policies.Dir
+}
+
+func policyPaths(cfg *config.Config) []string {
+	if cfg.Policies.Dir == "" {
+		return nil
+	}
+	return []string{cfg.Policies.Dir}
+}
+
+func short(digest string) string {
+	digest = strings.TrimPrefix(digest, "sha256:")
+	if len(digest) > 12 {
+		return digest[:12]
+	}
+	return digest
+}

@@ -1,0 +1,19 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	opaversion "github.com/open-policy-agent/opa/v1/version"
+)
+
+func cmdVersion(ctx context.Context, env Env, args []string) int {
+	fs := newFlags(env, "version", "")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	fmt.Fprintf(env.Stdout, "reaper %s\ncommit %s\ngo     %s %s/%s\nopa    %s\n",
+		version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH, opaversion.Version)
+	return exitOK
+}

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/metrics"
+	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/scheduler"
+	"github.com/reaper-bmc/reaper/internal/sdnotify"
+	"github.com/reaper-bmc/reaper/internal/state"
+)
+
+// daemon is `reaper run` without --once: cycles on the schedule, reloads on SIGHUP, serves
+// metrics, and talks to systemd.
+type daemon struct {
+	env      Env
+	path     string
+	forceDry bool
+	log      *slog.Logger
+	store    *state.Store
+	metrics  *metrics.Metrics
+	sd       *sdnotify.Notifier
+	runner   *scheduler.Runner
+
+	mu          sync.Mutex
+	rt          *runtime
+	ann         *announcer
+	sched       scheduler.Schedule
+	lastSuccess time.Time
+	lastResult  string
+}
+
+func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
+	cfg, err := loadConfig(env, path, true)
+	if err != nil {
+		return fail(env, err)
+	}
+	log := newLogger(env, cfg.Log)
+	for _, w := range cfg.Warnings {
+		log.Warn("config warning", "warning", w)
+	}
+	sched, err := scheduler.Parse(cfg.Schedule, cfg.Timezone)
+	if err != nil {
+		return fail(env, err)
+	}
+	store, err := state.Open(cfg.StateDir, state.WithNow(env.now))
+	if err != nil {
+		return fail(env, fmt.Errorf("open state: %w", err))
+	}
+	defer store.Close()
+	m := metrics.New()
+	rt, err := buildRuntime(ctx, cfg, log, m)
+	if err != nil {
+		return fail(env, err)
+	}
+	d := &daemon{env: env, path: path, forceDry: forceDry, log: log, store: store, metrics: m,
+		sd: sdnotify.New(env.Getenv("NOTIFY_SOCKET")), rt: rt, ann: newAnnouncer(cfg, store, log), sched: sched}
+	d.runner = scheduler.New(scheduler.Options{
+		Schedule: sched, Jitter: cfg.ScheduleJitter.D(), Timeout: cfg.CycleTimeout.D(), Logger: log,
+		OnPanic: func(v any) { m.ObserveCycle("panic", 0, false, env.now()) },
+	})
+	return d.serve(ctx, cfg)
+}
+
+// serve runs until ctx is cancelled (SIGTERM/SIGINT) or the metrics listener fails.
+func (d *daemon) serve(ctx context.Context, cfg *config.Config) int {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if addr := cfg.Metrics.Listen; addr != "" {
+		wg.Go(func() {
+			if err := metrics.Serve(ctx, addr, d.metrics, d.ready, d.log); err != nil {
+				cancel(fmt.Errorf("metrics listener %s: %w", addr, err))
+			}
+		})
+	}
+	wg.Go(func() { d.watchdog(ctx) })
+	wg.Go(func() { d.reloads(ctx) })
+
+	dryRun := d.forceDry || !cfg.MayAct()
+	d.log.Info("reaper started", "version", version, "schedule", cfg.Schedule, "timezone", cfg.Timezone,
+		"dry_run", dryRun, "state_dir", cfg.StateDir, "metrics", cfg.Metrics.Listen)
+	_ = d.sd.Ready()
+	err := d.runner.Run(ctx, d.job)
+	_ = d.sd.Stopping()
+	d.log.Info("reaper stopping")
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return fail(d.env, cause)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fail(d.env, err)
+	}
+	return exitOK
+}
+
+// job is one scheduled cycle with the runtime current when it starts.
+func (d *daemon) job(ctx context.Context) error {
+	d.mu.Lock()
+	rt, ann := d.rt, d.ann
+	d.mu.Unlock()
+	dryRun := d.forceDry || !rt.cfg.MayAct()
+	c := &cycler{env: d.env, log: d.log, store: d.store, metrics: d.metrics, notify: ann}
+	cr, err := c.run(ctx, rt, "run", dryRun, "")
+	if cr == nil {
+		return err
+	}
+	d.mu.Lock()
+	d.lastResult = string(cr.res.Status)
+	if cr.res.Status == reconcile.StatusOK && cr.res.Failures() == 0 {
+		d.lastSuccess = cr.res.FinishedAt
+	}
+	d.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return cr.res.Err
+}
+
+// ready is /readyz: the last cycle succeeded within two intervals.
+func (d *daemon) ready() (bool, string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.lastSuccess.IsZero() {
+		return false, "no successful cycle yet (last result: " + orNone(d.lastResult) + ")"
+	}
+	window := 2 * d.sched.MinInterval(d.env.now())
+	if age := d.env.now().Sub(d.lastSuccess); age > window {
+		return false, fmt.Sprintf("last successful cycle %s ago, more than two intervals (%s)", age.Round(time.Second), window)
+	}
+	return true, "ok"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// reloads applies SIGHUPs: a new config and policies are loaded and checked completely before
+// they replace the old ones; anything invalid keeps the old ones running.
+func (d *daemon) reloads(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.env.Reload:
+			_ = d.sd.Reloading()
+			if err := d.reload(ctx); err != nil {
+				d.metrics.AddReload("error")
+				d.log.Error("reload failed, keeping the running config", "error", err)
+			} else {
+				d.metrics.AddReload("ok")
+				d.log.Info("reloaded", "config", d.path)
+			}
+			_ = d.sd.Ready()
+		}
+	}
+}
+
+func (d *daemon) reload(ctx context.Context) error {
+	cfg, err := loadConfig(d.env, d.path, true)
+	if err != nil {
+		return err
+	}
+	sched, err := scheduler.Parse(cfg.Schedule, cfg.Timezone)
+	if err != nil {
+		return err
+	}
+	rt, err := buildRuntime(ctx, cfg, d.log, d.metrics)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	old := d.rt.cfg
+	d.rt, d.ann, d.sched = rt, newAnnouncer(cfg, d.store, d.log), sched
+	d.mu.Unlock()
+	d.runner.SetSchedule(sched)
+	for _, k := range restartOnly(old, cfg) {
+		d.log.Warn("setting changed but needs a restart", "key", k)
+	}
+	return nil
+}
+
+// restartOnly lists the settings a reload cannot apply.
+func restartOnly(a, b *config.Config) []string {
+	var out []string
+	if a.StateDir != b.StateDir {
+		out = append(out, "state_dir")
+	}
+	if a.Metrics.Listen != b.Metrics.Listen {
+		out = append(out, "metrics.listen")
+	}
+	if a.Log != b.Log {
+		out = append(out, "log")
+	}
+	if a.ScheduleJitter != b.ScheduleJitter || a.CycleTimeout != b.CycleTimeout {
+		out = append(out, "schedule_jitter/cycle_timeout")
+	}
+	return out
+}
+
+// watchdog pings systemd at half of WatchdogSec while the daemon is alive.
+func (d *daemon) watchdog(ctx context.Context) {
+	every := sdnotify.WatchdogInterval(d.env.Getenv("WATCHDOG_USEC"), d.env.Getenv("WATCHDOG_PID"), os.Getpid())
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = d.sd.Watchdog()
+		}
+	}
+}

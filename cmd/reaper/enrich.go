@@ -1,0 +1,16 @@
+package main
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/enrich"
+	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/state"
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// newEnricher fetches traffic for idle detection, cached in the state store.
+func newEnricher(client *zen.Client, store *state.Store, log *slog.Logger, now func() time.Time) reconcile.Enricher {
+	return enrich.New(enrich.Options{API: client, Cache: store, Logger: log})
+}

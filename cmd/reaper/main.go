@@ -1,0 +1,56 @@
+// Command reaper is a policy-driven reconciliation daemon for Zenlayer Bare Metal Cloud: on a
+// schedule it lists instances, evaluates Rego policies to choose termination candidates, skips
+// everything that must not or cannot be terminated, and calls TerminateInstance. Dry-run is the
+// default. `reaper help` lists the commands.
+//
+// main only turns the operating system into values (arguments, environment, standard streams, a
+// signal context and a reload channel) and calls Main, which returns the exit code.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Set by the linker (see the Makefile).
+var (
+	version = "dev"
+	commit  = "none"
+)
+
+func main() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	stop := make(chan os.Signal, 2)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-stop
+		cancel() // first signal: stop scheduling, finish what is in flight
+		<-stop
+		os.Exit(130) // second signal: exit at once
+	}()
+
+	reload := make(chan struct{}, 1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default: // a reload is already pending
+			}
+		}
+	}()
+
+	os.Exit(Main(ctx, Env{
+		Args:   os.Args[1:],
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Getenv: os.Getenv,
+		Reload: reload,
+	}))
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/reconcile"
+)
+
+// actionOrder is the order actions are listed in summaries.
+var actionOrder = []reconcile.Action{
+	reconcile.ActionTerminated, reconcile.ActionWouldTerminate, reconcile.ActionFailed, reconcile.ActionBlocked,
+	reconcile.ActionMarked, reconcile.ActionSkipped, reconcile.ActionProtected, reconcile.ActionExempt, reconcile.ActionKept,
+}
+
+// printSummary writes the short table `run --once` and `plan` print: the outcome, counts per
+// action, and the candidates with their reasons and due times.
+func printSummary(w io.Writer, cr *cycleRun) {
+	res := cr.res
+	mode := "acting"
+	if res.DryRun {
+		mode = "dry-run"
+	}
+	fmt.Fprintf(w, "run %s (%s, %s): %s, %d instances in inventory\n", res.RunID, res.Command, mode, res.Status, res.InventorySize)
+	if res.Block != nil {
+		fmt.Fprintf(w, "BLOCKED by %s: %s. Nothing was terminated.\n", res.Block.Limit, res.Block.Message)
+	}
+	if res.Err != nil {
+		fmt.Fprintf(w, "error: %v\n", res.Err)
+	}
+	counts := res.Count()
+	var parts []string
+	for _, a := range actionOrder {
+		if n := counts[a]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", a, n))
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(w, "actions: %s\n", strings.Join(parts, ", "))
+	}
+	printCandidates(w, res)
+	if cr.reportDir != "" {
+		fmt.Fprintf(w, "report: %s\n", cr.reportDir)
+	}
+}
+
+func printCandidates(w io.Writer, res *reconcile.Result) {
+	var rows []reconcile.Entry
+	for _, e := range res.Entries {
+		if isCandidate(e.Action) {
+			rows = append(rows, e)
+		}
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "no candidates")
+		return
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACTION\tID\tNAME\tZONE\tDUE\tREASONS")
+	for _, e := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Action, e.Instance.ID, clip(e.Instance.Name, 32),
+			e.Instance.Zone, due(e, res.StartedAt), entryReasons(e))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+}
+
+func due(e reconcile.Entry, now time.Time) string {
+	switch {
+	case e.Action == reconcile.ActionTerminated:
+		return "done " + e.RequestID
+	case e.Action == reconcile.ActionFailed:
+		return "failed: " + clip(e.Error, 60)
+	case e.DueAt == nil:
+		return "-"
+	case !e.DueAt.After(now):
+		return "now"
+	}
+	return e.DueAt.UTC().Format(time.RFC3339) + " (in " + e.DueAt.Sub(now).Round(time.Minute).String() + ")"
+}
+
+func entryReasons(e reconcile.Entry) string {
+	out := make([]string, len(e.Terminate))
+	for i, r := range e.Terminate {
+		out[i] = strings.TrimPrefix(r.Policy, "reaper.") + ": " + r.Reason
+	}
+	return strings.Join(out, "; ")
+}
+
+// clip shortens s to n runes for a table cell, and makes it one line.
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

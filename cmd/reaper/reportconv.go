@@ -1,0 +1,74 @@
+package main
+
+import (
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/report"
+)
+
+// recycleBinTTL is how long a terminated instance stays in the recycle bin before the API
+// releases it for good.
+const recycleBinTTL = 24 * time.Hour
+
+// toReport turns a cycle's result into the report document. The outcome shown is the outcome
+// observed: an entry says terminated only when the API accepted the call.
+func toReport(res *reconcile.Result, cfg *config.Config, engine *policy.Engine) *report.Run {
+	r := &report.Run{
+		SchemaVersion: report.SchemaVersion,
+		RunID:         res.RunID,
+		Command:       res.Command,
+		StartedAt:     res.StartedAt,
+		FinishedAt:    res.FinishedAt,
+		DryRun:        res.DryRun,
+		Result:        string(res.Status),
+		ConfigDigest:  cfg.Digest(),
+		PolicyDigest:  engine.Digest(),
+		Policies:      engine.Packages(),
+		InventorySize: res.InventorySize,
+		Instances:     make([]report.Instance, 0, len(res.Entries)),
+	}
+	if res.Err != nil {
+		r.Error = res.Err.Error()
+	}
+	if b := res.Block; b != nil {
+		r.Blocked = &report.Block{Limit: b.Limit, Value: b.Value, Observed: b.Observed, Due: b.Due, Message: b.Message}
+	}
+	for _, e := range res.Entries {
+		r.Instances = append(r.Instances, reportInstance(e))
+	}
+	r.Finalize(cfg.Pricing)
+	return r
+}
+
+func reportInstance(e reconcile.Entry) report.Instance {
+	in := e.Instance
+	out := report.Instance{
+		ID: in.ID, Name: in.Name, Zone: in.Zone, Type: in.Type, Status: string(in.Status),
+		ChargeType: string(in.ChargeType), Tags: in.Tags, Action: string(e.Action),
+		Reasons: reasons(e.Terminate), Exemptions: reasons(e.Exempt), Warnings: reasons(e.Warn),
+		SkipReason: e.SkipReason, MarkedAt: e.MarkedAt, DueAt: e.DueAt, RequestID: e.RequestID,
+		Error: e.Error, TerminatedAt: e.TerminatedAt,
+	}
+	if e.TerminatedAt != nil {
+		deadline := e.TerminatedAt.Add(recycleBinTTL)
+		out.RecycleDeadline = &deadline
+	}
+	if t := e.Traffic; t != nil {
+		out.Traffic = &report.Traffic{
+			WindowSeconds: t.WindowSeconds, Samples: t.Samples, Complete: t.Complete,
+			InP95Bps: t.InP95Bps, OutP95Bps: t.OutP95Bps, InAvgBps: t.InAvgBps, OutAvgBps: t.OutAvgBps,
+		}
+	}
+	return out
+}
+
+func reasons(rs []policy.Reason) []report.Reason {
+	out := make([]report.Reason, len(rs))
+	for i, r := range rs {
+		out[i] = report.Reason{Policy: r.Policy, Reason: r.Reason}
+	}
+	return out
+}

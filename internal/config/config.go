@@ -1,0 +1,179 @@
+package config
+
+import (
+	"path/filepath"
+	"time"
+)
+
+// Defaults that other packages and the documentation refer to.
+const (
+	DefaultEndpoint      = "https://console.zenlayer.com"
+	DefaultSchedule      = "*/30 * * * *"
+	DefaultStateDir      = "/var/lib/reaper"
+	DefaultMetricsListen = "127.0.0.1:9797"
+	// DefaultProtectTag is the tag key that protects an instance by default (with value "true").
+	DefaultProtectTag = "reaper-protect"
+)
+
+// Config is reaper's whole configuration (DESIGN.md §4). The yaml tags are the file's key names.
+type Config struct {
+	Zenlayer Zenlayer `yaml:"zenlayer"`
+	Scope    Scope    `yaml:"scope"`
+	// Schedule is a cron spec; its syntax is checked by the scheduler package.
+	Schedule string `yaml:"schedule"`
+	// ScheduleJitter is a random delay before each scheduled cycle; 0 means none.
+	ScheduleJitter Duration `yaml:"schedule_jitter"`
+	// CycleTimeout bounds one cycle; 0 means derived by the scheduler (80% of the shortest
+	// interval between two scheduled runs).
+	CycleTimeout Duration `yaml:"cycle_timeout"`
+	// Timezone is the IANA zone the schedule is read in.
+	Timezone string `yaml:"timezone"`
+	// DryRun is true unless the file says dry_run: false.
+	DryRun bool `yaml:"dry_run"`
+	// DryRunExplicit is true when the file itself set dry_run (to true or false).
+	DryRunExplicit bool     `yaml:"-"`
+	Policies       Policies `yaml:"policies"`
+	Safety         Safety   `yaml:"safety"`
+	StateDir       string   `yaml:"state_dir"`
+	Report         Report   `yaml:"report"`
+	Notify         Notify   `yaml:"notify"`
+	// Pricing maps an instance type to its monthly price, for savings estimates.
+	Pricing map[string]float64 `yaml:"pricing"`
+	Metrics Metrics            `yaml:"metrics"`
+	Log     Log                `yaml:"log"`
+	// Warnings are problems that do not stop reaper (a group-readable secret file, metrics on a
+	// non-loopback address); commands should print or log them once.
+	Warnings []string `yaml:"-"`
+}
+
+// Zenlayer is the API endpoint, credentials and client limits. Secret values are never read from
+// the YAML itself: only from the *_file keys or the environment.
+type Zenlayer struct {
+	Endpoint            string `yaml:"endpoint"`
+	AccessKeyID         string `yaml:"access_key_id"`
+	AccessKeySecretFile string `yaml:"access_key_secret_file"`
+	// AccessKeySecret is loaded from AccessKeySecretFile or ZENLAYER_ACCESS_KEY_SECRET.
+	AccessKeySecret Secret `yaml:"access_key_secret,omitempty"`
+	TokenFile       string `yaml:"token_file"`
+	// Token is loaded from TokenFile or ZENLAYER_TOKEN.
+	Token             Secret   `yaml:"token,omitempty"`
+	Timeout           Duration `yaml:"timeout"`
+	RequestsPerSecond float64  `yaml:"requests_per_second"`
+}
+
+// Scope limits the inventory; empty lists mean everything the credentials can see.
+type Scope struct {
+	Zones          []string `yaml:"zones"`
+	ResourceGroups []string `yaml:"resource_groups"`
+}
+
+// Policies says where the Rego policies come from and what parameters they get.
+type Policies struct {
+	// Dir holds the policies; empty means the bundled ones.
+	Dir string `yaml:"dir"`
+	// Params reaches policies as input.params, deep-merged over the bundled defaults.
+	Params map[string]any `yaml:"params"`
+}
+
+// Safety holds the guards and blast-radius limits that no policy can override.
+type Safety struct {
+	GracePeriod             Duration `yaml:"grace_period"`
+	MaxTerminationsPerRun   int      `yaml:"max_terminations_per_run"`
+	MaxTerminationsPercent  float64  `yaml:"max_terminations_percent"`
+	MaxFleetDropPercent     float64  `yaml:"max_fleet_drop_percent"`
+	AllowSubscriptionCancel bool     `yaml:"allow_subscription_cancel"`
+	CommitmentRetryAfter    Duration `yaml:"commitment_retry_after"`
+	Protect                 Protect  `yaml:"protect"`
+}
+
+// Protect lists instances that are never terminated.
+type Protect struct {
+	InstanceIDs []string `yaml:"instance_ids"`
+	// NamePatterns are path.Match globs matched against the instance name.
+	NamePatterns []string `yaml:"name_patterns"`
+	// Tags protect an instance carrying any of these key/value pairs. A map written in the file
+	// replaces the default map instead of adding to it.
+	Tags map[string]string `yaml:"tags"`
+}
+
+// Report says where run reports go and in which formats.
+type Report struct {
+	// Dir defaults to <state_dir>/reports; see Config.ReportDir.
+	Dir     string   `yaml:"dir"`
+	Formats []string `yaml:"formats"`
+	// Keep is how many of the newest run reports to retain; 0 keeps all.
+	Keep int `yaml:"keep"`
+}
+
+// Notify configures the run-summary webhook.
+type Notify struct {
+	WebhookURLFile string `yaml:"webhook_url_file"`
+	// WebhookURL is loaded from WebhookURLFile.
+	WebhookURL Secret `yaml:"webhook_url,omitempty"`
+	// Format is the payload shape: generic or slack.
+	Format string `yaml:"format"`
+}
+
+// Metrics configures the Prometheus endpoint; an empty Listen disables it.
+type Metrics struct {
+	Listen string `yaml:"listen"`
+}
+
+// Log configures logging: Level is debug, info, warn or error; Format is auto (colour text on a
+// TTY, JSON otherwise), text or json.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Default returns the configuration used for every key the file leaves out.
+func Default() *Config {
+	return &Config{
+		Zenlayer: Zenlayer{
+			Endpoint:          DefaultEndpoint,
+			Timeout:           Duration(30 * time.Second),
+			RequestsPerSecond: 10,
+		},
+		Scope:    Scope{Zones: []string{}, ResourceGroups: []string{}},
+		Schedule: DefaultSchedule,
+		Timezone: "UTC",
+		DryRun:   true,
+		Policies: Policies{Params: map[string]any{}},
+		Safety: Safety{
+			GracePeriod:            Duration(24 * time.Hour),
+			MaxTerminationsPerRun:  10,
+			MaxTerminationsPercent: 10,
+			MaxFleetDropPercent:    50,
+			CommitmentRetryAfter:   Duration(168 * time.Hour),
+			Protect: Protect{
+				InstanceIDs:  []string{},
+				NamePatterns: []string{},
+				Tags:         map[string]string{DefaultProtectTag: "true"},
+			},
+		},
+		StateDir: DefaultStateDir,
+		Report:   Report{Formats: []string{"json", "html"}},
+		Notify:   Notify{Format: "generic"},
+		Pricing:  map[string]float64{},
+		Metrics:  Metrics{Listen: DefaultMetricsListen},
+		Log:      Log{Level: "info", Format: "auto"},
+	}
+}
+
+// ReportDir returns report.dir, or <state_dir>/reports when it is empty.
+func (c *Config) ReportDir() string {
+	if c.Report.Dir != "" {
+		return c.Report.Dir
+	}
+	return filepath.Join(c.StateDir, "reports")
+}
+
+// MayAct reports whether the config permits terminations: only when the file itself says
+// dry_run: false.
+func (c *Config) MayAct() bool { return c.DryRunExplicit && !c.DryRun }
+
+// HasCredentials reports whether an access key pair or a token is present.
+func (c *Config) HasCredentials() bool {
+	z := c.Zenlayer
+	return z.AccessKeyID != "" && z.AccessKeySecret != "" || z.Token != ""
+}

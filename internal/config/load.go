@@ -1,0 +1,49 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Load reads the config file at path; see Parse. Relative secret file paths resolve against the
+// directory of the file. env looks up environment variables (os.Getenv in production); nil means
+// an empty environment.
+func Load(path string, env func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(data, env, filepath.Dir(abs))
+}
+
+// Parse builds a Config from YAML: defaults, then a strict decode of data (an empty document keeps
+// every default), then env for what the file left empty, then secret files (relative paths resolve
+// against baseDir), then Validate. On failure it returns every problem at once, joined with
+// errors.Join; apart from a YAML syntax error, each is a *KeyError whose text starts with the key
+// path. Credentials are not required here: see ValidateCredentials.
+func Parse(data []byte, env func(string) string, baseDir string) (*Config, error) {
+	if env == nil {
+		env = func(string) string { return "" }
+	}
+	c := Default()
+	set, errs := decodeFile(data, c)
+	if set == nil {
+		return nil, errors.Join(errs...)
+	}
+	c.DryRunExplicit = set["dry_run"]
+	fillFromEnv(c, env)
+	secretErrs, warns := loadSecrets(c, env, baseDir)
+	checkErrs, checkWarns := c.check()
+	errs = append(append(errs, secretErrs...), checkErrs...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	c.Warnings = append(warns, checkWarns...)
+	return c, nil
+}

@@ -1,0 +1,107 @@
+package enrich
+
+import (
+	"slices"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/state"
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// Step is the API's sampling interval: one traffic point per 5 minutes.
+const Step = 5 * time.Minute
+
+// Completeness: a window is complete when at least completeNum/completeDen of its expected
+// points arrived.
+const (
+	completeNum = 9
+	completeDen = 10
+)
+
+// window is the range a fetch covers: points at times in (start, end].
+type window struct {
+	start, end time.Time
+}
+
+// windowAt returns the window of length w ending at now truncated to a whole 5 minutes.
+func windowAt(now time.Time, w time.Duration) window {
+	end := now.UTC().Truncate(Step)
+	return window{start: end.Add(-w), end: end}
+}
+
+// expected is the number of points a full window holds.
+func (w window) expected() int { return int(w.end.Sub(w.start) / Step) }
+
+// contains reports whether a point at t belongs to the window.
+func (w window) contains(t time.Time) bool { return t.After(w.start) && !t.After(w.end) }
+
+// summary is what the Enricher keeps of a window's points.
+type summary struct {
+	samples       int
+	inP95, outP95 int64
+	inAvg, outAvg int64
+}
+
+// summarize computes the 95th percentile and the mean of each direction over points, which must
+// hold one point per sample time.
+func summarize(points []zen.TrafficPoint) summary {
+	n := len(points)
+	if n == 0 {
+		return summary{}
+	}
+	in := make([]int64, n)
+	out := make([]int64, n)
+	for i, p := range points {
+		in[i], out[i] = p.InBps, p.OutBps
+	}
+	return summary{samples: n, inP95: p95(in), outP95: p95(out), inAvg: mean(in), outAvg: mean(out)}
+}
+
+// p95 is the nearest-rank 95th percentile: the value at rank ceil(0.95·n) of the ascending
+// order. It sorts vals.
+func p95(vals []int64) int64 {
+	slices.Sort(vals)
+	k := (95*len(vals)+99)/100 - 1
+	return vals[k]
+}
+
+// mean is the average, rounded down.
+func mean(vals []int64) int64 {
+	var sum int64
+	for _, v := range vals {
+		sum += v
+	}
+	return sum / int64(len(vals))
+}
+
+// complete applies the completeness rule: enough points, and the instance existed when the
+// window began.
+func complete(samples, expected int, windowStart, createdAt time.Time) bool {
+	if expected <= 0 || createdAt.IsZero() || createdAt.After(windowStart) {
+		return false
+	}
+	return samples*completeDen >= expected*completeNum
+}
+
+// record is the cache entry for a fetched window.
+func record(id string, fetchedAt time.Time, w window, s summary) state.TrafficRecord {
+	return state.TrafficRecord{
+		InstanceID: id, FetchedAt: fetchedAt, WindowStart: w.start, WindowEnd: w.end,
+		Samples: s.samples, Expected: w.expected(),
+		InP95: s.inP95, OutP95: s.outP95, InAvg: s.inAvg, OutAvg: s.outAvg,
+	}
+}
+
+// traffic turns a record into the document policies see as input.instance.traffic.
+func traffic(r state.TrafficRecord, createdAt time.Time) *policy.Traffic {
+	return &policy.Traffic{
+		WindowSeconds: int64(r.WindowEnd.Sub(r.WindowStart) / time.Second),
+		Samples:       r.Samples,
+		Complete:      complete(r.Samples, r.Expected, r.WindowStart, createdAt),
+		InP95Bps:      r.InP95,
+		OutP95Bps:     r.OutP95,
+		InAvgBps:      r.InAvg,
+		OutAvgBps:     r.OutAvg,
+	}
+}

@@ -1,0 +1,50 @@
+package metrics
+
+import "time"
+
+// ObserveCycle records a finished cycle: its result (see the Cycle
+// constants), its duration and, when success is true, at as the time of the
+// last successful cycle.
+func (m *Metrics) ObserveCycle(result string, d time.Duration, success bool, at time.Time) {
+	m.cycles.WithLabelValues(result).Inc()
+	m.cycleDuration.Observe(d.Seconds())
+	if success {
+		m.lastSuccess.Set(float64(at.UnixNano()) / 1e9)
+	}
+}
+
+// SetInstances replaces reaper_instances with the count of instances per
+// status; statuses missing from byStatus disappear.
+func (m *Metrics) SetInstances(byStatus map[string]int) { m.instances.replace(byStatus) }
+
+// SetCandidates replaces reaper_candidates with the count of candidates per
+// policy; policies missing from byPolicy disappear.
+func (m *Metrics) SetCandidates(byPolicy map[string]int) { m.candidates.replace(byPolicy) }
+
+// AddTermination counts one TerminateInstance outcome (see the Termination
+// constants).
+func (m *Metrics) AddTermination(result string) { m.terminations.WithLabelValues(result).Inc() }
+
+// AddBlocked counts one cycle blocked by the safety limit named by reason
+// (see the Blocked constants).
+func (m *Metrics) AddBlocked(reason string) { m.blocked.WithLabelValues(reason).Inc() }
+
+// ObserveAPI records one Zenlayer API request: its action, its response
+// code ("OK" or the error code) and its duration.
+func (m *Metrics) ObserveAPI(action, code string, d time.Duration) {
+	m.apiRequests.WithLabelValues(action, code).Inc()
+	m.apiDuration.WithLabelValues(action).Observe(d.Seconds())
+}
+
+// ObservePolicyEval records the duration of one policy evaluation.
+func (m *Metrics) ObservePolicyEval(d time.Duration) { m.policyEval.Observe(d.Seconds()) }
+
+// AddReload counts one configuration reload (see the Reload constants).
+func (m *Metrics) AddReload(result string) { m.reloads.WithLabelValues(result).Inc() }
+
+// AddTrafficCalls records the traffic API calls of one cycle: it adds n to
+// the total and sets the last-cycle gauge to n. Call it once per cycle.
+func (m *Metrics) AddTrafficCalls(n int) {
+	m.trafficCalls.Add(float64(max(n, 0)))
+	m.trafficCallsCycle.Set(float64(n))
+}

@@ -1,0 +1,43 @@
+// Package policy loads, compiles, tests and evaluates reaper's Rego policies (DESIGN.md §5).
+//
+// # Contract
+//
+// A policy is a Rego v1 package under reaper. (package reaper.expiry) that defines at least
+// one of the sets terminate, exempt and warn, each written `terminate contains reason if {...}`.
+// A reason is a non-empty string, or an object with a non-empty "reason" string whose other
+// fields become Reason.Details. Every reason is attributed to its package (Reason.Policy is
+// "reaper.expiry"). Any exemption wins over every terminate; warnings change nothing.
+//
+// Packages under reaper.lib are libraries: they hold helpers, may not define terminate, exempt
+// or warn, and are not policies. Any other package, in a file not named *_test.rego, must be
+// a policy; so a misspelt set name (terminat) is a load error instead of a silently idle
+// policy. Files named *_test.rego are skipped for evaluation and used by RunTests.
+//
+// These are load errors, with file:line: a package outside reaper., a set defined any other
+// way than `contains` (terminate := "x", a boolean terminate, a function), a literal reason
+// without text, and every error of a strict compile (unused variables, shadowing, ...). A
+// reason without text that only evaluation can see fails that instance's evaluation.
+//
+// # Sandbox
+//
+// Policies see only their input: no network, clock, randomness or environment. The builtins
+// that reach any of those (http.send, net.*, opa.runtime, time.now_ns, rand.*, uuid.rfc4122,
+// the JWT and X.509 builtins that read the clock, JSON schema builtins that may fetch remote
+// schemas, and every builtin OPA marks non-deterministic) are removed from the capabilities,
+// so calling one is a load error naming the builtin and its file:line. The current time is
+// input.now. print() goes to the logger at debug level.
+//
+// Builtin errors are strict: an error (to_number("x"), an impossible date) fails the
+// evaluation of that instance instead of making an expression undefined, so it can never make
+// `not exempt` true. A failed evaluation is reported in Decision.Err and never terminates.
+//
+// The input is type-checked against a JSON schema of the §5 document (input.schema.json), so
+// input.instance.tag.owner is a load error. Nullable fields (expires_at, period_months,
+// traffic) are typed by their non-null type: test them with is_null(), not == null.
+//
+// # Params
+//
+// Policy params reach policies as input.params. The policy set's params.json (bundled:
+// policies/params.json) holds the defaults; Evaluate deep-merges the caller's params (the
+// config's policies.params) over them with MergeParams.
+package policy

@@ -1,0 +1,179 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/topdown"
+	"github.com/open-policy-agent/opa/v1/topdown/print"
+)
+
+// EvalError is the failed evaluation of one instance, reported in its Decision.Err. Such a
+// decision has no reasons and never terminates.
+type EvalError struct {
+	InstanceID string
+	Err        error
+}
+
+func (e *EvalError) Error() string {
+	return fmt.Sprintf("evaluate instance %s: %v", e.InstanceID, e.Err)
+}
+
+func (e *EvalError) Unwrap() error { return e.Err }
+
+// batchSize is how many instances a worker takes at a time.
+const batchSize = 64
+
+// Evaluate evaluates every instance against the loaded policies, spread over
+// runtime.GOMAXPROCS workers. Decision i belongs to instances[i]. now becomes input.now;
+// params, deep-merged over the set's defaults (see MergeParams), become input.params; each
+// instance is passed as given (AgeSeconds should be now minus CreatedAt).
+//
+// The evaluation of one instance can fail (a builtin error, a reason without text): that
+// instance's Decision.Err says why, and it has no reasons. Evaluate itself fails only when
+// ctx ends or params cannot be converted; it then returns no decisions at all.
+func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]any, instances []Instance) ([]Decision, error) {
+	set := e.set.Load()
+	shared, err := newShared(now, set, params)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("evaluate policies: %w", err)
+	}
+	cancel := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, cancel.Cancel)
+	defer stop()
+
+	decisions := make([]Decision, len(instances))
+	workers := min(runtime.GOMAXPROCS(0), (len(instances)+batchSize-1)/batchSize)
+	var next atomic.Int64
+	var failed atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			w, err := set.newWorker(ctx, e.logger, shared, cancel)
+			if err != nil {
+				failed.CompareAndSwap(nil, &err)
+				cancel.Cancel()
+				return
+			}
+			defer w.close(ctx)
+			for ctx.Err() == nil && failed.Load() == nil {
+				start := int(next.Add(batchSize)) - batchSize
+				if start >= len(instances) {
+					return
+				}
+				for i := start; i < min(start+batchSize, len(instances)); i++ {
+					decisions[i] = w.evaluate(ctx, &instances[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("evaluate policies: %w", err)
+	}
+	if err := failed.Load(); err != nil {
+		return nil, fmt.Errorf("evaluate policies: %w", *err)
+	}
+	return decisions, nil
+}
+
+// shared is what every worker of one Evaluate call reads.
+type shared struct {
+	now    *ast.Term
+	params ast.Value
+}
+
+func newShared(now time.Time, set *policySet, params map[string]any) (shared, error) {
+	v, err := ast.InterfaceToValue(MergeParams(set.params, params))
+	if err != nil {
+		return shared{}, fmt.Errorf("convert policy params: %w", err)
+	}
+	return shared{now: ast.StringTerm(formatTime(now)), params: v}, nil
+}
+
+// worker evaluates instances one after the other on one goroutine, reusing its transaction,
+// print hook and evaluation options.
+type worker struct {
+	set    *policySet
+	shared shared
+	params *ast.Term
+	txn    storage.Transaction
+	hook   *printHook
+	opts   []rego.EvalOption // opts[0] is replaced by each instance's input
+}
+
+func (s *policySet) newWorker(ctx context.Context, logger *slog.Logger, sh shared, cancel topdown.Cancel) (*worker, error) {
+	txn, err := s.store.NewTransaction(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open policy store: %w", err)
+	}
+	hook := &printHook{logger: logger}
+	return &worker{
+		set:    s,
+		shared: sh,
+		params: ast.NewTerm(sh.params),
+		txn:    txn,
+		hook:   hook,
+		opts: []rego.EvalOption{
+			nil,
+			rego.EvalTransaction(txn),
+			rego.EvalExternalCancel(cancel),
+			rego.EvalPrintHook(hook),
+			rego.EvalGenerateJSON(keepTerm),
+			rego.EvalMetrics(metrics.NoOp()),
+		},
+	}, nil
+}
+
+func (w *worker) close(ctx context.Context) { w.set.store.Abort(ctx, w.txn) }
+
+// evaluate evaluates one instance. A panic inside OPA becomes that instance's error.
+func (w *worker) evaluate(ctx context.Context, in *Instance) (d Decision) {
+	d.InstanceID = in.ID
+	defer func() {
+		if r := recover(); r != nil {
+			d = Decision{InstanceID: in.ID, Err: &EvalError{InstanceID: in.ID, Err: fmt.Errorf("panic: %v", r)}}
+		}
+	}()
+	w.hook.instanceID = in.ID
+	w.opts[0] = rego.EvalParsedInput(inputValue(w.shared.now, w.params, in))
+	rs, err := w.set.query.Eval(ctx, w.opts...)
+	if err == nil {
+		err = decode(rs, w.set.slots, &d)
+	}
+	if err != nil {
+		return Decision{InstanceID: in.ID, Err: &EvalError{InstanceID: in.ID, Err: err}}
+	}
+	return d
+}
+
+// printHook sends print() output to the logger at debug level.
+type printHook struct {
+	logger     *slog.Logger
+	instanceID string
+}
+
+func (h *printHook) Print(pctx print.Context, msg string) error {
+	ctx := pctx.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	attrs := []slog.Attr{slog.String("instance_id", h.instanceID), slog.String("message", msg)}
+	if pctx.Location != nil {
+		attrs = append(attrs, slog.String("location", pctx.Location.String()))
+	}
+	h.logger.LogAttrs(ctx, slog.LevelDebug, "policy print", attrs...)
+	return nil
+}

@@ -1,0 +1,201 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/tester"
+	"github.com/open-policy-agent/opa/v1/topdown"
+	"github.com/open-policy-agent/opa/v1/topdown/lineage"
+)
+
+// TestOptions tune RunTests.
+type TestOptions struct {
+	// Run, when set, is a regular expression: only tests whose full name
+	// (data.reaper.expiry_test.test_ttl) matches it run, as with `opa test --run`.
+	Run string
+	// Verbose lists every test with its duration, and print() output and a trace of
+	// notes and failures for failing tests, as with `opa test -v`.
+	Verbose bool
+	// Logger receives debug messages. Nil discards.
+	Logger *slog.Logger
+}
+
+// TestSummary counts test outcomes. A test with sub-tests counts each leaf sub-test.
+type TestSummary struct {
+	Passed  int
+	Failed  int
+	Errored int
+	Skipped int // todo_test_ rules
+}
+
+// OK reports whether every test that ran passed and at least one ran.
+func (s TestSummary) OK() bool { return s.Failed == 0 && s.Errored == 0 && s.Passed > 0 }
+
+// testTimeout bounds one test.
+const testTimeout = 10 * time.Second
+
+// RunTests runs the Rego unit tests (rules named test_*) of the policy set at paths (files
+// or directories, searched recursively for *.rego), or of fsys when paths is empty, and
+// reports like `opa test` to w: failures with file:line and test name, then "PASS: n/m".
+//
+// The policies themselves (files not named *_test.rego) must first pass everything Load
+// checks; then all files are compiled together in the same sandbox as production (builtins,
+// strict compile, input schema; builtin errors fail the test). The error return is for
+// problems that keep tests from running; failing tests are only counted.
+func RunTests(ctx context.Context, paths []string, fsys fs.FS, opts TestOptions, w io.Writer) (TestSummary, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	files, err := testFiles(paths, fsys)
+	if err != nil {
+		return TestSummary{}, err
+	}
+	var policyFiles []file
+	for _, f := range files {
+		if !f.isTest() {
+			policyFiles = append(policyFiles, f)
+		}
+	}
+	policyModules, err := parseFiles(policyFiles)
+	if err != nil {
+		return TestSummary{}, err
+	}
+	if _, _, err := compilePolicies(policyModules); err != nil {
+		return TestSummary{}, err
+	}
+	modules, err := parseFiles(files)
+	if err != nil {
+		return TestSummary{}, err
+	}
+	results, err := runTests(ctx, modules, opts)
+	if err != nil {
+		return TestSummary{}, err
+	}
+	logger.LogAttrs(ctx, slog.LevelDebug, "policy tests ran", slog.Int("files", len(files)), slog.Int("tests", len(results)))
+	if len(results) == 0 {
+		_, err := fmt.Fprintln(w, "no tests found")
+		return TestSummary{}, err
+	}
+	if opts.Verbose {
+		for _, r := range results {
+			r.Trace = lineage.Filter(r.Trace, func(e *topdown.Event) bool {
+				return e.Op == topdown.NoteOp || e.Op == topdown.FailOp
+			})
+		}
+	}
+	ch := make(chan *tester.Result, len(results))
+	for _, r := range results {
+		ch <- r
+	}
+	close(ch)
+	if err := (tester.PrettyReporter{Output: w, Verbose: opts.Verbose}).Report(ch); err != nil {
+		return TestSummary{}, fmt.Errorf("report policy tests: %w", err)
+	}
+	return summarize(results), nil
+}
+
+// runTests compiles modules in the sandbox and runs their tests, sorted by file and line.
+func runTests(ctx context.Context, modules map[string]*ast.Module, opts TestOptions) ([]*tester.Result, error) {
+	c, err := newCompiler()
+	if err != nil {
+		return nil, err
+	}
+	ch, err := tester.NewRunner().
+		SetCompiler(c).
+		CapturePrintOutput(true).
+		EnableTracing(opts.Verbose).
+		RaiseBuiltinErrors(true).
+		SetTimeout(testTimeout).
+		Filter(opts.Run).
+		Run(ctx, modules)
+	if err != nil {
+		if errs, ok := err.(ast.Errors); ok {
+			err = explainSandbox(errs)
+		}
+		return nil, fmt.Errorf("compile policy tests: %w", err)
+	}
+	var results []*tester.Result
+	for r := range ch {
+		results = append(results, r)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("run policy tests: %w", err)
+	}
+	sort.Slice(results, func(i, j int) bool {
+		a, b := results[i].Location, results[j].Location
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Row < b.Row
+	})
+	return results, nil
+}
+
+// summarize counts results as the pretty reporter does.
+func summarize(results []*tester.Result) TestSummary {
+	var s TestSummary
+	for _, r := range results {
+		switch {
+		case r.Skip:
+			s.Skipped++
+		case r.Error != nil:
+			s.Errored++
+		case len(r.SubResults) > 0:
+			for _, sr := range r.SubResults.Iter {
+				if len(sr.SubResults) > 0 {
+					continue
+				}
+				if sr.Fail {
+					s.Failed++
+				} else {
+					s.Passed++
+				}
+			}
+		case r.Fail:
+			s.Failed++
+		default:
+			s.Passed++
+		}
+	}
+	return s
+}
+
+// testFiles reads the *.rego files of paths (files, or directories searched recursively), or
+// of fsys when paths is empty.
+func testFiles(paths []string, fsys fs.FS) ([]file, error) {
+	if len(paths) == 0 {
+		src, err := readSource("", fsys)
+		return src.rego, err
+	}
+	var files []file
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("read policies: %w", err)
+		}
+		if info.IsDir() {
+			src, err := readSource(p, nil)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, src.rego...)
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read policies: %w", err)
+		}
+		files = append(files, file{rel: filepath.ToSlash(filepath.Base(p)), name: p, data: data})
+	}
+	return files, nil
+}

@@ -1,0 +1,146 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/state"
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// act is the only step that calls TerminateInstance, and the only place dry-run is decided (Run
+// never calls it for a dry cycle). Each due instance is described again and must still pass every
+// guard and still be a candidate (compare-and-act); an intent is recorded durably before the call
+// and its outcome after.
+func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]state.Refusal) error {
+	due := res.indices(ActionWouldTerminate)
+	if len(due) == 0 {
+		return nil
+	}
+	fresh, decisions, err := r.recheck(ctx, res, due)
+	if err != nil {
+		for _, i := range due {
+			res.Entries[i].Action, res.Entries[i].SkipReason = ActionSkipped, SkipRecheckFailed
+		}
+		res.Status = StatusFailed
+		return fmt.Errorf("re-check before acting: %w", err)
+	}
+	now := r.opts.Now().UTC()
+	for _, i := range due {
+		e := &res.Entries[i]
+		if ctx.Err() != nil {
+			e.Action, e.SkipReason = ActionSkipped, SkipNotAttempted
+			continue
+		}
+		f, ok := fresh[e.Instance.ID]
+		if !ok {
+			e.Action, e.SkipReason = ActionSkipped, SkipGone
+			continue
+		}
+		if why := r.disagrees(f, decisions[f.ID], refusals, now); why != "" {
+			e.Instance, e.Action, e.SkipReason = f, ActionSkipped, SkipChanged
+			e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "re-check before acting: " + why})
+			r.log.Info("instance changed before acting", "run_id", res.RunID, "instance_id", f.ID, "reason", why)
+			continue
+		}
+		e.Instance = f
+		if err := r.terminate(ctx, res.RunID, e); err != nil {
+			res.Status = StatusFailed
+			r.notAttempted(res, due)
+			return err
+		}
+	}
+	if n := len(res.skipped(SkipNotAttempted)); n > 0 {
+		res.Status = StatusFailed
+		return fmt.Errorf("cycle cancelled: %d due instances not attempted: %w", n, ctx.Err())
+	}
+	return nil
+}
+
+// recheck describes the due instances again and evaluates the policies on the fresh data.
+func (r *Reconciler) recheck(ctx context.Context, res *Result, due []int) (map[string]zen.Instance, map[string]policy.Decision, error) {
+	ids := make([]string, len(due))
+	traffic := make(map[string]*policy.Traffic, len(due))
+	for k, i := range due {
+		ids[k] = res.Entries[i].Instance.ID
+		traffic[ids[k]] = res.Entries[i].Traffic
+	}
+	list, err := r.opts.API.DescribeInstances(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := r.opts.Now().UTC()
+	fresh := make(map[string]zen.Instance, len(list))
+	inputs := make([]policy.Instance, 0, len(list))
+	for _, in := range list {
+		fresh[in.ID] = in
+		inputs = append(inputs, PolicyInput(in, now, traffic[in.ID]))
+	}
+	ds, err := r.opts.Evaluator.Evaluate(ctx, now, r.opts.Settings.Params, inputs)
+	if err == nil && len(ds) != len(inputs) {
+		err = fmt.Errorf("policy engine returned %d decisions for %d instances", len(ds), len(inputs))
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluate policies: %w", err)
+	}
+	decisions := make(map[string]policy.Decision, len(ds))
+	for k, d := range ds {
+		decisions[inputs[k].ID] = d
+	}
+	return fresh, decisions, nil
+}
+
+// disagrees returns why fresh data no longer supports terminating, or "" when it still does.
+func (r *Reconciler) disagrees(f zen.Instance, d policy.Decision, refusals map[string]state.Refusal, now time.Time) string {
+	if g := r.opts.Settings.guard(f, refusals, now); !g.passed() {
+		return fmt.Sprintf("%s (%s)", g.action, g.reason)
+	}
+	switch {
+	case d.Err != nil:
+		return "policy evaluation failed: " + d.Err.Error()
+	case len(d.Exempt) > 0:
+		return "exempt: " + d.Exempt[0].Reason
+	case !d.Candidate():
+		return "no longer a candidate"
+	}
+	return ""
+}
+
+// notAttempted marks the due entries that never got their turn.
+func (r *Reconciler) notAttempted(res *Result, due []int) {
+	for _, i := range due {
+		if res.Entries[i].Action == ActionWouldTerminate {
+			res.Entries[i].Action, res.Entries[i].SkipReason = ActionSkipped, SkipNotAttempted
+		}
+	}
+}
+
+func (res *Result) indices(a Action) []int {
+	var out []int
+	for i, e := range res.Entries {
+		if e.Action == a {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (res *Result) skipped(reason string) []int {
+	var out []int
+	for i, e := range res.Entries {
+		if e.Action == ActionSkipped && e.SkipReason == reason {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func reasonTexts(rs []policy.Reason) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Policy + ": " + r.Reason
+	}
+	return out
+}

@@ -1,0 +1,107 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/state"
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// decide runs guards, enrichment and policy over the inventory and returns one entry per
+// instance, in inventory order. Candidates that passed every guard come back as ActionMarked; the
+// plan step turns them into marked, would_terminate or blocked.
+func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instance, refusals map[string]state.Refusal, res *Result) []Entry {
+	guards := make([]guardResult, len(inv))
+	var survivors []zen.Instance
+	for i, in := range inv {
+		guards[i] = r.opts.Settings.guard(in, refusals, now)
+		if guards[i].passed() {
+			survivors = append(survivors, in)
+		}
+	}
+	traffic := r.enrich(ctx, now, survivors, res)
+
+	inputs := make([]policy.Instance, len(inv))
+	for i, in := range inv {
+		inputs[i] = PolicyInput(in, now, traffic[in.ID])
+	}
+	decisions, err := r.opts.Evaluator.Evaluate(ctx, now, r.opts.Settings.Params, inputs)
+	if err == nil && len(decisions) != len(inputs) {
+		err = fmt.Errorf("policy engine returned %d decisions for %d instances", len(decisions), len(inputs))
+	}
+	if err != nil {
+		r.abort(res, fmt.Errorf("evaluate policies: %w", err))
+		return nil
+	}
+
+	entries := make([]Entry, len(inv))
+	for i, in := range inv {
+		entries[i] = r.entry(in, guards[i], decisions[i], traffic[in.ID])
+	}
+	return entries
+}
+
+// entry combines a guard verdict and a policy decision into a first action.
+func (r *Reconciler) entry(in zen.Instance, g guardResult, d policy.Decision, tr *policy.Traffic) Entry {
+	e := Entry{Instance: in, Terminate: d.Terminate, Exempt: d.Exempt, Warn: d.Warn, Traffic: tr}
+	switch {
+	case !g.passed():
+		e.Action, e.SkipReason = g.action, g.reason
+	case d.Err != nil:
+		e.Action = ActionKept
+		e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "policy evaluation failed: " + d.Err.Error()})
+		r.log.Warn("policy evaluation failed", "instance_id", in.ID, "error", d.Err)
+	case len(d.Exempt) > 0:
+		e.Action = ActionExempt
+	case d.Candidate():
+		e.Action = ActionMarked
+	default:
+		e.Action = ActionKept
+	}
+	return e
+}
+
+// enrich fetches traffic for the survivors. A failure costs the data, never the cycle: missing
+// traffic never makes an instance idle.
+func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.Instance, res *Result) map[string]*policy.Traffic {
+	if r.opts.Enricher == nil || len(survivors) == 0 {
+		return nil
+	}
+	traffic, calls, err := r.opts.Enricher.Enrich(ctx, now, r.opts.Settings.Params, survivors)
+	res.TrafficCalls = calls
+	if err != nil {
+		r.log.Warn("traffic enrichment incomplete", "error", err, "traffic_calls", calls)
+	}
+	return traffic
+}
+
+// PolicyInput turns an instance into the document policies see as input.instance.
+func PolicyInput(in zen.Instance, now time.Time, tr *policy.Traffic) policy.Instance {
+	var age int64
+	if !in.CreatedAt.IsZero() && now.After(in.CreatedAt) {
+		age = int64(now.Sub(in.CreatedAt) / time.Second)
+	}
+	tags := in.Tags
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	return policy.Instance{
+		ID: in.ID, Name: in.Name, Hostname: in.Hostname, Zone: in.Zone, Type: in.Type,
+		Status: string(in.Status), ChargeType: string(in.ChargeType), InternetChargeType: in.InternetChargeType,
+		CreatedAt: in.CreatedAt.UTC(), AgeSeconds: age, ExpiresAt: in.ExpiresAt, AutoRenew: in.AutoRenew,
+		PeriodMonths:  in.PeriodMonths,
+		ResourceGroup: policy.ResourceGroup{ID: in.ResourceGroupID, Name: in.ResourceGroupName},
+		Tags:          tags, PublicIPs: nonNil(in.PublicIPs), PrivateIPs: nonNil(in.PrivateIPs),
+		Traffic: tr,
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

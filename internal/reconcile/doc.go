@@ -1,0 +1,11 @@
+// Package reconcile runs one reaper cycle, level-based, from observed state:
+//
+//	inventory ─► guards ─► enrich ─► policy ─► plan ─► act ─► record
+//
+// Every pass recomputes from what the API reports now and what the state store remembers; nothing
+// is carried in memory between cycles. The guards are the safety floor: no policy can make reaper
+// terminate an instance that a guard skips. Dry-run is decided in exactly one place, the act step.
+//
+// The package declares the small interfaces it needs from the Zenlayer client, the policy engine
+// and the state store; it imports their value types only.
+package reconcile

@@ -1,0 +1,281 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/state"
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+var t0 = time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+
+// fakeAPI is a hand-written fake with function fields; unset fields serve from instances.
+type fakeAPI struct {
+	mu         sync.Mutex
+	instances  []zen.Instance
+	list       func() ([]zen.Instance, error)
+	describe   func(ids []string) ([]zen.Instance, error)
+	terminate  func(id string) (string, error)
+	terminated []string
+	described  [][]string
+}
+
+func (f *fakeAPI) ListInstances(ctx context.Context, _ zen.Filter) ([]zen.Instance, error) {
+	if f.list != nil {
+		return f.list()
+	}
+	return slices.Clone(f.instances), nil
+}
+
+func (f *fakeAPI) DescribeInstances(ctx context.Context, ids []string) ([]zen.Instance, error) {
+	f.mu.Lock()
+	f.described = append(f.described, slices.Clone(ids))
+	f.mu.Unlock()
+	if f.describe != nil {
+		return f.describe(ids)
+	}
+	var out []zen.Instance
+	for _, in := range f.instances {
+		if slices.Contains(ids, in.ID) {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeAPI) TerminateInstance(ctx context.Context, id string) (string, error) {
+	f.mu.Lock()
+	f.terminated = append(f.terminated, id)
+	f.mu.Unlock()
+	if f.terminate != nil {
+		return f.terminate(id)
+	}
+	return "T-" + id, nil
+}
+
+func (f *fakeAPI) calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.terminated)
+}
+
+// tagEvaluator terminates instances tagged doomed=yes and exempts those tagged keep=yes.
+type tagEvaluator struct{ err error }
+
+func (e tagEvaluator) Evaluate(ctx context.Context, now time.Time, params map[string]any, in []policy.Instance) ([]policy.Decision, error) {
+	if e.err != nil {
+		return nil, e.err
+	}
+	out := make([]policy.Decision, len(in))
+	for i, x := range in {
+		out[i].InstanceID = x.ID
+		if x.Tags["doomed"] == "yes" {
+			out[i].Terminate = []policy.Reason{{Policy: "reaper.test", Reason: "doomed"}}
+		}
+		if x.Tags["keep"] == "yes" {
+			out[i].Exempt = []policy.Reason{{Policy: "reaper.keep", Reason: "keep"}}
+		}
+		if x.Tags["broken"] == "yes" {
+			out[i].Err = errors.New("builtin error")
+		}
+	}
+	return out, nil
+}
+
+// memStore is an in-memory Store; failOn makes the named method fail.
+type memStore struct {
+	mu       sync.Mutex
+	marks    map[string]state.Mark
+	refusals map[string]state.Refusal
+	intents  []state.Intent
+	runs     []state.Run
+	failOn   string
+	log      []string // method calls in order, for ordering assertions
+}
+
+func newMemStore() *memStore {
+	return &memStore{marks: map[string]state.Mark{}, refusals: map[string]state.Refusal{}}
+}
+
+func (s *memStore) fail(op string) error {
+	s.log = append(s.log, op)
+	if s.failOn == op {
+		return fmt.Errorf("%s: disk full", op)
+	}
+	return nil
+}
+
+func (s *memStore) Marks() (map[string]state.Mark, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.marks), s.fail("Marks")
+}
+
+func (s *memStore) ReplaceMarks(m map[string]state.Mark) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail("ReplaceMarks"); err != nil {
+		return err
+	}
+	s.marks = maps.Clone(m)
+	return nil
+}
+
+func (s *memStore) Refusals() (map[string]state.Refusal, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.refusals), s.fail("Refusals")
+}
+
+func (s *memStore) PutRefusal(r state.Refusal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refusals[r.InstanceID] = r
+	return s.fail("PutRefusal")
+}
+
+func (s *memStore) DeleteRefusal(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.refusals, id)
+	return s.fail("DeleteRefusal")
+}
+
+func (s *memStore) PutIntent(in state.Intent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail("PutIntent:" + in.InstanceID); err != nil {
+		return err
+	}
+	s.intents = append(s.intents, in)
+	return nil
+}
+
+func (s *memStore) CompleteIntent(runID, id string, o state.Outcome) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail("CompleteIntent:" + id); err != nil {
+		return err
+	}
+	for i := range s.intents {
+		if s.intents[i].RunID == runID && s.intents[i].InstanceID == id {
+			s.intents[i].Outcome = &o
+			return nil
+		}
+	}
+	return fmt.Errorf("no intent %s/%s", runID, id)
+}
+
+func (s *memStore) OpenIntents() ([]state.Intent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []state.Intent
+	for _, in := range s.intents {
+		if in.Outcome == nil {
+			out = append(out, in)
+		}
+	}
+	return out, s.fail("OpenIntents")
+}
+
+func (s *memStore) PutRun(r state.Run) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail("PutRun"); err != nil {
+		return err
+	}
+	s.runs = append(s.runs, r)
+	return nil
+}
+
+func (s *memStore) LastCompleteInventory() (int, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.runs) - 1; i >= 0; i-- {
+		if s.runs[i].InventoryComplete {
+			return s.runs[i].InventorySize, true, nil
+		}
+	}
+	return 0, false, s.fail("LastCompleteInventory")
+}
+
+// harness wires a Reconciler over fakes with a settable clock.
+type harness struct {
+	api   *fakeAPI
+	store *memStore
+	now   time.Time
+	rec   *Reconciler
+	runs  int
+}
+
+func newHarness(t *testing.T, instances []zen.Instance, mutate func(*Settings)) *harness {
+	t.Helper()
+	h := &harness{api: &fakeAPI{instances: instances}, store: newMemStore(), now: t0}
+	s := Settings{
+		GracePeriod: 0, MaxTerminationsPerRun: 10, MaxTerminationsPercent: 100, MaxFleetDropPercent: 50,
+		CommitmentRetryAfter: 168 * time.Hour, Protect: Protection{Tags: map[string]string{"reaper-protect": "true"}},
+		ThrottleRetries: 3,
+	}
+	if mutate != nil {
+		mutate(&s)
+	}
+	rec, err := New(Options{
+		API: h.api, Evaluator: tagEvaluator{}, Store: h.store, Settings: s,
+		Now:   func() time.Time { return h.now },
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.rec = rec
+	return h
+}
+
+func (h *harness) cycle(t *testing.T, dryRun bool) *Result {
+	t.Helper()
+	h.runs++
+	res, _ := h.rec.Run(context.Background(), Cycle{RunID: fmt.Sprintf("run-%d", h.runs), Command: "run", DryRun: dryRun})
+	return res
+}
+
+func (r *Result) entry(t *testing.T, id string) Entry {
+	t.Helper()
+	for _, e := range r.Entries {
+		if e.Instance.ID == id {
+			return e
+		}
+	}
+	t.Fatalf("no entry for %s", id)
+	return Entry{}
+}
+
+func inst(id string, mods ...func(*zen.Instance)) zen.Instance {
+	in := zen.Instance{ID: id, Name: "vm-" + id, Status: zen.StatusRunning, ChargeType: zen.ChargePostpaid,
+		CreatedAt: t0.Add(-30 * 24 * time.Hour), Tags: map[string]string{"doomed": "yes"}}
+	for _, m := range mods {
+		m(&in)
+	}
+	return in
+}
+
+func withStatus(s zen.Status) func(*zen.Instance) { return func(in *zen.Instance) { in.Status = s } }
+func withTag(k, v string) func(*zen.Instance)    { return func(in *zen.Instance) { in.Tags[k] = v } }
+func withCharge(c zen.ChargeType) func(*zen.Instance) {
+	return func(in *zen.Instance) { in.ChargeType = c }
+}
+
+func fleet(n int, mods ...func(*zen.Instance)) []zen.Instance {
+	out := make([]zen.Instance, n)
+	for i := range out {
+		out[i] = inst(fmt.Sprintf("%03d", i), mods...)
+	}
+	return out
+}

@@ -1,0 +1,190 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/state"
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// API is what a cycle needs from the Zenlayer client.
+type API interface {
+	ListInstances(ctx context.Context, f zen.Filter) ([]zen.Instance, error)
+	DescribeInstances(ctx context.Context, ids []string) ([]zen.Instance, error)
+	TerminateInstance(ctx context.Context, id string) (requestID string, err error)
+}
+
+// Evaluator decides about instances; *policy.Engine implements it.
+type Evaluator interface {
+	Evaluate(ctx context.Context, now time.Time, params map[string]any, in []policy.Instance) ([]policy.Decision, error)
+}
+
+// Enricher adds data that costs API calls (traffic) to the instances that survived the guards.
+// It returns the traffic per instance ID and the number of API calls it made. An instance whose
+// data could not be fetched is simply absent: missing data never makes an instance a candidate.
+type Enricher interface {
+	Enrich(ctx context.Context, now time.Time, params map[string]any, in []zen.Instance) (map[string]*policy.Traffic, int, error)
+}
+
+// Store is the durable memory a cycle reads and writes; *state.Store implements it.
+type Store interface {
+	Marks() (map[string]state.Mark, error)
+	ReplaceMarks(marks map[string]state.Mark) error
+	Refusals() (map[string]state.Refusal, error)
+	PutRefusal(r state.Refusal) error
+	DeleteRefusal(instanceID string) error
+	PutIntent(in state.Intent) error
+	CompleteIntent(runID, instanceID string, o state.Outcome) error
+	OpenIntents() ([]state.Intent, error)
+	PutRun(r state.Run) error
+	LastCompleteInventory() (size int, ok bool, err error)
+}
+
+// Settings are the parts of the config a cycle obeys.
+type Settings struct {
+	Filter                  zen.Filter
+	Params                  map[string]any // merged policy params, input.params
+	GracePeriod             time.Duration
+	MaxTerminationsPerRun   int
+	MaxTerminationsPercent  float64
+	MaxFleetDropPercent     float64
+	AllowSubscriptionCancel bool
+	CommitmentRetryAfter    time.Duration
+	Protect                 Protection
+	// CallTimeout bounds one TerminateInstance call, retries included. It is applied to a context
+	// detached from the cycle's, so that cancellation never abandons a call in flight.
+	CallTimeout time.Duration
+	// ThrottleRetries is how many more times a throttled TerminateInstance is tried, with backoff,
+	// after the client's own retries gave up. It is never dropped silently: the last failure is
+	// recorded.
+	ThrottleRetries int
+}
+
+// Options configures a Reconciler.
+type Options struct {
+	API       API
+	Evaluator Evaluator
+	Store     Store
+	Enricher  Enricher // optional
+	Settings  Settings
+	Now       func() time.Time
+	Logger    *slog.Logger
+	// Sleep waits between throttle retries; tests inject one that returns at once.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Reconciler runs cycles. It is not safe for concurrent cycles; the scheduler never overlaps them.
+type Reconciler struct {
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns a Reconciler. API, Evaluator and Store are required.
+func New(opts Options) (*Reconciler, error) {
+	if opts.API == nil || opts.Evaluator == nil || opts.Store == nil {
+		return nil, errors.New("reconcile: API, Evaluator and Store are required")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleepCtx
+	}
+	if opts.Settings.CallTimeout <= 0 {
+		opts.Settings.CallTimeout = 2 * time.Minute
+	}
+	if opts.Settings.ThrottleRetries < 0 {
+		opts.Settings.ThrottleRetries = 0
+	}
+	if opts.Settings.MaxTerminationsPerRun < 1 {
+		return nil, errors.New("reconcile: MaxTerminationsPerRun must be at least 1")
+	}
+	return &Reconciler{opts: opts, log: opts.Logger}, nil
+}
+
+// Cycle describes one cycle to run.
+type Cycle struct {
+	RunID   string
+	Command string // "run" or "plan"
+	// DryRun makes the act step report would_terminate instead of calling the API. A plan is
+	// always dry.
+	DryRun bool
+}
+
+// Run executes one cycle. The returned Result is never nil; its Status says how the cycle ended.
+// The error is non-nil only when the cycle did not run to the end (aborted or failed), and is the
+// same as Result.Err.
+func (r *Reconciler) Run(ctx context.Context, c Cycle) (*Result, error) {
+	res := &Result{RunID: c.RunID, Command: c.Command, DryRun: c.DryRun || c.Command == "plan", StartedAt: r.opts.Now().UTC()}
+	err := r.cycle(ctx, res)
+	if err != nil && res.Err == nil {
+		res.Err = err
+	}
+	if res.Status == "" {
+		res.Status = StatusOK
+	}
+	res.FinishedAt = r.opts.Now().UTC()
+	r.record(res)
+	return res, res.Err
+}
+
+func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
+	recovered, err := r.recoverIntents(ctx, res.RunID)
+	if err != nil {
+		return r.abort(res, fmt.Errorf("resolve unfinished intents: %w", err))
+	}
+	res.Recovered = recovered
+
+	inv, err := r.opts.API.ListInstances(ctx, r.opts.Settings.Filter)
+	if err != nil {
+		return r.abort(res, fmt.Errorf("inventory: %w", err))
+	}
+	res.InventorySize, res.InventoryComplete = len(inv), true
+
+	refusals, err := r.opts.Store.Refusals()
+	if err != nil {
+		return r.abort(res, fmt.Errorf("read refusals: %w", err))
+	}
+	now := r.opts.Now().UTC()
+	res.Entries = r.decide(ctx, now, inv, refusals, res)
+	if ctx.Err() != nil {
+		return r.abort(res, fmt.Errorf("cycle cancelled: %w", ctx.Err()))
+	}
+	if res.Status == StatusAborted {
+		return res.Err
+	}
+	if err := r.plan(now, res); err != nil {
+		return r.abort(res, err)
+	}
+	if res.Status == StatusBlocked || res.DryRun {
+		return nil
+	}
+	return r.act(ctx, res, refusals)
+}
+
+// abort marks the cycle as one that took no action because something could not be trusted.
+func (r *Reconciler) abort(res *Result, err error) error {
+	res.Status = StatusAborted
+	res.Err = err
+	r.log.Error("cycle aborted", "run_id", res.RunID, "error", err)
+	return err
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

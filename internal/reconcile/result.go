@@ -1,0 +1,102 @@
+package reconcile
+
+import (
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// Action is what a cycle did, or would do, with one instance (DESIGN.md §6).
+type Action string
+
+// The actions a report can show.
+const (
+	ActionTerminated     Action = "terminated"      // the API accepted TerminateInstance
+	ActionWouldTerminate Action = "would_terminate" // due, but dry-run or plan
+	ActionMarked         Action = "marked"          // candidate inside its grace period
+	ActionBlocked        Action = "blocked"         // due, but a safety limit blocked the cycle
+	ActionSkipped        Action = "skipped"         // a guard, see SkipReason
+	ActionProtected      Action = "protected"       // config protection
+	ActionExempt         Action = "exempt"          // a policy exemption
+	ActionKept           Action = "kept"            // no decision to terminate
+	ActionFailed         Action = "failed"          // the call failed, see Error
+)
+
+// Skip reasons that are not an instance status.
+const (
+	SkipSubscription  = "subscription"   // PREPAID, or the API refused or cancelled a subscription
+	SkipCommitment    = "commitment"     // learned OPERATION_DENIED_POSTPAID_PROMISE
+	SkipChanged       = "changed"        // the re-check before acting no longer agreed
+	SkipGone          = "gone"           // the instance no longer exists
+	SkipRecheckFailed = "recheck_failed" // the re-check before acting could not be made
+	SkipNotAttempted  = "not_attempted"  // the cycle was cancelled before this call started
+)
+
+// Status is how a cycle ended.
+type Status string
+
+// The ends of a cycle.
+const (
+	StatusOK      Status = "ok"      // the cycle ran to the end; terminations may have failed, see Failures
+	StatusBlocked Status = "blocked" // a safety limit blocked every action
+	StatusAborted Status = "aborted" // the inventory or state could not be trusted; no action was taken
+	StatusFailed  Status = "failed"  // the cycle stopped on an unexpected error
+)
+
+// Block says which safety limit blocked a cycle and why.
+type Block struct {
+	Limit    string  // max_terminations_per_run, max_terminations_percent or max_fleet_drop_percent
+	Value    float64 // the configured limit
+	Observed float64 // what the cycle saw, in the limit's unit
+	Due      int     // instances that were due
+	Message  string
+}
+
+// Entry is the outcome for one inventoried instance.
+type Entry struct {
+	Instance     zen.Instance
+	Action       Action
+	Terminate    []policy.Reason
+	Exempt       []policy.Reason
+	Warn         []policy.Reason
+	SkipReason   string
+	MarkedAt     *time.Time
+	DueAt        *time.Time
+	RequestID    string
+	Error        string
+	TerminatedAt *time.Time
+	Traffic      *policy.Traffic
+}
+
+// Result is everything one cycle observed, decided and did. Reports, metrics and notifications are
+// all derived from it.
+type Result struct {
+	RunID             string
+	Command           string
+	DryRun            bool
+	StartedAt         time.Time
+	FinishedAt        time.Time
+	Status            Status
+	Block             *Block
+	Err               error
+	InventorySize     int
+	InventoryComplete bool
+	Entries           []Entry
+	// Recovered lists instance IDs whose unfinished intents from an earlier run were resolved.
+	Recovered []string
+	// TrafficCalls counts DescribeInstanceTraffic calls made by the enrich step.
+	TrafficCalls int
+}
+
+// Count returns the number of entries per action.
+func (r *Result) Count() map[Action]int {
+	out := make(map[Action]int)
+	for _, e := range r.Entries {
+		out[e.Action]++
+	}
+	return out
+}
+
+// Failures is the number of terminations that failed with an unexpected error.
+func (r *Result) Failures() int { return r.Count()[ActionFailed] }

@@ -1,0 +1,138 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/state"
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// Outcome results recorded in the state store for an intent.
+const (
+	OutcomeTerminated   = "terminated"
+	OutcomeRecycled     = "recycled" // already in the recycle bin: counts as done
+	OutcomeGone         = "gone"
+	OutcomeCommitment   = "commitment"
+	OutcomeSubscription = "subscription"
+	OutcomeBusy         = "busy" // creating or installing: tried again next cycle
+	OutcomeFailed       = "failed"
+	OutcomeUnconfirmed  = "unconfirmed" // found unfinished at start; the instance was still there
+)
+
+// terminate records an intent, makes the call, and records the outcome. It returns an error only
+// when the state store fails, which stops all further acting.
+func (r *Reconciler) terminate(ctx context.Context, runID string, e *Entry) error {
+	id := e.Instance.ID
+	intent := state.Intent{RunID: runID, InstanceID: id, CreatedAt: r.opts.Now().UTC(), Reasons: reasonTexts(e.Terminate)}
+	if err := r.opts.Store.PutIntent(intent); err != nil {
+		e.Action, e.Error = ActionFailed, "not called: record intent: "+err.Error()
+		return fmt.Errorf("record intent for %s: %w", id, err)
+	}
+	// The call runs on a context detached from the cycle's: once started it finishes (bounded by
+	// CallTimeout) and is recorded, even when the daemon is asked to stop.
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Settings.CallTimeout)
+	defer cancel()
+	reqID, err := r.call(callCtx, ctx, id)
+	now := r.opts.Now().UTC()
+	result := r.apply(e, reqID, err, now)
+	if err := r.remember(e, result, reqID, now); err != nil {
+		return err
+	}
+	o := state.Outcome{Result: result, RequestID: e.RequestID, Error: e.Error, At: now}
+	if err := r.opts.Store.CompleteIntent(runID, id, o); err != nil {
+		return fmt.Errorf("record outcome for %s: %w", id, err)
+	}
+	r.logOutcome(runID, e, result)
+	return nil
+}
+
+// call makes TerminateInstance, trying a throttled call again with backoff. Waits between
+// attempts end early when the cycle is cancelled; the last error is then returned and recorded.
+func (r *Reconciler) call(callCtx, cycleCtx context.Context, id string) (string, error) {
+	backoff := 2 * time.Second
+	for attempt := 0; ; attempt++ {
+		reqID, err := r.opts.API.TerminateInstance(callCtx, id)
+		if err == nil || !zen.IsRateLimited(err) || attempt >= r.opts.Settings.ThrottleRetries {
+			return reqID, err
+		}
+		r.log.Warn("terminate throttled, retrying", "instance_id", id, "attempt", attempt+1, "backoff", backoff)
+		if werr := r.opts.Sleep(cycleCtx, backoff); werr != nil {
+			return reqID, fmt.Errorf("%w (not retried: %v)", err, werr)
+		}
+		backoff = min(backoff*2, time.Minute)
+	}
+}
+
+// apply maps the API's answer to the entry's action and returns the outcome to record.
+func (r *Reconciler) apply(e *Entry, reqID string, err error, now time.Time) string {
+	e.RequestID = reqID
+	if err != nil {
+		e.RequestID = zen.RequestID(err)
+	}
+	switch {
+	case err == nil:
+		e.Action, e.TerminatedAt = ActionTerminated, &now
+		if e.Instance.ChargeType == zen.ChargePrepaid {
+			e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "subscription cancelled: the instance is returned when it expires"})
+		}
+		return OutcomeTerminated
+	case zen.IsRecycled(err):
+		e.Action, e.SkipReason = ActionSkipped, string(zen.StatusRecycle)
+		return OutcomeRecycled
+	case zen.IsNotFound(err):
+		e.Action, e.SkipReason = ActionSkipped, SkipGone
+		return OutcomeGone
+	case zen.IsPostpaidPromise(err):
+		e.Action, e.SkipReason = ActionSkipped, SkipCommitment
+		return OutcomeCommitment
+	case zen.IsSubscription(err):
+		e.Action, e.SkipReason = ActionSkipped, SkipSubscription
+		return OutcomeSubscription
+	case zen.IsCreating(err):
+		e.Action, e.SkipReason = ActionSkipped, string(zen.StatusCreating)
+		return OutcomeBusy
+	case zen.IsInstalling(err):
+		e.Action, e.SkipReason = ActionSkipped, string(zen.StatusInstalling)
+		return OutcomeBusy
+	default:
+		e.Action, e.Error = ActionFailed, err.Error()
+		return OutcomeFailed
+	}
+}
+
+// remember stores what the API taught reaper about an instance: a commitment period or a
+// subscription is not asked about again before CommitmentRetryAfter.
+func (r *Reconciler) remember(e *Entry, result, reqID string, now time.Time) error {
+	kind := state.RefusalKind("")
+	switch {
+	case result == OutcomeCommitment:
+		kind = state.RefusalCommitment
+	case result == OutcomeSubscription,
+		result == OutcomeTerminated && e.Instance.ChargeType == zen.ChargePrepaid:
+		kind = state.RefusalSubscription
+	}
+	if kind == "" {
+		return nil
+	}
+	ref := state.Refusal{InstanceID: e.Instance.ID, Kind: kind, LearnedAt: now, RequestID: e.RequestID}
+	if err := r.opts.Store.PutRefusal(ref); err != nil {
+		return fmt.Errorf("remember %s of %s: %w", kind, e.Instance.ID, err)
+	}
+	return nil
+}
+
+func (r *Reconciler) logOutcome(runID string, e *Entry, result string) {
+	attrs := []any{"run_id", runID, "instance_id", e.Instance.ID, "instance_name", e.Instance.Name,
+		"reasons", reasonTexts(e.Terminate), "request_id", e.RequestID, "outcome", result}
+	switch e.Action {
+	case ActionTerminated:
+		r.log.Info("instance terminated", attrs...)
+	case ActionFailed:
+		r.log.Error("terminate failed", append(attrs, "error", e.Error)...)
+	default:
+		r.log.Info("terminate refused", append(attrs, "skip_reason", e.SkipReason)...)
+	}
+}

@@ -1,0 +1,86 @@
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CSVHeader is the header row of report.csv.
+var CSVHeader = []string{
+	"id", "name", "zone", "type", "status", "charge_type", "action", "reasons", "exemptions",
+	"warnings", "skip_reason", "marked_at", "due_at", "request_id", "error", "terminated_at",
+	"recycle_deadline", "monthly_price",
+}
+
+// WriteCSV writes one row per instance (report.csv), in the order of r.Instances. Reasons are
+// joined as "policy: reason; policy: reason", times are RFC 3339 in UTC, and a cell that a
+// spreadsheet would read as a formula (starting with = + - @, tab or carriage return) is prefixed
+// with a single quote.
+func WriteCSV(w io.Writer, r *Run) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return fmt.Errorf("write csv report: %w", err)
+	}
+	for _, in := range r.Instances {
+		if err := cw.Write(csvRow(in)); err != nil {
+			return fmt.Errorf("write csv report: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write csv report: %w", err)
+	}
+	return nil
+}
+
+func csvRow(in Instance) []string {
+	row := []string{
+		in.ID, in.Name, in.Zone, in.Type, in.Status, in.ChargeType, in.Action,
+		joinReasons(in.Reasons), joinReasons(in.Exemptions), joinReasons(in.Warnings),
+		in.SkipReason, csvTime(in.MarkedAt), csvTime(in.DueAt), in.RequestID, in.Error,
+		csvTime(in.TerminatedAt), csvTime(in.RecycleDeadline), csvPrice(in.MonthlyPrice),
+	}
+	for i, cell := range row {
+		row[i] = defuseFormula(cell)
+	}
+	return row
+}
+
+// joinReasons renders reasons as "policy: reason; policy: reason".
+func joinReasons(rs []Reason) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = r.Policy + ": " + r.Reason
+	}
+	return strings.Join(parts, "; ")
+}
+
+func csvTime(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func csvPrice(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*p, 'f', 2, 64)
+}
+
+// defuseFormula prefixes a cell that spreadsheets would evaluate as a formula with a single quote.
+func defuseFormula(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}

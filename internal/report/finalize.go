@@ -1,0 +1,128 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Finalize derives everything the caller does not fill: the schema version, Summary, Savings, each
+// instance's MonthlyPrice (when pricing has its type and it is unset) and the RecycleDeadline of
+// terminated pay-as-you-go instances (TerminatedAt + RecycleRetention, when unset). Instances in
+// CREATE_FAILED are deleted at once and PREPAID ones only lose their subscription, so they get no
+// deadline. pricing maps an instance type to a monthly price; nil or empty means no estimate.
+// Finalize can be called again after the instances change.
+func (r *Run) Finalize(pricing map[string]float64) {
+	r.SchemaVersion = SchemaVersion
+	r.Policies = nonNil(r.Policies)
+	r.Instances = nonNil(r.Instances)
+	for i := range r.Instances {
+		finalizeInstance(&r.Instances[i], pricing)
+	}
+	r.Summary = summarize(r.Instances)
+	r.Savings = estimateSavings(r.Instances, pricing)
+}
+
+func finalizeInstance(in *Instance, pricing map[string]float64) {
+	in.Reasons = nonNil(in.Reasons)
+	in.Exemptions = nonNil(in.Exemptions)
+	in.Warnings = nonNil(in.Warnings)
+	in.Tags = nonNilMap(in.Tags)
+	if p, ok := pricing[in.Type]; ok && in.MonthlyPrice == nil {
+		in.MonthlyPrice = &p
+	}
+	if in.Action == ActionTerminated && in.TerminatedAt != nil && in.RecycleDeadline == nil && goesToRecycleBin(in) {
+		d := in.TerminatedAt.Add(RecycleRetention)
+		in.RecycleDeadline = &d
+	}
+}
+
+// goesToRecycleBin reports whether a terminated instance waits in the recycle bin: CREATE_FAILED
+// instances are deleted at once and a PREPAID termination only cancels the subscription.
+func goesToRecycleBin(in *Instance) bool {
+	return in.Status != "CREATE_FAILED" && in.ChargeType != "PREPAID"
+}
+
+func summarize(instances []Instance) Summary {
+	s := Summary{ByAction: map[string]int{}, ByPolicy: map[string]int{}, ByZone: map[string]int{}}
+	for _, a := range Actions {
+		s.ByAction[a] = 0
+	}
+	for _, in := range instances {
+		s.ByAction[in.Action]++
+		if !IsCandidate(in.Action) {
+			continue
+		}
+		s.Candidates++
+		s.ByZone[in.Zone]++
+		for _, p := range policiesOf(in.Reasons) {
+			s.ByPolicy[p]++
+		}
+	}
+	return s
+}
+
+// policiesOf returns the distinct policies of reasons, in order of first appearance.
+func policiesOf(reasons []Reason) []string {
+	var out []string
+	for _, r := range reasons {
+		if !slices.Contains(out, r.Policy) {
+			out = append(out, r.Policy)
+		}
+	}
+	return out
+}
+
+func estimateSavings(instances []Instance, pricing map[string]float64) Savings {
+	var s Savings
+	var missing []string
+	for _, in := range instances {
+		if in.Action != ActionWouldTerminate && in.Action != ActionTerminated {
+			continue
+		}
+		price, ok := pricing[in.Type]
+		if !ok {
+			s.MissingPrices++
+			if !slices.Contains(missing, in.Type) {
+				missing = append(missing, in.Type)
+			}
+			continue
+		}
+		if in.Action == ActionTerminated {
+			s.TerminatedMonthly += price
+		} else {
+			s.WouldTerminateMonthly += price
+		}
+	}
+	switch {
+	case len(pricing) == 0:
+		s.Note = "no pricing configured; set pricing (instance type to monthly price) for an estimate"
+	case s.MissingPrices > 0:
+		slices.Sort(missing)
+		s.Note = fmt.Sprintf("%d %s no price for %s %s; the figures are a lower bound",
+			s.MissingPrices, plural(s.MissingPrices, "instance has", "instances have"),
+			plural(len(missing), "type", "types"), strings.Join(typeLabels(missing), ", "))
+	default:
+		s.Available = true
+		s.Note = "estimate from the configured pricing; the provider's bill is authoritative"
+	}
+	return s
+}
+
+func typeLabels(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		if s == "" {
+			s = "(no type)"
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,218 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Helpers shared by the Markdown and HTML renderers.
+
+const humanTime = "2006-01-02 15:04 UTC"
+
+func fmtTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(humanTime)
+}
+
+// fmtMoney formats an amount with two decimals and thousands separators: 12,345.60.
+func fmtMoney(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 2, 64)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	out := b.String() + "." + frac
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// fmtBps formats a rate in bits per second with a decimal unit: 950 bps, 12.5 kbps, 3.2 Mbps.
+func fmtBps(v int64) string {
+	f := float64(v)
+	for _, u := range []string{"bps", "kbps", "Mbps", "Gbps"} {
+		if f < 1000 || u == "Gbps" {
+			if u == "bps" {
+				return fmt.Sprintf("%d bps", v)
+			}
+			return strconv.FormatFloat(f, 'f', 1, 64) + " " + u
+		}
+		f /= 1000
+	}
+	return ""
+}
+
+// fmtDuration formats a duration for people: 45s, 12m, 5h 20m, 3d 4h.
+func fmtDuration(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		h := int(d.Hours())
+		if m := int(d.Minutes()) % 60; m != 0 {
+			return fmt.Sprintf("%dh %dm", h, m)
+		}
+		return fmt.Sprintf("%dh", h)
+	default:
+		days := int(d.Hours()) / 24
+		if h := int(d.Hours()) % 24; h != 0 {
+			return fmt.Sprintf("%dd %dh", days, h)
+		}
+		return fmt.Sprintf("%dd", days)
+	}
+}
+
+// relative says how far t is from ref: "in 5h" or "3h ago".
+func relative(t *time.Time, ref time.Time) string {
+	if t == nil || ref.IsZero() {
+		return ""
+	}
+	d := t.Sub(ref)
+	if d >= 0 {
+		return "in " + fmtDuration(d)
+	}
+	return fmtDuration(d) + " ago"
+}
+
+// isDryRun reports whether the run could not act: dry-run mode or the plan command.
+func isDryRun(r *Run) bool { return r.DryRun || r.Command == CommandPlan }
+
+// modeLabel is "dry-run" or "acting".
+func modeLabel(r *Run) string {
+	if isDryRun(r) {
+		return "dry-run"
+	}
+	return "acting"
+}
+
+// headline is the one sentence a reader needs first: what happened to the fleet.
+func headline(r *Run) string {
+	c := r.Summary.ByAction
+	switch {
+	case r.Result == ResultAborted:
+		return "The cycle was aborted before acting" + suffix(r.Error) + ". Nothing was terminated."
+	case r.Result == ResultBlocked || r.Blocked != nil:
+		return "A safety limit blocked the cycle" + suffix(blockText(r.Blocked)) + ". Nothing was terminated."
+	case isDryRun(r):
+		return fmt.Sprintf("Dry run: %d %s would be terminated and %d %s marked, waiting for the grace period. Nothing was terminated.",
+			c[ActionWouldTerminate], plural(c[ActionWouldTerminate], "instance", "instances"),
+			c[ActionMarked], plural(c[ActionMarked], "is", "are"))
+	}
+	s := fmt.Sprintf("Terminated %d %s; %d marked, waiting for the grace period.",
+		c[ActionTerminated], plural(c[ActionTerminated], "instance", "instances"), c[ActionMarked])
+	if c[ActionFailed] > 0 {
+		s += fmt.Sprintf(" %d %s failed.", c[ActionFailed], plural(c[ActionFailed], "termination", "terminations"))
+	}
+	if r.Result == ResultFailed && r.Error != "" {
+		s += " The cycle failed: " + r.Error + "."
+	}
+	return s
+}
+
+func suffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + strings.TrimSuffix(s, ".")
+}
+
+// blockText is one sentence about a blocked cycle.
+func blockText(b *Block) string {
+	if b == nil {
+		return ""
+	}
+	if b.Message != "" {
+		return b.Message
+	}
+	return fmt.Sprintf("%s exceeded (limit %s, observed %s, %d due)",
+		b.Limit, trimFloat(b.Value), trimFloat(b.Observed), b.Due)
+}
+
+func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// actionRank orders actions most urgent first, unknown actions last.
+func actionRank(a string) int {
+	if i := slices.Index(Actions, a); i >= 0 {
+		return i
+	}
+	return len(Actions)
+}
+
+// displayOrder returns the instances sorted for people: by action urgency, then due time, then name
+// and ID. It does not modify r.
+func displayOrder(instances []Instance) []Instance {
+	out := slices.Clone(instances)
+	slices.SortStableFunc(out, func(a, b Instance) int {
+		if c := actionRank(a.Action) - actionRank(b.Action); c != 0 {
+			return c
+		}
+		if c := compareTimes(a.DueAt, b.DueAt); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// compareTimes orders nil after every time.
+func compareTimes(a, b *time.Time) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
+	}
+	return a.Compare(*b)
+}
+
+// sortedKeys returns m's keys by descending count, then name.
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if c := m[b] - m[a]; c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return keys
+}
+
+// terminationNote explains where a terminated instance is now.
+func terminationNote(in Instance) string {
+	switch {
+	case in.Action != ActionTerminated:
+		return ""
+	case in.Status == "CREATE_FAILED":
+		return "deleted at once (CREATE_FAILED instances skip the recycle bin)"
+	case in.ChargeType == "PREPAID":
+		return "subscription cancelled; the instance is returned when it expires"
+	case in.RecycleDeadline != nil:
+		return "in the recycle bin until " + fmtTime(in.RecycleDeadline) + "; after that, it is gone"
+	}
+	return "in the recycle bin for about 24h; after that, it is gone"
+}

@@ -1,0 +1,301 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var (
+	//go:embed report.html.tmpl
+	htmlSource string
+	//go:embed report.css
+	htmlCSS string
+	//go:embed report.js
+	htmlJS string
+
+	htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
+)
+
+// WriteHTML writes report.html: one self-contained page (inline CSS and JS, no external resources,
+// a Content-Security-Policy that forbids loading anything) with summary cards, counts by action,
+// policy and zone, and a table with one row per instance (table#instances, rows tr.instance) that
+// JavaScript can sort and filter. The rows are rendered on the server, so the page reads without
+// JavaScript. html/template escapes every value from the fleet for its context.
+func WriteHTML(w io.Writer, r *Run) error {
+	if err := htmlTemplate.Execute(w, newHTMLView(r)); err != nil {
+		return fmt.Errorf("write html report: %w", err)
+	}
+	return nil
+}
+
+type htmlView struct {
+	Run                        *Run
+	DryRun                     bool
+	Mode, ResultClass          string
+	Headline                   string
+	BannerTitle, Banner        string
+	Started, StartedISO, Took  string
+	ConfigDigest, PolicyDigest string
+	Cards                      []htmlCard
+	ByAction                   []htmlCount
+	ByPolicy, ByZone           []htmlCount
+	Rows                       []htmlRow
+	CSS                        template.CSS
+	JS                         template.JS
+}
+
+type htmlCard struct{ Key, Label, Value, Detail, Tone string }
+
+type htmlCount struct {
+	Name, Label, Class string
+	Count, Of, Width   int
+}
+
+type htmlRow struct {
+	ID, Name, Zone, Type, Status, ChargeType string
+	Action, ActionLabel, Class               string
+	Rank                                     int
+	Candidate                                bool
+	Tags                                     []string
+	Reasons, Exemptions, Warnings            []Reason
+	SkipReason, RequestID, Error, TermNote   string
+	Marked, MarkedISO, MarkedSort            string
+	Due, DueISO, DueSort, DueRel             string
+	Recycle, RecycleISO, RecycleSort         string
+	Traffic, TrafficSort                     string
+	TrafficPartial                           bool
+	Price, PriceSort                         string
+}
+
+func newHTMLView(r *Run) htmlView {
+	v := htmlView{
+		Run:          r,
+		DryRun:       isDryRun(r),
+		Mode:         modeLabel(r),
+		ResultClass:  resultClass(r.Result),
+		Headline:     headline(r),
+		Started:      fmtTime(&r.StartedAt),
+		StartedISO:   isoTime(&r.StartedAt),
+		Took:         fmtDuration(r.FinishedAt.Sub(r.StartedAt)),
+		ConfigDigest: shortDigest(r.ConfigDigest),
+		PolicyDigest: shortDigest(r.PolicyDigest),
+		CSS:          template.CSS(htmlCSS),
+		JS:           template.JS(htmlJS),
+	}
+	v.BannerTitle, v.Banner = banner(r)
+	v.Cards = cards(r)
+	v.ByAction = actionCounts(r)
+	v.ByPolicy = counts(r.Summary.ByPolicy, nil)
+	v.ByZone = counts(r.Summary.ByZone, inventoryByZone(r.Instances))
+	for _, in := range displayOrder(r.Instances) {
+		v.Rows = append(v.Rows, newHTMLRow(in, r.StartedAt))
+	}
+	return v
+}
+
+func resultClass(result string) string {
+	switch result {
+	case ResultOK, ResultBlocked, ResultAborted, ResultFailed:
+		return result
+	}
+	return "failed"
+}
+
+func banner(r *Run) (title, text string) {
+	switch {
+	case r.Result == ResultAborted:
+		return "Aborted.", "The cycle stopped before acting" + suffix(r.Error) + ". Nothing was terminated."
+	case r.Blocked != nil:
+		return "Blocked by " + r.Blocked.Limit + ".", blockText(r.Blocked) + ". Nothing was terminated."
+	case r.Result == ResultFailed:
+		n := r.Summary.ByAction[ActionFailed]
+		text = fmt.Sprintf("%d %s failed.", n, plural(n, "termination", "terminations"))
+		if r.Error != "" {
+			text += " " + r.Error
+		}
+		return "Failed.", text
+	}
+	return "", ""
+}
+
+func cards(r *Run) []htmlCard {
+	c := r.Summary.ByAction
+	out := []htmlCard{{
+		Key: "inventory", Label: "Inventory", Value: strconv.Itoa(r.InventorySize), Tone: "info",
+		Detail: fmt.Sprintf("instances in %d %s", len(inventoryByZone(r.Instances)), plural(len(inventoryByZone(r.Instances)), "zone", "zones")),
+	}, {
+		Key: "candidates", Label: "Candidates", Value: strconv.Itoa(r.Summary.Candidates), Tone: toneIf(r.Summary.Candidates > 0, "warn", "good"),
+		Detail: fmt.Sprintf("%d would terminate · %d marked · %d blocked · %d failed",
+			c[ActionWouldTerminate], c[ActionMarked], c[ActionBlocked], c[ActionFailed]),
+	}}
+	term := htmlCard{Key: "terminated", Label: "Terminated", Value: strconv.Itoa(c[ActionTerminated]), Tone: "info"}
+	switch {
+	case isDryRun(r):
+		term.Detail = "dry run: reaper did not terminate anything"
+	case c[ActionTerminated] > 0:
+		term.Tone, term.Detail = "bad", "in the recycle bin for 24h; after that, gone"
+	default:
+		term.Detail = "nothing was terminated"
+	}
+	out = append(out, term)
+	safety := htmlCard{Key: "safety", Label: "Safety limits", Value: "Not blocked", Tone: "good",
+		Detail: "the due set was within every limit"}
+	switch {
+	case r.Blocked != nil:
+		safety.Value, safety.Tone, safety.Detail = "Blocked", "blocked", r.Blocked.Limit+": "+blockText(r.Blocked)
+	case r.Result == ResultAborted:
+		safety.Value, safety.Tone, safety.Detail = "Aborted", "bad", r.Error
+	}
+	out = append(out, safety)
+	return append(out, savingsCard(r))
+}
+
+func savingsCard(r *Run) htmlCard {
+	s := r.Savings
+	card := htmlCard{Key: "savings", Label: "Est. monthly savings", Tone: "info", Detail: s.Note}
+	amount := s.TerminatedMonthly
+	if isDryRun(r) {
+		amount = s.WouldTerminateMonthly
+	}
+	switch {
+	case !s.Available:
+		card.Value, card.Tone = "estimate unavailable", "warn"
+		if total := s.WouldTerminateMonthly + s.TerminatedMonthly; total > 0 {
+			card.Detail = "at least " + fmtMoney(total) + " per month; " + s.Note
+		}
+	case isDryRun(r):
+		card.Value, card.Tone = fmtMoney(amount), "good"
+		card.Detail = "per month if the would-terminate set were terminated; " + s.Note
+	default:
+		card.Value, card.Tone = fmtMoney(amount), "good"
+		card.Detail = "per month, from this run's terminations; " + s.Note
+	}
+	return card
+}
+
+func toneIf(cond bool, yes, no string) string {
+	if cond {
+		return yes
+	}
+	return no
+}
+
+func actionClass(action string) string {
+	if slices.Contains(Actions, action) {
+		return "a-" + action
+	}
+	return "a-unknown"
+}
+
+func actionLabel(action string) string { return strings.ReplaceAll(action, "_", " ") }
+
+func actionCounts(r *Run) []htmlCount {
+	names := slices.Clone(Actions)
+	for _, a := range sortedKeys(r.Summary.ByAction) {
+		if !slices.Contains(names, a) {
+			names = append(names, a)
+		}
+	}
+	top := 0
+	for _, a := range names {
+		top = max(top, r.Summary.ByAction[a])
+	}
+	out := make([]htmlCount, 0, len(names))
+	for _, a := range names {
+		n := r.Summary.ByAction[a]
+		out = append(out, htmlCount{Name: a, Label: actionLabel(a), Class: actionClass(a), Count: n, Width: width(n, top)})
+	}
+	return out
+}
+
+func counts(m map[string]int, of map[string]int) []htmlCount {
+	top := 0
+	for _, n := range m {
+		top = max(top, n)
+	}
+	var out []htmlCount
+	for _, k := range sortedKeys(m) {
+		label := k
+		if label == "" {
+			label = "(none)"
+		}
+		out = append(out, htmlCount{Name: k, Label: label, Count: m[k], Of: of[k], Width: width(m[k], top)})
+	}
+	return out
+}
+
+func inventoryByZone(instances []Instance) map[string]int {
+	m := map[string]int{}
+	for _, in := range instances {
+		m[in.Zone]++
+	}
+	return m
+}
+
+// width is n as a percentage of top, for the bars.
+func width(n, top int) int {
+	if top == 0 {
+		return 0
+	}
+	return n * 100 / top
+}
+
+func newHTMLRow(in Instance, ref time.Time) htmlRow {
+	row := htmlRow{
+		ID: in.ID, Name: in.Name, Zone: in.Zone, Type: in.Type, Status: in.Status, ChargeType: in.ChargeType,
+		Action: in.Action, ActionLabel: actionLabel(in.Action), Class: actionClass(in.Action),
+		Rank: actionRank(in.Action), Candidate: IsCandidate(in.Action), Tags: tagList(in.Tags),
+		Reasons: in.Reasons, Exemptions: in.Exemptions, Warnings: in.Warnings,
+		SkipReason: in.SkipReason, RequestID: in.RequestID, Error: in.Error, TermNote: terminationNote(in),
+		Marked: fmtTime(in.MarkedAt), MarkedISO: isoTime(in.MarkedAt), MarkedSort: unixKey(in.MarkedAt),
+		Due: fmtTime(in.DueAt), DueISO: isoTime(in.DueAt), DueSort: unixKey(in.DueAt), DueRel: relative(in.DueAt, ref),
+		Recycle: fmtTime(in.RecycleDeadline), RecycleISO: isoTime(in.RecycleDeadline), RecycleSort: unixKey(in.RecycleDeadline),
+	}
+	if t := in.Traffic; t != nil {
+		row.Traffic = fmtBps(t.InP95Bps) + " / " + fmtBps(t.OutP95Bps)
+		row.TrafficSort = strconv.FormatInt(max(t.InP95Bps, t.OutP95Bps), 10)
+		row.TrafficPartial = !t.Complete
+	}
+	if in.MonthlyPrice != nil {
+		row.Price = fmtMoney(*in.MonthlyPrice)
+		row.PriceSort = strconv.FormatFloat(*in.MonthlyPrice, 'f', -1, 64)
+	}
+	return row
+}
+
+func tagList(tags map[string]string) []string {
+	out := make([]string, 0, len(tags))
+	for k, v := range tags {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func isoTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func unixKey(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(t.Unix(), 10)
+}
+
+// shortDigest shortens "sha256:0123…" for display; the full value stays in the title attribute.
+func shortDigest(d string) string {
+	if r := []rune(d); len(r) > 19 {
+		return string(r[:19]) + "…"
+	}
+	return d
+}

@@ -1,0 +1,215 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned by Load when no run matches.
+var ErrNotFound = errors.New("report not found")
+
+// ErrAmbiguous is returned by Load when a run ID prefix matches more than one run.
+var ErrAmbiguous = errors.New("run id prefix is ambiguous")
+
+// Latest is the run ID Load understands as "the newest run".
+const Latest = "latest"
+
+// Entry is one past run, as List shows it.
+type Entry struct {
+	RunID         string         `json:"run_id"`
+	StartedAt     time.Time      `json:"started_at"`
+	FinishedAt    time.Time      `json:"finished_at"`
+	Command       string         `json:"command"`
+	DryRun        bool           `json:"dry_run"`
+	Result        string         `json:"result"`
+	InventorySize int            `json:"inventory_size"`
+	Counts        map[string]int `json:"counts"` // instances by action
+	// Problem is set when the run's report.json exists but cannot be read; the other fields but
+	// RunID are then empty.
+	Problem string `json:"problem,omitempty"`
+}
+
+// List returns the runs under dir, newest first. A run is a subdirectory with a valid run ID as
+// name and a report.json; anything else (temporary files, other directories) is ignored. A run whose
+// report.json cannot be parsed is listed with Problem set rather than hidden. A missing dir is an
+// empty list.
+func List(dir string) ([]Entry, error) {
+	names, err := runDirs(dir)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]Entry, 0, len(names))
+	for _, name := range names {
+		entries = append(entries, readEntry(dir, name))
+	}
+	slices.SortFunc(entries, func(a, b Entry) int {
+		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.RunID, a.RunID)
+	})
+	return entries, nil
+}
+
+// runDirs returns the names of the real (not symlinked) subdirectories of dir that are valid run IDs
+// and hold a report.json.
+func runDirs(dir string) ([]string, error) {
+	des, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list reports: %w", err)
+	}
+	var names []string
+	for _, de := range des {
+		if !de.IsDir() || !ValidRunID(de.Name()) {
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(dir, de.Name(), FileName(FormatJSON)))
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		names = append(names, de.Name())
+	}
+	return names, nil
+}
+
+// entryDoc is the part of report.json that List reads; the instances are skipped.
+type entryDoc struct {
+	SchemaVersion int       `json:"schema_version"`
+	RunID         string    `json:"run_id"`
+	StartedAt     time.Time `json:"started_at"`
+	FinishedAt    time.Time `json:"finished_at"`
+	Command       string    `json:"command"`
+	DryRun        bool      `json:"dry_run"`
+	Result        string    `json:"result"`
+	InventorySize int       `json:"inventory_size"`
+	Summary       struct {
+		ByAction map[string]int `json:"by_action"`
+	} `json:"summary"`
+}
+
+func readEntry(dir, name string) Entry {
+	e := Entry{RunID: name}
+	b, err := os.ReadFile(filepath.Join(dir, name, FileName(FormatJSON)))
+	if err != nil {
+		e.Problem = err.Error()
+		return e
+	}
+	var d entryDoc
+	switch err := json.Unmarshal(b, &d); {
+	case err != nil:
+		e.Problem = "report.json: " + err.Error()
+		return e
+	case d.SchemaVersion < 1 || d.SchemaVersion > SchemaVersion:
+		e.Problem = fmt.Sprintf("report.json: unsupported schema_version %d", d.SchemaVersion)
+		return e
+	case d.RunID != name:
+		e.Problem = fmt.Sprintf("report.json: run_id %q does not match the directory", d.RunID)
+		return e
+	}
+	return Entry{
+		RunID: name, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt, Command: d.Command, DryRun: d.DryRun,
+		Result: d.Result, InventorySize: d.InventorySize, Counts: nonNilMap(d.Summary.ByAction),
+	}
+}
+
+// Load reads the report.json of one run under dir. runID is a full run ID, a prefix that matches
+// exactly one run, or Latest for the newest readable run. It returns an error wrapping ErrNotFound
+// or ErrAmbiguous when the ID does not pick exactly one run.
+func Load(dir, runID string) (*Run, error) {
+	name, err := resolve(dir, runID)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(dir, name, FileName(FormatJSON)))
+	if err != nil {
+		return nil, fmt.Errorf("load report %s: %w", name, err)
+	}
+	defer f.Close()
+	r, err := ReadJSON(f)
+	if err != nil {
+		return nil, fmt.Errorf("load report %s: %w", name, err)
+	}
+	return r, nil
+}
+
+func resolve(dir, runID string) (string, error) {
+	if runID == Latest {
+		entries, err := List(dir)
+		if err != nil {
+			return "", err
+		}
+		for _, e := range entries {
+			if e.Problem == "" {
+				return e.RunID, nil
+			}
+		}
+		return "", fmt.Errorf("load latest report in %s: %w", dir, ErrNotFound)
+	}
+	if !ValidRunID(runID) {
+		return "", fmt.Errorf("load report: invalid run id %q", runID)
+	}
+	names, err := runDirs(dir)
+	if err != nil {
+		return "", err
+	}
+	if slices.Contains(names, runID) {
+		return runID, nil
+	}
+	var matches []string
+	for _, n := range names {
+		if strings.HasPrefix(n, runID) {
+			matches = append(matches, n)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return "", fmt.Errorf("load report %s: %w", runID, ErrNotFound)
+	case 1:
+		return matches[0], nil
+	}
+	slices.Sort(matches)
+	return "", fmt.Errorf("load report %s: %w: matches %s", runID, ErrAmbiguous, strings.Join(matches, ", "))
+}
+
+// Prune removes all but the newest keep runs under dir and returns the run IDs it removed, oldest
+// first. keep 0 keeps everything. Only run directories whose report.json is readable and names the
+// directory's run ID are candidates; anything else under dir is never touched.
+func Prune(dir string, keep int) ([]string, error) {
+	if keep < 0 {
+		return nil, fmt.Errorf("prune reports: keep must not be negative, got %d", keep)
+	}
+	if keep == 0 {
+		return nil, nil
+	}
+	entries, err := List(dir)
+	if err != nil {
+		return nil, err
+	}
+	var runs []Entry
+	for _, e := range entries {
+		if e.Problem == "" {
+			runs = append(runs, e)
+		}
+	}
+	if len(runs) <= keep {
+		return nil, nil
+	}
+	var removed []string
+	for i := len(runs) - 1; i >= keep; i-- {
+		if err := os.RemoveAll(filepath.Join(dir, runs[i].RunID)); err != nil {
+			return removed, fmt.Errorf("prune report %s: %w", runs[i].RunID, err)
+		}
+		removed = append(removed, runs[i].RunID)
+	}
+	return removed, nil
+}

@@ -1,0 +1,187 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteMarkdown writes report.md: a summary of the run (mode, result, why it was blocked, counts by
+// action, policy and zone, savings), the table of candidates (would_terminate, terminated, marked,
+// blocked, failed) with their reasons and due times, and the instances that carry warnings. Every
+// value from the fleet is escaped, so a name cannot break the tables or inject markup.
+func WriteMarkdown(w io.Writer, r *Run) error {
+	bw := bufio.NewWriter(w)
+	m := mdWriter{w: bw}
+	m.header(r)
+	m.counts(r)
+	m.candidates(r)
+	m.warnings(r)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write markdown report: %w", err)
+	}
+	return nil
+}
+
+type mdWriter struct{ w *bufio.Writer }
+
+func (m mdWriter) f(format string, args ...any) { fmt.Fprintf(m.w, format, args...) }
+
+func (m mdWriter) header(r *Run) {
+	m.f("# reaper report %s\n\n", md(r.RunID))
+	m.f("%s\n\n", md(headline(r)))
+	m.f("| | |\n|---|---|\n")
+	m.f("| Command | %s |\n", md(r.Command))
+	m.f("| Mode | **%s** |\n", md(modeLabel(r)))
+	m.f("| Result | **%s** |\n", md(r.Result))
+	if r.Blocked != nil {
+		m.f("| Blocked by | %s: %s |\n", md(r.Blocked.Limit), md(blockText(r.Blocked)))
+	}
+	if r.Error != "" {
+		m.f("| Error | %s |\n", md(r.Error))
+	}
+	m.f("| Started | %s |\n", md(fmtTime(&r.StartedAt)))
+	m.f("| Finished | %s (took %s) |\n", md(fmtTime(&r.FinishedAt)), fmtDuration(r.FinishedAt.Sub(r.StartedAt)))
+	m.f("| Inventory | %d instances |\n", r.InventorySize)
+	m.f("| Candidates | %d |\n", r.Summary.Candidates)
+	m.f("| Estimated monthly savings | %s |\n", md(savingsText(r)))
+	m.f("| Policies | %s |\n", md(strings.Join(r.Policies, ", ")))
+	m.f("| Config digest | %s |\n", md(r.ConfigDigest))
+	m.f("| Policy digest | %s |\n\n", md(r.PolicyDigest))
+}
+
+func (m mdWriter) counts(r *Run) {
+	m.f("## Counts by action\n\n| Action | Instances |\n|---|---:|\n")
+	for _, a := range Actions {
+		m.f("| %s | %d |\n", md(a), r.Summary.ByAction[a])
+	}
+	for _, a := range sortedKeys(r.Summary.ByAction) {
+		if actionRank(a) == len(Actions) {
+			m.f("| %s | %d |\n", md(a), r.Summary.ByAction[a])
+		}
+	}
+	m.f("\n")
+	m.countList("Candidates by policy", r.Summary.ByPolicy)
+	m.countList("Candidates by zone", r.Summary.ByZone)
+}
+
+func (m mdWriter) countList(title string, counts map[string]int) {
+	m.f("## %s\n\n", title)
+	if len(counts) == 0 {
+		m.f("None.\n\n")
+		return
+	}
+	for _, k := range sortedKeys(counts) {
+		name := k
+		if name == "" {
+			name = "(none)"
+		}
+		m.f("- %s: %d\n", md(name), counts[k])
+	}
+	m.f("\n")
+}
+
+func (m mdWriter) candidates(r *Run) {
+	m.f("## Candidates\n\n")
+	var rows []Instance
+	for _, in := range displayOrder(r.Instances) {
+		if IsCandidate(in.Action) {
+			rows = append(rows, in)
+		}
+	}
+	if len(rows) == 0 {
+		m.f("No candidates: no instance is marked or due for termination.\n\n")
+		return
+	}
+	m.f("| Instance | ID | Zone | Type | Action | Reasons | Marked | Due | Notes |\n")
+	m.f("|---|---|---|---|---|---|---|---|---|\n")
+	for _, in := range rows {
+		m.f("| %s | %s | %s | %s | **%s** | %s | %s | %s | %s |\n",
+			md(in.Name), md(in.ID), md(in.Zone), md(in.Type), md(in.Action),
+			md(joinReasons(in.Reasons)), md(fmtTime(in.MarkedAt)), md(dueText(in, r)), md(notes(in)))
+	}
+	m.f("\n")
+}
+
+func (m mdWriter) warnings(r *Run) {
+	var lines []string
+	for _, in := range displayOrder(r.Instances) {
+		for _, w := range in.Warnings {
+			lines = append(lines, fmt.Sprintf("- %s (%s): %s: %s", md(in.Name), md(in.ID), md(w.Policy), md(w.Reason)))
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	m.f("## Warnings\n\n%s\n\n", strings.Join(lines, "\n"))
+}
+
+func dueText(in Instance, r *Run) string {
+	if in.DueAt == nil {
+		return ""
+	}
+	if rel := relative(in.DueAt, r.StartedAt); rel != "" {
+		return fmtTime(in.DueAt) + " (" + rel + ")"
+	}
+	return fmtTime(in.DueAt)
+}
+
+// notes collects what a reader needs beside the reasons: request ID, error, where a terminated
+// instance went, exemptions and the skip reason.
+func notes(in Instance) string {
+	var parts []string
+	if in.RequestID != "" {
+		parts = append(parts, "request "+in.RequestID)
+	}
+	if in.Error != "" {
+		parts = append(parts, "error: "+in.Error)
+	}
+	if n := terminationNote(in); n != "" {
+		parts = append(parts, n)
+	}
+	if in.SkipReason != "" {
+		parts = append(parts, "skipped: "+in.SkipReason)
+	}
+	if len(in.Exemptions) > 0 {
+		parts = append(parts, "exempt: "+joinReasons(in.Exemptions))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func savingsText(r *Run) string {
+	s := r.Savings
+	amount := s.WouldTerminateMonthly + s.TerminatedMonthly
+	if !s.Available {
+		if amount > 0 {
+			return fmt.Sprintf("estimate unavailable (at least %s per month): %s", fmtMoney(amount), s.Note)
+		}
+		return "estimate unavailable: " + s.Note
+	}
+	if isDryRun(r) {
+		return fmtMoney(s.WouldTerminateMonthly) + " per month if the candidates were terminated"
+	}
+	return fmtMoney(s.TerminatedMonthly) + " per month saved by this run's terminations"
+}
+
+// md escapes text for a Markdown table cell: characters that start markup (emphasis, code, links,
+// HTML, entities, math, table pipes) get a backslash, "://" and "www." are broken up so they do not
+// become links, newlines become spaces and control characters are dropped.
+func md(s string) string {
+	var b strings.Builder
+	for i, c := range s {
+		switch {
+		case c == '\n' || c == '\r' || c == '\t':
+			b.WriteByte(' ')
+		case c < 0x20 || c == 0x7f:
+		case strings.ContainsRune("\\`*_[]<>|~&$", c),
+			c == ':' && strings.HasPrefix(s[i:], "://"),
+			c == '.' && strings.HasSuffix(strings.ToLower(s[:i]), "www"):
+			b.WriteByte('\\')
+			b.WriteRune(c)
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,279 @@
+package report
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds the browser: $CHROMIUM, else /usr/bin/chromium. Without one the browser tests
+// skip, except in CI (CI=true), which installs it: there a missing browser is a failure.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := exec.LookPath(path); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("chromium not found at %s (set CHROMIUM): %v", path, err)
+		}
+		t.Skipf("chromium not found at %s (set CHROMIUM to run the browser tests): %v", path, err)
+	}
+	return path
+}
+
+// browserPage is one headless tab with the report open.
+type browserPage struct {
+	ctx        context.Context
+	dialogs    atomic.Int32
+	exceptions atomic.Int32
+}
+
+// openReport renders r as report.html into a temporary directory and opens it in a fresh headless
+// browser over file://, counting JavaScript dialogs (an injected alert) and uncaught exceptions.
+func openReport(t *testing.T, r *Run, opts ...func(context.Context) error) *browserPage {
+	t.Helper()
+	exe := chromiumPath(t)
+	dir := t.TempDir()
+	runDir, err := Write(dir, r, []string{FormatHTML})
+	if err != nil {
+		t.Fatalf("write report: %v", err)
+	}
+	profile := t.TempDir()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	allocOpts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, allocOpts...)
+	t.Cleanup(cancelAlloc)
+	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+	if err := chromedp.Do(tabCtx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+
+	p := &browserPage{ctx: tabCtx}
+	dialogs := chromedp.Events(tabCtx, page.JavascriptDialogOpening)
+	exceptions := chromedp.Events(tabCtx, runtime.ExceptionThrown)
+	go func() {
+		for _, err := range dialogs {
+			if err != nil {
+				return
+			}
+			p.dialogs.Add(1)
+			_, _ = chromedp.Call(tabCtx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+		}
+	}()
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			p.exceptions.Add(1)
+			t.Logf("javascript exception: %+v", ev.ExceptionDetails)
+		}
+	}()
+	for _, o := range opts {
+		if err := o(tabCtx); err != nil {
+			t.Fatalf("prepare browser: %v", err)
+		}
+	}
+	u := url.URL{Scheme: "file", Path: filepath.Join(runDir, FileName(FormatHTML))}
+	if err := chromedp.Do(tabCtx,
+		chromedp.Navigate(u.String()),
+		chromedp.WaitReady(chromedp.CSS("#instances tbody tr.instance")),
+	); err != nil {
+		t.Fatalf("open %s: %v", u.String(), err)
+	}
+	return p
+}
+
+func (p *browserPage) eval(t *testing.T, js string) []string {
+	t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](js))
+	if err != nil {
+		t.Fatalf("evaluate %q: %v", js, err)
+	}
+	return v
+}
+
+const (
+	jsVisibleIDs = `Array.from(document.querySelectorAll('#instances tbody tr.instance'))` +
+		`.filter(r => r.offsetParent !== null).map(r => r.dataset.id)`
+	jsFirstColumn = `Array.from(document.querySelectorAll('#instances tbody tr.instance'))` +
+		`.map(r => r.cells[0].querySelector('.name').textContent)`
+)
+
+func TestBrowserReport(t *testing.T) {
+	payload := `<script>alert(1)</script><img src=x onerror="alert(2)">`
+	r := evilRun(t, payload)
+	p := openReport(t, r)
+
+	t.Run("one row per instance", func(t *testing.T) {
+		got := p.eval(t, jsVisibleIDs)
+		if len(got) != len(r.Instances) {
+			t.Fatalf("visible rows: got %d, want %d", len(got), len(r.Instances))
+		}
+		var want []string
+		for _, in := range r.Instances {
+			want = append(want, in.ID)
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("row ids: got %v, want %v", got, want)
+		}
+	})
+
+	t.Run("script ran and injected markup did not", func(t *testing.T) {
+		if got := p.eval(t, `[String(document.documentElement.classList.contains('js'))]`); got[0] != "true" {
+			t.Errorf("report script did not run (CSP or error): js class %v", got)
+		}
+		if n := p.eval(t, `[String(document.querySelectorAll('#instances script, #instances img').length)]`); n[0] != "0" {
+			t.Errorf("injected elements in the table: got %s, want 0", n[0])
+		}
+		row := p.eval(t, `[document.getElementById('i-932237369560669999').cells[0].querySelector('.name').textContent]`)
+		if row[0] != payload {
+			t.Errorf("instance name text: got %q, want the payload shown as text %q", row[0], payload)
+		}
+		if n := p.dialogs.Load(); n != 0 {
+			t.Errorf("javascript dialogs opened: got %d, want 0", n)
+		}
+		if n := p.exceptions.Load(); n != 0 {
+			t.Errorf("javascript exceptions: got %d, want 0", n)
+		}
+	})
+
+	t.Run("clicking a header sorts", func(t *testing.T) {
+		before := p.eval(t, jsFirstColumn)
+		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#instances thead th:nth-child(1) button`))); err != nil {
+			t.Fatalf("click instance header: %v", err)
+		}
+		asc := p.eval(t, jsFirstColumn)
+		if slices.Equal(before, asc) {
+			t.Fatalf("order unchanged after sorting by name: %v", asc)
+		}
+		want := slices.Clone(before)
+		slices.SortFunc(want, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+		if !slices.Equal(asc, want) {
+			t.Errorf("ascending order:\n got %v\nwant %v", asc, want)
+		}
+		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#instances thead th:nth-child(1) button`))); err != nil {
+			t.Fatalf("click instance header again: %v", err)
+		}
+		desc := p.eval(t, jsFirstColumn)
+		slices.Reverse(want)
+		if !slices.Equal(desc, want) {
+			t.Errorf("descending order:\n got %v\nwant %v", desc, want)
+		}
+	})
+
+	t.Run("due column sorts by time", func(t *testing.T) {
+		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#instances thead th:nth-child(8) button`))); err != nil {
+			t.Fatalf("click due header: %v", err)
+		}
+		got := p.eval(t, `Array.from(document.querySelectorAll('#instances tbody tr.instance'))`+
+			`.map(r => r.cells[7].dataset.sort).filter(v => v !== '')`)
+		if len(got) < 3 || !slices.IsSortedFunc(got, func(a, b string) int { return len(a) - len(b) + strings.Compare(a, b)*boolInt(len(a) == len(b)) }) {
+			t.Errorf("due sort keys not ascending: %v", got)
+		}
+	})
+
+	t.Run("text filter hides other rows", func(t *testing.T) {
+		if err := chromedp.Do(p.ctx, chromedp.SendKeys(chromedp.ID("filter"), "gpu-batch")); err != nil {
+			t.Fatalf("type filter: %v", err)
+		}
+		if got := p.eval(t, jsVisibleIDs); !slices.Equal(got, []string{"932237369560662481"}) {
+			t.Errorf("rows matching gpu-batch: got %v, want [932237369560662481]", got)
+		}
+		if got := p.eval(t, `[document.getElementById('shown-count').textContent]`); got[0] != "1" {
+			t.Errorf("shown count: got %s, want 1", got[0])
+		}
+		if err := chromedp.Do(p.ctx, chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input')); })()`)); err != nil {
+			t.Fatalf("clear filter: %v", err)
+		}
+	})
+
+	t.Run("action select filters", func(t *testing.T) {
+		if err := chromedp.Do(p.ctx, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('action-filter'); s.value = 'marked'; s.dispatchEvent(new Event('change')); })()`)); err != nil {
+			t.Fatalf("select marked: %v", err)
+		}
+		got := p.eval(t, jsVisibleIDs)
+		var want []string
+		for _, in := range r.Instances {
+			if in.Action == ActionMarked {
+				want = append(want, in.ID)
+			}
+		}
+		slices.Sort(got)
+		if len(want) == 0 || !slices.Equal(got, want) {
+			t.Errorf("marked rows: got %v, want %v", got, want)
+		}
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestReportScreenshot saves a full-page PNG of the sample dry-run plan report to the path in
+// REAPER_SCREENSHOT (for docs/report.png). REAPER_SCREENSHOT_SAMPLE=acting shows the acting sample
+// instead and REAPER_SCREENSHOT_THEME=dark the dark theme.
+func TestReportScreenshot(t *testing.T) {
+	out := os.Getenv("REAPER_SCREENSHOT")
+	if out == "" {
+		t.Skip("set REAPER_SCREENSHOT=path.png to save a screenshot of a sample report")
+	}
+	r := planRun(t)
+	if os.Getenv("REAPER_SCREENSHOT_SAMPLE") == "acting" {
+		r = sampleRun(t)
+	}
+	theme := os.Getenv("REAPER_SCREENSHOT_THEME")
+	if theme == "" {
+		theme = "light"
+	}
+	p := openReport(t, r, func(ctx context.Context) error {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1440, 900)); err != nil {
+			return err
+		}
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: theme}},
+		})
+		return err
+	})
+	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatalf("save screenshot: %v", err)
+	}
+	t.Logf("saved %s (%d bytes)", out, len(png))
+}

@@ -1,0 +1,203 @@
+package report
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// SchemaVersion is the version of the report.json document this package writes.
+const SchemaVersion = 1
+
+// RecycleRetention is how long a terminated pay-as-you-go instance stays in the Zenlayer recycle bin
+// before it is released for good.
+const RecycleRetention = 24 * time.Hour
+
+// The actions an instance can end a cycle with (DESIGN.md §6).
+const (
+	ActionTerminated     = "terminated"      // the API accepted the termination
+	ActionWouldTerminate = "would_terminate" // due, but dry-run or plan
+	ActionMarked         = "marked"          // candidate inside its grace period
+	ActionBlocked        = "blocked"         // due, but a safety limit blocked the cycle
+	ActionSkipped        = "skipped"         // a guard skipped it; SkipReason says which
+	ActionProtected      = "protected"       // protected by the config
+	ActionExempt         = "exempt"          // a policy exempted it
+	ActionKept           = "kept"            // no decision
+	ActionFailed         = "failed"          // the termination call failed; Error says how
+)
+
+// Actions lists every action, most urgent first. Reports use this order.
+var Actions = []string{
+	ActionFailed, ActionBlocked, ActionTerminated, ActionWouldTerminate, ActionMarked,
+	ActionSkipped, ActionProtected, ActionExempt, ActionKept,
+}
+
+// IsCandidate reports whether action belongs to an instance the policies chose for termination and no
+// guard or exemption saved: would_terminate, marked, blocked, failed or terminated.
+func IsCandidate(action string) bool {
+	return IsOpenCandidate(action) || action == ActionTerminated
+}
+
+// IsOpenCandidate reports whether action belongs to a candidate that still exists and is waiting for
+// termination: would_terminate, marked, blocked or failed. Diff compares runs on this set.
+func IsOpenCandidate(action string) bool {
+	switch action {
+	case ActionWouldTerminate, ActionMarked, ActionBlocked, ActionFailed:
+		return true
+	}
+	return false
+}
+
+// The results of a run.
+const (
+	ResultOK      = "ok"      // the cycle completed (dry-run or acting)
+	ResultBlocked = "blocked" // a safety limit blocked every action; Blocked says which
+	ResultAborted = "aborted" // the cycle stopped before acting (for example a partial inventory)
+	ResultFailed  = "failed"  // at least one termination failed unexpectedly, or the cycle failed
+)
+
+// The commands that produce a run.
+const (
+	CommandRun  = "run"
+	CommandPlan = "plan"
+)
+
+// The safety limits that can block a cycle (Block.Limit).
+const (
+	LimitPerRun    = "max_terminations_per_run"
+	LimitPercent   = "max_terminations_percent"
+	LimitFleetDrop = "max_fleet_drop_percent"
+)
+
+// Run is one cycle's report: the header, a summary and one entry per inventoried instance.
+type Run struct {
+	SchemaVersion int        `json:"schema_version"`
+	RunID         string     `json:"run_id"`
+	Command       string     `json:"command"` // CommandRun or CommandPlan
+	StartedAt     time.Time  `json:"started_at"`
+	FinishedAt    time.Time  `json:"finished_at"`
+	DryRun        bool       `json:"dry_run"`
+	Result        string     `json:"result"`          // ResultOK, ResultBlocked, ResultAborted or ResultFailed
+	Blocked       *Block     `json:"blocked"`         // set when a safety limit blocked the cycle
+	Error         string     `json:"error,omitempty"` // why the cycle aborted or failed
+	ConfigDigest  string     `json:"config_digest"`
+	PolicyDigest  string     `json:"policy_digest"`
+	Policies      []string   `json:"policies"` // loaded policy packages, e.g. "reaper.expiry"
+	InventorySize int        `json:"inventory_size"`
+	Summary       Summary    `json:"summary"`   // filled by Finalize
+	Savings       Savings    `json:"savings"`   // filled by Finalize
+	Instances     []Instance `json:"instances"` // every inventoried instance, skipped ones included
+}
+
+// Block says which safety limit blocked a cycle and by how much.
+type Block struct {
+	Limit    string  `json:"limit"`    // LimitPerRun, LimitPercent or LimitFleetDrop
+	Value    float64 `json:"value"`    // the configured limit (a count or a percentage)
+	Observed float64 `json:"observed"` // what the cycle saw, in the limit's unit
+	Due      int     `json:"due"`      // instances that were due when the cycle was blocked
+	Message  string  `json:"message"`  // one sentence for people
+}
+
+// Summary counts instances. Finalize fills it from the instances.
+type Summary struct {
+	// Candidates counts instances whose action satisfies IsCandidate.
+	Candidates int `json:"candidates"`
+	// ByAction counts every instance by action; every action is present, zeros included.
+	ByAction map[string]int `json:"by_action"`
+	// ByPolicy counts candidates by the policies that gave them a terminate reason.
+	ByPolicy map[string]int `json:"by_policy"`
+	// ByZone counts candidates by zone.
+	ByZone map[string]int `json:"by_zone"`
+}
+
+// Savings estimates the monthly spend that terminations stop, from the configured pricing.
+type Savings struct {
+	// Available is false when pricing is not configured or some instance type has no price; the
+	// figures are then a lower bound and Note says why.
+	Available             bool    `json:"available"`
+	WouldTerminateMonthly float64 `json:"would_terminate_monthly"`
+	TerminatedMonthly     float64 `json:"terminated_monthly"`
+	MissingPrices         int     `json:"missing_prices"` // candidates whose type has no price
+	Note                  string  `json:"note"`
+}
+
+// Instance is one inventoried instance and what the cycle did with it.
+type Instance struct {
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	Zone            string            `json:"zone"`
+	Type            string            `json:"type"`
+	Status          string            `json:"status"`
+	ChargeType      string            `json:"charge_type"`
+	Tags            map[string]string `json:"tags"`
+	Action          string            `json:"action"`
+	Reasons         []Reason          `json:"reasons"`    // terminate reasons
+	Exemptions      []Reason          `json:"exemptions"` // exempt reasons
+	Warnings        []Reason          `json:"warnings"`   // warn reasons
+	SkipReason      string            `json:"skip_reason"`
+	MarkedAt        *time.Time        `json:"marked_at"`
+	DueAt           *time.Time        `json:"due_at"`
+	RequestID       string            `json:"request_id"`
+	Error           string            `json:"error"`
+	TerminatedAt    *time.Time        `json:"terminated_at"`
+	RecycleDeadline *time.Time        `json:"recycle_deadline"` // when the recycle bin releases it
+	Traffic         *Traffic          `json:"traffic"`          // the figures behind idle decisions
+	MonthlyPrice    *float64          `json:"monthly_price"`
+}
+
+// Reason is one terminate, exempt or warn reason and the policy that gave it.
+type Reason struct {
+	Policy string `json:"policy"`
+	Reason string `json:"reason"`
+}
+
+// Traffic summarises an instance's bandwidth over the idle window.
+type Traffic struct {
+	WindowSeconds int64 `json:"window_seconds"`
+	Samples       int   `json:"samples"`
+	Complete      bool  `json:"complete"`
+	InP95Bps      int64 `json:"in_p95_bps"`
+	OutP95Bps     int64 `json:"out_p95_bps"`
+	InAvgBps      int64 `json:"in_avg_bps"`
+	OutAvgBps     int64 `json:"out_avg_bps"`
+}
+
+// MarshalJSON writes the run with empty arrays and objects instead of null, and the current
+// schema version when SchemaVersion is unset.
+func (r Run) MarshalJSON() ([]byte, error) {
+	type plain Run
+	p := plain(r)
+	if p.SchemaVersion == 0 {
+		p.SchemaVersion = SchemaVersion
+	}
+	p.Policies = nonNil(p.Policies)
+	p.Instances = nonNil(p.Instances)
+	p.Summary.ByAction = nonNilMap(p.Summary.ByAction)
+	p.Summary.ByPolicy = nonNilMap(p.Summary.ByPolicy)
+	p.Summary.ByZone = nonNilMap(p.Summary.ByZone)
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes the instance with empty arrays and objects instead of null.
+func (i Instance) MarshalJSON() ([]byte, error) {
+	type plain Instance
+	p := plain(i)
+	p.Reasons = nonNil(p.Reasons)
+	p.Exemptions = nonNil(p.Exemptions)
+	p.Warnings = nonNil(p.Warnings)
+	p.Tags = nonNilMap(p.Tags)
+	return json.Marshal(p)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func nonNilMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return map[K]V{}
+	}
+	return m
+}

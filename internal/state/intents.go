@@ -1,0 +1,172 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Outcome is what happened to an intent: the result, the API request ID and
+// any error text.
+type Outcome struct {
+	Result    string    `json:"result"`
+	RequestID string    `json:"request_id"`
+	Error     string    `json:"error"`
+	At        time.Time `json:"at"`
+}
+
+// Intent records that a run was about to terminate an instance. It is written
+// before the API call; an intent without an Outcome after a crash means the
+// call may or may not have happened.
+type Intent struct {
+	RunID      string    `json:"run_id"`
+	InstanceID string    `json:"instance_id"`
+	CreatedAt  time.Time `json:"created_at"`
+	Reasons    []string  `json:"reasons"`
+	Outcome    *Outcome  `json:"outcome"`
+}
+
+// PutIntent records in, committed and fsynced before it returns. It replaces
+// an open intent with the same run and instance but never a completed one
+// (ErrIntentCompleted). A zero CreatedAt becomes now.
+func (s *Store) PutIntent(in Intent) error {
+	key, err := intentKey(in.RunID, in.InstanceID)
+	if err != nil {
+		return fmt.Errorf("put intent: %w", err)
+	}
+	if in.CreatedAt.IsZero() {
+		in.CreatedAt = s.now()
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIntents)
+		var old Intent
+		found, err := getJSON(b, key, &old)
+		if err != nil {
+			return err
+		}
+		if found && old.Outcome != nil {
+			return ErrIntentCompleted
+		}
+		return putJSON(b, key, in)
+	})
+	if err != nil {
+		return fmt.Errorf("put intent %s: %w", key, err)
+	}
+	return nil
+}
+
+// CompleteIntent records the outcome of an open intent. It fails with
+// ErrNoIntent when there is no such intent and ErrIntentCompleted when it
+// already has an outcome. A zero o.At becomes now.
+func (s *Store) CompleteIntent(runID, instanceID string, o Outcome) error {
+	key, err := intentKey(runID, instanceID)
+	if err != nil {
+		return fmt.Errorf("complete intent: %w", err)
+	}
+	if o.At.IsZero() {
+		o.At = s.now()
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIntents)
+		var in Intent
+		found, err := getJSON(b, key, &in)
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			return ErrNoIntent
+		case in.Outcome != nil:
+			return ErrIntentCompleted
+		}
+		in.Outcome = &o
+		return putJSON(b, key, in)
+	})
+	if err != nil {
+		return fmt.Errorf("complete intent %s: %w", key, err)
+	}
+	return nil
+}
+
+// OpenIntents returns the intents without an outcome, oldest first.
+func (s *Store) OpenIntents() ([]Intent, error) {
+	all, err := s.Intents()
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(in Intent) bool { return in.Outcome != nil }), nil
+}
+
+// Intents returns every intent, oldest first: by run ID, then by creation time.
+func (s *Store) Intents() ([]Intent, error) {
+	var intents []Intent
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return eachJSON(tx.Bucket(bucketIntents), func(_ []byte, in Intent) error {
+			intents = append(intents, in)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read intents: %w", err)
+	}
+	slices.SortStableFunc(intents, compareIntents)
+	return intents, nil
+}
+
+// PruneIntents deletes completed intents created before before and returns
+// how many it deleted. Open intents are never pruned.
+func (s *Store) PruneIntents(before time.Time) (int, error) {
+	var n int
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIntents)
+		var stale [][]byte
+		err := eachJSON(b, func(k []byte, in Intent) error {
+			if in.Outcome != nil && in.CreatedAt.Before(before) {
+				stale = append(stale, slices.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		n = len(stale)
+		return deleteKeys(b, stale)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune intents: %w", err)
+	}
+	return n, nil
+}
+
+// intentKey is runID/instanceID; run IDs sort chronologically, so keys do too.
+func intentKey(runID, instanceID string) ([]byte, error) {
+	if runID == "" || instanceID == "" {
+		return nil, errors.New("empty run id or instance id")
+	}
+	if strings.Contains(runID, "/") {
+		return nil, fmt.Errorf("run id %q contains a slash", runID)
+	}
+	return []byte(runID + "/" + instanceID), nil
+}
+
+// compareIntents orders by run ID, then creation time.
+func compareIntents(a, b Intent) int {
+	if c := strings.Compare(a.RunID, b.RunID); c != 0 {
+		return c
+	}
+	return a.CreatedAt.Compare(b.CreatedAt)
+}
+
+// deleteKeys deletes keys from b (collected first: deleting while iterating
+// a bbolt cursor can skip entries).
+func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}

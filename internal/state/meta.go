@@ -1,0 +1,40 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Meta returns the metadata value for key; ok is false when it is not set.
+func (s *Store) Meta(key string) (value string, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if b == nil {
+			return nil
+		}
+		if v := b.Get([]byte(key)); v != nil {
+			value, ok = string(v), true
+		}
+		return nil
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("read meta %s: %w", key, err)
+	}
+	return value, ok, nil
+}
+
+// SetMeta sets the metadata value for key. The schema version is reserved.
+func (s *Store) SetMeta(key, value string) error {
+	if key == "" || key == keySchemaVersion {
+		return fmt.Errorf("set meta %q: %w", key, errors.New("empty or reserved key"))
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put([]byte(key), []byte(value))
+	})
+	if err != nil {
+		return fmt.Errorf("set meta %s: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SchemaVersion is the version of the state layout this package reads and writes.
+const SchemaVersion = 1
+
+const keySchemaVersion = "schema_version"
+
+var (
+	bucketMeta     = []byte("meta")
+	bucketMarks    = []byte("marks")
+	bucketRefusals = []byte("refusals")
+	bucketIntents  = []byte("intents")
+	bucketRuns     = []byte("runs")
+	bucketTraffic  = []byte("traffic")
+
+	allBuckets = [][]byte{bucketMeta, bucketMarks, bucketRefusals, bucketIntents, bucketRuns, bucketTraffic}
+)
+
+// initSchema checks the file's integrity and schema version; a writer also
+// creates what is missing.
+func (s *Store) initSchema(readOnly bool) error {
+	if err := s.db.View(func(tx *bolt.Tx) error { return checkPages(tx, s.path) }); err != nil {
+		return err
+	}
+	if readOnly {
+		return s.db.View(func(tx *bolt.Tx) error {
+			_, err := checkSchema(tx, s.path)
+			return err
+		})
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		fresh, err := checkSchema(tx, s.path)
+		if err != nil {
+			return err
+		}
+		return createSchema(tx, fresh)
+	})
+}
+
+// checkSchema reports whether tx's database is fresh (no buckets yet), and
+// fails unless it is fresh or carries SchemaVersion.
+func checkSchema(tx *bolt.Tx, path string) (fresh bool, err error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		if hasBuckets(tx) {
+			return false, &CorruptError{Path: path, Err: errors.New("no meta bucket")}
+		}
+		return true, nil
+	}
+	v := meta.Get([]byte(keySchemaVersion))
+	if v == nil {
+		return false, &CorruptError{Path: path, Err: errors.New("no schema version")}
+	}
+	if string(v) != strconv.Itoa(SchemaVersion) {
+		return false, &SchemaError{Path: path, Found: string(v), Supported: SchemaVersion}
+	}
+	return false, nil
+}
+
+// createSchema creates any missing bucket and, on a fresh database, the version.
+func createSchema(tx *bolt.Tx, fresh bool) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	if !fresh {
+		return nil
+	}
+	return tx.Bucket(bucketMeta).Put([]byte(keySchemaVersion), []byte(strconv.Itoa(SchemaVersion)))
+}
+
+// hasBuckets reports whether tx's database has any top-level bucket.
+func hasBuckets(tx *bolt.Tx) bool {
+	k, _ := tx.Cursor().First()
+	return k != nil
+}
+
+// checkPages runs bbolt's consistency check and reports its first finding
+// (after draining the rest, so its goroutine ends).
+func checkPages(tx *bolt.Tx, path string) error {
+	var first error
+	for err := range tx.Check() {
+		if first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return &CorruptError{Path: path, Err: first}
+	}
+	return nil
+}

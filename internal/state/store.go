@@ -1,0 +1,163 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+const (
+	dbFile = "state.db"
+	// writerLockTimeout bounds the wait for bbolt's own file lock. The writer
+	// already holds the directory lock, so only a read-only reaper can be in
+	// the way, and it holds the file briefly.
+	writerLockTimeout = 2 * time.Second
+	// readerLockTimeout bounds a reader's wait: a running writer keeps the
+	// file for its whole life, so waiting longer would not help.
+	readerLockTimeout = 200 * time.Millisecond
+)
+
+// Store is reaper's state in one bbolt file. It is safe for concurrent use.
+type Store struct {
+	db        *bolt.DB
+	path      string
+	now       func() time.Time
+	lock      *dirLock // nil when read-only
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Option configures Open and OpenReadOnly.
+type Option func(*options)
+
+// options are what Option sets.
+type options struct {
+	now         func() time.Time
+	lockTimeout time.Duration // bbolt file lock wait; 0: the default for the mode
+}
+
+// WithNow sets the clock used to fill in timestamps a caller left zero.
+func WithNow(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
+// newOptions applies opts over the defaults for the mode.
+func newOptions(readOnly bool, opts []Option) options {
+	o := options{now: time.Now, lockTimeout: writerLockTimeout}
+	if readOnly {
+		o.lockTimeout = readerLockTimeout
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// Open opens the state in dir for writing, creating dir (0700) and state.db
+// (0600) when missing. It fails with a *LockedError when another reaper holds
+// dir, a *SchemaError for an unsupported schema version and a *CorruptError
+// for a file that is not a readable state database.
+func Open(dir string, opts ...Option) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := openDB(dir, false, opts)
+	if err != nil {
+		return nil, errors.Join(err, lock.release())
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// OpenReadOnly opens the state in dir for reading only, without taking the
+// writer's lock. While a writer has the database open it fails with a
+// *LockedError naming the writer's PID.
+func OpenReadOnly(dir string, opts ...Option) (*Store, error) {
+	path := filepath.Join(dir, dbFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open state database: %w", err)
+	}
+	return openDB(dir, true, opts)
+}
+
+// openDB opens state.db in dir and checks (writer: also sets) its schema.
+func openDB(dir string, readOnly bool, opts []Option) (*Store, error) {
+	path := filepath.Join(dir, dbFile)
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, fs.ErrNotExist)
+	o := newOptions(readOnly, opts)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.lockTimeout, ReadOnly: readOnly})
+	if err != nil {
+		return nil, openError(dir, path, readOnly, err)
+	}
+	db.NoSync = false // every commit is fsynced before it returns
+	s := &Store{db: db, path: path, now: o.now}
+	if err := s.initSchema(readOnly); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if created {
+		if err := syncDir(dir); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// openError maps bbolt's open errors to this package's typed errors.
+func openError(dir, path string, readOnly bool, err error) error {
+	switch {
+	case errors.Is(err, bolt.ErrTimeout):
+		e := &LockedError{Dir: dir}
+		if readOnly {
+			e.PID = readPID(dir)
+		}
+		return e
+	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum),
+		errors.Is(err, bolt.ErrVersionMismatch), errors.Is(err, bolt.ErrInvalidMapping):
+		return &CorruptError{Path: path, Err: err}
+	}
+	return fmt.Errorf("open state database %s: %w", path, err)
+}
+
+// syncDir makes a newly created file's directory entry durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync state directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync state directory: %w", err)
+	}
+	return nil
+}
+
+// Path returns the path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database, removes the PID file and releases the lock.
+// It is safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		err := s.db.Close()
+		if s.lock != nil {
+			err = errors.Join(err, s.lock.release())
+		}
+		if err != nil {
+			s.closeErr = fmt.Errorf("close state store: %w", err)
+		}
+	})
+	return s.closeErr
+}

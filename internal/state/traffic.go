@@ -1,0 +1,92 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// TrafficRecord caches the traffic statistics fetched for one instance over a
+// window: how many samples came back of how many expected, the p95 and mean
+// rates each way in bits per second, and the fetch error, if any.
+type TrafficRecord struct {
+	InstanceID  string    `json:"instance_id"`
+	FetchedAt   time.Time `json:"fetched_at"`
+	WindowStart time.Time `json:"window_start"`
+	WindowEnd   time.Time `json:"window_end"`
+	Samples     int       `json:"samples"`
+	Expected    int       `json:"expected"`
+	InP95       int64     `json:"in_p95"`
+	OutP95      int64     `json:"out_p95"`
+	InAvg       int64     `json:"in_avg"`
+	OutAvg      int64     `json:"out_avg"`
+	Error       string    `json:"error"`
+}
+
+// Traffic returns the cached record for instanceID; ok is false when there is none.
+func (s *Store) Traffic(instanceID string) (TrafficRecord, bool, error) {
+	var rec TrafficRecord
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		ok, err = getJSON(tx.Bucket(bucketTraffic), []byte(instanceID), &rec)
+		return err
+	})
+	if err != nil {
+		return TrafficRecord{}, false, fmt.Errorf("read traffic %s: %w", instanceID, err)
+	}
+	return rec, ok, nil
+}
+
+// PutTraffic creates or replaces the records, all in one transaction. A zero
+// FetchedAt becomes now.
+func (s *Store) PutTraffic(recs ...TrafficRecord) error {
+	recs = slices.Clone(recs)
+	slices.SortFunc(recs, func(a, b TrafficRecord) int { return strings.Compare(a.InstanceID, b.InstanceID) })
+	now := s.now()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTraffic)
+		for _, r := range recs {
+			if r.InstanceID == "" {
+				return errors.New("traffic record with empty instance id")
+			}
+			if r.FetchedAt.IsZero() {
+				r.FetchedAt = now
+			}
+			if err := putJSON(b, []byte(r.InstanceID), r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("put traffic: %w", err)
+	}
+	return nil
+}
+
+// PruneTraffic deletes the records of every instance not in keep (an empty
+// keep deletes them all).
+func (s *Store) PruneTraffic(keep map[string]bool) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTraffic)
+		var gone [][]byte
+		err := b.ForEach(func(k, _ []byte) error {
+			if !keep[string(k)] {
+				gone = append(gone, slices.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return deleteKeys(b, gone)
+	})
+	if err != nil {
+		return fmt.Errorf("prune traffic: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,295 @@
+package zen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// envelope is a success answer: the action's output under "response" (zenlayer-bmc-api.md §2.1).
+// Code and Message are read too, so that an error smuggled into a 200 is not mistaken for success.
+type envelope[T any] struct {
+	RequestID string `json:"requestId"`
+	Response  *T     `json:"response"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+}
+
+// errorBody is an error answer (§2.2).
+type errorBody struct {
+	RequestID string `json:"requestId"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+}
+
+// wireResponse is embedded in every action's output; the API repeats the request ID there.
+type wireResponse struct {
+	RequestID string `json:"requestId"`
+}
+
+func (w *wireResponse) requestID() string { return w.RequestID }
+
+// Lengths of server text kept in errors.
+const (
+	maxMessageLen = 512
+	maxSnippetLen = 160
+)
+
+// call sends one action with params as its JSON body and decodes the "response" object into a T.
+// It waits on the rate limiter before every attempt, signs every attempt afresh, and retries the
+// allowlisted failures (see retryable) with capped, fully jittered exponential backoff.
+func call[T any](ctx context.Context, c *Client, action string, params any) (*T, string, error) {
+	body, err := json.Marshal(params)
+	if err != nil {
+		return nil, "", fmt.Errorf("zen: %s: encode request: %w", action, err)
+	}
+	for n := 1; ; n++ {
+		if err := c.waitLimiter(ctx); err != nil {
+			return nil, "", fmt.Errorf("zen: %s: wait for rate limiter: %w", action, err)
+		}
+		out, reqID, err := attempt[T](ctx, c, action, body, n)
+		if err == nil {
+			return out, reqID, nil
+		}
+		if ctx.Err() != nil || !retryable(err) {
+			return nil, "", err
+		}
+		if n >= c.retry.maxAttempts {
+			return nil, "", fmt.Errorf("gave up after %d attempts: %w", n, err)
+		}
+		wait := c.jitter(c.retry.ceiling(n))
+		c.log.Warn("zenlayer request will be retried",
+			"action", action, "attempt", n, "max_attempts", c.retry.maxAttempts, "wait", wait, "error", err)
+		if serr := c.sleep(ctx, wait); serr != nil {
+			return nil, "", fmt.Errorf("zen: %s: retry wait: %w (after attempt %d failed: %w)", action, serr, n, err)
+		}
+	}
+}
+
+// attempt is one HTTP exchange.
+func attempt[T any](ctx context.Context, c *Client, action string, body []byte, n int) (*T, string, error) {
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, "", fmt.Errorf("zen: %s: build request: %w", action, err)
+	}
+	c.setHeaders(req, action, body, c.now())
+	start := time.Now()
+	out, reqID, status, err := exchange[T](ctx, actx, c, req, action)
+	d := time.Since(start)
+	code := outcomeCode(err)
+	c.observe(action, code, d)
+	c.log.Debug("zenlayer request", "action", action, "attempt", n, "http_status", status,
+		"code", code, "request_id", reqID, "duration", d)
+	return out, reqID, err
+}
+
+func exchange[T any](ctx, actx context.Context, c *Client, req *http.Request, action string) (*T, string, int, error) {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, "", 0, c.transportError(ctx, actx, action, err)
+	}
+	defer resp.Body.Close()
+	limit := c.maxErrorBody
+	if resp.StatusCode == http.StatusOK {
+		limit = c.maxSuccessBody
+	}
+	data, tooLarge, err := readBody(resp.Body, resp.ContentLength, limit)
+	if err != nil {
+		return nil, "", resp.StatusCode, c.transportError(ctx, actx, action, err)
+	}
+	if tooLarge {
+		return nil, "", resp.StatusCode, &ResponseError{Action: action, HTTPStatus: resp.StatusCode,
+			Code: CodeBodyTooLarge, Reason: fmt.Sprintf("body exceeds %d bytes", limit)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		err := c.errorFromBody(action, resp.StatusCode, data)
+		return nil, RequestID(err), resp.StatusCode, err
+	}
+	out, reqID, err := decodeEnvelope[T](c, action, data)
+	return out, reqID, resp.StatusCode, err
+}
+
+// readBody reads at most limit bytes; tooLarge reports a body longer than that.
+func readBody(r io.Reader, contentLength, limit int64) (data []byte, tooLarge bool, err error) {
+	if contentLength > limit {
+		return nil, true, nil
+	}
+	var buf bytes.Buffer
+	if contentLength > 0 {
+		buf.Grow(int(contentLength) + 1)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
+		return nil, false, err
+	}
+	if int64(buf.Len()) > limit {
+		return nil, true, nil
+	}
+	return buf.Bytes(), false, nil
+}
+
+func (c *Client) transportError(ctx, actx context.Context, action string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("zen: %s: %w", action, context.Cause(ctx))
+	}
+	return newNetworkError(action, actx, err)
+}
+
+// errorFromBody turns a non-200 answer into an APIError, or a ResponseError when the body is not
+// the API's JSON error object.
+func (c *Client) errorFromBody(action string, status int, data []byte) error {
+	var eb errorBody
+	if err := json.Unmarshal(data, &eb); err != nil {
+		reason := "body is not JSON"
+		if json.Valid(data) {
+			reason = "body is not a JSON error object"
+		}
+		return &ResponseError{Action: action, HTTPStatus: status, Code: CodeJSONParseError,
+			Reason: reason, Snippet: c.snippet(data)}
+	}
+	if eb.Code == "" {
+		return &ResponseError{Action: action, HTTPStatus: status, Code: CodeJSONParseError,
+			Reason: "error body has no code", Snippet: c.snippet(data), RequestID: c.clean(eb.RequestID, 128)}
+	}
+	return &APIError{Action: action, HTTPStatus: status, Code: c.clean(eb.Code, 128),
+		Message: c.clean(eb.Message, maxMessageLen), RequestID: c.clean(eb.RequestID, 128)}
+}
+
+func decodeEnvelope[T any](c *Client, action string, data []byte) (*T, string, error) {
+	var env envelope[T]
+	if err := json.Unmarshal(data, &env); err != nil {
+		reason := "body is not JSON"
+		if json.Valid(data) {
+			reason = "decode response: " + c.clean(err.Error(), maxMessageLen)
+		}
+		return nil, "", &ResponseError{Action: action, HTTPStatus: http.StatusOK, Code: CodeJSONParseError,
+			Reason: reason, Snippet: c.snippet(data), RequestID: c.clean(env.RequestID, 128)}
+	}
+	reqID := c.clean(env.RequestID, 128)
+	if env.Response == nil {
+		if env.Code != "" {
+			return nil, reqID, &APIError{Action: action, HTTPStatus: http.StatusOK, Code: c.clean(env.Code, 128),
+				Message: c.clean(env.Message, maxMessageLen), RequestID: reqID}
+		}
+		return nil, reqID, &ResponseError{Action: action, HTTPStatus: http.StatusOK, Code: CodeJSONParseError,
+			Reason: "malformed envelope: missing response", Snippet: c.snippet(data), RequestID: reqID}
+	}
+	if reqID == "" {
+		if r, ok := any(env.Response).(interface{ requestID() string }); ok {
+			reqID = c.clean(r.requestID(), 128)
+		}
+	}
+	return env.Response, reqID, nil
+}
+
+// outcomeCode is the observer's code for an attempt's result.
+func outcomeCode(err error) string {
+	if err == nil {
+		return CodeOK
+	}
+	if ae, ok := errors.AsType[*APIError](err); ok {
+		return ae.Code
+	}
+	if re, ok := errors.AsType[*ResponseError](err); ok {
+		return re.Code
+	}
+	if _, ok := errors.AsType[*NetworkError](err); ok {
+		return CodeNetworkError
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return CodeCanceled
+	}
+	return CodeNetworkError
+}
+
+// snippet is the start of a body, safe to show: secrets redacted (before any cut, so no part of
+// one survives), shortened, printable.
+func (c *Client) snippet(data []byte) string {
+	for _, secret := range c.secrets() {
+		if bytes.Contains(data, []byte(secret)) {
+			data = bytes.ReplaceAll(data, []byte(secret), []byte(redacted))
+		}
+	}
+	if len(data) > 4*maxSnippetLen {
+		data = data[:4*maxSnippetLen]
+	}
+	return c.clean(string(data), maxSnippetLen)
+}
+
+// clean makes server text safe for errors and logs: the client's secrets redacted (a misbehaving
+// proxy could echo the Authorization header), valid UTF-8, control characters and runs of white
+// space folded to one space, at most max bytes.
+func (c *Client) clean(s string, max int) string {
+	s = c.redact(s)
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		if b.Len()+utf8.RuneLen(r) > max {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+const redacted = "[REDACTED]"
+
+// redact replaces the secret and the token wherever they appear in s.
+func (c *Client) redact(s string) string {
+	for _, secret := range c.secrets() {
+		if strings.Contains(s, secret) {
+			s = strings.ReplaceAll(s, secret, redacted)
+		}
+	}
+	return s
+}
+
+// secrets lists the non-empty secrets of the client.
+func (c *Client) secrets() []string {
+	var out []string
+	for _, s := range []string{string(c.creds.secret), c.creds.token} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// waitLimiter takes one token from the shared limiter, waiting (through c.sleep) when needed.
+func (c *Client) waitLimiter(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := c.limiterNow()
+	r := c.limiter.ReserveN(now, 1)
+	if !r.OK() {
+		return errors.New("rate limiter refused the request")
+	}
+	d := r.DelayFrom(now)
+	if d <= 0 {
+		return nil
+	}
+	if err := c.sleep(ctx, d); err != nil {
+		r.CancelAt(c.limiterNow())
+		return err
+	}
+	return nil
+}

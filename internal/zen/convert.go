@@ -1,0 +1,137 @@
+package zen
+
+import (
+	"errors"
+	"strconv"
+)
+
+// interner shares one copy of strings that repeat across instances (zones, types, statuses,
+// resource groups, tag keys), so a large inventory keeps one copy instead of one per instance.
+// It is not safe for concurrent use: each page gets its own.
+type interner map[string]string
+
+func (in interner) get(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
+}
+
+// toInstance maps an InstanceInfo to the domain type. A time that cannot be parsed is a
+// DecodeError naming the field and the instance; null and empty times are zero (ExpiresAt nil).
+func (w *wireInstance) toInstance(action string, in interner) (Instance, error) {
+	id := string(w.InstanceID)
+	created, err := parseWireTime(w.CreateTime)
+	if err != nil {
+		return Instance{}, &DecodeError{Action: action, InstanceID: id, Field: "createTime", Value: truncate(w.CreateTime, 64), Err: err}
+	}
+	expired, err := parseWireTime(w.ExpiredTime)
+	if err != nil {
+		return Instance{}, &DecodeError{Action: action, InstanceID: id, Field: "expiredTime", Value: truncate(w.ExpiredTime, 64), Err: err}
+	}
+	typ := w.InstanceTypeID
+	if typ == "" && w.InstanceType != nil {
+		typ = w.InstanceType.InstanceTypeID
+	}
+	inst := Instance{
+		ID:                 id,
+		Name:               w.InstanceName,
+		Hostname:           w.Hostname,
+		Zone:               in.get(w.ZoneID),
+		Type:               in.get(typ),
+		Status:             Status(in.get(w.InstanceStatus)),
+		ChargeType:         ChargeType(in.get(w.InstanceChargeType)),
+		InternetChargeType: in.get(w.InternetChargeType),
+		CreatedAt:          created,
+		AutoRenew:          bool(w.AutoRenew),
+		ResourceGroupID:    in.get(w.ResourceGroupID),
+		ResourceGroupName:  in.get(w.ResourceGroupName),
+		Tags:               tagMap(w.Tags, in),
+		PublicIPs:          nonEmpty(w.PublicIPAddresses),
+		PrivateIPs:         nonEmpty(w.PrivateIPAddresses),
+	}
+	if !expired.IsZero() {
+		inst.ExpiresAt = &expired
+	}
+	if w.Period.Valid {
+		p := int(w.Period.Value)
+		inst.PeriodMonths = &p
+	}
+	return inst, nil
+}
+
+// tagMap turns the tag list into a map; nil when there are none. A tag with an empty key is
+// dropped; when a key repeats, the last value wins.
+func tagMap(tags wireTags, in interner) map[string]string {
+	var m map[string]string
+	for _, t := range tags {
+		if t.Key == "" {
+			continue
+		}
+		if m == nil {
+			m = make(map[string]string, len(tags))
+		}
+		m[in.get(t.Key)] = in.get(t.Value)
+	}
+	return m
+}
+
+// nonEmpty drops null and empty entries; nil when nothing is left.
+func nonEmpty(list []string) []string {
+	n := 0
+	for _, s := range list {
+		if s != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if n == len(list) {
+		return list
+	}
+	out := make([]string, 0, n)
+	for _, s := range list {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// trafficFromWire maps a DescribeInstanceTraffic response; a point whose time cannot be parsed
+// is a DecodeError.
+func trafficFromWire(action, id string, w *wireTrafficResponse, reqID string) (Traffic, error) {
+	t := Traffic{
+		In95Bps:   w.In95.Value,
+		Out95Bps:  w.Out95.Value,
+		InAvgBps:  w.InAvg.Value,
+		OutAvgBps: w.OutAvg.Value,
+		InMaxBps:  w.InMax.Value,
+		OutMaxBps: w.OutMax.Value,
+		InTotal:   w.InTotal.Value,
+		OutTotal:  w.OutTotal.Value,
+		RequestID: reqID,
+	}
+	if len(w.DataList) > 0 {
+		t.Points = make([]TrafficPoint, 0, len(w.DataList))
+	}
+	for i, p := range w.DataList {
+		at, err := parseWireTime(p.Time)
+		if err == nil && at.IsZero() {
+			err = errNoTime
+		}
+		if err != nil {
+			return Traffic{}, &DecodeError{Action: action, InstanceID: id,
+				Field: "dataList[" + strconv.Itoa(i) + "].time", Value: truncate(p.Time, 64), Err: err}
+		}
+		t.Points = append(t.Points, TrafficPoint{Time: at, InBps: p.InternetRX.Value, OutBps: p.InternetTX.Value})
+	}
+	return t, nil
+}
+
+var errNoTime = errors.New("missing time")

@@ -1,0 +1,88 @@
+// Package zen is reaper's client for the Zenlayer Bare Metal Cloud API 2.0: request signing
+// (ZC2-HMAC-SHA256 or a bearer token), retries on an allowlist, client-side rate limiting,
+// pagination with inventory integrity checks, typed errors, and the mapping from wire structs to the
+// domain types other packages use.
+package zen
+
+import "time"
+
+// Status is a BMC instance status as the API reports it.
+type Status string
+
+// The statuses of a BMC instance (zenlayer-bmc-api.md §4). Anything else is unknown to reaper.
+const (
+	StatusPending       Status = "PENDING"
+	StatusCreating      Status = "CREATING"
+	StatusCreateFailed  Status = "CREATE_FAILED"
+	StatusInstalling    Status = "INSTALLING"
+	StatusInstallFailed Status = "INSTALL_FAILED"
+	StatusRunning       Status = "RUNNING"
+	StatusStopped       Status = "STOPPED"
+	StatusBooting       Status = "BOOTING"
+	StatusStopping      Status = "STOPPING"
+	StatusRecycle       Status = "RECYCLE"
+	StatusRecycling     Status = "RECYCLING"
+)
+
+// ChargeType is how an instance is billed.
+type ChargeType string
+
+// The charge types of a BMC instance.
+const (
+	ChargePrepaid  ChargeType = "PREPAID"  // monthly subscription
+	ChargePostpaid ChargeType = "POSTPAID" // pay as you go
+)
+
+// Instance is one BMC instance as reaper sees it. Fields the API left null are zero values;
+// ExpiresAt and PeriodMonths are nil when absent.
+type Instance struct {
+	ID                 string
+	Name               string
+	Hostname           string
+	Zone               string
+	Type               string
+	Status             Status
+	ChargeType         ChargeType
+	InternetChargeType string
+	CreatedAt          time.Time
+	ExpiresAt          *time.Time
+	AutoRenew          bool
+	PeriodMonths       *int
+	ResourceGroupID    string
+	ResourceGroupName  string
+	Tags               map[string]string
+	PublicIPs          []string
+	PrivateIPs         []string
+}
+
+// Filter selects instances for a listing. Empty fields select everything the credentials can see.
+// Zones and ResourceGroups are lists because the API takes one of each per request: the client lists
+// every combination and merges the results.
+type Filter struct {
+	Zones          []string
+	ResourceGroups []string
+	Status         Status
+	TagKeys        []string
+	Tags           map[string]string
+}
+
+// TrafficPoint is one 5-minute bandwidth sample.
+type TrafficPoint struct {
+	Time   time.Time
+	InBps  int64 // internetRX
+	OutBps int64 // internetTX
+}
+
+// Traffic is the answer of DescribeInstanceTraffic for one window of at most 24 hours.
+type Traffic struct {
+	Points    []TrafficPoint
+	In95Bps   int64
+	Out95Bps  int64
+	InAvgBps  int64
+	OutAvgBps int64
+	InMaxBps  int64
+	OutMaxBps int64
+	InTotal   int64 // bytes
+	OutTotal  int64 // bytes
+	RequestID string
+}

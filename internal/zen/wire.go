@@ -1,0 +1,242 @@
+package zen
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Wire structs mirror the JSON of zenlayer-bmc-api.md. Every field may be null or missing: plain
+// string, bool and slice fields decode null as their zero value; the flex types below also
+// accept numbers sent as strings.
+
+// wireDescribeRequest is the body of DescribeInstances (§3.1).
+type wireDescribeRequest struct {
+	InstanceIDs     []string  `json:"instanceIds,omitempty"`
+	ZoneID          string    `json:"zoneId,omitempty"`
+	ResourceGroupID string    `json:"resourceGroupId,omitempty"`
+	InstanceStatus  string    `json:"instanceStatus,omitempty"`
+	TagKeys         []string  `json:"tagKeys,omitempty"`
+	Tags            []wireTag `json:"tags,omitempty"`
+	PageNum         int       `json:"pageNum"`
+	PageSize        int       `json:"pageSize"`
+}
+
+// wireDescribeResponse is the "response" of DescribeInstances (§3.2).
+type wireDescribeResponse struct {
+	wireResponse
+	TotalCount flexInt64      `json:"totalCount"`
+	DataSet    []wireInstance `json:"dataSet"`
+}
+
+// wireInstance is InstanceInfo (§3.2), reduced to the fields reaper uses.
+type wireInstance struct {
+	InstanceID         flexString        `json:"instanceId"`
+	ZoneID             string            `json:"zoneId"`
+	InstanceName       string            `json:"instanceName"`
+	Hostname           string            `json:"hostname"`
+	InstanceTypeID     string            `json:"instanceTypeId"`
+	InstanceType       *wireInstanceType `json:"instanceType"`
+	InstanceChargeType string            `json:"instanceChargeType"`
+	InternetChargeType string            `json:"internetChargeType"`
+	Period             flexInt64         `json:"period"`
+	PublicIPAddresses  []string          `json:"publicIpAddresses"`
+	PrivateIPAddresses []string          `json:"privateIpAddresses"`
+	CreateTime         string            `json:"createTime"`
+	ExpiredTime        string            `json:"expiredTime"`
+	ResourceGroupID    string            `json:"resourceGroupId"`
+	ResourceGroupName  string            `json:"resourceGroupName"`
+	InstanceStatus     string            `json:"instanceStatus"`
+	AutoRenew          flexBool          `json:"autoRenew"`
+	Tags               wireTags          `json:"tags"`
+}
+
+type wireInstanceType struct {
+	InstanceTypeID string `json:"instanceTypeId"`
+}
+
+type wireTag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// wireTags is the wrapped tag list {"tags":[{key,value}]}; a bare list is tolerated too.
+type wireTags []wireTag
+
+// UnmarshalJSON accepts null, {"tags":null}, {"tags":[...]} and [...].
+func (t *wireTags) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		*t = nil
+		return nil
+	case len(b) > 0 && b[0] == '[':
+		var list []wireTag
+		err := json.Unmarshal(b, &list)
+		*t = list
+		return err
+	}
+	var wrapped struct {
+		Tags []wireTag `json:"tags"`
+	}
+	err := json.Unmarshal(b, &wrapped)
+	*t = wrapped.Tags
+	return err
+}
+
+// flexInt64 is an integer sent as a number, a string holding one, or null. Valid is false for null
+// and "".
+type flexInt64 struct {
+	Value int64
+	Valid bool
+}
+
+// UnmarshalJSON accepts 123, "123", " 123 ", 123.0, null and "".
+func (n *flexInt64) UnmarshalJSON(b []byte) error {
+	s := string(bytes.TrimSpace(b))
+	if s == "null" {
+		*n = flexInt64{}
+		return nil
+	}
+	if len(s) >= 2 && s[0] == '"' {
+		uq, err := strconv.Unquote(s)
+		if err != nil {
+			return fmt.Errorf("integer: bad string %s", s)
+		}
+		s = strings.TrimSpace(uq)
+		if s == "" {
+			*n = flexInt64{}
+			return nil
+		}
+	}
+	v, err := parseInteger(s)
+	if err != nil {
+		return err
+	}
+	*n = flexInt64{Value: v, Valid: true}
+	return nil
+}
+
+func parseInteger(s string) (int64, error) {
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return v, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return 0, fmt.Errorf("integer: cannot use %q", truncate(s, 40))
+	}
+	return int64(f), nil
+}
+
+// flexBool is a boolean sent as true/false, "true"/"false", or null (false).
+type flexBool bool
+
+// UnmarshalJSON accepts true, false, "true", "false", null and "".
+func (v *flexBool) UnmarshalJSON(b []byte) error {
+	switch string(bytes.TrimSpace(b)) {
+	case "true", `"true"`:
+		*v = true
+	case "false", `"false"`, "null", `""`:
+		*v = false
+	default:
+		return fmt.Errorf("boolean: cannot use %s", truncate(string(b), 40))
+	}
+	return nil
+}
+
+// flexString is a string that may arrive as a bare number (a numeric-looking instance ID); the
+// digits are kept exactly, never through a float.
+type flexString string
+
+// UnmarshalJSON accepts a string, a number (kept verbatim) or null ("").
+func (s *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0:
+		return errors.New("string: empty value")
+	case b[0] == '"':
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = flexString(v)
+	case string(b) == "null":
+		*s = ""
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		*s = flexString(b)
+	default:
+		return fmt.Errorf("string: cannot use %s", truncate(string(b), 40))
+	}
+	return nil
+}
+
+// wireTrafficRequest is the body of DescribeInstanceTraffic (§6).
+type wireTrafficRequest struct {
+	InstanceID string `json:"instanceId"`
+	StartTime  string `json:"startTime"`
+	EndTime    string `json:"endTime"`
+}
+
+// wireTrafficResponse is the "response" of DescribeInstanceTraffic (§6).
+type wireTrafficResponse struct {
+	wireResponse
+	DataList []wireTrafficPoint `json:"dataList"`
+	In95     flexInt64          `json:"in95"`
+	Out95    flexInt64          `json:"out95"`
+	InAvg    flexInt64          `json:"inAvg"`
+	OutAvg   flexInt64          `json:"outAvg"`
+	InMax    flexInt64          `json:"inMax"`
+	OutMax   flexInt64          `json:"outMax"`
+	InTotal  flexInt64          `json:"inTotal"`
+	OutTotal flexInt64          `json:"outTotal"`
+}
+
+type wireTrafficPoint struct {
+	InternetRX flexInt64 `json:"internetRX"`
+	InternetTX flexInt64 `json:"internetTX"`
+	Time       string    `json:"time"`
+}
+
+// wireTerminateRequest is the body of TerminateInstance (§5).
+type wireTerminateRequest struct {
+	InstanceID string `json:"instanceId"`
+}
+
+// wireReleaseRequest is the body of ReleaseInstances (§5).
+type wireReleaseRequest struct {
+	InstanceIDs []string `json:"instanceIds"`
+}
+
+// wireTimeLayouts are tried in order; zone-less forms are UTC.
+var wireTimeLayouts = []string{
+	time.RFC3339Nano,      // 2026-01-02T03:04:05Z, with offset or fraction
+	"2006-01-02T15:04:05", // no zone
+	"2006-01-02 15:04:05", // ZRM style
+	"2006-01-02 15:04:05Z07:00",
+}
+
+// parseWireTime parses an API time; "" is the zero time.
+func parseWireTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range wireTimeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, errors.New("not a time in YYYY-MM-DDTHH:mm:ssZ form")
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,265 @@
+package zensim
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// DescribeInstances limits (zenlayer-bmc-api.md §3.1).
+const (
+	MaxPageSize        = 1000
+	DefaultPageSize    = 20
+	MaxIDsPerRequest   = 100
+	MaxTagFilters      = 20
+	MaxTagKeyValueSize = 128
+)
+
+type describeInstancesRequest struct {
+	InstanceIDs        []string  `json:"instanceIds"`
+	ZoneID             string    `json:"zoneId"`
+	ResourceGroupID    string    `json:"resourceGroupId"`
+	InstanceTypeID     string    `json:"instanceTypeId"`
+	InternetChargeType string    `json:"internetChargeType"`
+	ImageID            string    `json:"imageId"`
+	SubnetID           string    `json:"subnetId"`
+	InstanceStatus     string    `json:"instanceStatus"`
+	InstanceName       string    `json:"instanceName"`
+	Hostname           string    `json:"hostname"`
+	PublicIPAddresses  []string  `json:"publicIpAddresses"`
+	PrivateIPAddresses []string  `json:"privateIpAddresses"`
+	PageNum            *int      `json:"pageNum"`
+	PageSize           *int      `json:"pageSize"`
+	TagKeys            []string  `json:"tagKeys"`
+	Tags               []wireTag `json:"tags"`
+}
+
+type describeInstancesResponse struct {
+	RequestID  string         `json:"requestId"`
+	TotalCount int            `json:"totalCount"`
+	DataSet    []wireInstance `json:"dataSet"`
+}
+
+// wireInstance is InstanceInfo as the API sends it; unmodelled fields are omitted.
+type wireInstance struct {
+	InstanceID             string   `json:"instanceId"`
+	ZoneID                 string   `json:"zoneId"`
+	InstanceName           string   `json:"instanceName"`
+	Hostname               string   `json:"hostname"`
+	InstanceTypeID         string   `json:"instanceTypeId"`
+	InstanceChargeType     string   `json:"instanceChargeType"`
+	InternetChargeType     string   `json:"internetChargeType"`
+	Period                 *int     `json:"period"`
+	PrimaryPublicIPAddress *string  `json:"primaryPublicIpAddress"`
+	PublicIPAddresses      []string `json:"publicIpAddresses"`
+	PrivateIPAddresses     []string `json:"privateIpAddresses"`
+	CreateTime             string   `json:"createTime"`
+	ExpiredTime            *string  `json:"expiredTime"`
+	ResourceGroupID        string   `json:"resourceGroupId"`
+	ResourceGroupName      string   `json:"resourceGroupName"`
+	InstanceStatus         string   `json:"instanceStatus"`
+	AutoRenew              bool     `json:"autoRenew"`
+	Tags                   wireTags `json:"tags"`
+}
+
+func toWireInstance(in *SimInstance) wireInstance {
+	w := wireInstance{
+		InstanceID:         in.ID,
+		ZoneID:             in.Zone,
+		InstanceName:       in.Name,
+		Hostname:           in.Hostname,
+		InstanceTypeID:     in.Type,
+		InstanceChargeType: string(in.ChargeType),
+		InternetChargeType: in.InternetChargeType,
+		PublicIPAddresses:  nonNil(in.PublicIPs),
+		PrivateIPAddresses: nonNil(in.PrivateIPs),
+		CreateTime:         formatWireTime(in.CreatedAt),
+		ResourceGroupID:    in.ResourceGroupID,
+		ResourceGroupName:  in.ResourceGroupName,
+		InstanceStatus:     string(in.Status),
+		AutoRenew:          in.AutoRenew,
+		Tags:               wireTags{Tags: make([]wireTag, 0, len(in.Tags))},
+	}
+	if in.PeriodMonths != nil {
+		p := *in.PeriodMonths
+		w.Period = &p
+	}
+	if len(in.PublicIPs) > 0 {
+		ip := in.PublicIPs[0]
+		w.PrimaryPublicIPAddress = &ip
+	}
+	if in.ExpiresAt != nil {
+		t := formatWireTime(*in.ExpiresAt)
+		w.ExpiredTime = &t
+	}
+	for k, v := range in.Tags {
+		w.Tags.Tags = append(w.Tags.Tags, wireTag{Key: k, Value: v})
+	}
+	sort.Slice(w.Tags.Tags, func(i, j int) bool { return w.Tags.Tags[i].Key < w.Tags.Tags[j].Key })
+	return w
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return slices.Clone(s)
+}
+
+// decodeBody decodes a JSON object body into v. Unknown fields are ignored, as a server would.
+func decodeBody(body []byte, v any) *apiError {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return invalidParameter("the request body must be a JSON object")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return invalidParameter("the request body is not valid: %v", err)
+	}
+	return nil
+}
+
+func (s *Server) describeInstances(req *request) (any, *apiError) {
+	var in describeInstancesRequest
+	if e := decodeBody(req.body, &in); e != nil {
+		return nil, e
+	}
+	pageNum, pageSize, e := in.page()
+	if e != nil {
+		return nil, e
+	}
+	match, e := in.matcher()
+	if e != nil {
+		return nil, e
+	}
+	resp := describeInstancesResponse{RequestID: req.requestID, DataSet: []wireInstance{}}
+	first := (pageNum - 1) * pageSize
+	for _, id := range s.candidateIDsLocked(in.InstanceIDs) {
+		inst := s.byID[id]
+		if !match(inst) {
+			continue
+		}
+		if resp.TotalCount >= first && len(resp.DataSet) < pageSize {
+			resp.DataSet = append(resp.DataSet, toWireInstance(inst))
+		}
+		resp.TotalCount++
+	}
+	if pageNum > 1 {
+		if _, fired := s.fireFaultLocked("DescribeInstances", func(k FaultKind) bool { return k == FaultTotalCountDrift }); fired {
+			resp.TotalCount++
+			req.fault = FaultTotalCountDrift.String()
+		}
+	}
+	return resp, nil
+}
+
+// candidateIDsLocked returns the sorted IDs to scan: the requested ones that exist, or all.
+func (s *Server) candidateIDsLocked(ids []string) []string {
+	if len(ids) == 0 {
+		return s.ids
+	}
+	var out []string
+	for _, id := range ids {
+		if _, ok := s.byID[id]; ok {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func (in describeInstancesRequest) page() (pageNum, pageSize int, e *apiError) {
+	pageNum, pageSize = 1, DefaultPageSize
+	if in.PageNum != nil {
+		if *in.PageNum < 1 {
+			return 0, 0, invalidParameter("pageNum must be at least 1")
+		}
+		pageNum = *in.PageNum
+	}
+	if in.PageSize != nil {
+		if *in.PageSize < 1 || *in.PageSize > MaxPageSize {
+			return 0, 0, invalidParameter("pageSize must be between 1 and %d", MaxPageSize)
+		}
+		pageSize = *in.PageSize
+	}
+	if pageNum > (1<<31)/pageSize {
+		return 0, 0, invalidParameter("pageNum is too large")
+	}
+	return pageNum, pageSize, nil
+}
+
+// matcher validates the filters and returns a predicate; all given filters must match (AND).
+func (in describeInstancesRequest) matcher() (func(*SimInstance) bool, *apiError) {
+	if len(in.InstanceIDs) > MaxIDsPerRequest {
+		return nil, invalidParameter("instanceIds accepts at most %d ids", MaxIDsPerRequest)
+	}
+	if len(in.TagKeys) > MaxTagFilters {
+		return nil, invalidParameter("tagKeys accepts at most %d keys", MaxTagFilters)
+	}
+	if len(in.Tags) > MaxTagFilters {
+		return nil, invalidParameter("tags accepts at most %d tags", MaxTagFilters)
+	}
+	for _, k := range in.TagKeys {
+		if k == "" || len(k) > MaxTagKeyValueSize {
+			return nil, invalidParameter("a tag key must be 1 to %d characters", MaxTagKeyValueSize)
+		}
+	}
+	for _, t := range in.Tags {
+		if t.Key == "" || len(t.Key) > MaxTagKeyValueSize || t.Value == "" || len(t.Value) > MaxTagKeyValueSize {
+			return nil, invalidParameter("a tag key and value must each be 1 to %d characters", MaxTagKeyValueSize)
+		}
+	}
+	return in.matches, nil
+}
+
+func (in describeInstancesRequest) matches(s *SimInstance) bool {
+	switch {
+	case in.ImageID != "" || in.SubnetID != "":
+		return false
+	case in.ZoneID != "" && s.Zone != in.ZoneID,
+		in.ResourceGroupID != "" && s.ResourceGroupID != in.ResourceGroupID,
+		in.InstanceTypeID != "" && s.Type != in.InstanceTypeID,
+		in.InternetChargeType != "" && s.InternetChargeType != in.InternetChargeType,
+		in.InstanceStatus != "" && s.Status != zen.Status(in.InstanceStatus),
+		!nameMatches(in.InstanceName, s.Name),
+		!nameMatches(in.Hostname, s.Hostname),
+		len(in.PublicIPAddresses) > 0 && !anyIn(s.PublicIPs, in.PublicIPAddresses),
+		len(in.PrivateIPAddresses) > 0 && !anyIn(s.PrivateIPs, in.PrivateIPAddresses):
+		return false
+	}
+	for _, k := range in.TagKeys {
+		if _, ok := s.Tags[k]; !ok {
+			return false
+		}
+	}
+	for _, t := range in.Tags {
+		if v, ok := s.Tags[t.Key]; !ok || v != t.Value {
+			return false
+		}
+	}
+	return true
+}
+
+// nameMatches applies an instanceName or hostname filter: a trailing * is a prefix match,
+// anything else is exact; an empty filter matches everything.
+func nameMatches(filter, value string) bool {
+	if filter == "" {
+		return true
+	}
+	if prefix, ok := strings.CutSuffix(filter, "*"); ok {
+		return strings.HasPrefix(value, prefix)
+	}
+	return value == filter
+}
+
+func anyIn(have, want []string) bool {
+	for _, h := range have {
+		if slices.Contains(want, h) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,32 @@
+// Package zensim is a stateful simulator of the Zenlayer Bare Metal Cloud API 2.0 (the parts reaper
+// uses: DescribeInstances, TerminateInstance, ReleaseInstances, DescribeInstanceTraffic). Tests use a
+// *Server in-process as an http.Handler under httptest; `reaper sim` and `reaper demo` serve it on
+// loopback.
+//
+// The simulator speaks the wire format of zenlayer-bmc-api.md: POST /api/v2/bmc, the action in
+// X-ZC-Action, success as {"requestId","response":{...}}, errors as {"requestId","code","message"}
+// with the HTTP status of the docs. It verifies ZC2-HMAC-SHA256 signatures with its own verifier
+// (written independently of the client's signer) and accepts bearer tokens.
+//
+// # Behaviour the documentation leaves open
+//
+// Where the API reference is silent the simulator makes a choice and keeps it:
+//
+//   - Multiple DescribeInstances tag filters are ANDed: an instance matches only if it carries every
+//     key of tagKeys and every key=value pair of tags. Filters on imageId or subnetId match nothing,
+//     because the simulator models no images or subnets.
+//   - ReleaseInstances is all or nothing: every ID is checked before any is released.
+//   - TerminateInstance sets RECYCLE synchronously; the instance is released 24 hours later on the
+//     simulator clock. With Options.PrepaidCancels a PREPAID instance has its subscription cancelled
+//     (autoRenew false, status unchanged) and goes to RECYCLE at its expiry time.
+//   - DescribeInstanceTraffic rejects a startTime in the future or older than 30 days, and ranges
+//     that are empty or longer than 24 hours. It returns no sample newer than the simulator clock,
+//     none before the instance's creation and none inside the profile's gap.
+//   - Signature timestamps are accepted within ±Options.MaxSkew (300 s by default); replays inside
+//     that window are accepted, as the Go SDK resends the same signature on retries.
+//
+// Error codes not documented by Zenlayer are invented here and listed so clients do not depend on
+// them: 401 AUTHFAILURE_SIGNATURE_FAILURE (any authentication failure), 405 METHOD_NOT_ALLOWED,
+// 404 INVALID_PATH, 400 INVALID_ACTION, 400 INVALID_VERSION, 400 INVALID_SERVICE,
+// 400 INVALID_PARAMETER (bad body or value), 400 MISSING_PARAMETER, 413 REQUEST_TOO_LARGE.
+package zensim

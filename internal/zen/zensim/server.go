@@ -1,0 +1,213 @@
+package zensim
+
+import (
+	"errors"
+	"io"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Path is the only path the simulator serves.
+const Path = "/api/v2/bmc"
+
+// The API versions the simulator accepts in X-ZC-Version.
+const (
+	Version2026 = "2026-02-01"
+	Version2022 = "2022-11-20"
+)
+
+const maxBodyBytes = 1 << 20
+
+// Server is the simulator. It implements http.Handler for POST /api/v2/bmc and is safe for
+// concurrent use.
+type Server struct {
+	opts     Options
+	verifier verifier
+
+	mu        sync.Mutex
+	byID      map[string]*SimInstance
+	ids       []string            // sorted instance IDs
+	timed     map[string]struct{} // instances with a pending time-based transition
+	calls     []Call
+	seq       int
+	faults    map[string]*Fault
+	faultRand *rand.Rand
+	idRand    *rand.Rand
+	bucket    *tokenBucket
+	hook      func(Call)
+}
+
+// New returns a simulator with an empty fleet.
+func New(opts Options) *Server {
+	opts = opts.withDefaults()
+	seed := uint64(opts.Seed)
+	return &Server{
+		opts:      opts,
+		verifier:  verifier{keys: opts.Keys, tokens: opts.Tokens, maxSkew: opts.MaxSkew},
+		byID:      map[string]*SimInstance{},
+		timed:     map[string]struct{}{},
+		faults:    map[string]*Fault{},
+		faultRand: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)),
+		idRand:    rand.New(rand.NewPCG(seed, 0x2545f4914f6cdd1d)),
+	}
+}
+
+// Handler returns the simulator as an http.Handler (the Server itself).
+func (s *Server) Handler() http.Handler { return s }
+
+// request is what an action handler sees.
+type request struct {
+	body      []byte
+	now       time.Time
+	requestID string
+	fault     string // set by a handler that applied a fault itself (total count drift)
+}
+
+type actionFunc func(s *Server, req *request) (any, *apiError)
+
+// actions maps X-ZC-Action to its handler. Handlers run with s.mu held.
+var actions = map[string]actionFunc{
+	"DescribeInstances":       (*Server).describeInstances,
+	"TerminateInstance":       (*Server).terminateInstance,
+	"ReleaseInstances":        (*Server).releaseInstances,
+	"DescribeInstanceTraffic": (*Server).describeInstanceTraffic,
+}
+
+// ServeHTTP handles one API call: it decides the answer under the lock, records the call, runs the
+// OnCall hook, and only then writes the answer (so a hook's changes are visible before the client
+// can send its next call).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, bodyErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+
+	s.mu.Lock()
+	now := s.opts.Now()
+	s.applyTimeLocked(now)
+	s.seq++
+	c := Call{
+		Seq:         s.seq,
+		Time:        now,
+		Action:      r.Header.Get("X-ZC-Action"),
+		Body:        body,
+		InstanceIDs: instanceIDsIn(body),
+		RequestID:   s.newRequestIDLocked(),
+		Auth:        authScheme(r),
+	}
+	a := s.decideLocked(r, body, bodyErr, now, c.RequestID)
+	c.HTTPStatus, c.Code, c.Fault = a.status, a.code, a.fault
+	s.recordLocked(c)
+	hook := s.hook
+	s.mu.Unlock()
+
+	s.opts.Logger.Debug("zensim call", "seq", c.Seq, "action", c.Action, "http_status", c.HTTPStatus,
+		"code", c.Code, "request_id", c.RequestID, "auth", c.Auth, "fault", c.Fault)
+	if hook != nil {
+		hook(c.clone())
+	}
+	a.write(w, r)
+}
+
+// decideLocked runs the checks in the order a gateway would (method, path, body, credentials, rate
+// limit, headers), then faults, then the action.
+func (s *Server) decideLocked(r *http.Request, body []byte, bodyErr error, now time.Time, rid string) answer {
+	if e := s.gateLocked(r, bodyErr, body, now); e != nil {
+		return errorAnswer(rid, e)
+	}
+	action := r.Header.Get("X-ZC-Action")
+	f, fired := s.fireFaultLocked(action, func(k FaultKind) bool { return k != FaultTotalCountDrift })
+	if fired && !f.latencyOnly() && !f.Executed {
+		return faultAnswer(f, rid, nil)
+	}
+	req := &request{body: body, now: now, requestID: rid}
+	var a answer
+	if resp, e := actions[action](s, req); e != nil {
+		a = errorAnswer(rid, e)
+	} else {
+		a = okAnswer(rid, resp)
+	}
+	a.fault = req.fault
+	switch {
+	case fired && f.latencyOnly():
+		a.latency, a.fault = f.Latency, "latency"
+	case fired:
+		a = faultAnswer(f, rid, a.payload)
+	}
+	return a
+}
+
+// gateLocked checks everything that does not depend on the action.
+func (s *Server) gateLocked(r *http.Request, bodyErr error, body []byte, now time.Time) *apiError {
+	if r.Method != http.MethodPost {
+		return newAPIError(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "only POST is supported")
+	}
+	if r.URL.Path != Path {
+		return newAPIError(http.StatusNotFound, "INVALID_PATH", "the path `%s` is not served", r.URL.Path)
+	}
+	if bodyErr != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(bodyErr, &tooLarge) {
+			return newAPIError(http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", "the request body is too large")
+		}
+		return invalidParameter("the request body could not be read")
+	}
+	if err := s.verifier.verify(r, body, now); err != nil {
+		return newAPIError(http.StatusUnauthorized, "AUTHFAILURE_SIGNATURE_FAILURE", "%s", err.Error())
+	}
+	if s.bucket != nil && !s.bucket.take(s.opts.RateClock()) {
+		return newAPIError(http.StatusTooManyRequests, "REQUEST_LIMIT_EXCEEDED", "request limit exceeded, retry later")
+	}
+	return checkHeaders(r)
+}
+
+// checkHeaders validates the action, version, service and content type headers.
+func checkHeaders(r *http.Request) *apiError {
+	action := r.Header.Get("X-ZC-Action")
+	if action == "" {
+		return newAPIError(http.StatusBadRequest, "INVALID_ACTION", "the X-ZC-Action header is required")
+	}
+	switch v := r.Header.Get("X-ZC-Version"); v {
+	case Version2026, Version2022:
+	case "":
+		return newAPIError(http.StatusBadRequest, "INVALID_VERSION", "the X-ZC-Version header is required")
+	default:
+		return newAPIError(http.StatusBadRequest, "INVALID_VERSION", "the version `%s` is not supported", v)
+	}
+	if svc := r.Header.Get("X-ZC-Service"); svc != "" && svc != "bmc" {
+		return newAPIError(http.StatusBadRequest, "INVALID_SERVICE", "the service `%s` is not served here", svc)
+	}
+	if _, ok := actions[action]; !ok {
+		return newAPIError(http.StatusBadRequest, "INVALID_ACTION", "the action `%s` is not supported", action)
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return invalidParameter("only Content-Type application/json is supported")
+	}
+	return nil
+}
+
+// newRequestIDLocked returns "T" followed by an uppercase UUID-shaped hex string.
+func (s *Server) newRequestIDLocked() string {
+	hi, lo := s.idRand.Uint64(), s.idRand.Uint64()
+	const hexdig = "0123456789ABCDEF"
+	var b [37]byte
+	b[0] = 'T'
+	n := 1
+	for i := range 32 {
+		if i == 8 || i == 12 || i == 16 || i == 20 {
+			b[n] = '-'
+			n++
+		}
+		word := hi
+		shift := uint(60 - 4*i)
+		if i >= 16 {
+			word, shift = lo, uint(60-4*(i-16))
+		}
+		b[n] = hexdig[(word>>shift)&0xF]
+		n++
+	}
+	return string(b[:n])
+}

@@ -1,0 +1,138 @@
+package zensim
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// SimInstance is one simulated BMC instance: what DescribeInstances reports plus the simulator's
+// own settings (commitment period, recycle time, traffic). The JSON names are the fleet file format.
+type SimInstance struct {
+	ID                 string            `json:"id"`
+	Name               string            `json:"name,omitempty"`
+	Hostname           string            `json:"hostname,omitempty"`
+	Zone               string            `json:"zone,omitempty"`
+	Type               string            `json:"type,omitempty"`
+	Status             zen.Status        `json:"status,omitempty"`      // default RUNNING
+	ChargeType         zen.ChargeType    `json:"charge_type,omitempty"` // default POSTPAID
+	InternetChargeType string            `json:"internet_charge_type,omitempty"`
+	CreatedAt          time.Time         `json:"created_at,omitzero"`
+	ExpiresAt          *time.Time        `json:"expires_at,omitempty"`
+	AutoRenew          bool              `json:"auto_renew,omitempty"`
+	PeriodMonths       *int              `json:"period_months,omitempty"`
+	ResourceGroupID    string            `json:"resource_group_id,omitempty"`
+	ResourceGroupName  string            `json:"resource_group_name,omitempty"`
+	Tags               map[string]string `json:"tags,omitempty"`
+	PublicIPs          []string          `json:"public_ips,omitempty"`
+	PrivateIPs         []string          `json:"private_ips,omitempty"`
+
+	// Commitment marks a POSTPAID instance in its commitment period: TerminateInstance answers
+	// 403 OPERATION_DENIED_POSTPAID_PROMISE. The API never reports it.
+	Commitment bool `json:"commitment,omitempty"`
+	// RecycledAt is when the instance entered the recycle bin; it is released 24 hours later.
+	RecycledAt *time.Time `json:"recycled_at,omitempty"`
+	// Traffic shapes DescribeInstanceTraffic answers.
+	Traffic TrafficProfile `json:"traffic,omitzero"`
+	// SubscriptionCancelled is set when TerminateInstance cancelled a PREPAID subscription
+	// (Options.PrepaidCancels); the instance goes to RECYCLE at ExpiresAt.
+	SubscriptionCancelled bool `json:"subscription_cancelled,omitempty"`
+}
+
+// TrafficProfile is an instance's simulated bandwidth. Each 5-minute sample is the base rate times
+// (1 + Jitter×u), u in [-1, 1) derived from the seed, the instance ID and the sample time, so the
+// same query always gives the same answer.
+type TrafficProfile struct {
+	InBps  int64   `json:"in_bps,omitempty"`
+	OutBps int64   `json:"out_bps,omitempty"`
+	Jitter float64 `json:"jitter,omitempty"` // 0..1, relative
+	// GapsFrom and GapsTo bound an interval without samples (the machine was off). A nil GapsFrom
+	// means "since the beginning", a nil GapsTo "until now"; both nil means no gap.
+	GapsFrom *time.Time `json:"gaps_from,omitempty"`
+	GapsTo   *time.Time `json:"gaps_to,omitempty"`
+}
+
+// hasGap reports whether the profile defines a gap at all.
+func (p TrafficProfile) hasGap() bool { return p.GapsFrom != nil || p.GapsTo != nil }
+
+// inGap reports whether t falls in the gap [GapsFrom, GapsTo).
+func (p TrafficProfile) inGap(t time.Time) bool {
+	if !p.hasGap() {
+		return false
+	}
+	if p.GapsFrom != nil && t.Before(*p.GapsFrom) {
+		return false
+	}
+	if p.GapsTo != nil && !t.Before(*p.GapsTo) {
+		return false
+	}
+	return true
+}
+
+// Domain returns the instance as reaper's client would map it from DescribeInstances.
+func (s SimInstance) Domain() zen.Instance {
+	c := s.clone()
+	return zen.Instance{
+		ID:                 c.ID,
+		Name:               c.Name,
+		Hostname:           c.Hostname,
+		Zone:               c.Zone,
+		Type:               c.Type,
+		Status:             c.Status,
+		ChargeType:         c.ChargeType,
+		InternetChargeType: c.InternetChargeType,
+		CreatedAt:          c.CreatedAt,
+		ExpiresAt:          c.ExpiresAt,
+		AutoRenew:          c.AutoRenew,
+		PeriodMonths:       c.PeriodMonths,
+		ResourceGroupID:    c.ResourceGroupID,
+		ResourceGroupName:  c.ResourceGroupName,
+		Tags:               c.Tags,
+		PublicIPs:          c.PublicIPs,
+		PrivateIPs:         c.PrivateIPs,
+	}
+}
+
+// clone returns a deep copy that shares no map, slice or pointer with s.
+func (s SimInstance) clone() SimInstance {
+	c := s
+	c.ExpiresAt = cloneTime(s.ExpiresAt)
+	c.RecycledAt = cloneTime(s.RecycledAt)
+	c.Traffic.GapsFrom = cloneTime(s.Traffic.GapsFrom)
+	c.Traffic.GapsTo = cloneTime(s.Traffic.GapsTo)
+	if s.PeriodMonths != nil {
+		p := *s.PeriodMonths
+		c.PeriodMonths = &p
+	}
+	if s.Tags != nil {
+		c.Tags = maps.Clone(s.Tags)
+	}
+	c.PublicIPs = slices.Clone(s.PublicIPs)
+	c.PrivateIPs = slices.Clone(s.PrivateIPs)
+	return c
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}
+
+// normalize fills defaults: status RUNNING, charge type POSTPAID, and a recycle time of now for an
+// instance loaded in RECYCLE without one (so it is released 24 hours later, as the API does).
+func (s *SimInstance) normalize(now time.Time) {
+	if s.Status == "" {
+		s.Status = zen.StatusRunning
+	}
+	if s.ChargeType == "" {
+		s.ChargeType = zen.ChargePostpaid
+	}
+	if s.Status == zen.StatusRecycle && s.RecycledAt == nil {
+		t := now
+		s.RecycledAt = &t
+	}
+}

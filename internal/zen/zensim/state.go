@@ -1,0 +1,146 @@
+package zensim
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// RecycleRetention is how long a terminated instance stays in the recycle bin before release.
+const RecycleRetention = 24 * time.Hour
+
+// Load replaces the simulated fleet with f. It fails, changing nothing, on an empty or duplicate
+// ID or an invalid field. Recorded calls, faults and the rate limit are kept.
+func (s *Server) Load(f Fleet) error {
+	if err := f.validate(); err != nil {
+		return fmt.Errorf("load fleet: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opts.Now()
+	s.byID = make(map[string]*SimInstance, len(f.Instances))
+	s.ids = make([]string, 0, len(f.Instances))
+	clear(s.timed)
+	for _, in := range f.Instances {
+		c := in.clone()
+		c.normalize(now)
+		s.byID[c.ID] = &c
+		s.ids = append(s.ids, c.ID)
+		s.trackLocked(&c)
+	}
+	slices.Sort(s.ids)
+	return nil
+}
+
+// Instance returns a copy of the instance with the given ID.
+func (s *Server) Instance(id string) (SimInstance, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.byID[id]
+	if !ok {
+		return SimInstance{}, false
+	}
+	return in.clone(), true
+}
+
+// Instances returns copies of every instance, sorted by ID.
+func (s *Server) Instances() []SimInstance {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]SimInstance, 0, len(s.ids))
+	for _, id := range s.ids {
+		out = append(out, s.byID[id].clone())
+	}
+	return out
+}
+
+// Mutate applies fn to the stored instance with the given ID, under the simulator's lock (fn must
+// not call the Server). Changes to the ID are ignored. It reports whether the instance exists.
+func (s *Server) Mutate(id string, fn func(*SimInstance)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.byID[id]
+	if !ok {
+		return false
+	}
+	fn(in)
+	in.ID = id
+	in.normalize(s.opts.Now())
+	s.trackLocked(in)
+	return true
+}
+
+// Remove deletes the instance with the given ID, as if it had been released. It reports whether it
+// existed.
+func (s *Server) Remove(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.byID[id]; !ok {
+		return false
+	}
+	s.removeLocked(map[string]struct{}{id: {}})
+	return true
+}
+
+// Tick applies the time-based transitions due at the simulator clock: cancelled subscriptions past
+// their expiry go to RECYCLE, and recycled instances are released after RecycleRetention. Every
+// request does this first, so Tick is only needed to observe the effect without a request.
+func (s *Server) Tick() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.applyTimeLocked(s.opts.Now())
+}
+
+func (s *Server) applyTimeLocked(now time.Time) {
+	if len(s.timed) == 0 {
+		return
+	}
+	release := map[string]struct{}{}
+	for id := range s.timed {
+		in := s.byID[id]
+		if in.SubscriptionCancelled && in.Status != zen.StatusRecycle && in.ExpiresAt != nil && !now.Before(*in.ExpiresAt) {
+			in.Status = zen.StatusRecycle
+			in.RecycledAt = cloneTime(in.ExpiresAt)
+		}
+		if in.Status == zen.StatusRecycle && in.RecycledAt != nil && !now.Before(in.RecycledAt.Add(RecycleRetention)) {
+			release[id] = struct{}{}
+		}
+	}
+	if len(release) > 0 {
+		s.removeLocked(release)
+	}
+}
+
+// trackLocked keeps s.timed in step with whether in has a pending time-based transition.
+func (s *Server) trackLocked(in *SimInstance) {
+	recycled := in.Status == zen.StatusRecycle && in.RecycledAt != nil
+	expiring := in.SubscriptionCancelled && in.ExpiresAt != nil
+	if recycled || expiring {
+		s.timed[in.ID] = struct{}{}
+	} else {
+		delete(s.timed, in.ID)
+	}
+}
+
+// removeLocked deletes a set of instances in one pass over the sorted IDs.
+func (s *Server) removeLocked(ids map[string]struct{}) {
+	for id := range ids {
+		delete(s.byID, id)
+		delete(s.timed, id)
+	}
+	s.ids = slices.DeleteFunc(s.ids, func(id string) bool {
+		_, gone := ids[id]
+		return gone
+	})
+}
+
+// lookupLocked finds an instance or returns the API's not-found error.
+func (s *Server) lookupLocked(id string) (*SimInstance, *apiError) {
+	in, ok := s.byID[id]
+	if !ok {
+		return nil, instanceNotFound(id)
+	}
+	return in, nil
+}

@@ -1,0 +1,96 @@
+package zensim
+
+import (
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+type terminateInstanceRequest struct {
+	InstanceID string `json:"instanceId"`
+}
+
+type releaseInstancesRequest struct {
+	InstanceIDs []string `json:"instanceIds"`
+}
+
+// terminateInstance returns an instance (zenlayer-bmc-api.md §4, §5; seed-terminateinstance.md).
+func (s *Server) terminateInstance(req *request) (any, *apiError) {
+	var in terminateInstanceRequest
+	if e := decodeBody(req.body, &in); e != nil {
+		return nil, e
+	}
+	if in.InstanceID == "" {
+		return nil, missingParameter("instanceId")
+	}
+	inst, e := s.lookupLocked(in.InstanceID)
+	if e != nil {
+		return nil, e
+	}
+	if e := s.refuseTerminateLocked(inst); e != nil {
+		return nil, e
+	}
+	switch {
+	case inst.Status == zen.StatusCreateFailed:
+		s.removeLocked(map[string]struct{}{inst.ID: {}})
+	case inst.ChargeType == zen.ChargePrepaid: // only reached with PrepaidCancels
+		inst.AutoRenew = false
+		inst.SubscriptionCancelled = true
+	default:
+		now := req.now
+		inst.Status = zen.StatusRecycle
+		inst.RecycledAt = &now
+	}
+	if _, ok := s.byID[inst.ID]; ok {
+		s.trackLocked(inst)
+	}
+	return emptyResponse{RequestID: req.requestID}, nil
+}
+
+// refuseTerminateLocked returns the 403 the API gives for an instance it will not return, in the
+// order the checks apply: status first, then billing.
+func (s *Server) refuseTerminateLocked(inst *SimInstance) *apiError {
+	switch inst.Status {
+	case zen.StatusRecycle, zen.StatusRecycling:
+		return operationDenied("OPERATION_DENIED_INSTANCE_RECYCLED", "the instance `%s` is in the recycle bin", inst.ID)
+	case zen.StatusPending, zen.StatusCreating:
+		return operationDenied("OPERATION_DENIED_INSTANCE_CREATING", "the instance `%s` is being created", inst.ID)
+	case zen.StatusInstalling:
+		return operationDenied("OPERATION_DENIED_INSTANCE_STATUS_INSTALLING", "the instance `%s` is installing", inst.ID)
+	case zen.StatusCreateFailed:
+		return nil // deleted at once, prepaid money refunded
+	}
+	if inst.ChargeType == zen.ChargePrepaid && !s.opts.PrepaidCancels {
+		return operationDenied("OPERATION_DENIED_INSTANCE_SUBSCRIPTION", "subscription instances do not support this operation")
+	}
+	if inst.ChargeType != zen.ChargePrepaid && inst.Commitment {
+		return operationDenied("OPERATION_DENIED_POSTPAID_PROMISE", "operation failed, resources in commitment period")
+	}
+	return nil
+}
+
+// releaseInstances permanently deletes recycled instances; the whole batch is checked first.
+func (s *Server) releaseInstances(req *request) (any, *apiError) {
+	var in releaseInstancesRequest
+	if e := decodeBody(req.body, &in); e != nil {
+		return nil, e
+	}
+	if len(in.InstanceIDs) == 0 {
+		return nil, missingParameter("instanceIds")
+	}
+	if len(in.InstanceIDs) > MaxIDsPerRequest {
+		return nil, invalidParameter("instanceIds accepts at most %d ids", MaxIDsPerRequest)
+	}
+	for _, id := range in.InstanceIDs { // unknown IDs first: 404 wins over 403
+		if _, e := s.lookupLocked(id); e != nil {
+			return nil, e
+		}
+	}
+	release := make(map[string]struct{}, len(in.InstanceIDs))
+	for _, id := range in.InstanceIDs {
+		if s.byID[id].Status != zen.StatusRecycle {
+			return nil, operationDenied("OPERATION_DENIED_INSTANCE_NOT_RECYCLED", "the instance `%s` is not in the recycle bin", id)
+		}
+		release[id] = struct{}{}
+	}
+	s.removeLocked(release)
+	return emptyResponse{RequestID: req.requestID}, nil
+}

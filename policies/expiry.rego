@@ -1,0 +1,56 @@
+# Package reaper.expiry terminates instances whose owner gave them an end, through tags:
+#
+#   reaper-expires-at  an RFC 3339 timestamp ("2026-12-01T18:00:00Z", "2026-12-01T18:00:00+08:00")
+#                      or a date "YYYY-MM-DD", which means the END of that UTC day: "2026-12-01"
+#                      expires at 2026-12-02T00:00:00Z.
+#   reaper-ttl         a time to live counted from created_at: a positive integer and a unit h, d
+#                      or w ("72h", "7d", "2w").
+#
+# Boundaries, the same everywhere in the bundled set (reaching a limit counts as passing it):
+# an instance has expired when its expiry instant is <= now, and has outlived its ttl when its
+# age is >= the ttl.
+#
+# A malformed value never terminates; it gives a warn naming the tag and the value.
+package reaper.expiry
+
+import data.reaper.lib
+
+_expires_tag := "reaper-expires-at"
+
+_ttl_tag := "reaper-ttl"
+
+_now_ns := lib.timestamp_ns(input.now)
+
+# _expires_ns is the instant the reaper-expires-at tag names; undefined when the tag is absent
+# or malformed.
+_expires_ns := ns if {
+	ns := lib.timestamp_ns(input.instance.tags[_expires_tag])
+} else := ns if {
+	ns := lib.date_end_ns(input.instance.tags[_expires_tag])
+}
+
+# _ttl_seconds is the reaper-ttl tag in seconds; undefined when the tag is absent or malformed.
+_ttl_seconds := lib.duration_seconds(input.instance.tags[_ttl_tag])
+
+terminate contains reason if {
+	_expires_ns <= _now_ns
+	reason := sprintf("expiry: tag %s=%s has passed", [_expires_tag, input.instance.tags[_expires_tag]])
+}
+
+terminate contains reason if {
+	age := input.instance.age_seconds
+	age >= _ttl_seconds
+	reason := sprintf("expiry: age %s reached tag %s=%s", [lib.format_seconds(age), _ttl_tag, input.instance.tags[_ttl_tag]])
+}
+
+warn contains reason if {
+	value := input.instance.tags[_expires_tag]
+	not _expires_ns
+	reason := sprintf("expiry: tag %s has a malformed value %s (want RFC 3339 or YYYY-MM-DD); ignored", [_expires_tag, lib.show(value)])
+}
+
+warn contains reason if {
+	value := input.instance.tags[_ttl_tag]
+	not _ttl_seconds
+	reason := sprintf("expiry: tag %s has a malformed value %s (want a positive number and h, d or w, as in 72h, 7d, 2w); ignored", [_ttl_tag, lib.show(value)])
+}

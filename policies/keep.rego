@@ -1,0 +1,15 @@
+# Package reaper.keep exempts instances their owner asked to keep: tag reaper-keep with the
+# exact value "true" (lower case, no spaces). Any other value does not protect; it gives a warn
+# (except "false"), so that "True" or "yes" is seen in the report instead of trusted silently.
+package reaper.keep
+
+_tag := "reaper-keep"
+
+exempt contains "keep: tag reaper-keep=true" if {
+	input.instance.tags[_tag] == "true"
+}
+
+warn contains sprintf("keep: tag %s=%s does not protect this instance; only the exact value \"true\" does", [_tag, json.marshal(value)]) if {
+	value := input.instance.tags[_tag]
+	not value in {"true", "false"}
+}

@@ -1,0 +1,53 @@
+# Package reaper.tags terminates instances that lack a required tag: a key listed in
+# tags.required that is missing, empty or whitespace-only once the instance is older than
+# tags.grace (age >= grace fires). Tag keys are case-sensitive.
+#
+# tags.required defaults to [], so the policy is off until configured. A required key that is
+# not a non-empty string is ignored with a warn (an empty key would otherwise match every
+# instance); a malformed tags.grace switches the policy off with a warn.
+package reaper.tags
+
+import data.reaper.lib
+
+_required := lib.param("tags", "required")
+
+_grace := lib.duration_seconds(lib.param("tags", "grace"))
+
+_keys contains key if {
+	some key in _required
+	_valid_key(key)
+}
+
+_valid_key(key) if {
+	is_string(key)
+	trim_space(key) != ""
+}
+
+_blank(key) if not input.instance.tags[key]
+
+_blank(key) if trim_space(input.instance.tags[key]) == ""
+
+terminate contains reason if {
+	is_array(_required)
+	input.instance.age_seconds >= _grace
+	some key in _keys
+	_blank(key)
+	reason := sprintf("tags: required tag %s is missing or empty after the %s grace period", [lib.show(key), lib.param("tags", "grace")])
+}
+
+warn contains sprintf("tags: param tags.required is %s, not a list of tag names; the tags policy is off", [lib.show(_required)]) if {
+	_required != null
+	not is_array(_required)
+}
+
+warn contains sprintf("tags: param tags.required lists %s, which is not a tag name; ignored", [lib.show(key)]) if {
+	is_array(_required)
+	some key in _required
+	not _valid_key(key)
+}
+
+warn contains sprintf("tags: param tags.grace is %s, not a duration like 72h; the tags policy is off", [lib.show(lib.param("tags", "grace"))]) if {
+	is_array(_required)
+	count(_required) > 0
+	not _grace
+}
