@@ -9,13 +9,13 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN := bin/reaper
 FUZZTIME ?= 30s
 
-.PHONY: help build test vet fmt-check lint policy-test demo bench bench-cycle fuzz fuzz-ci reliability reliability-long check-systemd install clean
+.PHONY: check-alerts help build test vet fmt-check lint policy-test demo bench bench-cycle fuzz fuzz-ci reliability reliability-long check-systemd install clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/reaper
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/reaper
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/reaper
 
 test: vet fmt-check ## vet, gofmt check, race-enabled tests, the Rego policy tests
 	$(GO) test -race -count=1 -timeout 20m ./...
@@ -57,6 +57,10 @@ reliability-long: ## fault and crash suites, long version
 
 check-systemd: build ## systemd-analyze verify and security score of systemd/reaper.service
 	./scripts/check-systemd.sh $(abspath $(BIN))
+
+check-alerts: ## check docs/alerts.yml and its unit test with promtool (needs promtool on PATH)
+	promtool check rules docs/alerts.yml
+	promtool test rules docs/alerts_test.yml
 
 install: build ## install binary, unit, example config and policies under $(DESTDIR)$(PREFIX)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/reaper

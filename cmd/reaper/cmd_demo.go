@@ -55,7 +55,7 @@ func cmdDemo(ctx context.Context, env Env, args []string) int {
 		return fail(env, err)
 	}
 
-	sim := zensim.New(zensim.Options{Keys: map[string]string{simKeyID: simSecret}})
+	sim := zensim.New(zensim.Options{Now: env.now, Keys: map[string]string{simKeyID: simSecret}})
 	if err := sim.Load(zensim.DemoFleet(env.now())); err != nil {
 		return fail(env, err)
 	}

@@ -36,7 +36,7 @@ func cmdInventory(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	list, err := client.ListInstances(ctx, settings(cfg).Filter)
+	list, err := client.ListInstances(ctx, scope(cfg))
 	if err != nil {
 		return fail(env, apiError("inventory", err))
 	}

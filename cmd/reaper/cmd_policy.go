@@ -91,10 +91,10 @@ func policyEval(ctx context.Context, env Env, args []string) int {
 	var d policy.Decision
 	var trace bytes.Buffer
 	if *explain {
-		d, err = engine.Explain(ctx, now, params(cfg), in, &trace)
+		d, err = engine.Explain(ctx, now, params(cfg, engine), in, &trace)
 	} else {
 		var ds []policy.Decision
-		ds, err = engine.Evaluate(ctx, now, params(cfg), []policy.Instance{in})
+		ds, err = engine.Evaluate(ctx, now, params(cfg, engine), []policy.Instance{in})
 		if err == nil {
 			d = ds[0]
 		}

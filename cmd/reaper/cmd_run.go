@@ -60,7 +60,7 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 		return fail(env, fmt.Errorf("open state: %w", err))
 	}
 	defer store.Close()
-	rt, err := buildRuntime(ctx, cfg, log, nil)
+	rt, err := buildLoaded(ctx, cfg, log, nil)
 	if err != nil {
 		return fail(env, err)
 	}

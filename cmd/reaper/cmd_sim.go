@@ -47,7 +47,7 @@ func cmdSim(ctx context.Context, env Env, args []string) int {
 		fleet = zensim.Generate(*size, *seed, now)
 	}
 	log := newLogger(env, config.Log{Level: "info", Format: "auto"})
-	sim := zensim.New(zensim.Options{Keys: map[string]string{simKeyID: simSecret}, Logger: log})
+	sim := zensim.New(zensim.Options{Now: env.now, Keys: map[string]string{simKeyID: simSecret}, Logger: log, MaxCalls: 10000})
 	if err := sim.Load(fleet); err != nil {
 		return fail(env, err)
 	}

@@ -15,15 +15,15 @@ import (
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
-// runtime is everything built from one config: swapped whole on reload, never half applied.
-type runtime struct {
+// loaded is everything built from one config: swapped whole on reload, never half applied.
+type loaded struct {
 	cfg    *config.Config
 	engine *policy.Engine
 	client *zen.Client
 }
 
-// buildRuntime loads policies and builds the client for cfg. It makes no network call.
-func buildRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger, m *metrics.Metrics) (*runtime, error) {
+// buildLoaded loads policies and builds the client for cfg. It makes no network call.
+func buildLoaded(ctx context.Context, cfg *config.Config, log *slog.Logger, m *metrics.Metrics) (*loaded, error) {
 	engine, err := loadEngine(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -36,7 +36,7 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger, m *
 	if err != nil {
 		return nil, err
 	}
-	return &runtime{cfg: cfg, engine: engine, client: client}, nil
+	return &loaded{cfg: cfg, engine: engine, client: client}, nil
 }
 
 // cycler runs one cycle and everything derived from it: report files, metrics, notifications.
@@ -58,14 +58,14 @@ type cycleRun struct {
 // run executes one cycle with rt. command is "run" or "plan"; outDir overrides the report
 // directory. Errors here are about reaper itself (reports could not be written); the cycle's own
 // outcome is in res.Status.
-func (c *cycler) run(ctx context.Context, rt *runtime, command string, dryRun bool, outDir string) (*cycleRun, error) {
+func (c *cycler) run(ctx context.Context, rt *loaded, command string, dryRun bool, outDir string) (*cycleRun, error) {
 	cfg := rt.cfg
 	rec, err := reconcile.New(reconcile.Options{
 		API:       rt.client,
 		Evaluator: c.timedEvaluator(rt.engine),
 		Store:     c.store,
 		Enricher:  newEnricher(rt.client, c.store, c.log, c.env.now),
-		Settings:  settings(cfg),
+		Settings:  settings(cfg, rt.engine),
 		Now:       c.env.now,
 		Logger:    c.log,
 	})

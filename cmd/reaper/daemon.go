@@ -30,7 +30,7 @@ type daemon struct {
 	runner   *scheduler.Runner
 
 	mu          sync.Mutex
-	rt          *runtime
+	rt          *loaded
 	ann         *announcer
 	sched       scheduler.Schedule
 	lastSuccess time.Time
@@ -56,7 +56,7 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 	}
 	defer store.Close()
 	m := metrics.New()
-	rt, err := buildRuntime(ctx, cfg, log, m)
+	rt, err := buildLoaded(ctx, cfg, log, m)
 	if err != nil {
 		return fail(env, err)
 	}
@@ -101,7 +101,7 @@ func (d *daemon) serve(ctx context.Context, cfg *config.Config) int {
 	return exitOK
 }
 
-// job is one scheduled cycle with the runtime current when it starts.
+// job is one scheduled cycle with the loaded current when it starts.
 func (d *daemon) job(ctx context.Context) error {
 	d.mu.Lock()
 	rt, ann := d.rt, d.ann
@@ -175,7 +175,7 @@ func (d *daemon) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rt, err := buildRuntime(ctx, cfg, d.log, d.metrics)
+	rt, err := buildLoaded(ctx, cfg, d.log, d.metrics)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // bastions may lack tzdata; schedules name IANA zones
 )
 
 // Set by the linker (see the Makefile).

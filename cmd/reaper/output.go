@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/report"
 )
 
 // actionOrder is the order actions are listed in summaries.
@@ -44,6 +47,9 @@ func printSummary(w io.Writer, cr *cycleRun) {
 	printCandidates(w, res)
 	if cr.reportDir != "" {
 		fmt.Fprintf(w, "report: %s\n", cr.reportDir)
+		if html := filepath.Join(cr.reportDir, report.FileName("html")); fileExists(html) {
+			fmt.Fprintf(w, "html:   %s\n", html)
+		}
 	}
 }
 
@@ -63,7 +69,7 @@ func printCandidates(w io.Writer, res *reconcile.Result) {
 	fmt.Fprintln(tw, "ACTION\tID\tNAME\tZONE\tDUE\tREASONS")
 	for _, e := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Action, e.Instance.ID, clip(e.Instance.Name, 32),
-			e.Instance.Zone, due(e, res.StartedAt), entryReasons(e))
+			e.Instance.Zone, due(e, res.FinishedAt), entryReasons(e))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -98,4 +104,9 @@ func clip(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -120,17 +120,22 @@ func loadEngine(ctx context.Context, cfg *config.Config, log *slog.Logger) (*pol
 	return e, nil
 }
 
-// params merges the config's policies.params over the bundled defaults.
-func params(cfg *config.Config) map[string]any {
-	return policy.MergeParams(policy.DefaultParams(), cfg.Policies.Params)
+// params merges the config's policies.params over the defaults that came with the policies.
+func params(cfg *config.Config, e *policy.Engine) map[string]any {
+	return policy.MergeParams(e.DefaultParams(), cfg.Policies.Params)
+}
+
+// scope is the inventory filter from the config.
+func scope(cfg *config.Config) zen.Filter {
+	return zen.Filter{Zones: cfg.Scope.Zones, ResourceGroups: cfg.Scope.ResourceGroups}
 }
 
 // settings takes what a cycle obeys from the config.
-func settings(cfg *config.Config) reconcile.Settings {
+func settings(cfg *config.Config, e *policy.Engine) reconcile.Settings {
 	s := cfg.Safety
 	return reconcile.Settings{
-		Filter:                  zen.Filter{Zones: cfg.Scope.Zones, ResourceGroups: cfg.Scope.ResourceGroups},
-		Params:                  params(cfg),
+		Filter:                  scope(cfg),
+		Params:                  params(cfg, e),
 		GracePeriod:             s.GracePeriod.D(),
 		MaxTerminationsPerRun:   s.MaxTerminationsPerRun,
 		MaxTerminationsPercent:  s.MaxTerminationsPercent,

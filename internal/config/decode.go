@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -73,6 +72,9 @@ func parseDocument(data []byte) (*yaml.Node, error) {
 }
 
 func (d *decoder) fail(path string, n *yaml.Node, format string, args ...any) {
+	if path == "" {
+		path = "(top level)"
+	}
 	d.errs = append(d.errs, &KeyError{Key: path, Line: n.Line, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -178,50 +180,6 @@ func (d *decoder) decodeMap(path string, n *yaml.Node, v reflect.Value) {
 	}
 }
 
-// decodeFree decodes a free-form mapping (policies.params) with yaml itself, then checks that
-// every nested mapping has string keys, so it can become JSON policy input.
-func (d *decoder) decodeFree(path string, n *yaml.Node, v reflect.Value) {
-	if n.Kind != yaml.MappingNode {
-		d.fail(path, n, "must be a mapping, got %s", describe(n))
-		return
-	}
-	p := reflect.New(v.Type())
-	if err := n.Decode(p.Interface()); err != nil {
-		d.fail(path, n, "%s", yamlMessage(err))
-		return
-	}
-	if err := stringKeys(path, p.Elem().Interface()); err != nil {
-		d.fail(err.Key, n, "%s", err.Msg)
-		return
-	}
-	v.Set(p.Elem())
-}
-
-// stringKeys finds the first mapping below v with a key that is not a string.
-func stringKeys(path string, v any) *KeyError {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, el := range v {
-			if err := stringKeys(child(path, k), el); err != nil {
-				return err
-			}
-		}
-	case map[any]any:
-		for k := range v {
-			if _, ok := k.(string); !ok {
-				return keyErr(path, "keys must be strings, got %v", k)
-			}
-		}
-	case []any:
-		for i, el := range v {
-			if err := stringKeys(index(path, i), el); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // decodeScalar decodes a scalar into a bool, integer, float or string, accepting only the YAML
 // types that mean that kind (so "yes" is not a bool and 1.5 is not an integer).
 func (d *decoder) decodeScalar(path string, n *yaml.Node, v reflect.Value) {
@@ -273,51 +231,6 @@ func structFields(t reflect.Type) map[string]int {
 	return m
 }
 
-// inlineSecretHints answers the secret keys people try to write inline.
-var inlineSecretHints = map[string]string{
-	"zenlayer.access_key_secret": "use access_key_secret_file or ZENLAYER_ACCESS_KEY_SECRET",
-	"zenlayer.token":             "use token_file or ZENLAYER_TOKEN",
-	"notify.webhook_url":         "use webhook_url_file",
-}
-
-// unknownKey explains an unknown key, with a hint or a close known key when there is one.
-func unknownKey(path, name string, fields map[string]int) string {
-	if hint, ok := inlineSecretHints[path]; ok {
-		return "unknown key: secrets cannot be written in the config; " + hint
-	}
-	best, bestDist := "", 3
-	for known := range fields {
-		if dist := editDistance(name, known); dist < bestDist || dist == bestDist && known < best {
-			best, bestDist = known, dist
-		}
-	}
-	if best != "" {
-		return fmt.Sprintf("unknown key; did you mean %q?", best)
-	}
-	return "unknown key"
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
 // resolve follows aliases to the node they name.
 func resolve(n *yaml.Node) *yaml.Node {
 	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 64; i++ {
@@ -328,36 +241,4 @@ func resolve(n *yaml.Node) *yaml.Node {
 
 func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" || n.Kind == 0
-}
-
-// describe names what a node holds, for "got ..." in messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if isNull(n) {
-			return "null"
-		}
-		v := n.Value
-		if len(v) > 60 {
-			v = v[:57] + "..."
-		}
-		if n.ShortTag() == "!!str" {
-			return strconv.Quote(v)
-		}
-		return v
-	}
-	return "an alias"
-}
-
-// yamlMessage turns a yaml decode error into one line without the "yaml: " prefix.
-func yamlMessage(err error) string {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return strings.Join(te.Errors, "; ")
-	}
-	return strings.TrimPrefix(err.Error(), "yaml: ")
 }

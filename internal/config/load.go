@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 )
 
-// Load reads the config file at path; see Parse. Relative secret file paths resolve against the
-// directory of the file. env looks up environment variables (os.Getenv in production); nil means
+// Load reads the config file at path; see Parse. Relative paths in the file (state_dir, report.dir,
+// policies.dir and the secret files) resolve against the directory of the file. env looks up environment variables (os.Getenv in production); nil means
 // an empty environment.
 func Load(path string, env func(string) string) (*Config, error) {
 	data, err := os.ReadFile(path)
@@ -37,6 +37,7 @@ func Parse(data []byte, env func(string) string, baseDir string) (*Config, error
 		return nil, errors.Join(errs...)
 	}
 	c.DryRunExplicit = set["dry_run"]
+	resolvePaths(c, baseDir)
 	fillFromEnv(c, env)
 	secretErrs, warns := loadSecrets(c, env, baseDir)
 	checkErrs, checkWarns := c.check()
@@ -46,4 +47,15 @@ func Parse(data []byte, env func(string) string, baseDir string) (*Config, error
 	}
 	c.Warnings = append(warns, checkWarns...)
 	return c, nil
+}
+
+// resolvePaths makes the directories a file names relative to baseDir, so a config means the
+// same thing whatever the working directory of the process reading it. Secret file paths are
+// resolved where they are read.
+func resolvePaths(c *Config, baseDir string) {
+	for _, p := range []*string{&c.StateDir, &c.Report.Dir, &c.Policies.Dir} {
+		if *p != "" && baseDir != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(baseDir, *p)
+		}
+	}
 }

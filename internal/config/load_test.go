@@ -3,7 +3,9 @@ package config
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,7 +79,7 @@ func TestParseValidFull(t *testing.T) {
 				Tags:         map[string]string{"keep": "yes", "env": "prod"},
 			},
 		},
-		StateDir: "./state",
+		StateDir: filepath.Join(dir, "state"), // relative paths resolve against the config directory
 		Report:   Report{Dir: "/srv/reaper/reports", Formats: []string{"csv", "md", "html", "json"}, Keep: 30},
 		Notify: Notify{
 			WebhookURLFile: "secrets/webhook",
@@ -166,6 +168,7 @@ func TestParseErrorFixtures(t *testing.T) {
 			`log: line 7: merge keys (<<) are not supported`,
 			`safety.protect.tags.a: line 12: duplicate key (first at line 11)`,
 			`schedule: line 14: duplicate key (first at line 13)`,
+			`(top level): line 15: keys must be strings, got a list`,
 		}},
 		{"syntax.yaml", []string{`parse config: yaml: line 1: did not find expected ',' or ']'`}},
 		{"list.yaml", []string{`parse config: line 1: the top level must be a mapping of keys, got a list`}},
@@ -187,23 +190,13 @@ func TestParseErrorFixtures(t *testing.T) {
 			got := parseErr(t, string(readFixture(t, "errors/"+tt.file)), nil, dir)
 			want := make([]string, len(tt.want))
 			for i, w := range tt.want {
-				want[i] = replaceDir(w, dir)
+				want[i] = strings.ReplaceAll(w, "{dir}", dir)
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("errors mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
-}
-
-func replaceDir(s, dir string) string {
-	const ph = "{dir}"
-	for i := 0; i+len(ph) <= len(s); i++ {
-		if s[i:i+len(ph)] == ph {
-			return s[:i] + dir + s[i+len(ph):]
-		}
-	}
-	return s
 }
 
 // TestParseReportsEveryProblemAtOnce checks that decoding, secret and validation problems come
@@ -287,7 +280,7 @@ func TestParseProtectTagsReplaceDefault(t *testing.T) {
 
 func TestParseDryRun(t *testing.T) {
 	tests := []struct {
-		text                    string
+		text                     string
 		dryRun, explicit, mayAct bool
 	}{
 		{"", true, false, false},
@@ -314,9 +307,23 @@ func TestParseParams(t *testing.T) {
 			t.Errorf("params mismatch (-want +got):\n%s", diff)
 		}
 	})
-	t.Run("non-string key", func(t *testing.T) {
-		got := parseErr(t, "policies:\n  params:\n    idle: { 1: x }\n", nil, "")
-		want := []string{"policies.params.idle: line 3: keys must be strings, got 1"}
+	t.Run("scalar keys become strings", func(t *testing.T) {
+		c := mustParse(t, "policies:\n  params:\n    1: x\n    idle: { 2: y, true: z }\n", nil, "")
+		want := map[string]any{"1": "x", "idle": map[string]any{"2": "y", "true": "z"}}
+		if diff := cmp.Diff(want, c.Policies.Params); diff != "" {
+			t.Errorf("params mismatch (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("colliding keys", func(t *testing.T) {
+		got := parseErr(t, "policies:\n  params:\n    idle: { 1: x, '1': y }\n", nil, "")
+		want := []string{`policies.params: line 3: mapping key "1" already defined at line 3`}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("errors mismatch (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("list key", func(t *testing.T) {
+		got := parseErr(t, "policies:\n  params:\n    idle: { [a]: x }\n", nil, "")
+		want := []string{"policies.params: line 3: keys must be scalars"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("errors mismatch (-want +got):\n%s", diff)
 		}
@@ -388,5 +395,33 @@ func TestLoadMissingFile(t *testing.T) {
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("errors.Is(err, fs.ErrNotExist) = false, want true")
+	}
+}
+
+func TestRelativeDirsResolveAgainstConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "reaper.yaml")
+	data := "state_dir: state\nreport: {dir: out}\npolicies: {dir: ../rego}\n"
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"state_dir":    filepath.Join(dir, "state"),
+		"report.dir":   filepath.Join(dir, "out"),
+		"policies.dir": filepath.Join(filepath.Dir(dir), "rego"),
+	}
+	got := map[string]string{"state_dir": c.StateDir, "report.dir": c.Report.Dir, "policies.dir": c.Policies.Dir}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %q, want %q", k, got[k], w)
+		}
+	}
+	abs, err := Load(filepath.Join(dir, "reaper.yaml"), nil)
+	if err != nil || abs.StateDir != want["state_dir"] {
+		t.Fatalf("reload: %v %q", err, abs.StateDir)
 	}
 }

@@ -38,6 +38,10 @@ func TestSecretForms(t *testing.T) {
 			}
 		})
 	}
+	text, err := s.MarshalText()
+	if err != nil || string(text) != "[redacted]" {
+		t.Errorf("MarshalText: got %q, %v; want [redacted]", text, err)
+	}
 	j, err := json.Marshal(map[string]Secret{"a": s, "b": ""})
 	if err != nil {
 		t.Fatal(err)

@@ -25,8 +25,7 @@ func chunks(w window, createdAt, now time.Time) []window {
 		if !end.After(createdAt) {
 			break
 		}
-		start := max(w.start, end.Add(-MaxCallWindow))
-		start = max(start, oldest)
+		start := latest(w.start, end.Add(-MaxCallWindow), oldest)
 		if !end.After(start) {
 			break
 		}
@@ -62,4 +61,14 @@ func fetch(ctx context.Context, api TrafficAPI, id string, w window, parts []win
 		}
 	}
 	return points, nil
+}
+
+// latest returns the latest of the times.
+func latest(first time.Time, rest ...time.Time) time.Time {
+	for _, t := range rest {
+		if t.After(first) {
+			first = t
+		}
+	}
+	return first
 }

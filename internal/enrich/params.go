@@ -9,17 +9,23 @@ import (
 	"time"
 )
 
-// Defaults for the idle params enrichment reads, used when params lack them; they match the
-// bundled policies' params.json.
+// The idle params' defaults, used when params lack them; they match the bundled policies'
+// params.json.
 const (
-	DefaultMinAge  = 7 * 24 * time.Hour
-	DefaultWindow  = 72 * time.Hour
+	// DefaultMinAge is idle.min_age's default: instances younger than a week are not fetched.
+	DefaultMinAge = 7 * 24 * time.Hour
+	// DefaultWindow is idle.window's default: traffic is judged over three days.
+	DefaultWindow = 72 * time.Hour
+	// DefaultRefresh is idle.refresh's default: fetched traffic is reused for six hours.
 	DefaultRefresh = 6 * time.Hour
 )
 
-// Window bounds. MaxWindow is how far back DescribeInstanceTraffic can look.
+// The bounds of the traffic window.
 const (
+	// MinWindow is the shortest window fetched; a shorter idle.window is raised to it.
 	MinWindow = 24 * time.Hour
+	// MaxWindow is the longest window fetched, the API's 30 days of history; a longer
+	// idle.window is cut to it (and the idle policy, asking for more, then never fires).
 	MaxWindow = 30 * 24 * time.Hour
 )
 

@@ -16,20 +16,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Cycle results, the result label of reaper_cycles_total.
+// Cycle results, the result label of reaper_cycles_total: the reconcile
+// run status, plus CyclePanic for a cycle that panicked.
 const (
-	CycleSuccess = "success" // the cycle completed (dry-run or not)
+	CycleOK      = "ok"      // the cycle ran to the end (dry-run or not)
 	CycleBlocked = "blocked" // a safety limit blocked every action
-	CycleAborted = "aborted" // the inventory was incomplete; nothing was done
-	CycleFailed  = "failed"  // any other failure
+	CycleAborted = "aborted" // the inventory or state could not be trusted; nothing was done
+	CycleFailed  = "failed"  // the cycle stopped on an unexpected error
+	CyclePanic   = "panic"   // the cycle panicked
 )
 
-// Termination results, the result label of reaper_terminations_total.
+// Termination results, the result label of reaper_terminations_total. An
+// expected refusal by the API is counted as "refused_" plus the skip reason
+// (for example refused_commitment).
 const (
-	TerminationTerminated      = "terminated"       // the API accepted the call
-	TerminationAlreadyRecycled = "already_recycled" // counted as done
-	TerminationRefused         = "refused"          // an expected refusal (commitment, subscription, status)
-	TerminationFailed          = "failed"           // an unexpected error
+	TerminationTerminated = "terminated" // the API accepted TerminateInstance
+	TerminationFailed     = "failed"     // the call failed with an unexpected error
 )
 
 // Blocked-cycle reasons, the reason label of reaper_blocked_cycles_total:
@@ -40,10 +42,14 @@ const (
 	BlockedMaxFleetDropPercent    = "max_fleet_drop_percent"
 )
 
+// APICodeOK is the code label of a successful Zenlayer API request; a failed
+// one carries the error code (REQUEST_LIMIT_EXCEEDED, NETWORK_ERROR, ...).
+const APICodeOK = "OK"
+
 // Reload results, the result label of reaper_config_reloads_total.
 const (
-	ReloadSuccess = "success"
-	ReloadFailed  = "failed"
+	ReloadOK    = "ok"
+	ReloadError = "error"
 )
 
 // Histogram buckets, in seconds.
@@ -121,10 +127,10 @@ func New() *Metrics {
 		m.terminations, m.blocked, m.apiRequests, m.apiDuration, m.policyEval,
 		m.reloads, m.trafficCalls, m.trafficCallsCycle,
 	)
-	initLabels(m.cycles, CycleSuccess, CycleBlocked, CycleAborted, CycleFailed)
-	initLabels(m.terminations, TerminationTerminated, TerminationAlreadyRecycled, TerminationRefused, TerminationFailed)
+	initLabels(m.cycles, CycleOK, CycleBlocked, CycleAborted, CycleFailed, CyclePanic)
+	initLabels(m.terminations, TerminationTerminated, TerminationFailed)
 	initLabels(m.blocked, BlockedMaxTerminationsPerRun, BlockedMaxTerminationsPercent, BlockedMaxFleetDropPercent)
-	initLabels(m.reloads, ReloadSuccess, ReloadFailed)
+	initLabels(m.reloads, ReloadOK, ReloadError)
 	return m
 }
 

@@ -48,7 +48,7 @@ func hasLine(body, line string) bool {
 func TestScrapeHasEveryMetric(t *testing.T) {
 	m := New()
 	at := time.Unix(1795680000, 0)
-	m.ObserveCycle(CycleSuccess, 90*time.Second, true, at)
+	m.ObserveCycle(CycleOK, 90*time.Second, true, at)
 	m.ObserveCycle(CycleBlocked, time.Second, false, at.Add(time.Hour))
 	m.SetInstances(map[string]int{"RUNNING": 3, "STOPPED": 1})
 	m.SetCandidates(map[string]int{"reaper.idle": 2})
@@ -57,7 +57,7 @@ func TestScrapeHasEveryMetric(t *testing.T) {
 	m.ObserveAPI("DescribeInstances", "OK", 200*time.Millisecond)
 	m.ObserveAPI("TerminateInstance", "REQUEST_LIMIT_EXCEEDED", 50*time.Millisecond)
 	m.ObservePolicyEval(3 * time.Millisecond)
-	m.AddReload(ReloadFailed)
+	m.AddReload(ReloadError)
 	m.AddTrafficCalls(7)
 	m.AddTrafficCalls(5)
 
@@ -74,7 +74,7 @@ func TestScrapeHasEveryMetric(t *testing.T) {
 		}
 	}
 	for _, line := range []string{
-		`reaper_cycles_total{result="success"} 1`,
+		`reaper_cycles_total{result="ok"} 1`,
 		`reaper_cycles_total{result="blocked"} 1`,
 		`reaper_cycle_duration_seconds_count 2`,
 		`reaper_last_success_timestamp_seconds 1.79568e+09`,
@@ -87,7 +87,7 @@ func TestScrapeHasEveryMetric(t *testing.T) {
 		`reaper_api_requests_total{action="TerminateInstance",code="REQUEST_LIMIT_EXCEEDED"} 1`,
 		`reaper_api_request_duration_seconds_count{action="DescribeInstances"} 1`,
 		`reaper_policy_eval_seconds_count 1`,
-		`reaper_config_reloads_total{result="failed"} 1`,
+		`reaper_config_reloads_total{result="error"} 1`,
 		`reaper_traffic_calls_total 12`,
 		`reaper_traffic_calls_last_cycle 5`,
 		"# TYPE reaper_cycle_duration_seconds histogram",
@@ -104,9 +104,10 @@ func TestKnownLabelsStartAtZero(t *testing.T) {
 	body := scrape(t, New())
 	for _, line := range []string{
 		`reaper_cycles_total{result="failed"} 0`,
+		`reaper_cycles_total{result="panic"} 0`,
 		`reaper_terminations_total{result="failed"} 0`,
 		`reaper_blocked_cycles_total{reason="max_fleet_drop_percent"} 0`,
-		`reaper_config_reloads_total{result="failed"} 0`,
+		`reaper_config_reloads_total{result="error"} 0`,
 		`reaper_last_success_timestamp_seconds 0`,
 	} {
 		if !hasLine(body, line) {

@@ -22,7 +22,7 @@ func (m *Metrics) SetInstances(byStatus map[string]int) { m.instances.replace(by
 func (m *Metrics) SetCandidates(byPolicy map[string]int) { m.candidates.replace(byPolicy) }
 
 // AddTermination counts one TerminateInstance outcome (see the Termination
-// constants).
+// constants; "refused_<skip reason>" for an expected refusal).
 func (m *Metrics) AddTermination(result string) { m.terminations.WithLabelValues(result).Inc() }
 
 // AddBlocked counts one cycle blocked by the safety limit named by reason
@@ -30,7 +30,7 @@ func (m *Metrics) AddTermination(result string) { m.terminations.WithLabelValues
 func (m *Metrics) AddBlocked(reason string) { m.blocked.WithLabelValues(reason).Inc() }
 
 // ObserveAPI records one Zenlayer API request: its action, its response
-// code ("OK" or the error code) and its duration.
+// code (APICodeOK or the error code) and its duration.
 func (m *Metrics) ObserveAPI(action, code string, d time.Duration) {
 	m.apiRequests.WithLabelValues(action, code).Inc()
 	m.apiDuration.WithLabelValues(action).Observe(d.Seconds())

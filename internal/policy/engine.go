@@ -3,7 +3,6 @@ package policy
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"sync/atomic"
@@ -38,6 +37,7 @@ type policySet struct {
 	compiler *ast.Compiler
 	store    storage.Store
 	query    rego.PreparedEvalQuery
+	folds    []foldRule
 	slots    []slot
 	packages []string
 	digest   string
@@ -50,7 +50,7 @@ type policySet struct {
 func Load(ctx context.Context, opts Options) (*Engine, error) {
 	logger := opts.Logger
 	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{opts: opts, logger: logger}
 	set, err := load(ctx, opts)
@@ -99,6 +99,10 @@ func load(ctx context.Context, opts Options) (*policySet, error) {
 	if err != nil {
 		return nil, err
 	}
+	folds, err := prepareFolds(ctx, c, store)
+	if err != nil {
+		return nil, err
+	}
 	names := make([]string, len(pkgs))
 	for i, p := range pkgs {
 		names[i] = p.name
@@ -107,6 +111,7 @@ func load(ctx context.Context, opts Options) (*policySet, error) {
 		compiler: c,
 		store:    store,
 		query:    query,
+		folds:    folds,
 		slots:    slots,
 		packages: names,
 		digest:   src.digest(),

@@ -53,6 +53,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 	cancel := topdown.NewCancel()
 	stop := context.AfterFunc(ctx, cancel.Cancel)
 	defer stop()
+	folded := set.fold(ctx, e.logger, shared, cancel)
 
 	decisions := make([]Decision, len(instances))
 	workers := min(runtime.GOMAXPROCS(0), (len(instances)+batchSize-1)/batchSize)
@@ -68,6 +69,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 				return
 			}
 			defer w.close(ctx)
+			w.folded = folded
 			for ctx.Err() == nil && failed.Load() == nil {
 				start := int(next.Add(batchSize)) - batchSize
 				if start >= len(instances) {
@@ -109,9 +111,10 @@ type worker struct {
 	set    *policySet
 	shared shared
 	params *ast.Term
+	folded *folded // nil: evaluate every rule for every instance
 	txn    storage.Transaction
 	hook   *printHook
-	opts   []rego.EvalOption // opts[0] is replaced by each instance's input
+	opts   []rego.EvalOption // opts[0] and opts[1] are replaced for each instance
 }
 
 func (s *policySet) newWorker(ctx context.Context, logger *slog.Logger, sh shared, cancel topdown.Cancel) (*worker, error) {
@@ -127,6 +130,7 @@ func (s *policySet) newWorker(ctx context.Context, logger *slog.Logger, sh share
 		txn:    txn,
 		hook:   hook,
 		opts: []rego.EvalOption{
+			nil,
 			nil,
 			rego.EvalTransaction(txn),
 			rego.EvalExternalCancel(cancel),
@@ -149,6 +153,7 @@ func (w *worker) evaluate(ctx context.Context, in *Instance) (d Decision) {
 	}()
 	w.hook.instanceID = in.ID
 	w.opts[0] = rego.EvalParsedInput(inputValue(w.shared.now, w.params, in))
+	w.opts[1] = rego.EvalVirtualCache(newFoldedCache(w.folded))
 	rs, err := w.set.query.Eval(ctx, w.opts...)
 	if err == nil {
 		err = decode(rs, w.set.slots, &d)

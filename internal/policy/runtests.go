@@ -54,7 +54,7 @@ const testTimeout = 10 * time.Second
 func RunTests(ctx context.Context, paths []string, fsys fs.FS, opts TestOptions, w io.Writer) (TestSummary, error) {
 	logger := opts.Logger
 	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		logger = slog.New(slog.DiscardHandler)
 	}
 	files, err := testFiles(paths, fsys)
 	if err != nil {

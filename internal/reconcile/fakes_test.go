@@ -207,6 +207,18 @@ func (s *memStore) LastCompleteInventory() (int, bool, error) {
 	return 0, false, s.fail("LastCompleteInventory")
 }
 
+func (s *memStore) PruneTraffic(keep map[string]bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fail("PruneTraffic")
+}
+
+func (s *memStore) PruneIntents(before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return 0, s.fail("PruneIntents")
+}
+
 // harness wires a Reconciler over fakes with a settable clock.
 type harness struct {
 	api   *fakeAPI

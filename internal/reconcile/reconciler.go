@@ -43,6 +43,8 @@ type Store interface {
 	OpenIntents() ([]state.Intent, error)
 	PutRun(r state.Run) error
 	LastCompleteInventory() (size int, ok bool, err error)
+	PruneTraffic(keep map[string]bool) error
+	PruneIntents(before time.Time) (int, error)
 }
 
 // Settings are the parts of the config a cycle obeys.

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/reaper-bmc/reaper/internal/state"
 )
@@ -30,10 +31,31 @@ func (r *Reconciler) record(res *Result) {
 			res.Status, res.Err = StatusFailed, fmt.Errorf("record run: %w", err)
 		}
 	}
+	r.housekeep(res)
 	c := res.Count()
 	r.log.Info("cycle finished", "run_id", res.RunID, "command", res.Command, "dry_run", res.DryRun,
 		"status", string(res.Status), "inventory", res.InventorySize,
 		"terminated", c[ActionTerminated], "would_terminate", c[ActionWouldTerminate], "marked", c[ActionMarked],
 		"blocked", c[ActionBlocked], "failed", c[ActionFailed], "skipped", c[ActionSkipped],
 		"duration", res.FinishedAt.Sub(res.StartedAt))
+}
+
+// intentRetention is how long completed intents are kept for audit.
+const intentRetention = 90 * 24 * time.Hour
+
+// housekeep drops cached traffic of instances that left a complete inventory, and completed
+// intents older than intentRetention. Failures are logged: they cost disk, not safety.
+func (r *Reconciler) housekeep(res *Result) {
+	if res.InventoryComplete {
+		keep := make(map[string]bool, len(res.Entries))
+		for _, e := range res.Entries {
+			keep[e.Instance.ID] = true
+		}
+		if err := r.opts.Store.PruneTraffic(keep); err != nil {
+			r.log.Warn("prune traffic cache failed", "error", err)
+		}
+	}
+	if _, err := r.opts.Store.PruneIntents(res.FinishedAt.Add(-intentRetention)); err != nil {
+		r.log.Warn("prune intents failed", "error", err)
+	}
 }

@@ -104,7 +104,7 @@ func estimateSavings(instances []Instance, pricing map[string]float64) Savings {
 			plural(len(missing), "type", "types"), strings.Join(typeLabels(missing), ", "))
 	default:
 		s.Available = true
-		s.Note = "estimate from the configured pricing; the provider's bill is authoritative"
+		s.Note = "estimate from the configured pricing"
 	}
 	return s
 }

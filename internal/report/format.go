@@ -79,6 +79,14 @@ func fmtDuration(d time.Duration) string {
 	}
 }
 
+// took is how long the run took, or "unknown" when the times are missing.
+func took(r *Run) string {
+	if r.StartedAt.IsZero() || r.FinishedAt.Before(r.StartedAt) {
+		return "unknown"
+	}
+	return fmtDuration(r.FinishedAt.Sub(r.StartedAt))
+}
+
 // relative says how far t is from ref: "in 5h" or "3h ago".
 func relative(t *time.Time, ref time.Time) string {
 	if t == nil || ref.IsZero() {
@@ -120,8 +128,8 @@ func headline(r *Run) string {
 	if c[ActionFailed] > 0 {
 		s += fmt.Sprintf(" %d %s failed.", c[ActionFailed], plural(c[ActionFailed], "termination", "terminations"))
 	}
-	if r.Result == ResultFailed && r.Error != "" {
-		s += " The cycle failed: " + r.Error + "."
+	if r.Result == ResultFailed && r.Error != "" && c[ActionFailed] == 0 {
+		s += " The cycle failed: " + strings.TrimSuffix(r.Error, ".") + "."
 	}
 	return s
 }

@@ -28,7 +28,7 @@ var (
 // JavaScript can sort and filter. The rows are rendered on the server, so the page reads without
 // JavaScript. html/template escapes every value from the fleet for its context.
 func WriteHTML(w io.Writer, r *Run) error {
-	if err := htmlTemplate.Execute(w, newHTMLView(r)); err != nil {
+	if err := htmlTemplate.Execute(w, newHTMLView(printableRun(r))); err != nil {
 		return fmt.Errorf("write html report: %w", err)
 	}
 	return nil
@@ -50,7 +50,10 @@ type htmlView struct {
 	JS                         template.JS
 }
 
-type htmlCard struct{ Key, Label, Value, Detail, Tone string }
+type htmlCard struct {
+	Key, Label, Value, Detail, Tone string
+	Wordy                           bool // Value is words, not a number
+}
 
 type htmlCount struct {
 	Name, Label, Class string
@@ -64,7 +67,8 @@ type htmlRow struct {
 	Candidate                                bool
 	Tags                                     []string
 	Reasons, Exemptions, Warnings            []Reason
-	SkipReason, RequestID, Error, TermNote   string
+	SkipReason, SkipLabel                    string
+	RequestID, Error, TermNote               string
 	Marked, MarkedISO, MarkedSort            string
 	Due, DueISO, DueSort, DueRel             string
 	Recycle, RecycleISO, RecycleSort         string
@@ -80,9 +84,9 @@ func newHTMLView(r *Run) htmlView {
 		Mode:         modeLabel(r),
 		ResultClass:  resultClass(r.Result),
 		Headline:     headline(r),
-		Started:      fmtTime(&r.StartedAt),
+		Started:      cellTime(&r.StartedAt),
 		StartedISO:   isoTime(&r.StartedAt),
-		Took:         fmtDuration(r.FinishedAt.Sub(r.StartedAt)),
+		Took:         took(r),
 		ConfigDigest: shortDigest(r.ConfigDigest),
 		PolicyDigest: shortDigest(r.PolicyDigest),
 		CSS:          template.CSS(htmlCSS),
@@ -112,23 +116,25 @@ func banner(r *Run) (title, text string) {
 	case r.Result == ResultAborted:
 		return "Aborted.", "The cycle stopped before acting" + suffix(r.Error) + ". Nothing was terminated."
 	case r.Blocked != nil:
-		return "Blocked by " + r.Blocked.Limit + ".", blockText(r.Blocked) + ". Nothing was terminated."
+		return "Blocked by " + r.Blocked.Limit + ".", strings.TrimSuffix(blockText(r.Blocked), ".") + ". Nothing was terminated."
+	case r.Result == ResultBlocked:
+		return "Blocked.", "A safety limit blocked the cycle. Nothing was terminated."
 	case r.Result == ResultFailed:
-		n := r.Summary.ByAction[ActionFailed]
-		text = fmt.Sprintf("%d %s failed.", n, plural(n, "termination", "terminations"))
 		if r.Error != "" {
-			text += " " + r.Error
+			return "Failed.", r.Error
 		}
-		return "Failed.", text
+		n := r.Summary.ByAction[ActionFailed]
+		return "Failed.", fmt.Sprintf("%d %s failed.", n, plural(n, "termination", "terminations"))
 	}
 	return "", ""
 }
 
 func cards(r *Run) []htmlCard {
 	c := r.Summary.ByAction
+	zones := len(inventoryByZone(r.Instances))
 	out := []htmlCard{{
 		Key: "inventory", Label: "Inventory", Value: strconv.Itoa(r.InventorySize), Tone: "info",
-		Detail: fmt.Sprintf("instances in %d %s", len(inventoryByZone(r.Instances)), plural(len(inventoryByZone(r.Instances)), "zone", "zones")),
+		Detail: fmt.Sprintf("instances in %d %s", zones, plural(zones, "zone", "zones")),
 	}, {
 		Key: "candidates", Label: "Candidates", Value: strconv.Itoa(r.Summary.Candidates), Tone: toneIf(r.Summary.Candidates > 0, "warn", "good"),
 		Detail: fmt.Sprintf("%d would terminate · %d marked · %d blocked · %d failed",
@@ -139,16 +145,21 @@ func cards(r *Run) []htmlCard {
 	case isDryRun(r):
 		term.Detail = "dry run: reaper did not terminate anything"
 	case c[ActionTerminated] > 0:
-		term.Tone, term.Detail = "bad", "in the recycle bin for 24h; after that, gone"
+		term.Tone, term.Detail = "bad", "see each row for where it went"
+		if first := earliestDeadline(r.Instances); first != nil {
+			term.Detail = "the first leaves the recycle bin " + fmtTime(first) + "; after that, it is gone"
+		}
 	default:
 		term.Detail = "nothing was terminated"
 	}
 	out = append(out, term)
-	safety := htmlCard{Key: "safety", Label: "Safety limits", Value: "Not blocked", Tone: "good",
+	safety := htmlCard{Key: "safety", Label: "Safety limits", Value: "Not blocked", Tone: "good", Wordy: true,
 		Detail: "the due set was within every limit"}
 	switch {
 	case r.Blocked != nil:
 		safety.Value, safety.Tone, safety.Detail = "Blocked", "blocked", r.Blocked.Limit+": "+blockText(r.Blocked)
+	case r.Result == ResultBlocked:
+		safety.Value, safety.Tone, safety.Detail = "Blocked", "blocked", "a safety limit blocked the cycle"
 	case r.Result == ResultAborted:
 		safety.Value, safety.Tone, safety.Detail = "Aborted", "bad", r.Error
 	}
@@ -165,18 +176,29 @@ func savingsCard(r *Run) htmlCard {
 	}
 	switch {
 	case !s.Available:
-		card.Value, card.Tone = "estimate unavailable", "warn"
+		card.Value, card.Tone, card.Wordy = "estimate unavailable", "warn", true
 		if total := s.WouldTerminateMonthly + s.TerminatedMonthly; total > 0 {
 			card.Detail = "at least " + fmtMoney(total) + " per month; " + s.Note
 		}
 	case isDryRun(r):
 		card.Value, card.Tone = fmtMoney(amount), "good"
-		card.Detail = "per month if the would-terminate set were terminated; " + s.Note
+		card.Detail = "per month if the would-terminate instances were terminated"
 	default:
 		card.Value, card.Tone = fmtMoney(amount), "good"
-		card.Detail = "per month, from this run's terminations; " + s.Note
+		card.Detail = "per month, from this run's terminations"
 	}
 	return card
+}
+
+// earliestDeadline returns the first recycle-bin deadline among terminated instances, or nil.
+func earliestDeadline(instances []Instance) *time.Time {
+	var first *time.Time
+	for _, in := range instances {
+		if in.Action == ActionTerminated && compareTimes(in.RecycleDeadline, first) < 0 {
+			first = in.RecycleDeadline
+		}
+	}
+	return first
 }
 
 func toneIf(cond bool, yes, no string) string {
@@ -252,10 +274,10 @@ func newHTMLRow(in Instance, ref time.Time) htmlRow {
 		Action: in.Action, ActionLabel: actionLabel(in.Action), Class: actionClass(in.Action),
 		Rank: actionRank(in.Action), Candidate: IsCandidate(in.Action), Tags: tagList(in.Tags),
 		Reasons: in.Reasons, Exemptions: in.Exemptions, Warnings: in.Warnings,
-		SkipReason: in.SkipReason, RequestID: in.RequestID, Error: in.Error, TermNote: terminationNote(in),
-		Marked: fmtTime(in.MarkedAt), MarkedISO: isoTime(in.MarkedAt), MarkedSort: unixKey(in.MarkedAt),
-		Due: fmtTime(in.DueAt), DueISO: isoTime(in.DueAt), DueSort: unixKey(in.DueAt), DueRel: relative(in.DueAt, ref),
-		Recycle: fmtTime(in.RecycleDeadline), RecycleISO: isoTime(in.RecycleDeadline), RecycleSort: unixKey(in.RecycleDeadline),
+		SkipReason: in.SkipReason, SkipLabel: toneIf(in.Action == ActionProtected, "protected", "skipped"), RequestID: in.RequestID, Error: in.Error, TermNote: terminationNote(in),
+		Marked: cellTime(in.MarkedAt), MarkedISO: isoTime(in.MarkedAt), MarkedSort: unixKey(in.MarkedAt),
+		Due: cellTime(in.DueAt), DueISO: isoTime(in.DueAt), DueSort: unixKey(in.DueAt), DueRel: relative(in.DueAt, ref),
+		Recycle: cellTime(in.RecycleDeadline), RecycleISO: isoTime(in.RecycleDeadline), RecycleSort: unixKey(in.RecycleDeadline),
 	}
 	if t := in.Traffic; t != nil {
 		row.Traffic = fmtBps(t.InP95Bps) + " / " + fmtBps(t.OutP95Bps)
@@ -278,6 +300,14 @@ func tagList(tags map[string]string) []string {
 	return out
 }
 
+// cellTime formats a time for the table, where the header says the zone: 2026-11-26 08:00.
+func cellTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
 func isoTime(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return ""
@@ -298,4 +328,73 @@ func shortDigest(d string) string {
 		return string(r[:19]) + "…"
 	}
 	return d
+}
+
+// printableRun returns a copy of r whose strings are valid UTF-8 without control characters, so the
+// page is well-formed whatever the fleet holds: invalid bytes and controls become U+FFFD, tabs and
+// newlines become spaces.
+func printableRun(r *Run) *Run {
+	c := *r
+	c.Command, c.Result, c.Error = printable(c.Command), printable(c.Result), printable(c.Error)
+	c.ConfigDigest, c.PolicyDigest = printable(c.ConfigDigest), printable(c.PolicyDigest)
+	c.Policies = printableAll(c.Policies)
+	if c.Blocked != nil {
+		b := *c.Blocked
+		b.Limit, b.Message = printable(b.Limit), printable(b.Message)
+		c.Blocked = &b
+	}
+	c.Summary.ByAction = printableKeys(c.Summary.ByAction)
+	c.Summary.ByPolicy = printableKeys(c.Summary.ByPolicy)
+	c.Summary.ByZone = printableKeys(c.Summary.ByZone)
+	c.Savings.Note = printable(c.Savings.Note)
+	c.Instances = make([]Instance, len(r.Instances))
+	for i, in := range r.Instances {
+		for _, f := range []*string{&in.ID, &in.Name, &in.Zone, &in.Type, &in.Status, &in.ChargeType, &in.Action, &in.SkipReason, &in.RequestID, &in.Error} {
+			*f = printable(*f)
+		}
+		in.Reasons, in.Exemptions, in.Warnings = printableReasons(in.Reasons), printableReasons(in.Exemptions), printableReasons(in.Warnings)
+		tags := make(map[string]string, len(in.Tags))
+		for k, v := range in.Tags {
+			tags[printable(k)] = printable(v)
+		}
+		in.Tags = tags
+		c.Instances[i] = in
+	}
+	return &c
+}
+
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return ' '
+		case r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0xfffe || r == 0xffff:
+			return '\ufffd'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\ufffd"))
+}
+
+func printableAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = printable(s)
+	}
+	return out
+}
+
+func printableReasons(rs []Reason) []Reason {
+	out := make([]Reason, len(rs))
+	for i, r := range rs {
+		out[i] = Reason{Policy: printable(r.Policy), Reason: printable(r.Reason)}
+	}
+	return out
+}
+
+func printableKeys(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[printable(k)] += v
+	}
+	return out
 }

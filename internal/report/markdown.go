@@ -42,7 +42,7 @@ func (m mdWriter) header(r *Run) {
 		m.f("| Error | %s |\n", md(r.Error))
 	}
 	m.f("| Started | %s |\n", md(fmtTime(&r.StartedAt)))
-	m.f("| Finished | %s (took %s) |\n", md(fmtTime(&r.FinishedAt)), fmtDuration(r.FinishedAt.Sub(r.StartedAt)))
+	m.f("| Finished | %s (took %s) |\n", md(fmtTime(&r.FinishedAt)), took(r))
 	m.f("| Inventory | %d instances |\n", r.InventorySize)
 	m.f("| Candidates | %d |\n", r.Summary.Candidates)
 	m.f("| Estimated monthly savings | %s |\n", md(savingsText(r)))

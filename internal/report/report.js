@@ -13,7 +13,8 @@
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
   rows.forEach(function (row) {
-    row.searchText = row.textContent.toLowerCase().replace(/\s+/g, ' ');
+    var text = row.textContent + ' ' + row.getAttribute('data-action') + ' ' + row.getAttribute('data-id');
+    row.searchText = text.toLowerCase().replace(/\s+/g, ' ');
   });
 
   function matchesAction(row, action) {

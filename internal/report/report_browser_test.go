@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -170,7 +171,7 @@ func TestBrowserReport(t *testing.T) {
 
 	t.Run("clicking a header sorts", func(t *testing.T) {
 		before := p.eval(t, jsFirstColumn)
-		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#instances thead th:nth-child(1) button`))); err != nil {
+		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#instances th[data-col=instance] button`))); err != nil {
 			t.Fatalf("click instance header: %v", err)
 		}
 		asc := p.eval(t, jsFirstColumn)
@@ -182,7 +183,7 @@ func TestBrowserReport(t *testing.T) {
 		if !slices.Equal(asc, want) {
 			t.Errorf("ascending order:\n got %v\nwant %v", asc, want)
 		}
-		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#instances thead th:nth-child(1) button`))); err != nil {
+		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#instances th[data-col=instance] button`))); err != nil {
 			t.Fatalf("click instance header again: %v", err)
 		}
 		desc := p.eval(t, jsFirstColumn)
@@ -193,13 +194,27 @@ func TestBrowserReport(t *testing.T) {
 	})
 
 	t.Run("due column sorts by time", func(t *testing.T) {
-		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#instances thead th:nth-child(8) button`))); err != nil {
+		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#instances th[data-col=due] button`))); err != nil {
 			t.Fatalf("click due header: %v", err)
 		}
-		got := p.eval(t, `Array.from(document.querySelectorAll('#instances tbody tr.instance'))`+
-			`.map(r => r.cells[7].dataset.sort).filter(v => v !== '')`)
-		if len(got) < 3 || !slices.IsSortedFunc(got, func(a, b string) int { return len(a) - len(b) + strings.Compare(a, b)*boolInt(len(a) == len(b)) }) {
-			t.Errorf("due sort keys not ascending: %v", got)
+		keys := p.eval(t, `(() => { const i = document.querySelector('#instances th[data-col=due]').cellIndex; `+
+			`return Array.from(document.querySelectorAll('#instances tbody tr.instance')).map(r => r.cells[i].dataset.sort); })()`)
+		var due []int64
+		for i, k := range keys {
+			if k == "" {
+				if slices.ContainsFunc(keys[i:], func(s string) bool { return s != "" }) {
+					t.Fatalf("rows without a due time must sort last: %v", keys)
+				}
+				break
+			}
+			v, err := strconv.ParseInt(k, 10, 64)
+			if err != nil {
+				t.Fatalf("due sort key %q: %v", k, err)
+			}
+			due = append(due, v)
+		}
+		if len(due) < 3 || !slices.IsSorted(due) {
+			t.Errorf("due times not ascending: %v", due)
 		}
 	})
 
@@ -234,13 +249,6 @@ func TestBrowserReport(t *testing.T) {
 			t.Errorf("marked rows: got %v, want %v", got, want)
 		}
 	})
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // TestReportScreenshot saves a full-page PNG of the sample dry-run plan report to the path in

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"maps"
 	"testing"
 	"time"
 )
@@ -25,11 +26,11 @@ func reasons(pairs ...string) []Reason {
 var samplePricing = map[string]float64{"S9I": 499, "M6C": 1249.5, "L12G": 3890, "S5": 189}
 
 // sampleRun returns an acting run that uses every action at least once, finalized with samplePricing.
-func sampleRun(t *testing.T) *Run {
+func sampleRun(t testing.TB) *Run {
 	t.Helper()
 	r := &Run{
 		RunID: "20261126T080000Z-3f9a1c", Command: CommandRun, StartedAt: t0, FinishedAt: t0.Add(42 * time.Second),
-		DryRun: false, Result: ResultFailed, Error: "1 termination failed",
+		DryRun: false, Result: ResultFailed, Error: "1 termination failed with an unexpected error",
 		ConfigDigest: "sha256:9f2c4e1b0a7d33c5e8f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7",
 		PolicyDigest: "sha256:1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809",
 		Policies:     []string{"reaper.expiry", "reaper.failed", "reaper.idle", "reaper.keep", "reaper.tags"},
@@ -86,7 +87,7 @@ func sampleRun(t *testing.T) *Run {
 }
 
 // evilRun returns a finalized sample run whose fleet data tries to inject markup everywhere.
-func evilRun(t *testing.T, payload string) *Run {
+func evilRun(t testing.TB, payload string) *Run {
 	t.Helper()
 	r := sampleRun(t)
 	r.Instances = append(r.Instances, Instance{
@@ -102,7 +103,7 @@ func evilRun(t *testing.T, payload string) *Run {
 }
 
 // planRun returns a realistic dry-run plan, the report a newcomer sees first.
-func planRun(t *testing.T) *Run {
+func planRun(t testing.TB) *Run {
 	t.Helper()
 	r := sampleRun(t)
 	r.RunID, r.Command, r.DryRun, r.Result, r.Error = "20261126T080000Z-b71e02", CommandPlan, true, ResultOK, ""
@@ -112,7 +113,10 @@ func planRun(t *testing.T) *Run {
 		case ActionTerminated, ActionFailed, ActionBlocked:
 			in.Action, in.RequestID, in.Error, in.TerminatedAt, in.RecycleDeadline = ActionWouldTerminate, "", "", nil, nil
 		}
+		in.MonthlyPrice = nil
 	}
-	r.Finalize(samplePricing)
+	pricing := maps.Clone(samplePricing)
+	pricing["S10"] = 329
+	r.Finalize(pricing)
 	return r
 }

@@ -1,6 +1,8 @@
 // Package scheduler decides when reaper runs a cycle: it parses the cron
 // schedule and time zone from the config, and runs one job at a time on that
-// schedule with a cycle timeout, panic containment and a bounded stop.
+// schedule with a cycle timeout and panic containment. Stopping cancels the
+// running cycle's context and waits for the job to return; the caller bounds
+// that wait (a second signal, systemd's TimeoutStopSec).
 //
 // The package uses robfig/cron's parser (5 fields or a descriptor such as
 // "@hourly" or "@every 10m") but not cron.Cron: Runner is a small sequential

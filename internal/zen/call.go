@@ -59,8 +59,11 @@ func call[T any](ctx context.Context, c *Client, action string, params any) (*T,
 		if err == nil {
 			return out, reqID, nil
 		}
-		if ctx.Err() != nil || !retryable(err) {
+		if !retryable(err) {
 			return nil, "", err
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, "", fmt.Errorf("zen: %s: %w (after attempt %d failed: %w)", action, cerr, n, err)
 		}
 		if n >= c.retry.maxAttempts {
 			return nil, "", fmt.Errorf("gave up after %d attempts: %w", n, err)

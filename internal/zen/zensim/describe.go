@@ -131,21 +131,27 @@ func (s *Server) describeInstances(req *request) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	match, e := in.matcher()
-	if e != nil {
+	if e := in.validateFilters(); e != nil {
 		return nil, e
 	}
 	resp := describeInstancesResponse{RequestID: req.requestID, DataSet: []wireInstance{}}
 	first := (pageNum - 1) * pageSize
-	for _, id := range s.candidateIDsLocked(in.InstanceIDs) {
-		inst := s.byID[id]
-		if !match(inst) {
-			continue
-		}
-		if resp.TotalCount >= first && len(resp.DataSet) < pageSize {
+	candidates := s.candidatesLocked(in.InstanceIDs)
+	if !in.filters() { // the inventory's common case: no scan needed
+		resp.TotalCount = len(candidates)
+		for _, inst := range candidates[min(first, len(candidates)):min(first+pageSize, len(candidates))] {
 			resp.DataSet = append(resp.DataSet, toWireInstance(inst))
 		}
-		resp.TotalCount++
+	} else {
+		for _, inst := range candidates {
+			if !in.matches(inst) {
+				continue
+			}
+			if resp.TotalCount >= first && len(resp.DataSet) < pageSize {
+				resp.DataSet = append(resp.DataSet, toWireInstance(inst))
+			}
+			resp.TotalCount++
+		}
 	}
 	if pageNum > 1 {
 		if _, fired := s.fireFaultLocked("DescribeInstances", func(k FaultKind) bool { return k == FaultTotalCountDrift }); fired {
@@ -156,22 +162,30 @@ func (s *Server) describeInstances(req *request) (any, *apiError) {
 	return resp, nil
 }
 
-// candidateIDsLocked returns the sorted IDs to scan: the requested ones that exist, or all.
-func (s *Server) candidateIDsLocked(ids []string) []string {
+// candidatesLocked returns the instances to scan, sorted by ID: the requested ones that exist, or all.
+func (s *Server) candidatesLocked(ids []string) []*SimInstance {
 	if len(ids) == 0 {
-		return s.ids
+		return s.order
 	}
-	var out []string
-	for _, id := range ids {
-		if _, ok := s.byID[id]; ok {
-			out = append(out, id)
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	var out []*SimInstance
+	for _, id := range slices.Compact(ids) {
+		if in, ok := s.byID[id]; ok {
+			out = append(out, in)
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return out
 }
 
-func (in describeInstancesRequest) page() (pageNum, pageSize int, e *apiError) {
+// filters reports whether any filter besides instanceIds is set.
+func (in *describeInstancesRequest) filters() bool {
+	return in.ZoneID != "" || in.ResourceGroupID != "" || in.InstanceTypeID != "" || in.InternetChargeType != "" ||
+		in.ImageID != "" || in.SubnetID != "" || in.InstanceStatus != "" || in.InstanceName != "" || in.Hostname != "" ||
+		len(in.PublicIPAddresses) > 0 || len(in.PrivateIPAddresses) > 0 || len(in.TagKeys) > 0 || len(in.Tags) > 0
+}
+
+func (in *describeInstancesRequest) page() (pageNum, pageSize int, e *apiError) {
 	pageNum, pageSize = 1, DefaultPageSize
 	if in.PageNum != nil {
 		if *in.PageNum < 1 {
@@ -191,31 +205,32 @@ func (in describeInstancesRequest) page() (pageNum, pageSize int, e *apiError) {
 	return pageNum, pageSize, nil
 }
 
-// matcher validates the filters and returns a predicate; all given filters must match (AND).
-func (in describeInstancesRequest) matcher() (func(*SimInstance) bool, *apiError) {
+// validateFilters checks the documented limits of the filters.
+func (in *describeInstancesRequest) validateFilters() *apiError {
 	if len(in.InstanceIDs) > MaxIDsPerRequest {
-		return nil, invalidParameter("instanceIds accepts at most %d ids", MaxIDsPerRequest)
+		return invalidParameter("instanceIds accepts at most %d ids", MaxIDsPerRequest)
 	}
 	if len(in.TagKeys) > MaxTagFilters {
-		return nil, invalidParameter("tagKeys accepts at most %d keys", MaxTagFilters)
+		return invalidParameter("tagKeys accepts at most %d keys", MaxTagFilters)
 	}
 	if len(in.Tags) > MaxTagFilters {
-		return nil, invalidParameter("tags accepts at most %d tags", MaxTagFilters)
+		return invalidParameter("tags accepts at most %d tags", MaxTagFilters)
 	}
 	for _, k := range in.TagKeys {
 		if k == "" || len(k) > MaxTagKeyValueSize {
-			return nil, invalidParameter("a tag key must be 1 to %d characters", MaxTagKeyValueSize)
+			return invalidParameter("a tag key must be 1 to %d characters", MaxTagKeyValueSize)
 		}
 	}
 	for _, t := range in.Tags {
 		if t.Key == "" || len(t.Key) > MaxTagKeyValueSize || t.Value == "" || len(t.Value) > MaxTagKeyValueSize {
-			return nil, invalidParameter("a tag key and value must each be 1 to %d characters", MaxTagKeyValueSize)
+			return invalidParameter("a tag key and value must each be 1 to %d characters", MaxTagKeyValueSize)
 		}
 	}
-	return in.matches, nil
+	return nil
 }
 
-func (in describeInstancesRequest) matches(s *SimInstance) bool {
+// matches reports whether s passes every given filter (AND).
+func (in *describeInstancesRequest) matches(s *SimInstance) bool {
 	switch {
 	case in.ImageID != "" || in.SubnetID != "":
 		return false

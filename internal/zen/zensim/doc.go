@@ -23,7 +23,13 @@
 //     that are empty or longer than 24 hours. It returns no sample newer than the simulator clock,
 //     none before the instance's creation and none inside the profile's gap.
 //   - Signature timestamps are accepted within ±Options.MaxSkew (300 s by default); replays inside
-//     that window are accepted, as the Go SDK resends the same signature on retries.
+//     that window are accepted, as the Go SDK resends the same signature on retries. The HMAC
+//     scheme needs X-ZC-Timestamp, X-ZC-Signature-Method: ZC2-HMAC-SHA256 and an Authorization
+//     header in exactly the documented shape (", " separators, SignedHeaders=content-type;host,
+//     lowercase hex). X-ZC-Service is optional but must be "bmc" when sent.
+//   - Checks run in the order a gateway would: method, path, body size, credentials, rate limit,
+//     headers (action, version, service, Content-Type application/json), faults, then the action.
+//     Unknown body fields are ignored; a body that is not a JSON object is a 400.
 //
 // Error codes not documented by Zenlayer are invented here and listed so clients do not depend on
 // them: 401 AUTHFAILURE_SIGNATURE_FAILURE (any authentication failure), 405 METHOD_NOT_ALLOWED,

@@ -2,7 +2,6 @@ package zensim
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
@@ -251,10 +250,3 @@ func inst(id string, mods ...func(*SimInstance)) SimInstance {
 func withStatus(st zen.Status) func(*SimInstance) { return func(s *SimInstance) { s.Status = st } }
 
 func ptr[T any](v T) *T { return &v }
-
-// ctxDone returns a context cancelled at test cleanup.
-func ctxDone(t *testing.T) context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	return ctx
-}

@@ -29,7 +29,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	byID      map[string]*SimInstance
-	ids       []string            // sorted instance IDs
+	order     []*SimInstance      // the instances of byID, sorted by ID
 	timed     map[string]struct{} // instances with a pending time-based transition
 	calls     []Call
 	seq       int

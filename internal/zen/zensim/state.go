@@ -3,6 +3,7 @@ package zensim
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/zen"
@@ -21,16 +22,16 @@ func (s *Server) Load(f Fleet) error {
 	defer s.mu.Unlock()
 	now := s.opts.Now()
 	s.byID = make(map[string]*SimInstance, len(f.Instances))
-	s.ids = make([]string, 0, len(f.Instances))
+	s.order = make([]*SimInstance, 0, len(f.Instances))
 	clear(s.timed)
 	for _, in := range f.Instances {
 		c := in.clone()
 		c.normalize(now)
 		s.byID[c.ID] = &c
-		s.ids = append(s.ids, c.ID)
+		s.order = append(s.order, &c)
 		s.trackLocked(&c)
 	}
-	slices.Sort(s.ids)
+	slices.SortFunc(s.order, func(a, b *SimInstance) int { return strings.Compare(a.ID, b.ID) })
 	return nil
 }
 
@@ -49,9 +50,9 @@ func (s *Server) Instance(id string) (SimInstance, bool) {
 func (s *Server) Instances() []SimInstance {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]SimInstance, 0, len(s.ids))
-	for _, id := range s.ids {
-		out = append(out, s.byID[id].clone())
+	out := make([]SimInstance, 0, len(s.order))
+	for _, in := range s.order {
+		out = append(out, in.clone())
 	}
 	return out
 }
@@ -130,8 +131,8 @@ func (s *Server) removeLocked(ids map[string]struct{}) {
 		delete(s.byID, id)
 		delete(s.timed, id)
 	}
-	s.ids = slices.DeleteFunc(s.ids, func(id string) bool {
-		_, gone := ids[id]
+	s.order = slices.DeleteFunc(s.order, func(in *SimInstance) bool {
+		_, gone := ids[in.ID]
 		return gone
 	})
 }

@@ -1,0 +1,165 @@
+package enrich
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/state"
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// cycle is one Enrich call's working state.
+type cycle struct {
+	*Enricher
+	now    time.Time
+	params Params
+	win    window
+	out    map[string]*policy.Traffic
+
+	calls    atomic.Int64
+	eligible int
+	cached   int
+	failed   int
+	first    error // the first failure, for the summary
+	cacheErr error // a failure to write the cache
+}
+
+// plan picks the eligible instances, answers those with fresh cached traffic, and returns the
+// ones to fetch.
+func (c *cycle) plan(in []zen.Instance) []zen.Instance {
+	seen := make(map[string]bool, len(in))
+	var todo []zen.Instance
+	for _, inst := range in {
+		if seen[inst.ID] || !c.params.fetchable(inst, c.now) {
+			continue
+		}
+		seen[inst.ID] = true
+		c.eligible++
+		if c.cache == nil {
+			todo = append(todo, inst)
+			continue
+		}
+		rec, ok, err := c.cache.Traffic(inst.ID)
+		switch {
+		case err != nil:
+			// An unreadable cache must not turn into a storm of calls: skip the instance.
+			c.fail(inst.ID, fmt.Errorf("read cached traffic %s: %w", inst.ID, err))
+		case ok && c.params.fresh(rec, c.now):
+			c.out[inst.ID] = traffic(rec, inst.CreatedAt)
+			c.cached++
+		default:
+			todo = append(todo, inst)
+		}
+	}
+	return todo
+}
+
+// result is the outcome of fetching one instance.
+type result struct {
+	rec state.TrafficRecord
+	err error
+}
+
+// fetchAll fetches todo, up to c.concurrency instances at once, and records the outcomes. It
+// returns the records to cache.
+func (c *cycle) fetchAll(ctx context.Context, todo []zen.Instance) []state.TrafficRecord {
+	if len(todo) == 0 {
+		return nil
+	}
+	results := make([]result, len(todo))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(c.concurrency, len(todo)) {
+		wg.Go(func() {
+			for i := range jobs {
+				results[i] = c.fetchOne(ctx, todo[i])
+			}
+		})
+	}
+	next := 0
+feed:
+	for ; next < len(todo); next++ {
+		select {
+		case jobs <- next:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	for i := next; i < len(todo); i++ {
+		results[i].err = fmt.Errorf("fetch traffic %s: %w", todo[i].ID, context.Cause(ctx))
+	}
+
+	var recs []state.TrafficRecord
+	for i, r := range results {
+		inst := todo[i]
+		if r.err != nil {
+			c.fail(inst.ID, r.err)
+			continue
+		}
+		c.out[inst.ID] = traffic(r.rec, inst.CreatedAt)
+		recs = append(recs, r.rec)
+	}
+	return recs
+}
+
+// fetchOne fetches the window of one instance.
+func (c *cycle) fetchOne(ctx context.Context, inst zen.Instance) result {
+	parts := chunks(c.win, inst.CreatedAt, c.now)
+	points, err := fetch(ctx, c.api, inst.ID, c.win, parts, func() { c.calls.Add(1) })
+	if err != nil {
+		return result{err: err}
+	}
+	return result{rec: record(inst.ID, c.now, c.win, summarize(points))}
+}
+
+// store writes the fetched records to the cache in one transaction.
+func (c *cycle) store(recs []state.TrafficRecord) {
+	if c.cache == nil || len(recs) == 0 {
+		return
+	}
+	if err := c.cache.PutTraffic(recs...); err != nil {
+		c.cacheErr = fmt.Errorf("cache traffic: %w", err)
+		c.log.Warn("traffic cache write failed", "records", len(recs), "error", err)
+	}
+}
+
+// fail counts an instance left without traffic.
+func (c *cycle) fail(id string, err error) {
+	c.failed++
+	if c.first == nil {
+		c.first = err
+	}
+	c.log.Debug("traffic unavailable", "instance_id", id, "error", err)
+}
+
+// err summarises the cycle's failures, or returns nil when there were none.
+func (c *cycle) err() error {
+	var partial error
+	if c.failed > 0 {
+		partial = &PartialError{Failed: c.failed, Eligible: c.eligible, First: c.first}
+	}
+	return errors.Join(partial, c.cacheErr)
+}
+
+// PartialError reports the instances whose traffic could not be had this cycle. They are absent
+// from Enrich's map; the others are there.
+type PartialError struct {
+	Failed   int   // instances without traffic
+	Eligible int   // instances that should have had traffic
+	First    error // the first failure
+}
+
+// Error implements error.
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("traffic for %d of %d instances failed: %v", e.Failed, e.Eligible, e.First)
+}
+
+// Unwrap returns the first failure, so errors.Is and errors.As see through it.
+func (e *PartialError) Unwrap() error { return e.First }

@@ -1,0 +1,260 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/topdown"
+)
+
+// Folding: a rule whose value cannot depend on input.instance (it reads only input.now,
+// input.params and other such rules) has the same value for every instance of one Evaluate
+// call, because the sandbox leaves only deterministic builtins. The engine evaluates such
+// rules once per call (idle's thresholds parsed from params, expiry's parsed now, ...) and
+// serves their values from each instance's virtual cache instead of evaluating them again.
+// The analysis is conservative: a rule is folded only when every rule it can reach is known
+// to be independent of the instance, none uses `with`, and its head is a plain name.
+
+// foldRule is one folded rule path with the query that computes its value.
+type foldRule struct {
+	ref   ast.Ref
+	query rego.PreparedEvalQuery
+}
+
+// foldVar is the variable of a fold query; the query collects the value in an array so that
+// an undefined value is an empty array rather than no result.
+const foldVar = "reaper_fold"
+
+// instanceFree reports, for the rules of a compiled policy set, which cannot depend on
+// input.instance.
+type instanceFree struct {
+	c     *ast.Compiler
+	memo  map[*ast.Rule]bool
+	stack map[*ast.Rule]bool
+}
+
+// free reports whether r, and everything it can reach, reads no input but input.now and
+// input.params and uses no `with`.
+func (a *instanceFree) free(r *ast.Rule) bool {
+	if v, ok := a.memo[r]; ok {
+		return v
+	}
+	if a.stack[r] {
+		return false // recursion is a compile error; be safe anyway
+	}
+	a.stack[r] = true
+	defer delete(a.stack, r)
+	ok := true
+	ast.NewGenericVisitor(func(x any) bool {
+		if !ok {
+			return true
+		}
+		switch x := x.(type) {
+		case *ast.Expr:
+			if len(x.With) > 0 {
+				ok = false
+			}
+		case ast.Ref:
+			ok = a.freeRef(x)
+		}
+		return !ok
+	}).Walk(r)
+	a.memo[r] = ok
+	return ok
+}
+
+// freeRef reports whether a reference inside a rule keeps the rule instance-free.
+func (a *instanceFree) freeRef(ref ast.Ref) bool {
+	switch {
+	case ref.HasPrefix(ast.InputRootRef):
+		if len(ref) < 2 {
+			return false
+		}
+		s, ok := ref[1].Value.(ast.String)
+		return ok && (s == "now" || s == "params")
+	case ref.HasPrefix(ast.DefaultRootRef):
+		if len(ref) < 2 || !ref[1].IsGround() {
+			return false
+		}
+		rules := a.c.GetRules(ref.GroundPrefix())
+		rules = append(rules, a.c.GetRulesDynamicWithOpts(ref, ast.RulesOptions{IncludeHiddenModules: true})...)
+		for _, dep := range rules {
+			if !a.free(dep) {
+				return false
+			}
+		}
+		return true
+	default:
+		return true // local variables and builtins
+	}
+}
+
+// foldableRefs returns the paths of the rules of c that can be folded, sorted.
+func foldableRefs(c *ast.Compiler) []ast.Ref {
+	a := &instanceFree{c: c, memo: map[*ast.Rule]bool{}, stack: map[*ast.Rule]bool{}}
+	type group struct {
+		ref ast.Ref
+		ok  bool
+	}
+	groups := map[string]*group{}
+	for _, m := range c.Modules {
+		for _, r := range m.Rules {
+			ref := r.Ref()
+			key := ref.String()
+			g, seen := groups[key]
+			if !seen {
+				g = &group{ref: ref, ok: true}
+				groups[key] = g
+			}
+			plain := len(r.Head.Args) == 0 && len(r.Head.Ref()) == 1 && ref.IsGround() && allStrings(ref[1:])
+			g.ok = g.ok && plain && a.free(r)
+		}
+	}
+	var refs []ast.Ref
+	for _, g := range groups {
+		if g.ok {
+			refs = append(refs, g.ref)
+		}
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].Compare(refs[j]) < 0 })
+	return refs
+}
+
+func allStrings(terms []*ast.Term) bool {
+	for _, t := range terms {
+		if _, ok := t.Value.(ast.String); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// prepareFolds prepares one query per foldable rule path.
+func prepareFolds(ctx context.Context, c *ast.Compiler, store storage.Store) ([]foldRule, error) {
+	var folds []foldRule
+	for _, ref := range foldableRefs(c) {
+		v := ast.VarTerm("v")
+		body := ast.NewBody(ast.Equality.Expr(ast.VarTerm(foldVar),
+			ast.ArrayComprehensionTerm(v, ast.NewBody(ast.Equality.Expr(v, ast.RefTerm(ref...))))))
+		pq, err := rego.New(
+			rego.Compiler(c),
+			rego.Store(store),
+			rego.ParsedQuery(body),
+			rego.Capabilities(capabilities()),
+			rego.StrictBuiltinErrors(true),
+			rego.SetRegoVersion(ast.RegoV1),
+		).PrepareForEval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("prepare fold of %v: %w", ref, err)
+		}
+		folds = append(folds, foldRule{ref: ref, query: pq})
+	}
+	return folds, nil
+}
+
+// folded holds the values of the folded rules of one Evaluate call, as a trie over the
+// strings of their paths (after data).
+type folded struct {
+	children  map[string]*folded
+	leaf      bool
+	value     *ast.Term // nil when undefined
+	undefined bool
+}
+
+func (f *folded) put(ref ast.Ref, value *ast.Term) {
+	n := f
+	for _, t := range ref[1:] {
+		s := string(t.Value.(ast.String))
+		if n.children == nil {
+			n.children = map[string]*folded{}
+		}
+		next := n.children[s]
+		if next == nil {
+			next = &folded{}
+			n.children[s] = next
+		}
+		n = next
+	}
+	n.leaf, n.value, n.undefined = true, value, value == nil
+}
+
+func (f *folded) get(ref ast.Ref) (*ast.Term, bool, bool) {
+	if f == nil || len(ref) < 2 || !ref[0].Equal(ast.DefaultRootDocument) {
+		return nil, false, false
+	}
+	n := f
+	for _, t := range ref[1:] {
+		s, ok := t.Value.(ast.String)
+		if !ok {
+			return nil, false, false
+		}
+		if n = n.children[string(s)]; n == nil {
+			return nil, false, false
+		}
+	}
+	return n.value, n.undefined, n.leaf
+}
+
+// fold evaluates the foldable rules for one Evaluate call. A rule whose evaluation fails is
+// not folded: each instance then evaluates it and reports the error itself.
+func (s *policySet) fold(ctx context.Context, logger *slog.Logger, sh shared, cancel topdown.Cancel) *folded {
+	if len(s.folds) == 0 {
+		return nil
+	}
+	input := ast.NewObject([2]*ast.Term{keyNow, sh.now}, [2]*ast.Term{keyParams, ast.NewTerm(sh.params)})
+	f := &folded{}
+	for _, fr := range s.folds {
+		rs, err := fr.query.Eval(ctx,
+			rego.EvalParsedInput(input),
+			rego.EvalExternalCancel(cancel),
+			rego.EvalPrintHook(&printHook{logger: logger}),
+			rego.EvalGenerateJSON(keepTerm))
+		if err != nil || len(rs) != 1 {
+			continue
+		}
+		t, ok := rs[0].Bindings[foldVar].(*ast.Term)
+		arr, isArr := t.Value.(*ast.Array)
+		if !ok || !isArr || arr.Len() > 1 {
+			continue
+		}
+		var value *ast.Term
+		if arr.Len() == 1 {
+			value = arr.Elem(0)
+		}
+		f.put(fr.ref, value)
+	}
+	return f
+}
+
+// foldedCache is one instance's virtual cache: the folded values first, then the usual
+// per-evaluation cache. Inside a `with` (a pushed frame) nothing is served from the folds,
+// since `with` may replace what they were computed from.
+type foldedCache struct {
+	folded *folded
+	inner  topdown.VirtualCache
+	depth  int
+}
+
+func newFoldedCache(f *folded) *foldedCache {
+	return &foldedCache{folded: f, inner: topdown.NewVirtualCache()}
+}
+
+func (c *foldedCache) Push() { c.depth++; c.inner.Push() }
+func (c *foldedCache) Pop()  { c.depth--; c.inner.Pop() }
+
+func (c *foldedCache) Get(ref ast.Ref) (*ast.Term, bool) {
+	if c.depth == 0 {
+		if v, undefined, ok := c.folded.get(ref); ok {
+			return v, undefined
+		}
+	}
+	return c.inner.Get(ref)
+}
+
+func (c *foldedCache) Put(ref ast.Ref, value *ast.Term) { c.inner.Put(ref, value) }
+func (c *foldedCache) Keys() []ast.Ref                  { return c.inner.Keys() }

@@ -1,0 +1,91 @@
+package reaper.lib_test
+
+import data.reaper.lib
+
+test_duration_units if {
+	lib.duration_seconds("1h") == 3600
+	lib.duration_seconds("72h") == 259200
+	lib.duration_seconds("7d") == 604800
+	lib.duration_seconds("2w") == 1209600
+	lib.duration_seconds("007d") == 604800
+	lib.duration_seconds("999999999w") == 604799999395200
+}
+
+test_duration_malformed_is_undefined if {
+	every s in ["", "h", "0h", "000d", "-1h", "+1h", "1", "1m", "1s", "1y", "1H", "1D", " 1h", "1h ", "1.5h", "1h30m", "1e3h", "1000000000h", "٣h"] {
+		not lib.duration_seconds(s)
+	}
+	not lib.duration_seconds(7)
+	not lib.duration_seconds(null)
+	not lib.duration_seconds(["1h"])
+}
+
+test_timestamp_epoch_and_offsets if {
+	lib.timestamp_ns("1970-01-01T00:00:00Z") == 0
+	lib.timestamp_ns("2026-11-26T08:00:00Z") == 1795680000000000000
+	lib.timestamp_ns("2026-11-26T16:00:00+08:00") == 1795680000000000000
+	lib.timestamp_ns("2026-11-26T03:30:00-04:30") == 1795680000000000000
+	lib.timestamp_ns("2026-11-26T08:00:00+00:00") == 1795680000000000000
+	lib.timestamp_ns("2026-11-26T08:00:00-00:00") == 1795680000000000000
+	lib.timestamp_ns("1969-12-31T00:00:00Z") == -86400000000000
+}
+
+test_timestamp_fractions if {
+	lib.timestamp_ns("1970-01-01T00:00:00.5Z") == 500000000
+	lib.timestamp_ns("1970-01-01T00:00:00.000000001Z") == 1
+	lib.timestamp_ns("1970-01-01T00:00:00.123456789987Z") == 123456789
+}
+
+test_timestamp_extremes if {
+	lib.timestamp_ns("0000-01-01T00:00:00Z") == -62167219200000000000
+	lib.timestamp_ns("9999-12-31T23:59:59Z") == 253402300799000000000
+	lib.timestamp_ns("2000-02-29T00:00:00Z") == 951782400000000000
+}
+
+test_timestamp_malformed_is_undefined if {
+	every s in [
+		"", "2026-11-26", "2026-11-26T08:00:00", "2026-11-26t08:00:00Z", "2026-11-26T08:00:00z",
+		"2026-11-26 08:00:00Z", "2026-11-26T08:00Z", "2026-11-26T8:00:00Z", "26-11-26T08:00:00Z",
+		"2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z", "2026-11-00T00:00:00Z", "2026-11-31T00:00:00Z",
+		"2026-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2026-11-26T24:00:00Z", "2026-11-26T08:60:00Z",
+		"2026-11-26T08:00:60Z", "2026-11-26T08:00:00+24:00", "2026-11-26T08:00:00+08:60",
+		"2026-11-26T08:00:00+0800", "2026-11-26T08:00:00.Z", "2026-11-26T08:00:00,5Z",
+		" 2026-11-26T08:00:00Z", "2026-11-26T08:00:00Z ", "+2026-11-26T08:00:00Z", "10000-01-01T00:00:00Z",
+	] {
+		not lib.timestamp_ns(s)
+	}
+	not lib.timestamp_ns(1795680000)
+}
+
+test_date_end_is_next_midnight_utc if {
+	lib.date_end_ns("2026-12-01") == 1796169600000000000
+	lib.date_end_ns("1969-12-31") == 0
+	lib.date_end_ns("2024-02-29") == lib.timestamp_ns("2024-03-01T00:00:00Z")
+	lib.date_end_ns("2026-12-31") == lib.timestamp_ns("2027-01-01T00:00:00Z")
+}
+
+test_date_malformed_is_undefined if {
+	every s in ["", "2026-12-1", "2026-12-01T00:00:00Z", "2026-02-29", "2026-04-31", "2026/12/01", "01-12-2026", "2026-12-01 "] {
+		not lib.date_end_ns(s)
+	}
+}
+
+test_leap_years if {
+	lib.leap_year(2000)
+	lib.leap_year(2024)
+	not lib.leap_year(1900)
+	not lib.leap_year(2026)
+}
+
+test_format_seconds if {
+	lib.format_seconds(259200) == "72h"
+	lib.format_seconds(9000) == "2h30m"
+	lib.format_seconds(61) == "0h1m1s"
+	lib.format_seconds(0) == "0h"
+}
+
+test_param_defaults_to_null if {
+	lib.param("idle", "window") == "72h" with input as {"params": {"idle": {"window": "72h"}}}
+	lib.param("idle", "window") == null with input as {"params": {}}
+	lib.param("idle", "window") == null with input as {"params": {"idle": "off"}}
+}
