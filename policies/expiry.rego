@@ -15,42 +15,39 @@ package reaper.expiry
 
 import data.reaper.lib
 
-_expires_tag := "reaper-expires-at"
-
-_ttl_tag := "reaper-ttl"
-
 _now_ns := lib.timestamp_ns(input.now)
 
 # _expires_ns is the instant the reaper-expires-at tag names; undefined when the tag is absent
 # or malformed.
 _expires_ns := ns if {
-	ns := lib.timestamp_ns(input.instance.tags[_expires_tag])
+	ns := lib.timestamp_ns(input.instance.tags["reaper-expires-at"])
 } else := ns if {
-	ns := lib.date_end_ns(input.instance.tags[_expires_tag])
+	ns := lib.date_end_ns(input.instance.tags["reaper-expires-at"])
 }
 
 # _ttl_seconds is the reaper-ttl tag in seconds; undefined when the tag is absent or malformed.
-_ttl_seconds := lib.duration_seconds(input.instance.tags[_ttl_tag])
+_ttl_seconds := lib.duration_seconds(input.instance.tags["reaper-ttl"])
 
 terminate contains reason if {
 	_expires_ns <= _now_ns
-	reason := sprintf("expiry: tag %s=%s has passed", [_expires_tag, input.instance.tags[_expires_tag]])
+	reason := sprintf("expiry: tag reaper-expires-at=%s has passed", [input.instance.tags["reaper-expires-at"]])
 }
 
 terminate contains reason if {
+	ttl := _ttl_seconds
 	age := input.instance.age_seconds
-	age >= _ttl_seconds
-	reason := sprintf("expiry: age %s reached tag %s=%s", [lib.format_seconds(age), _ttl_tag, input.instance.tags[_ttl_tag]])
+	age >= ttl
+	reason := sprintf("expiry: age %s reached tag reaper-ttl=%s", [lib.format_seconds(age), input.instance.tags["reaper-ttl"]])
 }
 
 warn contains reason if {
-	value := input.instance.tags[_expires_tag]
+	value := input.instance.tags["reaper-expires-at"]
 	not _expires_ns
-	reason := sprintf("expiry: tag %s has a malformed value %s (want RFC 3339 or YYYY-MM-DD); ignored", [_expires_tag, lib.show(value)])
+	reason := sprintf("expiry: tag reaper-expires-at has a malformed value %s (want RFC 3339 or YYYY-MM-DD); ignored", [lib.show(value)])
 }
 
 warn contains reason if {
-	value := input.instance.tags[_ttl_tag]
+	value := input.instance.tags["reaper-ttl"]
 	not _ttl_seconds
-	reason := sprintf("expiry: tag %s has a malformed value %s (want a positive number and h, d or w, as in 72h, 7d, 2w); ignored", [_ttl_tag, lib.show(value)])
+	reason := sprintf("expiry: tag reaper-ttl has a malformed value %s (want a positive number and h, d or w, as in 72h, 7d, 2w); ignored", [lib.show(value)])
 }

@@ -24,9 +24,9 @@ _max_bps := lib.param("idle", "max_p95_bps") if {
 }
 
 terminate contains reason if {
-	input.instance.age_seconds >= _min_age
+	input.instance.traffic.complete == true
 	traffic := input.instance.traffic
-	traffic.complete == true
+	input.instance.age_seconds >= _min_age
 	traffic.window_seconds >= _window
 	traffic.in_p95_bps < _max_bps
 	traffic.out_p95_bps < _max_bps

@@ -3,13 +3,11 @@
 # (except "false"), so that "True" or "yes" is seen in the report instead of trusted silently.
 package reaper.keep
 
-_tag := "reaper-keep"
-
 exempt contains "keep: tag reaper-keep=true" if {
-	input.instance.tags[_tag] == "true"
+	input.instance.tags["reaper-keep"] == "true"
 }
 
-warn contains sprintf("keep: tag %s=%s does not protect this instance; only the exact value \"true\" does", [_tag, json.marshal(value)]) if {
-	value := input.instance.tags[_tag]
+warn contains sprintf("keep: tag reaper-keep=%s does not protect this instance; only the exact value \"true\" does", [json.marshal(value)]) if {
+	value := input.instance.tags["reaper-keep"]
 	not value in {"true", "false"}
 }

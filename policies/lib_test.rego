@@ -37,9 +37,15 @@ test_timestamp_fractions if {
 }
 
 test_timestamp_extremes if {
-	lib.timestamp_ns("0000-01-01T00:00:00Z") == -62167219200000000000
-	lib.timestamp_ns("9999-12-31T23:59:59Z") == 253402300799000000000
 	lib.timestamp_ns("2000-02-29T00:00:00Z") == 951782400000000000
+	lib.timestamp_ns("1678-01-01T00:00:00+23:59") < lib.timestamp_ns("1678-01-01T00:00:00Z")
+	lib.timestamp_ns("2261-12-31T23:59:59-23:59") > lib.timestamp_ns("2261-12-31T23:59:59Z")
+	lib.timestamp_ns("0000-01-01T00:00:00Z") == lib.before_all
+	lib.timestamp_ns("1677-12-31T23:59:59Z") == lib.before_all
+	lib.timestamp_ns("2262-01-01T00:00:00Z") == lib.after_all
+	lib.timestamp_ns("9999-12-31T23:59:59Z") == lib.after_all
+	lib.before_all < lib.timestamp_ns("1678-01-01T00:00:00+23:59")
+	lib.after_all > lib.timestamp_ns("2261-12-31T23:59:59.999999999-23:59")
 }
 
 test_timestamp_malformed_is_undefined if {
@@ -60,6 +66,9 @@ test_timestamp_malformed_is_undefined if {
 test_date_end_is_next_midnight_utc if {
 	lib.date_end_ns("2026-12-01") == 1796169600000000000
 	lib.date_end_ns("1969-12-31") == 0
+	lib.date_end_ns("1677-01-01") == lib.before_all
+	lib.date_end_ns("2262-12-31") == lib.after_all
+	lib.date_end_ns("2261-12-31") == 9214646400000000000
 	lib.date_end_ns("2024-02-29") == lib.timestamp_ns("2024-03-01T00:00:00Z")
 	lib.date_end_ns("2026-12-31") == lib.timestamp_ns("2027-01-01T00:00:00Z")
 }
@@ -70,11 +79,13 @@ test_date_malformed_is_undefined if {
 	}
 }
 
-test_leap_years if {
-	lib.leap_year(2000)
-	lib.leap_year(2024)
-	not lib.leap_year(1900)
-	not lib.leap_year(2026)
+test_leap_days if {
+	every s in ["2000-02-29", "2024-02-29", "0000-02-29", "1600-02-29", "2400-02-29"] {
+		lib.date_end_ns(s)
+	}
+	every s in ["1900-02-29", "2026-02-29", "2100-02-29", "1700-02-29"] {
+		not lib.date_end_ns(s)
+	}
 }
 
 test_format_seconds if {

@@ -28,9 +28,9 @@ _blank(key) if not input.instance.tags[key]
 _blank(key) if trim_space(input.instance.tags[key]) == ""
 
 terminate contains reason if {
+	some key in _keys
 	is_array(_required)
 	input.instance.age_seconds >= _grace
-	some key in _keys
 	_blank(key)
 	reason := sprintf("tags: required tag %s is missing or empty after the %s grace period", [lib.show(key), lib.param("tags", "grace")])
 }

@@ -99,14 +99,30 @@ func newFlags(env Env, name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags; ok is false when the command must return code (usage error or -h).
+// parse parses flags, which may come before, between or after positional arguments
+// (`report show RUN --config F`); "--" ends the flags. ok is false when the command must return
+// code (usage error or -h). The positional arguments are available as fs.Args().
 func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK, false
+			}
+			return exitUsage, false
 		}
-		return exitUsage, false
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
+	_ = fs.Parse(append([]string{"--"}, positional...))
 	return 0, true
 }
 

@@ -94,4 +94,3 @@ func writeDemoConfig(dir, endpoint string) (string, error) {
 	}
 	return path, nil
 }
-

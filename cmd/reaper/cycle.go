@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/config"
@@ -82,7 +83,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, dryRun boo
 	}
 	out := &cycleRun{res: res, report: rep}
 	var werr error
-	out.reportDir, werr = report.Write(dir, rep, cfg.Report.Formats)
+	out.reportDir, werr = report.Write(dir, rep, withJSON(cfg.Report.Formats))
 	if werr != nil {
 		werr = fmt.Errorf("write report: %w", werr)
 		c.log.Error("report not written", "run_id", runID, "error", werr)
@@ -177,4 +178,13 @@ func exitCode(res *reconcile.Result, detailed bool) int {
 		}
 	}
 	return exitOK
+}
+
+// withJSON adds json to the formats: report list, show, diff and retention read report.json, so
+// every run writes it whatever report.formats says.
+func withJSON(formats []string) []string {
+	if slices.Contains(formats, report.FormatJSON) {
+		return formats
+	}
+	return append([]string{report.FormatJSON}, formats...)
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,6 +64,15 @@ func syntheticFleet(n int) []Instance {
 	return fleet
 }
 
+// cpuTime is the CPU time (user and system) the process has used so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // peakHeap samples the bytes of heap in use until stop is called and returns the peak.
 func peakHeap() (stop func() uint64) {
 	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
@@ -101,6 +111,7 @@ func BenchmarkEvaluate(b *testing.B) {
 			fleet := syntheticFleet(n)
 			b.ReportAllocs()
 			stop := peakHeap()
+			cpu0 := cpuTime(b)
 			b.ResetTimer()
 			for b.Loop() {
 				ds, err := e.Evaluate(context.Background(), benchNow, nil, fleet)
@@ -113,6 +124,7 @@ func BenchmarkEvaluate(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/instance")
+			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/instance")
 			b.ReportMetric(float64(stop())/(1<<20), "peak-heap-MB")
 		})
 	}

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 )
@@ -36,8 +35,9 @@ type Engine struct {
 type policySet struct {
 	compiler *ast.Compiler
 	store    storage.Store
-	query    rego.PreparedEvalQuery
+	query    compiledQuery
 	folds    []foldRule
+	fields   []instanceField // the instance fields the policies read
 	slots    []slot
 	packages []string
 	digest   string
@@ -95,7 +95,7 @@ func load(ctx context.Context, opts Options) (*policySet, error) {
 	}
 	slots := newSlots(pkgs)
 	store := inmem.New()
-	query, err := prepare(ctx, c, store, slots)
+	query, err := prepare(c, slots)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +112,7 @@ func load(ctx context.Context, opts Options) (*policySet, error) {
 		store:    store,
 		query:    query,
 		folds:    folds,
+		fields:   fieldsFor(usedInputFields(c)),
 		slots:    slots,
 		packages: names,
 		digest:   src.digest(),

@@ -11,7 +11,6 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/topdown"
 	"github.com/open-policy-agent/opa/v1/topdown/print"
@@ -93,6 +92,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 
 // shared is what every worker of one Evaluate call reads.
 type shared struct {
+	time   time.Time
 	now    *ast.Term
 	params ast.Value
 }
@@ -102,19 +102,21 @@ func newShared(now time.Time, set *policySet, params map[string]any) (shared, er
 	if err != nil {
 		return shared{}, fmt.Errorf("convert policy params: %w", err)
 	}
-	return shared{now: ast.StringTerm(formatTime(now)), params: v}, nil
+	return shared{time: now, now: ast.StringTerm(formatTime(now)), params: v}, nil
 }
 
-// worker evaluates instances one after the other on one goroutine, reusing its transaction,
-// print hook and evaluation options.
+// worker evaluates instances one after the other on one goroutine, reusing its transaction
+// and print hook.
 type worker struct {
 	set    *policySet
-	shared shared
+	input  shared
 	params *ast.Term
 	folded *folded // nil: evaluate every rule for every instance
 	txn    storage.Transaction
+	cancel topdown.Cancel
 	hook   *printHook
-	opts   []rego.EvalOption // opts[0] and opts[1] are replaced for each instance
+	tracer topdown.QueryTracer // nil unless explaining
+	fields []instanceField
 }
 
 func (s *policySet) newWorker(ctx context.Context, logger *slog.Logger, sh shared, cancel topdown.Cancel) (*worker, error) {
@@ -122,26 +124,20 @@ func (s *policySet) newWorker(ctx context.Context, logger *slog.Logger, sh share
 	if err != nil {
 		return nil, fmt.Errorf("open policy store: %w", err)
 	}
-	hook := &printHook{logger: logger}
 	return &worker{
 		set:    s,
-		shared: sh,
+		input:  sh,
 		params: ast.NewTerm(sh.params),
 		txn:    txn,
-		hook:   hook,
-		opts: []rego.EvalOption{
-			nil,
-			nil,
-			rego.EvalTransaction(txn),
-			rego.EvalExternalCancel(cancel),
-			rego.EvalPrintHook(hook),
-			rego.EvalGenerateJSON(keepTerm),
-			rego.EvalMetrics(metrics.NoOp()),
-		},
+		cancel: cancel,
+		hook:   &printHook{logger: logger},
+		fields: s.fields,
 	}, nil
 }
 
 func (w *worker) close(ctx context.Context) { w.set.store.Abort(ctx, w.txn) }
+
+var noMetrics = metrics.NoOp()
 
 // evaluate evaluates one instance. A panic inside OPA becomes that instance's error.
 func (w *worker) evaluate(ctx context.Context, in *Instance) (d Decision) {
@@ -152,16 +148,52 @@ func (w *worker) evaluate(ctx context.Context, in *Instance) (d Decision) {
 		}
 	}()
 	w.hook.instanceID = in.ID
-	w.opts[0] = rego.EvalParsedInput(inputValue(w.shared.now, w.params, in))
-	w.opts[1] = rego.EvalVirtualCache(newFoldedCache(w.folded))
-	rs, err := w.set.query.Eval(ctx, w.opts...)
+	q := topdown.NewQuery(w.set.query.body).
+		WithQueryCompiler(w.set.query.compiler).
+		WithCompiler(w.set.compiler).
+		WithStore(w.set.store).
+		WithTransaction(w.txn).
+		WithInput(ast.NewTerm(inputValue(w.input.now, w.params, in, w.fields))).
+		WithStrictBuiltinErrors(true).
+		WithCancel(w.cancel).
+		WithPrintHook(w.hook).
+		WithVirtualCache(newFoldedCache(w.folded)).
+		WithMetrics(noMetrics).
+		WithTime(w.input.time).
+		WithSeed(noRandomness{}).
+		WithIndexing(true).
+		WithEarlyExit(true)
+	if w.tracer != nil {
+		q = q.WithQueryTracer(w.tracer)
+	}
+	var result *ast.Term
+	results := 0
+	err := q.Iter(ctx, func(qr topdown.QueryResult) error {
+		results++
+		result = qr[resultVarName]
+		return nil
+	})
+	if err == nil && results != 1 {
+		err = errNoResult
+	}
 	if err == nil {
-		err = decode(rs, w.set.slots, &d)
+		err = decode(result, w.set.slots, &d)
 	}
 	if err != nil {
 		return Decision{InstanceID: in.ID, Err: &EvalError{InstanceID: in.ID, Err: err}}
 	}
 	return d
+}
+
+var resultVarName = ast.Var(resultVar)
+
+// noRandomness is the seed of policy evaluation: the sandbox has no builtin that reads it,
+// and should one appear it reads zeros, not the system's randomness.
+type noRandomness struct{}
+
+func (noRandomness) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 // printHook sends print() output to the logger at debug level.

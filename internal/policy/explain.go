@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
@@ -32,7 +31,8 @@ func (e *Engine) Explain(ctx context.Context, now time.Time, params map[string]a
 	}
 	defer wk.close(ctx)
 	tracer := topdown.NewBufferTracer()
-	wk.opts = append(wk.opts, rego.EvalQueryTracer(tracer))
+	wk.tracer = tracer
+	wk.fields = instanceFields // the whole document, for a complete trace
 	d := wk.evaluate(ctx, &in)
 	if err := ctx.Err(); err != nil {
 		return Decision{}, fmt.Errorf("explain policies: %w", err)

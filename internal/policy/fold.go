@@ -213,7 +213,7 @@ func (s *policySet) fold(ctx context.Context, logger *slog.Logger, sh shared, ca
 			rego.EvalParsedInput(input),
 			rego.EvalExternalCancel(cancel),
 			rego.EvalPrintHook(&printHook{logger: logger}),
-			rego.EvalGenerateJSON(keepTerm))
+			rego.EvalGenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }))
 		if err != nil || len(rs) != 1 {
 			continue
 		}

@@ -41,49 +41,75 @@ var (
 // formatTime writes a time as encoding/json does (RFC 3339 with nanoseconds), in UTC.
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// inputValue builds the §5 input document for one instance directly as an OPA value, the
-// same document json.Marshal would give except that nil tags and IP lists are empty rather
-// than null (the schema says they are an object and arrays).
-func inputValue(now, params *ast.Term, in *Instance) ast.Value {
+// inputValue builds the §5 input document for one instance directly as an OPA value: the
+// document json.Marshal would give, except that nil tags and IP lists are empty rather than
+// null (the schema says they are an object and arrays), and that it holds only the instance
+// fields in fields (see inputFields).
+func inputValue(now, params *ast.Term, in *Instance, fields []instanceField) ast.Value {
+	instance := ast.NewObjectWithCapacity(len(fields))
+	for _, f := range fields {
+		instance.Insert(f.key, f.value(in))
+	}
 	return ast.NewObject(
 		[2]*ast.Term{keyNow, now},
 		[2]*ast.Term{keyParams, params},
-		[2]*ast.Term{keyInstance, ast.NewTerm(instanceValue(in))},
+		[2]*ast.Term{keyInstance, ast.NewTerm(instance)},
 	)
 }
 
-func instanceValue(in *Instance) ast.Value {
-	expires := ast.InternedNullTerm
-	if in.ExpiresAt != nil {
-		expires = ast.StringTerm(formatTime(*in.ExpiresAt))
-	}
-	period := ast.InternedNullTerm
-	if in.PeriodMonths != nil {
-		period = ast.InternedTerm(*in.PeriodMonths)
-	}
-	return ast.NewObject(
-		[2]*ast.Term{keyID, ast.StringTerm(in.ID)},
-		[2]*ast.Term{keyName, ast.StringTerm(in.Name)},
-		[2]*ast.Term{keyHostname, ast.StringTerm(in.Hostname)},
-		[2]*ast.Term{keyZone, ast.StringTerm(in.Zone)},
-		[2]*ast.Term{keyType, ast.StringTerm(in.Type)},
-		[2]*ast.Term{keyStatus, ast.StringTerm(in.Status)},
-		[2]*ast.Term{keyChargeType, ast.StringTerm(in.ChargeType)},
-		[2]*ast.Term{keyInternetChargeType, ast.StringTerm(in.InternetChargeType)},
-		[2]*ast.Term{keyCreatedAt, ast.StringTerm(formatTime(in.CreatedAt))},
-		[2]*ast.Term{keyAgeSeconds, ast.InternedTerm(in.AgeSeconds)},
-		[2]*ast.Term{keyExpiresAt, expires},
-		[2]*ast.Term{keyAutoRenew, ast.InternedTerm(in.AutoRenew)},
-		[2]*ast.Term{keyPeriodMonths, period},
-		[2]*ast.Term{keyResourceGroup, ast.ObjectTerm(
+// instanceField builds one field of input.instance.
+type instanceField struct {
+	name  string
+	key   *ast.Term
+	value func(*Instance) *ast.Term
+}
+
+// instanceFields lists every field of input.instance, in the order of the §5 document.
+var instanceFields = []instanceField{
+	{"id", keyID, func(in *Instance) *ast.Term { return ast.StringTerm(in.ID) }},
+	{"name", keyName, func(in *Instance) *ast.Term { return ast.StringTerm(in.Name) }},
+	{"hostname", keyHostname, func(in *Instance) *ast.Term { return ast.StringTerm(in.Hostname) }},
+	{"zone", keyZone, func(in *Instance) *ast.Term { return ast.StringTerm(in.Zone) }},
+	{"type", keyType, func(in *Instance) *ast.Term { return ast.StringTerm(in.Type) }},
+	{"status", keyStatus, func(in *Instance) *ast.Term { return ast.StringTerm(in.Status) }},
+	{"charge_type", keyChargeType, func(in *Instance) *ast.Term { return ast.StringTerm(in.ChargeType) }},
+	{"internet_charge_type", keyInternetChargeType, func(in *Instance) *ast.Term { return ast.StringTerm(in.InternetChargeType) }},
+	{"created_at", keyCreatedAt, func(in *Instance) *ast.Term { return ast.StringTerm(formatTime(in.CreatedAt)) }},
+	{"age_seconds", keyAgeSeconds, func(in *Instance) *ast.Term { return ast.InternedTerm(in.AgeSeconds) }},
+	{"expires_at", keyExpiresAt, func(in *Instance) *ast.Term {
+		if in.ExpiresAt == nil {
+			return ast.InternedNullTerm
+		}
+		return ast.StringTerm(formatTime(*in.ExpiresAt))
+	}},
+	{"auto_renew", keyAutoRenew, func(in *Instance) *ast.Term { return ast.InternedTerm(in.AutoRenew) }},
+	{"period_months", keyPeriodMonths, func(in *Instance) *ast.Term {
+		if in.PeriodMonths == nil {
+			return ast.InternedNullTerm
+		}
+		return ast.InternedTerm(*in.PeriodMonths)
+	}},
+	{"resource_group", keyResourceGroup, func(in *Instance) *ast.Term {
+		return ast.ObjectTerm(
 			[2]*ast.Term{keyID, ast.StringTerm(in.ResourceGroup.ID)},
 			[2]*ast.Term{keyName, ast.StringTerm(in.ResourceGroup.Name)},
-		)},
-		[2]*ast.Term{keyTags, tagsTerm(in.Tags)},
-		[2]*ast.Term{keyPublicIPs, stringsTerm(in.PublicIPs)},
-		[2]*ast.Term{keyPrivateIPs, stringsTerm(in.PrivateIPs)},
-		[2]*ast.Term{keyTraffic, trafficTerm(in.Traffic)},
-	)
+		)
+	}},
+	{"tags", keyTags, func(in *Instance) *ast.Term { return tagsTerm(in.Tags) }},
+	{"public_ips", keyPublicIPs, func(in *Instance) *ast.Term { return stringsTerm(in.PublicIPs) }},
+	{"private_ips", keyPrivateIPs, func(in *Instance) *ast.Term { return stringsTerm(in.PrivateIPs) }},
+	{"traffic", keyTraffic, func(in *Instance) *ast.Term { return trafficTerm(in.Traffic) }},
+}
+
+// fieldsFor returns the instance fields f says the policies may read.
+func fieldsFor(f *inputFields) []instanceField {
+	var out []instanceField
+	for _, field := range instanceFields {
+		if f.needs(field.name) {
+			out = append(out, field)
+		}
+	}
+	return out
 }
 
 func tagsTerm(tags map[string]string) *ast.Term {

@@ -1,15 +1,12 @@
 package policy
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/storage"
 )
 
 // resultVar is the query variable that collects every policy's sets.
@@ -43,26 +40,21 @@ func queryBody(slots []slot) ast.Body {
 	return ast.NewBody(ast.Equality.Expr(ast.VarTerm(resultVar), ast.ArrayTerm(elems...)))
 }
 
-// prepare compiles the query against the compiled policies.
-func prepare(ctx context.Context, c *ast.Compiler, store storage.Store, slots []slot) (rego.PreparedEvalQuery, error) {
-	pq, err := rego.New(
-		rego.Compiler(c),
-		rego.Store(store),
-		rego.ParsedQuery(queryBody(slots)),
-		rego.Capabilities(capabilities()),
-		rego.StrictBuiltinErrors(true),
-		rego.Strict(true),
-		rego.EnablePrintStatements(true),
-		rego.SetRegoVersion(ast.RegoV1),
-	).PrepareForEval(ctx)
-	if err != nil {
-		return rego.PreparedEvalQuery{}, fmt.Errorf("prepare policy query: %w", err)
-	}
-	return pq, nil
+// compiledQuery is the policy query compiled against the policies, ready for topdown.
+type compiledQuery struct {
+	body     ast.Body
+	compiler ast.QueryCompiler
 }
 
-// keepTerm hands query results back as *ast.Term, skipping OPA's conversion to Go values.
-func keepTerm(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
+// prepare compiles the query against the compiled policies.
+func prepare(c *ast.Compiler, slots []slot) (compiledQuery, error) {
+	qc := c.QueryCompiler()
+	body, err := qc.Compile(queryBody(slots))
+	if err != nil {
+		return compiledQuery{}, fmt.Errorf("prepare policy query: %w", err)
+	}
+	return compiledQuery{body: body, compiler: qc}, nil
+}
 
 // ReasonError is a terminate, exempt or warn element that is not a reason with text. It fails
 // the evaluation of the instance that produced it.
@@ -82,12 +74,8 @@ var errNoResult = errors.New("policy query gave no result")
 
 // decode maps a query result onto d's Terminate, Exempt and Warn, each sorted by policy and
 // reason.
-func decode(rs rego.ResultSet, slots []slot, d *Decision) error {
-	if len(rs) != 1 {
-		return errNoResult
-	}
-	t, ok := rs[0].Bindings[resultVar].(*ast.Term)
-	if !ok {
+func decode(t *ast.Term, slots []slot, d *Decision) error {
+	if t == nil {
 		return errNoResult
 	}
 	arr, ok := t.Value.(*ast.Array)
@@ -98,6 +86,9 @@ func decode(rs rego.ResultSet, slots []slot, d *Decision) error {
 		set, ok := arr.Elem(i).Value.(ast.Set)
 		if !ok {
 			return fmt.Errorf("%s.%s is %v, not a set", s.policy, s.set, arr.Elem(i))
+		}
+		if set.Len() == 0 {
+			continue
 		}
 		dst := d.reasons(s.set)
 		err := set.Iter(func(elem *ast.Term) error {

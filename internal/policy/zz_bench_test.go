@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"log/slog"
 	"context"
 	"testing"
 
@@ -10,7 +11,12 @@ import (
 
 func benchOne(b *testing.B, set *policySet, in *Instance) {
 	sh, _ := newShared(benchNow, set, nil)
-	w, _ := set.newWorker(context.Background(), nil, sh, topdown.NewCancel())
+	w, _ := set.newWorker(context.Background(), slog.New(slog.DiscardHandler), sh, topdown.NewCancel())
+	w.folded = set.fold(context.Background(), slog.New(slog.DiscardHandler), sh, topdown.NewCancel())
+	for _, f := range set.folds {
+		v, u, ok := w.folded.get(f.ref)
+		_, _, _ = v, u, ok
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		d := w.evaluate(context.Background(), in)

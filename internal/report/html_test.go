@@ -301,3 +301,20 @@ func FuzzHTMLEscaping(f *testing.F) {
 		checkEscaped(t, payload)
 	})
 }
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"web-1":           "web-1",
+		"a\tb\nc\rd":      "a b c d",
+		"esc\x1b[2J":      "esc\ufffd[2J",
+		"nul\x00":         "nul\ufffd",
+		"c1\u0085":        "c1\ufffd",
+		"bad\xffutf8":     "bad\ufffdutf8",
+		"nonchar\uffff":   "nonchar\ufffd",
+		"名前 <b>&amp;</b>": "名前 <b>&amp;</b>", // escaping is html/template's job
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q): got %q, want %q", in, got, want)
+		}
+	}
+}

@@ -47,15 +47,37 @@ const (
 // It waits on the rate limiter before every attempt, signs every attempt afresh, and retries the
 // allowlisted failures (see retryable) with capped, fully jittered exponential backoff.
 func call[T any](ctx context.Context, c *Client, action string, params any) (*T, string, error) {
+	return callWith(ctx, c, action, params, callOptions[T]{})
+}
+
+// callOptions tune call for bulk reads.
+type callOptions[T any] struct {
+	// slots bounds requests in flight: each attempt holds a token from before its rate-limiter
+	// wait until its response body is read, so decoding one page overlaps with fetching the
+	// next. nil means no bound.
+	slots chan struct{}
+	// newOut allocates, per attempt, the value "response" is decoded into (for a pre-sized
+	// slice). With it, a missing "response" leaves that value empty and the caller must check
+	// a field the response always has. nil lets encoding/json allocate.
+	newOut func() *T
+}
+
+// callWith is call with options.
+func callWith[T any](ctx context.Context, c *Client, action string, params any, opts callOptions[T]) (*T, string, error) {
 	body, err := json.Marshal(params)
 	if err != nil {
 		return nil, "", fmt.Errorf("zen: %s: encode request: %w", action, err)
 	}
 	for n := 1; ; n++ {
+		release, err := acquire(ctx, opts.slots)
+		if err != nil {
+			return nil, "", fmt.Errorf("zen: %s: wait for a request slot: %w", action, err)
+		}
 		if err := c.waitLimiter(ctx); err != nil {
+			release()
 			return nil, "", fmt.Errorf("zen: %s: wait for rate limiter: %w", action, err)
 		}
-		out, reqID, err := attempt[T](ctx, c, action, body, n)
+		out, reqID, err := attempt(ctx, c, action, body, n, opts.newOut, release)
 		if err == nil {
 			return out, reqID, nil
 		}
@@ -77,8 +99,30 @@ func call[T any](ctx context.Context, c *Client, action string, params any) (*T,
 	}
 }
 
-// attempt is one HTTP exchange.
-func attempt[T any](ctx context.Context, c *Client, action string, body []byte, n int) (*T, string, error) {
+// acquire takes a token from slots and returns the function that gives it back (at most once).
+// A nil slots means no bound.
+func acquire(ctx context.Context, slots chan struct{}) (release func(), err error) {
+	if slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	done := false
+	return func() {
+		if !done {
+			done = true
+			<-slots
+		}
+	}, nil
+}
+
+// attempt is one HTTP exchange. It calls release once the response body is read (or the
+// exchange failed), before decoding.
+func attempt[T any](ctx context.Context, c *Client, action string, body []byte, n int, newOut func() *T, release func()) (*T, string, error) {
+	defer release()
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url, bytes.NewReader(body))
@@ -87,7 +131,7 @@ func attempt[T any](ctx context.Context, c *Client, action string, body []byte, 
 	}
 	c.setHeaders(req, action, body, c.now())
 	start := time.Now()
-	out, reqID, status, err := exchange[T](ctx, actx, c, req, action)
+	out, reqID, status, err := exchange(ctx, actx, c, req, action, newOut, release)
 	d := time.Since(start)
 	code := outcomeCode(err)
 	c.observe(action, code, d)
@@ -96,17 +140,18 @@ func attempt[T any](ctx context.Context, c *Client, action string, body []byte, 
 	return out, reqID, err
 }
 
-func exchange[T any](ctx, actx context.Context, c *Client, req *http.Request, action string) (*T, string, int, error) {
+func exchange[T any](ctx, actx context.Context, c *Client, req *http.Request, action string, newOut func() *T, release func()) (*T, string, int, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, "", 0, c.transportError(ctx, actx, action, err)
 	}
-	defer resp.Body.Close()
 	limit := c.maxErrorBody
 	if resp.StatusCode == http.StatusOK {
 		limit = c.maxSuccessBody
 	}
 	data, tooLarge, err := readBody(resp.Body, resp.ContentLength, limit)
+	resp.Body.Close()
+	release()
 	if err != nil {
 		return nil, "", resp.StatusCode, c.transportError(ctx, actx, action, err)
 	}
@@ -118,7 +163,11 @@ func exchange[T any](ctx, actx context.Context, c *Client, req *http.Request, ac
 		err := c.errorFromBody(action, resp.StatusCode, data)
 		return nil, RequestID(err), resp.StatusCode, err
 	}
-	out, reqID, err := decodeEnvelope[T](c, action, data)
+	var out *T
+	if newOut != nil {
+		out = newOut()
+	}
+	out, reqID, err := decodeEnvelope(c, action, data, out)
 	return out, reqID, resp.StatusCode, err
 }
 
@@ -167,8 +216,10 @@ func (c *Client) errorFromBody(action string, status int, data []byte) error {
 		Message: c.clean(eb.Message, maxMessageLen), RequestID: c.clean(eb.RequestID, 128)}
 }
 
-func decodeEnvelope[T any](c *Client, action string, data []byte) (*T, string, error) {
-	var env envelope[T]
+// decodeEnvelope decodes a 200 body; out, when not nil, is where "response" goes. A top-level
+// code makes the answer an APIError even with a 200.
+func decodeEnvelope[T any](c *Client, action string, data []byte, out *T) (*T, string, error) {
+	env := envelope[T]{Response: out}
 	if err := json.Unmarshal(data, &env); err != nil {
 		reason := "body is not JSON"
 		if json.Valid(data) {
@@ -178,11 +229,11 @@ func decodeEnvelope[T any](c *Client, action string, data []byte) (*T, string, e
 			Reason: reason, Snippet: c.snippet(data), RequestID: c.clean(env.RequestID, 128)}
 	}
 	reqID := c.clean(env.RequestID, 128)
+	if env.Code != "" {
+		return nil, reqID, &APIError{Action: action, HTTPStatus: http.StatusOK, Code: c.clean(env.Code, 128),
+			Message: c.clean(env.Message, maxMessageLen), RequestID: reqID}
+	}
 	if env.Response == nil {
-		if env.Code != "" {
-			return nil, reqID, &APIError{Action: action, HTTPStatus: http.StatusOK, Code: c.clean(env.Code, 128),
-				Message: c.clean(env.Message, maxMessageLen), RequestID: reqID}
-		}
 		return nil, reqID, &ResponseError{Action: action, HTTPStatus: http.StatusOK, Code: CodeJSONParseError,
 			Reason: "malformed envelope: missing response", Snippet: c.snippet(data), RequestID: reqID}
 	}

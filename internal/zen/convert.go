@@ -7,7 +7,7 @@ import (
 
 // interner shares one copy of strings that repeat across instances (zones, types, statuses,
 // resource groups, tag keys), so a large inventory keeps one copy instead of one per instance.
-// It is not safe for concurrent use: each page gets its own.
+// It is not safe for concurrent use: each listing (or describe call) has its own.
 type interner map[string]string
 
 func (in interner) get(s string) string {
@@ -66,14 +66,17 @@ func (w *wireInstance) toInstance(action string, in interner) (Instance, error) 
 
 // tagMap turns the tag list into a map; nil when there are none. A tag with an empty key is
 // dropped; when a key repeats, the last value wins.
-func tagMap(tags wireTags, in interner) map[string]string {
+func tagMap(tags *wireTags, in interner) map[string]string {
+	if tags == nil {
+		return nil
+	}
 	var m map[string]string
-	for _, t := range tags {
+	for _, t := range tags.Tags {
 		if t.Key == "" {
 			continue
 		}
 		if m == nil {
-			m = make(map[string]string, len(tags))
+			m = make(map[string]string, len(tags.Tags))
 		}
 		m[in.get(t.Key)] = in.get(t.Value)
 	}

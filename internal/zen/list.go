@@ -15,8 +15,8 @@ const (
 
 	// pageSize is the API's maximum page size (§3.1).
 	pageSize = 1000
-	// maxTotalCount rejects an absurd totalCount before it sizes anything.
-	maxTotalCount = 10_000_000
+	// maxTotalCount rejects an absurd totalCount before it sizes the result.
+	maxTotalCount = 1_000_000
 )
 
 // scope is one zone × resource group combination; "" means no filter on that dimension.
@@ -33,10 +33,11 @@ type listing struct {
 	pages  int   // pages needed for total
 }
 
-// fetchedPage is one decoded page.
-type fetchedPage struct {
+// wirePage is one fetched page, still in wire form.
+type wirePage struct {
+	num   int
 	total int64
-	items []Instance
+	data  []wireInstance
 }
 
 // ListInstances returns every instance the filter selects, or an error: never a partial list.
@@ -45,40 +46,35 @@ type fetchedPage struct {
 // order. The listing fails with an *IntegrityError when a page fails after retries, totalCount
 // changes between pages, a page before the last is not full, an instance has an empty or repeated
 // ID (within or across combinations), an instance lies outside the requested zone, resource group
-// or status, or the number of instances differs from totalCount.
+// or status, an instance cannot be decoded, or the number of instances differs from totalCount.
 func (c *Client) ListInstances(ctx context.Context, f Filter) ([]Instance, error) {
 	scopes, err := f.scopes()
 	if err != nil {
 		return nil, fmt.Errorf("list instances: %w", err)
 	}
-	var all [][]Instance
+	var parts [][]Instance
 	var seen map[string]struct{}
 	n := 0
 	for _, s := range scopes {
 		l := newListing(f, s)
-		pages, err := c.listScope(ctx, l)
+		list, err := c.listScope(ctx, l)
 		if err != nil {
 			return nil, fmt.Errorf("list instances: %w", err)
 		}
 		if seen == nil {
-			seen = make(map[string]struct{}, l.total)
+			seen = make(map[string]struct{}, len(list))
 		}
-		got := 0
-		for i, p := range pages {
-			if err := l.checkIDs(i+1, p, seen); err != nil {
-				return nil, fmt.Errorf("list instances: %w", err)
-			}
-			got += len(p)
+		if err := l.checkIDs(list, 1, seen); err != nil {
+			return nil, fmt.Errorf("list instances: %w", err)
 		}
-		if int64(got) != l.total {
-			return nil, fmt.Errorf("list instances: %w", l.fail(IntegrityCountMismatch, 0, "",
-				fmt.Sprintf("saw %d instances, totalCount says %d", got, l.total)))
-		}
-		all = append(all, pages...)
-		n += got
+		parts = append(parts, list)
+		n += len(list)
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
 	}
 	out := make([]Instance, 0, n)
-	for _, p := range all {
+	for _, p := range parts {
 		out = append(out, p...)
 	}
 	return out, nil
@@ -102,10 +98,16 @@ func (c *Client) Pages(ctx context.Context, f Filter) iter.Seq2[[]Instance, erro
 		}
 		l := newListing(f, scopes[0])
 		seen := make(map[string]struct{})
+		in := make(interner, 64)
 		for num := 1; num == 1 || num <= l.pages; num++ {
-			items, err := c.fetchChecked(ctx, l, num)
+			p, err := c.fetchChecked(ctx, l, num, nil)
+			var items []Instance
 			if err == nil {
-				err = l.checkIDs(num, items, seen)
+				items = make([]Instance, len(p.data))
+				err = l.convert(p, in, items)
+			}
+			if err == nil {
+				err = l.checkIDs(items, num, seen)
 			}
 			if err != nil {
 				yield(nil, fmt.Errorf("list instance pages: %w", err))
@@ -118,17 +120,22 @@ func (c *Client) Pages(ctx context.Context, f Filter) iter.Seq2[[]Instance, erro
 	}
 }
 
-// listScope fetches every page of one combination: the first alone (it tells how many there
-// are), the rest by up to c.pageConcurrency workers. The first failure cancels the others.
-func (c *Client) listScope(ctx context.Context, l *listing) ([][]Instance, error) {
-	first, err := c.fetchChecked(ctx, l, 1)
+// listScope lists one combination: the first page alone (it tells how many there are), the rest
+// by workers sharing c.pageConcurrency request slots. Every page is checked and converted
+// straight into its place in the result. The first failure cancels the others.
+func (c *Client) listScope(ctx context.Context, l *listing) ([]Instance, error) {
+	first, err := c.fetchChecked(ctx, l, 1, nil)
 	if err != nil {
 		return nil, err
 	}
-	pages := make([][]Instance, l.pages)
-	pages[0] = first
+	// l.total is checked against maxTotalCount; a large zeroed allocation costs little memory
+	// until written, and every page must fill its part exactly.
+	out := make([]Instance, l.total)
+	if err := l.convert(first, make(interner, 64), out[:len(first.data)]); err != nil {
+		return nil, err
+	}
 	if l.pages == 1 {
-		return pages, nil
+		return out, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -139,25 +146,35 @@ func (c *Client) listScope(ctx context.Context, l *listing) ([][]Instance, error
 		firstErr error
 		wg       sync.WaitGroup
 	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+	}
 	next.Store(1)
-	for range min(c.pageConcurrency, l.pages-1) {
+	// Twice as many workers as request slots: while one worker decodes its page, another's
+	// request is already in flight. At most c.pageConcurrency requests are out at once.
+	slots := make(chan struct{}, c.pageConcurrency)
+	for range min(2*c.pageConcurrency, l.pages-1) {
 		wg.Go(func() {
+			in := make(interner, 64)
 			for {
 				num := int(next.Add(1))
 				if num > l.pages || ctx.Err() != nil {
 					return
 				}
-				items, err := c.fetchChecked(ctx, l, num)
+				p, err := c.fetchChecked(ctx, l, num, slots)
+				if err == nil {
+					start := (num - 1) * pageSize
+					err = l.convert(p, in, out[start:start+len(p.data)])
+				}
 				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-						cancel()
-					}
-					mu.Unlock()
+					fail(err)
 					return
 				}
-				pages[num-1] = items
 				fetched.Add(1)
 			}
 		})
@@ -169,45 +186,60 @@ func (c *Client) listScope(ctx context.Context, l *listing) ([][]Instance, error
 	if int(fetched.Load()) != l.pages-1 {
 		return nil, l.fail(IntegrityPageFailed, 0, "", "listing stopped before every page was fetched")
 	}
-	return pages, nil
+	return out, nil
 }
 
-// fetchChecked fetches page num and runs the per-page checks; page 1 also sets the total.
-func (c *Client) fetchChecked(ctx context.Context, l *listing, num int) ([]Instance, error) {
-	p, err := c.fetchPage(ctx, l.req, num)
+// fetchChecked fetches page num and runs the per-page checks; page 1 also sets the total. A
+// page that passes has exactly the number of instances its place in the listing calls for.
+func (c *Client) fetchChecked(ctx context.Context, l *listing, num int, slots chan struct{}) (wirePage, error) {
+	p, err := c.fetchPage(ctx, l, num, slots)
 	if err != nil {
 		ie := l.fail(IntegrityPageFailed, num, "", "page failed")
 		ie.Err = err
-		return nil, ie
+		return wirePage{}, ie
 	}
 	if num == 1 {
 		if err := l.start(p.total); err != nil {
-			return nil, err
+			return wirePage{}, err
 		}
 	}
-	return p.items, l.checkPage(num, p)
+	return p, l.checkPage(p)
 }
 
-func (c *Client) fetchPage(ctx context.Context, req wireDescribeRequest, num int) (fetchedPage, error) {
+func (c *Client) fetchPage(ctx context.Context, l *listing, num int, slots chan struct{}) (wirePage, error) {
+	req := l.req
 	req.PageNum, req.PageSize = num, pageSize
-	resp, reqID, err := call[wireDescribeResponse](ctx, c, actionDescribeInstances, req)
+	resp, reqID, err := callWith(ctx, c, actionDescribeInstances, req, callOptions[wireDescribeResponse]{
+		slots: slots,
+		// A full page's worth of room: no growing (and copying) while decoding. A missing
+		// "response" then shows as a missing totalCount below.
+		newOut: func() *wireDescribeResponse {
+			return &wireDescribeResponse{DataSet: make([]wireInstance, 0, pageSize)}
+		},
+	})
 	if err != nil {
-		return fetchedPage{}, err
+		return wirePage{}, err
 	}
 	if !resp.TotalCount.Valid {
-		return fetchedPage{}, &ResponseError{Action: actionDescribeInstances, HTTPStatus: 200,
+		return wirePage{}, &ResponseError{Action: actionDescribeInstances, HTTPStatus: 200,
 			Code: CodeJSONParseError, Reason: "response has no totalCount", RequestID: reqID}
 	}
-	in := make(interner, 32)
-	items := make([]Instance, 0, len(resp.DataSet))
-	for i := range resp.DataSet {
-		inst, err := resp.DataSet[i].toInstance(actionDescribeInstances, in)
+	return wirePage{num: num, total: resp.TotalCount.Value, data: resp.DataSet}, nil
+}
+
+// convert maps the page's instances into dst (of the same length). A field that cannot be
+// decoded fails the page.
+func (l *listing) convert(p wirePage, in interner, dst []Instance) error {
+	for i := range p.data {
+		inst, err := p.data[i].toInstance(actionDescribeInstances, in)
 		if err != nil {
-			return fetchedPage{}, err
+			ie := l.fail(IntegrityPageFailed, p.num, string(p.data[i].InstanceID), "page failed")
+			ie.Err = err
+			return ie
 		}
-		items = append(items, inst)
+		dst[i] = inst
 	}
-	return fetchedPage{total: resp.TotalCount.Value, items: items}, nil
+	return nil
 }
 
 func newListing(f Filter, s scope) *listing {
@@ -235,7 +267,8 @@ func (l *listing) start(total int64) error {
 
 // checkPage verifies one page against the first: same totalCount, exactly the expected number of
 // instances (full pages before the last), and every instance inside the requested scope.
-func (l *listing) checkPage(num int, p fetchedPage) error {
+func (l *listing) checkPage(p wirePage) error {
+	num := p.num
 	if p.total != l.total {
 		return l.fail(IntegrityTotalChanged, num, "",
 			fmt.Sprintf("totalCount changed from %d to %d", l.total, p.total))
@@ -244,7 +277,7 @@ func (l *listing) checkPage(num int, p fetchedPage) error {
 	if num == l.pages {
 		want = int(l.total - int64(l.pages-1)*pageSize)
 	}
-	switch got := len(p.items); {
+	switch got := len(p.data); {
 	case got != want && num < l.pages:
 		return l.fail(IntegrityShortPage, num, "",
 			fmt.Sprintf("page %d of %d returned %d instances, want %d", num, l.pages, got, want))
@@ -252,8 +285,8 @@ func (l *listing) checkPage(num int, p fetchedPage) error {
 		return l.fail(IntegrityCountMismatch, num, "",
 			fmt.Sprintf("last page returned %d instances, want %d for totalCount %d", got, want, l.total))
 	}
-	for i := range p.items {
-		if err := l.checkScope(num, &p.items[i]); err != nil {
+	for i := range p.data {
+		if err := l.checkScope(num, &p.data[i]); err != nil {
 			return err
 		}
 	}
@@ -262,32 +295,35 @@ func (l *listing) checkPage(num int, p fetchedPage) error {
 
 // checkScope catches a server that ignored a filter: an instance that reports a zone, resource
 // group or status other than the requested one. (An instance reporting none is not rejected.)
-func (l *listing) checkScope(num int, inst *Instance) error {
+func (l *listing) checkScope(num int, w *wireInstance) error {
+	id := string(w.InstanceID)
 	mismatch := func(what, got, want string) error {
-		return l.fail(IntegrityOutOfScope, num, inst.ID,
-			fmt.Sprintf("instance %s has %s %q, requested %q", inst.ID, what, got, want))
+		return l.fail(IntegrityOutOfScope, num, id,
+			fmt.Sprintf("instance %s has %s %q, requested %q", id, what, got, want))
 	}
 	switch {
-	case l.scope.zone != "" && inst.Zone != "" && inst.Zone != l.scope.zone:
-		return mismatch("zone", inst.Zone, l.scope.zone)
-	case l.scope.resourceGroup != "" && inst.ResourceGroupID != "" && inst.ResourceGroupID != l.scope.resourceGroup:
-		return mismatch("resource group", inst.ResourceGroupID, l.scope.resourceGroup)
-	case l.status != "" && inst.Status != "" && inst.Status != l.status:
-		return mismatch("status", string(inst.Status), string(l.status))
+	case l.scope.zone != "" && w.ZoneID != "" && w.ZoneID != l.scope.zone:
+		return mismatch("zone", w.ZoneID, l.scope.zone)
+	case l.scope.resourceGroup != "" && w.ResourceGroupID != "" && w.ResourceGroupID != l.scope.resourceGroup:
+		return mismatch("resource group", w.ResourceGroupID, l.scope.resourceGroup)
+	case l.status != "" && w.InstanceStatus != "" && Status(w.InstanceStatus) != l.status:
+		return mismatch("status", w.InstanceStatus, string(l.status))
 	}
 	return nil
 }
 
-// checkIDs rejects empty IDs and IDs already in seen, and adds the page's IDs to seen.
-func (l *listing) checkIDs(num int, items []Instance, seen map[string]struct{}) error {
-	for i := range items {
-		id := items[i].ID
+// checkIDs rejects empty IDs and IDs already in seen, and adds the IDs to seen. list starts at
+// page firstPage.
+func (l *listing) checkIDs(list []Instance, firstPage int, seen map[string]struct{}) error {
+	for i := range list {
+		id := list[i].ID
+		page := firstPage + i/pageSize
 		if id == "" {
-			return l.fail(IntegrityEmptyID, num, "",
-				fmt.Sprintf("instance %d of the page has no instanceId", i+1))
+			return l.fail(IntegrityEmptyID, page, "",
+				fmt.Sprintf("instance %d of the page has no instanceId", i%pageSize+1))
 		}
 		if _, dup := seen[id]; dup {
-			return l.fail(IntegrityDuplicateID, num, id, fmt.Sprintf("instanceId %s seen twice", id))
+			return l.fail(IntegrityDuplicateID, page, id, fmt.Sprintf("instanceId %s seen twice", id))
 		}
 		seen[id] = struct{}{}
 	}

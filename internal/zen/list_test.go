@@ -494,3 +494,22 @@ func TestPagesErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestPagesDuplicateAcrossPages(t *testing.T) {
+	serve := pagedFleet(t, map[string][]map[string]any{"/": fleet(2500, "", "")},
+		func(req apiRequest, resp map[string]any) {
+			if intParam(req, "pageNum") == 3 {
+				data := slices.Clone(resp["dataSet"].([]map[string]any))
+				data[0] = testInstance("--00002", "", "")
+				resp["dataSet"] = data
+			}
+		})
+	c := newTestClient(t, newFakeAPI(t, serve))
+	var last error
+	for _, err := range c.Pages(context.Background(), Filter{}) {
+		last = err
+	}
+	if ie, ok := errors.AsType[*IntegrityError](last); !ok || ie.Kind != IntegrityDuplicateID || ie.Page != 3 || ie.InstanceID != "--00002" {
+		t.Errorf("last error = %v, want duplicate --00002 on page 3", last)
+	}
+}

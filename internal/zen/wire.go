@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Wire structs mirror the JSON of zenlayer-bmc-api.md. Every field may be null or missing: plain
@@ -53,7 +54,7 @@ type wireInstance struct {
 	ResourceGroupName  string            `json:"resourceGroupName"`
 	InstanceStatus     string            `json:"instanceStatus"`
 	AutoRenew          flexBool          `json:"autoRenew"`
-	Tags               wireTags          `json:"tags"`
+	Tags               *wireTags         `json:"tags"`
 }
 
 type wireInstanceType struct {
@@ -65,28 +66,9 @@ type wireTag struct {
 	Value string `json:"value"`
 }
 
-// wireTags is the wrapped tag list {"tags":[{key,value}]}; a bare list is tolerated too.
-type wireTags []wireTag
-
-// UnmarshalJSON accepts null, {"tags":null}, {"tags":[...]} and [...].
-func (t *wireTags) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case bytes.Equal(b, []byte("null")):
-		*t = nil
-		return nil
-	case len(b) > 0 && b[0] == '[':
-		var list []wireTag
-		err := json.Unmarshal(b, &list)
-		*t = list
-		return err
-	}
-	var wrapped struct {
-		Tags []wireTag `json:"tags"`
-	}
-	err := json.Unmarshal(b, &wrapped)
-	*t = wrapped.Tags
-	return err
+// wireTags is the wrapped tag list {"tags":[{key,value}]}; null at either level means no tags.
+type wireTags struct {
+	Tags []wireTag `json:"tags"`
 }
 
 // flexInt64 is an integer sent as a number, a string holding one, or null. Valid is false for null
@@ -160,6 +142,10 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 	case len(b) == 0:
 		return errors.New("string: empty value")
 	case b[0] == '"':
+		if inner := b[1 : len(b)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			*s = flexString(inner) // no escapes: the bytes are the string
+			return nil
+		}
 		var v string
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err

@@ -95,7 +95,7 @@ func TestDecodeTolerance(t *testing.T) {
 		{"period empty string", `{"instanceId":"1","period":""}`, func(i Instance) bool { return i.PeriodMonths == nil }},
 		{"autoRenew as string", `{"instanceId":"1","autoRenew":"true"}`, func(i Instance) bool { return i.AutoRenew }},
 		{"instanceId as number", `{"instanceId":932237369560662463}`, func(i Instance) bool { return i.ID == "932237369560662463" }},
-		{"bare tag list", `{"instanceId":"1","tags":[{"key":"a","value":"b"}]}`, func(i Instance) bool { return i.Tags["a"] == "b" }},
+		{"instanceId with escape", `{"instanceId":"a\u0062c"}`, func(i Instance) bool { return i.ID == "abc" }},
 		{"wrapped null tags", `{"instanceId":"1","tags":{"tags":null}}`, func(i Instance) bool { return i.Tags == nil }},
 		{"type from object", `{"instanceId":"1","instanceType":{"instanceTypeId":"M6C"}}`, func(i Instance) bool { return i.Type == "M6C" }},
 		{"expiry Z", `{"instanceId":"1","expiredTime":"2026-02-02T00:00:00Z"}`, func(i Instance) bool { return i.ExpiresAt != nil && i.ExpiresAt.Equal(expiry) }},
@@ -130,6 +130,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"period fraction", `{"instanceId":"42","period":1.5}`, ""},
 		{"autoRenew garbage", `{"instanceId":"42","autoRenew":"maybe"}`, ""},
 		{"instanceId object", `{"instanceId":{"x":1}}`, ""},
+		{"tags not wrapped", `{"instanceId":"42","tags":[{"key":"a","value":"b"}]}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
