@@ -122,11 +122,12 @@ func checkRule(r *ast.Rule, pkg string, library bool, defined map[string]bool) a
 		case i > 0:
 			return ast.Errors{ast.NewError(codeContract, r.Location,
 				"%s.%s: %s must be defined at the top of its package (one policy per package)", pkg, ref, name)}
-		case len(ref) > 1 || len(r.Head.Args) > 0 || r.Head.RuleKind() != ast.MultiValue || r.Default:
+		}
+		defined[name] = true
+		if len(ref) > 1 || len(r.Head.Args) > 0 || r.Head.RuleKind() != ast.MultiValue || r.Default {
 			return ast.Errors{ast.NewError(codeContract, r.Location,
 				"%s.%s must be a set of reasons: write `%s contains reason if { ... }`", pkg, name, name)}
 		}
-		defined[name] = true
 		return checkLiteralReason(r, pkg, name)
 	}
 	return nil

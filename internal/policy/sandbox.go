@@ -19,14 +19,14 @@ var deniedBuiltins = []string{
 	"time.now_ns",
 	"rand.intn",
 	"uuid.rfc4122",
-	"io.jwt.decode_verify",                 // checks exp/nbf against the clock
-	"io.jwt.encode_sign",                   // random for some algorithms
-	"io.jwt.encode_sign_raw",               // random for some algorithms
+	"io.jwt.decode_verify",   // checks exp/nbf against the clock
+	"io.jwt.encode_sign",     // random for some algorithms
+	"io.jwt.encode_sign_raw", // random for some algorithms
 	"crypto.x509.parse_and_verify_certificates",              // verifies against the clock
 	"crypto.x509.parse_and_verify_certificates_with_options", // verifies against the clock
-	"json.match_schema",                    // may fetch remote $ref schemas
-	"json.verify_schema",                   // may fetch remote $ref schemas
-	"providers.aws.sign_req",               // signs requests policies cannot send
+	"json.match_schema",      // may fetch remote $ref schemas
+	"json.verify_schema",     // may fetch remote $ref schemas
+	"providers.aws.sign_req", // signs requests policies cannot send
 }
 
 // deniedPrefixes deny whole families of builtins.

@@ -87,6 +87,9 @@ func readSource(dir string, fsys fs.FS) (source, error) {
 		return nil
 	})
 	if err != nil {
+		if dir != "" {
+			return source{}, fmt.Errorf("read policies from %s: %w", dir, err)
+		}
 		return source{}, fmt.Errorf("read policies: %w", err)
 	}
 	sort.Slice(src.rego, func(i, j int) bool { return src.rego[i].rel < src.rego[j].rel })

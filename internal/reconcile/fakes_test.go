@@ -279,7 +279,7 @@ func inst(id string, mods ...func(*zen.Instance)) zen.Instance {
 }
 
 func withStatus(s zen.Status) func(*zen.Instance) { return func(in *zen.Instance) { in.Status = s } }
-func withTag(k, v string) func(*zen.Instance)    { return func(in *zen.Instance) { in.Tags[k] = v } }
+func withTag(k, v string) func(*zen.Instance)     { return func(in *zen.Instance) { in.Tags[k] = v } }
 func withCharge(c zen.ChargeType) func(*zen.Instance) {
 	return func(in *zen.Instance) { in.ChargeType = c }
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -149,9 +150,11 @@ func exchange[T any](ctx, actx context.Context, c *Client, req *http.Request, ac
 	if resp.StatusCode == http.StatusOK {
 		limit = c.maxSuccessBody
 	}
-	data, tooLarge, err := readBody(resp.Body, resp.ContentLength, limit)
+	buf, tooLarge, err := readBody(resp.Body, resp.ContentLength, limit)
 	resp.Body.Close()
 	release()
+	defer putBody(buf)
+	data := buf.Bytes()
 	if err != nil {
 		return nil, "", resp.StatusCode, c.transportError(ctx, actx, action, err)
 	}
@@ -171,22 +174,36 @@ func exchange[T any](ctx, actx context.Context, c *Client, req *http.Request, ac
 	return out, reqID, resp.StatusCode, err
 }
 
-// readBody reads at most limit bytes; tooLarge reports a body longer than that.
-func readBody(r io.Reader, contentLength, limit int64) (data []byte, tooLarge bool, err error) {
+// bodyPool recycles response buffers (a page is about a megabyte). Nothing decoded from a body
+// refers to its bytes (encoding/json, the flex types and the error snippets all copy), so a buffer
+// goes back as soon as the exchange is over.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody keeps unusually large buffers out of the pool.
+const maxPooledBody = 8 << 20
+
+// readBody reads at most limit bytes into a pooled buffer (give it back with putBody); tooLarge
+// reports a body longer than that.
+func readBody(r io.Reader, contentLength, limit int64) (buf *bytes.Buffer, tooLarge bool, err error) {
+	buf = bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
 	if contentLength > limit {
-		return nil, true, nil
+		return buf, true, nil
 	}
-	var buf bytes.Buffer
 	if contentLength > 0 {
 		buf.Grow(int(contentLength) + 1)
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
-		return nil, false, err
+		return buf, false, err
 	}
-	if int64(buf.Len()) > limit {
-		return nil, true, nil
+	return buf, int64(buf.Len()) > limit, nil
+}
+
+func putBody(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBody {
+		buf.Reset()
+		bodyPool.Put(buf)
 	}
-	return buf.Bytes(), false, nil
 }
 
 func (c *Client) transportError(ctx, actx context.Context, action string, err error) error {

@@ -125,9 +125,16 @@ func TestHeadersSent(t *testing.T) {
 	if got, want := string(reqs[0].Body), `{"instanceId":"123456789012345678"}`; got != want {
 		t.Errorf("body = %s, want %s", got, want)
 	}
-	// Vector B shape: the signed host carries the port; check against the independent formula.
-	if !strings.Contains(f.srv.URL, ":") {
-		t.Fatal("test server URL has no port")
+}
+
+func TestClientString(t *testing.T) {
+	c, err := New(WithEndpoint("http://127.0.0.1:9"), WithAccessKey(testKeyID, testSecret), WithRequestsPerSecond(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "zen.Client{endpoint: http://127.0.0.1:9/api/v2/bmc, auth: access key TESTAKID0001, requests_per_second: 2, max_attempts: 4}"
+	if got := c.String(); got != want {
+		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
 

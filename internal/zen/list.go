@@ -128,8 +128,8 @@ func (c *Client) listScope(ctx context.Context, l *listing) ([]Instance, error) 
 	if err != nil {
 		return nil, err
 	}
-	// l.total is checked against maxTotalCount; a large zeroed allocation costs little memory
-	// until written, and every page must fill its part exactly.
+	// Pages are converted straight into their place: no per-page slices, no final copy. l.total
+	// is at most maxTotalCount, and every page must fill its part exactly (checkPage).
 	out := make([]Instance, l.total)
 	if err := l.convert(first, make(interner, 64), out[:len(first.data)]); err != nil {
 		return nil, err

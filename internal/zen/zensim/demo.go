@@ -48,7 +48,7 @@ func DemoFleet(now time.Time) Fleet {
 		Commitment = true
 	d.add("protected-expired", zen.StatusRunning, ago(60*day), idle, tags("owner", "platform", "reaper-protect", "true", "reaper-expires-at", expired))
 	d.add("keep-expired", zen.StatusRunning, ago(60*day), idle, tags("owner", "search", "reaper-keep", "true", "reaper-expires-at", expired))
-	d.add("untagged-young", zen.StatusRunning, ago(3*day), busy, nil)
+	d.add("no-owner-tag", zen.StatusRunning, ago(5*day), busy, nil)
 	stopped := d.add("stopped-no-traffic", zen.StatusStopped, ago(45*day), idle, tags("owner", "edge"))
 	stopped.Traffic.GapsFrom = at(ago(10 * day))
 	return Fleet{Instances: d.out}

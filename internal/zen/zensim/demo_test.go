@@ -120,8 +120,8 @@ func TestDemoFleetScenarios(t *testing.T) {
 				expiredTag(t, get(t, n))
 			}
 		}},
-		{"untagged kept", func(t *testing.T) {
-			in := get(t, "untagged-young")
+		{"no owner tag, young enough to keep without tags.required", func(t *testing.T) {
+			in := get(t, "no-owner-tag")
 			if len(in.Tags) != 0 || age(in) >= 7*24*time.Hour || in.Status != zen.StatusRunning {
 				t.Errorf("untagged: %+v", in)
 			}
