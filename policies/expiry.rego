@@ -30,24 +30,24 @@ _ttl_seconds := lib.duration_seconds(input.instance.tags["reaper-ttl"])
 
 terminate contains reason if {
 	_expires_ns <= _now_ns
-	reason := sprintf("expiry: tag reaper-expires-at=%s has passed", [input.instance.tags["reaper-expires-at"]])
+	reason := sprintf("tag reaper-expires-at=%s has passed", [input.instance.tags["reaper-expires-at"]])
 }
 
 terminate contains reason if {
 	ttl := _ttl_seconds
 	age := input.instance.age_seconds
 	age >= ttl
-	reason := sprintf("expiry: age %s reached tag reaper-ttl=%s", [lib.format_seconds(age), input.instance.tags["reaper-ttl"]])
+	reason := sprintf("age %s reached tag reaper-ttl=%s", [lib.format_seconds(age), input.instance.tags["reaper-ttl"]])
 }
 
 warn contains reason if {
 	value := input.instance.tags["reaper-expires-at"]
 	not _expires_ns
-	reason := sprintf("expiry: tag reaper-expires-at has a malformed value %s (want RFC 3339 or YYYY-MM-DD); ignored", [lib.show(value)])
+	reason := sprintf("tag reaper-expires-at has a malformed value %s (want RFC 3339 or YYYY-MM-DD); ignored", [lib.show(value)])
 }
 
 warn contains reason if {
 	value := input.instance.tags["reaper-ttl"]
 	not _ttl_seconds
-	reason := sprintf("expiry: tag reaper-ttl has a malformed value %s (want a positive number and h, d or w, as in 72h, 7d, 2w); ignored", [lib.show(value)])
+	reason := sprintf("tag reaper-ttl has a malformed value %s (want a positive number and h, d or w, as in 72h, 7d, 2w); ignored", [lib.show(value)])
 }

@@ -13,7 +13,7 @@ _input(tags, age) := {
 _at(now, tags) := object.union(_input(tags, 3600), {"now": now})
 
 test_expires_at_in_the_past_terminates if {
-	expiry.terminate == {"expiry: tag reaper-expires-at=2026-11-01T00:00:00Z has passed"} with input as _input({"reaper-expires-at": "2026-11-01T00:00:00Z"}, 3600)
+	expiry.terminate == {"tag reaper-expires-at=2026-11-01T00:00:00Z has passed"} with input as _input({"reaper-expires-at": "2026-11-01T00:00:00Z"}, 3600)
 	count(expiry.warn) == 0 with input as _input({"reaper-expires-at": "2026-11-01T00:00:00Z"}, 3600)
 }
 
@@ -49,7 +49,7 @@ test_malformed_expires_at_warns_and_never_terminates if {
 		"1700000000", "0000-00-00",
 	] {
 		count(expiry.terminate) == 0 with input as _input({"reaper-expires-at": value}, 999999999)
-		expiry.warn == {sprintf("expiry: tag reaper-expires-at has a malformed value %s (want RFC 3339 or YYYY-MM-DD); ignored", [json.marshal(value)])} with input as _input({"reaper-expires-at": value}, 999999999)
+		expiry.warn == {sprintf("tag reaper-expires-at has a malformed value %s (want RFC 3339 or YYYY-MM-DD); ignored", [json.marshal(value)])} with input as _input({"reaper-expires-at": value}, 999999999)
 	}
 }
 
@@ -61,15 +61,15 @@ test_ttl_units if {
 }
 
 test_ttl_boundary_age_equal_to_ttl_terminates if {
-	expiry.terminate == {"expiry: age 72h reached tag reaper-ttl=72h"} with input as _input({"reaper-ttl": "72h"}, 259200)
+	expiry.terminate == {"age 72h reached tag reaper-ttl=72h"} with input as _input({"reaper-ttl": "72h"}, 259200)
 	count(expiry.terminate) == 0 with input as _input({"reaper-ttl": "72h"}, 259199)
-	expiry.terminate == {"expiry: age 72h0m1s reached tag reaper-ttl=3d"} with input as _input({"reaper-ttl": "3d"}, 259201)
+	expiry.terminate == {"age 72h0m1s reached tag reaper-ttl=3d"} with input as _input({"reaper-ttl": "3d"}, 259201)
 }
 
 test_malformed_ttl_warns_and_never_terminates if {
 	every value in ["", "0h", "0d", "-1d", "1.5d", "7 d", "7D", "1y", "10m", "3600", "1d12h", "inf", "1e3h", "1234567890h"] {
 		count(expiry.terminate) == 0 with input as _input({"reaper-ttl": value}, 999999999)
-		expiry.warn == {sprintf("expiry: tag reaper-ttl has a malformed value %s (want a positive number and h, d or w, as in 72h, 7d, 2w); ignored", [json.marshal(value)])} with input as _input({"reaper-ttl": value}, 999999999)
+		expiry.warn == {sprintf("tag reaper-ttl has a malformed value %s (want a positive number and h, d or w, as in 72h, 7d, 2w); ignored", [json.marshal(value)])} with input as _input({"reaper-ttl": value}, 999999999)
 	}
 }
 

@@ -14,20 +14,20 @@ _after := lib.duration_seconds(lib.param("failed", "after"))
 terminate contains reason if {
 	_failed
 	input.instance.age_seconds >= _after
-	reason := sprintf("failed: status %s, created %s ago (threshold %s)", [
+	reason := sprintf("status %s, created %s ago (threshold %s)", [
 		input.instance.status,
 		lib.format_seconds(input.instance.age_seconds),
 		lib.param("failed", "after"),
 	])
 }
 
-warn contains sprintf("failed: param failed.after is %s, not a duration like 6h; the failed policy is off", [lib.show(lib.param("failed", "after"))]) if {
+warn contains sprintf("param failed.after is %s, not a duration like 6h; the failed policy is off", [lib.show(lib.param("failed", "after"))]) if {
 	_failed
 	not _after
 }
 
-# _failed holds for the failed statuses; written as equalities so OPA's rule index skips the
-# rules that need it for every other instance.
+# _failed holds for the failed statuses. Written as two equalities rather than `in`, so OPA's
+# rule index settles it without evaluating a body for the other statuses.
 _failed if input.instance.status == "CREATE_FAILED"
 
 _failed if input.instance.status == "INSTALL_FAILED"

@@ -9,8 +9,8 @@ _input(status, age) := {
 }
 
 test_failed_builds_terminate_after_the_threshold if {
-	failed.terminate == {"failed: status CREATE_FAILED, created 6h ago (threshold 6h)"} with input as _input("CREATE_FAILED", 21600)
-	failed.terminate == {"failed: status INSTALL_FAILED, created 7h30m ago (threshold 6h)"} with input as _input("INSTALL_FAILED", 27000)
+	failed.terminate == {"status CREATE_FAILED, created 6h ago (threshold 6h)"} with input as _input("CREATE_FAILED", 21600)
+	failed.terminate == {"status INSTALL_FAILED, created 7h30m ago (threshold 6h)"} with input as _input("INSTALL_FAILED", 27000)
 }
 
 test_failed_builds_within_the_threshold_keep if {
@@ -27,6 +27,6 @@ test_other_statuses_keep if {
 test_malformed_after_switches_off_with_a_warning if {
 	doc := object.union(_input("CREATE_FAILED", 999999999), {"params": {"failed": {"after": "6 hours"}}})
 	count(failed.terminate) == 0 with input as doc
-	failed.warn == {"failed: param failed.after is \"6 hours\", not a duration like 6h; the failed policy is off"} with input as doc
+	failed.warn == {"param failed.after is \"6 hours\", not a duration like 6h; the failed policy is off"} with input as doc
 	count(failed.warn) == 0 with input as object.union(_input("RUNNING", 999999999), {"params": {"failed": {"after": "6 hours"}}})
 }

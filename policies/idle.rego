@@ -30,20 +30,20 @@ terminate contains reason if {
 	traffic.window_seconds >= _window
 	traffic.in_p95_bps < _max_bps
 	traffic.out_p95_bps < _max_bps
-	reason := sprintf("idle: p95 in %d bps, out %d bps over %s (threshold %v bps)", [
+	reason := sprintf("p95 in %d bps, out %d bps over %s (threshold %v bps)", [
 		traffic.in_p95_bps, traffic.out_p95_bps,
 		lib.format_seconds(traffic.window_seconds), _max_bps,
 	])
 }
 
-warn contains sprintf("idle: param idle.min_age is %s, not a duration like 7d; the idle policy is off", [lib.show(lib.param("idle", "min_age"))]) if {
+warn contains sprintf("param idle.min_age is %s, not a duration like 7d; the idle policy is off", [lib.show(lib.param("idle", "min_age"))]) if {
 	not _min_age
 }
 
-warn contains sprintf("idle: param idle.window is %s, not a duration like 72h; the idle policy is off", [lib.show(lib.param("idle", "window"))]) if {
+warn contains sprintf("param idle.window is %s, not a duration like 72h; the idle policy is off", [lib.show(lib.param("idle", "window"))]) if {
 	not _window
 }
 
-warn contains sprintf("idle: param idle.max_p95_bps is %s, not a positive number; the idle policy is off", [lib.show(lib.param("idle", "max_p95_bps"))]) if {
+warn contains sprintf("param idle.max_p95_bps is %s, not a positive number; the idle policy is off", [lib.show(lib.param("idle", "max_p95_bps"))]) if {
 	not _max_bps
 }

@@ -22,7 +22,7 @@ _doc(params, age, traffic) := {
 }
 
 test_idle_instance_terminates_with_figures if {
-	idle.terminate == {"idle: p95 in 1200 bps, out 800 bps over 72h (threshold 100000 bps)"} with input as _input(_week, _traffic)
+	idle.terminate == {"p95 in 1200 bps, out 800 bps over 72h (threshold 100000 bps)"} with input as _input(_week, _traffic)
 	count(idle.warn) == 0 with input as _input(_week, _traffic)
 }
 
@@ -53,7 +53,7 @@ test_short_window_is_never_idle if {
 test_params_change_thresholds if {
 	p := {"min_age": "1d", "window": "1h", "max_p95_bps": 1000}
 	t := object.union(_traffic, {"window_seconds": 3600, "in_p95_bps": 999})
-	idle.terminate == {"idle: p95 in 999 bps, out 800 bps over 1h (threshold 1000 bps)"} with input as _with_params(86400, t, p)
+	idle.terminate == {"p95 in 999 bps, out 800 bps over 1h (threshold 1000 bps)"} with input as _with_params(86400, t, p)
 	count(idle.terminate) == 0 with input as _with_params(86399, t, p)
 	count(idle.terminate) == 0 with input as _with_params(86400, object.union(t, {"in_p95_bps": 1000}), p)
 }
@@ -69,7 +69,7 @@ test_malformed_params_switch_the_policy_off_with_a_warning if {
 		count(idle.terminate) == 0 with input as _with_params(_week * 10, _traffic, p)
 		count(idle.warn) == 1 with input as _with_params(_week * 10, _traffic, p)
 	}
-	idle.warn == {"idle: param idle.max_p95_bps is \"100000\", not a positive number; the idle policy is off"} with input as _with_params(_week, _traffic, {"min_age": "7d", "window": "72h", "max_p95_bps": "100000"})
+	idle.warn == {"param idle.max_p95_bps is \"100000\", not a positive number; the idle policy is off"} with input as _with_params(_week, _traffic, {"min_age": "7d", "window": "72h", "max_p95_bps": "100000"})
 }
 
 test_no_params_no_idle if {

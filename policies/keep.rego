@@ -3,11 +3,11 @@
 # (except "false"), so that "True" or "yes" is seen in the report instead of trusted silently.
 package reaper.keep
 
-exempt contains "keep: tag reaper-keep=true" if {
+exempt contains "tag reaper-keep=true" if {
 	input.instance.tags["reaper-keep"] == "true"
 }
 
-warn contains sprintf("keep: tag reaper-keep=%s does not protect this instance; only the exact value \"true\" does", [json.marshal(value)]) if {
+warn contains sprintf("tag reaper-keep=%s does not protect this instance; only the exact value \"true\" does", [json.marshal(value)]) if {
 	value := input.instance.tags["reaper-keep"]
 	not value in {"true", "false"}
 }

@@ -9,14 +9,14 @@ _input(instance_tags) := {
 }
 
 test_keep_true_exempts if {
-	keep.exempt == {"keep: tag reaper-keep=true"} with input as _input({"reaper-keep": "true"})
+	keep.exempt == {"tag reaper-keep=true"} with input as _input({"reaper-keep": "true"})
 	count(keep.warn) == 0 with input as _input({"reaper-keep": "true"})
 }
 
 test_only_exact_true_exempts_others_warn if {
 	every value in ["True", "TRUE", " true", "true ", "yes", "1", "on", ""] {
 		count(keep.exempt) == 0 with input as _input({"reaper-keep": value})
-		keep.warn == {sprintf("keep: tag reaper-keep=%s does not protect this instance; only the exact value \"true\" does", [json.marshal(value)])} with input as _input({"reaper-keep": value})
+		keep.warn == {sprintf("tag reaper-keep=%s does not protect this instance; only the exact value \"true\" does", [json.marshal(value)])} with input as _input({"reaper-keep": value})
 	}
 }
 

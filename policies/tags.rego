@@ -32,21 +32,21 @@ terminate contains reason if {
 	is_array(_required)
 	input.instance.age_seconds >= _grace
 	_blank(key)
-	reason := sprintf("tags: required tag %s is missing or empty after the %s grace period", [lib.show(key), lib.param("tags", "grace")])
+	reason := sprintf("required tag %s is missing or empty after the %s grace period", [lib.show(key), lib.param("tags", "grace")])
 }
 
-warn contains sprintf("tags: param tags.required is %s, not a list of tag names; the tags policy is off", [lib.show(_required)]) if {
+warn contains sprintf("param tags.required is %s, not a list of tag names; the tags policy is off", [lib.show(_required)]) if {
 	_required != null
 	not is_array(_required)
 }
 
-warn contains sprintf("tags: param tags.required lists %s, which is not a tag name; ignored", [lib.show(key)]) if {
+warn contains sprintf("param tags.required lists %s, which is not a tag name; ignored", [lib.show(key)]) if {
 	is_array(_required)
 	some key in _required
 	not _valid_key(key)
 }
 
-warn contains sprintf("tags: param tags.grace is %s, not a duration like 72h; the tags policy is off", [lib.show(lib.param("tags", "grace"))]) if {
+warn contains sprintf("param tags.grace is %s, not a duration like 72h; the tags policy is off", [lib.show(lib.param("tags", "grace"))]) if {
 	is_array(_required)
 	count(_required) > 0
 	not _grace

@@ -16,7 +16,7 @@ test_off_by_default if {
 }
 
 test_missing_tag_after_grace_terminates if {
-	tags.terminate == {"tags: required tag \"owner\" is missing or empty after the 72h grace period"} with input as _input(["owner"], _grace, {"team": "x"})
+	tags.terminate == {"required tag \"owner\" is missing or empty after the 72h grace period"} with input as _input(["owner"], _grace, {"team": "x"})
 }
 
 test_missing_tag_within_grace_keeps if {
@@ -51,12 +51,12 @@ test_bad_required_keys_are_ignored_with_a_warning if {
 
 test_required_not_a_list_switches_off_with_a_warning if {
 	count(tags.terminate) == 0 with input as _input("owner", _grace * 100, {})
-	tags.warn == {"tags: param tags.required is \"owner\", not a list of tag names; the tags policy is off"} with input as _input("owner", _grace * 100, {})
+	tags.warn == {"param tags.required is \"owner\", not a list of tag names; the tags policy is off"} with input as _input("owner", _grace * 100, {})
 	count(tags.terminate) == 0 with input as _input({"owner": true}, _grace * 100, {})
 }
 
 test_malformed_grace_switches_off_with_a_warning if {
 	doc := object.union(_input(["owner"], _grace * 100, {}), {"params": {"tags": {"grace": "3 days"}}})
 	count(tags.terminate) == 0 with input as doc
-	tags.warn == {"tags: param tags.grace is \"3 days\", not a duration like 72h; the tags policy is off"} with input as doc
+	tags.warn == {"param tags.grace is \"3 days\", not a duration like 72h; the tags policy is off"} with input as doc
 }

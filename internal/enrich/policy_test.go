@@ -54,8 +54,8 @@ func TestEnrichedTrafficDrivesIdlePolicy(t *testing.T) {
 		if got := len(idle) > 0; got != want[id] {
 			t.Errorf("%s: idle reasons %q (traffic %+v), want idle=%v", id, idle, inputs[i].Traffic, want[id])
 		}
-		if len(idle) > 0 && !strings.HasPrefix(idle[0], "idle: p95 in ") {
-			t.Errorf("%s: reason %q, want it to start with %q", id, idle[0], "idle: p95 in ")
+		if len(idle) > 0 && !strings.HasPrefix(idle[0], "p95 in ") {
+			t.Errorf("%s: reason %q, want it to start with %q", id, idle[0], "p95 in ")
 		}
 	}
 }

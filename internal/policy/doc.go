@@ -40,4 +40,15 @@
 // Policy params reach policies as input.params. The policy set's params.json (bundled:
 // policies/params.json) holds the defaults; Evaluate deep-merges the caller's params (the
 // config's policies.params) over them with MergeParams.
+//
+// # Evaluation
+//
+// Evaluate runs one compiled query that collects every set of every policy, on
+// runtime.GOMAXPROCS workers, with the input built directly as an OPA value. Two shortcuts
+// keep the per-instance work small, neither visible in decisions (a test compares them with
+// plain evaluation): rules that cannot depend on input.instance (thresholds parsed from
+// params, the parsed now) are evaluated once per call and served from each instance's cache
+// ("folding"; any print() in them is logged once, without an instance_id), and only the
+// input.instance fields some policy refers to are built. Explain uses neither, so its trace
+// shows every step.
 package policy

@@ -23,10 +23,12 @@ type EvalError struct {
 	Err        error
 }
 
+// Error says which instance failed and why.
 func (e *EvalError) Error() string {
 	return fmt.Sprintf("evaluate instance %s: %v", e.InstanceID, e.Err)
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *EvalError) Unwrap() error { return e.Err }
 
 // batchSize is how many instances a worker takes at a time.
@@ -202,6 +204,7 @@ type printHook struct {
 	instanceID string
 }
 
+// Print logs one print() call.
 func (h *printHook) Print(pctx print.Context, msg string) error {
 	ctx := pctx.Context
 	if ctx == nil {

@@ -43,13 +43,13 @@ func TestEvaluateBundled(t *testing.T) {
 		{
 			name:      "expired date",
 			in:        instance("1", day, map[string]string{"reaper-expires-at": "2026-11-25"}),
-			terminate: []Reason{{Policy: "reaper.expiry", Reason: "expiry: tag reaper-expires-at=2026-11-25 has passed"}},
+			terminate: []Reason{{Policy: "reaper.expiry", Reason: "tag reaper-expires-at=2026-11-25 has passed"}},
 			candidate: true,
 		},
 		{
 			name:      "ttl reached",
 			in:        instance("1", 7*day, map[string]string{"reaper-ttl": "7d"}),
-			terminate: []Reason{{Policy: "reaper.expiry", Reason: "expiry: age 168h reached tag reaper-ttl=7d"}},
+			terminate: []Reason{{Policy: "reaper.expiry", Reason: "age 168h reached tag reaper-ttl=7d"}},
 			candidate: true,
 		},
 		{
@@ -64,7 +64,7 @@ func TestEvaluateBundled(t *testing.T) {
 				in.Traffic = idleTraffic
 				return in
 			}(),
-			terminate: []Reason{{Policy: "reaper.idle", Reason: "idle: p95 in 1200 bps, out 800 bps over 72h (threshold 100000 bps)"}},
+			terminate: []Reason{{Policy: "reaper.idle", Reason: "p95 in 1200 bps, out 800 bps over 72h (threshold 100000 bps)"}},
 			candidate: true,
 		},
 		{
@@ -74,7 +74,7 @@ func TestEvaluateBundled(t *testing.T) {
 				in.Traffic = idleTraffic
 				return in
 			}(),
-			terminate: []Reason{{Policy: "reaper.idle", Reason: "idle: p95 in 1200 bps, out 800 bps over 72h (threshold 100000 bps)"}},
+			terminate: []Reason{{Policy: "reaper.idle", Reason: "p95 in 1200 bps, out 800 bps over 72h (threshold 100000 bps)"}},
 			exempt:    []string{"reaper.keep"},
 		},
 		{
@@ -94,14 +94,14 @@ func TestEvaluateBundled(t *testing.T) {
 				in.Status = "INSTALL_FAILED"
 				return in
 			}(),
-			terminate: []Reason{{Policy: "reaper.failed", Reason: "failed: status INSTALL_FAILED, created 6h ago (threshold 6h)"}},
+			terminate: []Reason{{Policy: "reaper.failed", Reason: "status INSTALL_FAILED, created 6h ago (threshold 6h)"}},
 			candidate: true,
 		},
 		{
 			name:      "required tag configured",
 			in:        instance("1", 3*day, map[string]string{"owner": " "}),
 			params:    map[string]any{"tags": map[string]any{"required": []any{"owner"}}},
-			terminate: []Reason{{Policy: "reaper.tags", Reason: `tags: required tag "owner" is missing or empty after the 72h grace period`}},
+			terminate: []Reason{{Policy: "reaper.tags", Reason: `required tag "owner" is missing or empty after the 72h grace period`}},
 			candidate: true,
 		},
 		{
@@ -117,9 +117,9 @@ func TestEvaluateBundled(t *testing.T) {
 				return in
 			}(),
 			terminate: []Reason{
-				{Policy: "reaper.expiry", Reason: "expiry: age 240h reached tag reaper-ttl=1d"},
-				{Policy: "reaper.expiry", Reason: "expiry: tag reaper-expires-at=2026-01-01T00:00:00Z has passed"},
-				{Policy: "reaper.failed", Reason: "failed: status CREATE_FAILED, created 240h ago (threshold 6h)"},
+				{Policy: "reaper.expiry", Reason: "age 240h reached tag reaper-ttl=1d"},
+				{Policy: "reaper.expiry", Reason: "tag reaper-expires-at=2026-01-01T00:00:00Z has passed"},
+				{Policy: "reaper.failed", Reason: "status CREATE_FAILED, created 240h ago (threshold 6h)"},
 			},
 			warn:      []string{"reaper.keep"},
 			candidate: true,

@@ -64,6 +64,7 @@ type ReasonError struct {
 	Value  string // the element, in Rego syntax
 }
 
+// Error names the policy, the set and the offending element.
 func (e *ReasonError) Error() string {
 	return fmt.Sprintf("%s.%s: reason %s has no text: a reason is a non-empty string or an object with a non-empty \"reason\" string",
 		e.Policy, e.Set, e.Value)

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -60,20 +61,7 @@ func RunTests(ctx context.Context, paths []string, fsys fs.FS, opts TestOptions,
 	if err != nil {
 		return TestSummary{}, err
 	}
-	var policyFiles []file
-	for _, f := range files {
-		if !f.isTest() {
-			policyFiles = append(policyFiles, f)
-		}
-	}
-	policyModules, err := parseFiles(policyFiles)
-	if err != nil {
-		return TestSummary{}, err
-	}
-	if _, _, err := compilePolicies(policyModules); err != nil {
-		return TestSummary{}, err
-	}
-	modules, err := parseFiles(files)
+	modules, err := checkTestFiles(files)
 	if err != nil {
 		return TestSummary{}, err
 	}
@@ -86,22 +74,46 @@ func RunTests(ctx context.Context, paths []string, fsys fs.FS, opts TestOptions,
 		_, err := fmt.Fprintln(w, "no tests found")
 		return TestSummary{}, err
 	}
-	if opts.Verbose {
-		for _, r := range results {
+	if err := report(w, results, opts.Verbose); err != nil {
+		return TestSummary{}, err
+	}
+	return summarize(results), nil
+}
+
+// checkTestFiles checks the policies among files as Load does and parses all of them.
+func checkTestFiles(files []file) (map[string]*ast.Module, error) {
+	var policyFiles []file
+	for _, f := range files {
+		if !f.isTest() {
+			policyFiles = append(policyFiles, f)
+		}
+	}
+	policyModules, err := parseFiles(policyFiles)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := compilePolicies(policyModules); err != nil {
+		return nil, err
+	}
+	return parseFiles(files)
+}
+
+// report writes results as `opa test` does; verbose traces keep notes and failures only.
+func report(w io.Writer, results []*tester.Result, verbose bool) error {
+	ch := make(chan *tester.Result, len(results))
+	for _, r := range results {
+		if verbose {
 			r.Trace = lineage.Filter(r.Trace, func(e *topdown.Event) bool {
 				return e.Op == topdown.NoteOp || e.Op == topdown.FailOp
 			})
 		}
-	}
-	ch := make(chan *tester.Result, len(results))
-	for _, r := range results {
 		ch <- r
 	}
 	close(ch)
-	if err := (tester.PrettyReporter{Output: w, Verbose: opts.Verbose}).Report(ch); err != nil {
-		return TestSummary{}, fmt.Errorf("report policy tests: %w", err)
+	if err := (tester.PrettyReporter{Output: w, Verbose: verbose}).Report(ch); err != nil {
+		return fmt.Errorf("report policy tests: %w", err)
 	}
-	return summarize(results), nil
+	return nil
 }
 
 // runTests compiles modules in the sandbox and runs their tests, sorted by file and line.
@@ -119,7 +131,8 @@ func runTests(ctx context.Context, modules map[string]*ast.Module, opts TestOpti
 		Filter(opts.Run).
 		Run(ctx, modules)
 	if err != nil {
-		if errs, ok := err.(ast.Errors); ok {
+		var errs ast.Errors
+		if errors.As(err, &errs) {
 			err = explainSandbox(errs)
 		}
 		return nil, fmt.Errorf("compile policy tests: %w", err)
