@@ -20,6 +20,7 @@ zenlayer:
   endpoint: %s
   access_key_id: %s
   access_key_secret_file: secret
+  requests_per_second: 200   # a local simulator; keep the default (10) against the real API
 state_dir: state
 report:
   dir: reports
