@@ -60,8 +60,10 @@ func writeConfig(t *testing.T, url, secret, extra string) (path string, dir stri
 	}
 	body := fmt.Sprintf("zenlayer:\n  endpoint: %s\n  access_key_id: %s\n  access_key_secret_file: secret\n"+
 		"  requests_per_second: 1000\n"+
-		"state_dir: state\nreport: {dir: reports, formats: [json, csv, md, html]}\n"+
-		"log: {format: json, level: debug}\n%s", url, testKeyID, extra)
+		"state_dir: state\nlog: {format: json, level: debug}\n%s", url, testKeyID, extra)
+	if !strings.Contains(extra, "report:") {
+		body += "report: {dir: reports, formats: [json, csv, md, html]}\n"
+	}
 	if !strings.Contains(extra, "metrics:") {
 		body += "metrics: {listen: \"\"}\n"
 	}

@@ -278,3 +278,27 @@ func TestPolicyCommands(t *testing.T) {
 		t.Errorf("a failing Rego test: code %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestReportRetention(t *testing.T) {
+	_, url := startSim(t, fleetN(2, healthyInstance))
+	path, dir := writeConfig(t, url, testSecret, "report: {dir: reports, formats: [html], keep: 2}\n")
+	var last string
+	for range 3 {
+		r := reaper(t, "plan", "--config", path)
+		if r.code != exitOK {
+			t.Fatalf("plan: %d %s", r.code, r.stderr)
+		}
+		last = r.stdout
+	}
+	entries, err := report.List(filepath.Join(dir, "reports"))
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("reports kept = %d (%v), want 2", len(entries), err)
+	}
+	if !strings.Contains(last, entries[0].RunID) {
+		t.Errorf("the newest run %s was not kept", entries[0].RunID)
+	}
+	// report.formats without json still writes report.json, which list and retention read.
+	if _, err := os.Stat(filepath.Join(dir, "reports", entries[0].RunID, "report.json")); err != nil {
+		t.Errorf("report.json missing: %v", err)
+	}
+}

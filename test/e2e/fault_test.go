@@ -31,11 +31,39 @@ func faultFleet() []zensim.FleetInstance {
 	}
 }
 
-// bigFaultFleet is faultFleet and 1,000 healthy instances: listing it takes two pages.
-func bigFaultFleet() []zensim.FleetInstance { return append(faultFleet(), fleetOf(1000, healthy)...) }
+// fleetSpec is a fleet and which of its instances are due.
+type fleetSpec struct {
+	instances []zensim.FleetInstance
+	due       []string
+}
+
+// mixedFleet is faultFleet.
+func mixedFleet() fleetSpec { return fleetSpec{faultFleet(), faultDue} }
+
+// pagedFleet is faultFleet and 1,000 healthy instances: listing it takes two pages.
+func pagedFleet() fleetSpec {
+	return fleetSpec{append(faultFleet(), fleetOf(1000, healthy)...), faultDue}
+}
 
 // dropFleet is faultFleet and 31 healthy instances: 40, of which all but the 4 due ones vanish.
-func dropFleet() []zensim.FleetInstance { return append(faultFleet(), fleetOf(31, healthy)...) }
+func dropFleet() fleetSpec { return fleetSpec{append(faultFleet(), fleetOf(31, healthy)...), faultDue} }
+
+// manyDueFleet is faultFleet and 26 more expired instances: 30 due, enough calls for a fault
+// that fires at random to fire whatever the seed.
+func manyDueFleet() fleetSpec {
+	more := fleetOf(26, func(id string) zensim.FleetInstance { return expired(id) })
+	due := slices.Clone(faultDue)
+	for _, in := range more {
+		due = append(due, in.ID)
+	}
+	return fleetSpec{append(faultFleet(), more...), due}
+}
+
+// faultSettings lets a cycle terminate all of manyDueFleet at once.
+func faultSettings(s *reconcile.Settings) { s.MaxTerminationsPerRun = 100 }
+
+// maxRandomCycles bounds the cycles a random case runs while waiting for its fault to fire.
+const maxRandomCycles = 50
 
 // The client timeout of the latency cases and the simulator latency that exceeds it.
 const (
@@ -46,12 +74,14 @@ const (
 // faultCase is one kind of trouble, injected into an acting world.
 type faultCase struct {
 	name  string
-	fleet func() []zensim.FleetInstance // default faultFleet
+	fleet func() fleetSpec // default mixedFleet
 	opts  []worldOption
 	// inject installs the fault; the function it returns, if any, undoes what ClearFaults does not.
 	inject func(t *testing.T, f *faultRun) (clear func())
 	cycles int              // cycles under the fault; default 1
-	random bool             // which terminations land depends on the seed: run with several seeds
+	// random: which terminations land depends on the seed. Such a case runs with several seeds
+	// (REAPER_LONG), on manyDueFleet, and goes on past cycles until its fault has fired.
+	random bool
 	status reconcile.Status // of every cycle under the fault; "" when it depends on the seed
 	landed []string         // the terminations that land under the fault (ignored when random)
 	check  func(t *testing.T, f *faultRun, res *reconcile.Result) // about the last cycle under the fault
@@ -92,7 +122,7 @@ func faultCases() []faultCase {
 	return []faultCase{
 		{name: "listing 5xx at random", opts: []worldOption{once}, inject: setFault(describe, zensim.Fault{ErrorRate: 0.3}), cycles: 4, random: true},
 		{name: "listing 5xx", inject: setFault(describe, zensim.Fault{HTTPStatus: 503}), status: aborted},
-		{name: "listing page 2 fails", fleet: bigFaultFleet, inject: failSecondPage, status: aborted, check: wantPageFailed(2)},
+		{name: "listing page 2 fails", fleet: pagedFleet, inject: failSecondPage, status: aborted, check: wantPageFailed(2)},
 		{name: "terminate 5xx at random", opts: []worldOption{once}, inject: setFault(terminate, zensim.Fault{ErrorRate: 0.3}), cycles: 2, random: true, status: ok},
 		{name: "terminate 5xx", inject: setFault(terminate, zensim.Fault{HTTPStatus: 500}), status: ok,
 			check: wantOutcomes(reconcile.OutcomeFailed, faultDue...)},
@@ -126,7 +156,7 @@ func faultCases() []faultCase {
 		{name: "listing proxy HTML page", inject: setFault(describe, zensim.Fault{Kind: zensim.FaultHTML}), status: aborted},
 		{name: "terminate proxy HTML page", inject: setFault(terminate, zensim.Fault{Kind: zensim.FaultHTML}), status: ok,
 			check: wantOutcomes(reconcile.OutcomeFailed, faultDue...)},
-		{name: "totalCount drifts between pages", fleet: bigFaultFleet,
+		{name: "totalCount drifts between pages", fleet: pagedFleet,
 			inject: setFault(describe, zensim.Fault{Kind: zensim.FaultTotalCountDrift}), status: aborted, check: wantIntegrity},
 		{name: "changed between inventory and act", inject: changeAfterInventory, status: ok, landed: []string{"e4"},
 			check: wantSkipped(reconcile.SkipChanged, "e1", "e2", "e3")},
@@ -137,21 +167,28 @@ func faultCases() []faultCase {
 
 // runFaultCase runs one case on a fresh world whose simulator has the given seed.
 func runFaultCase(t *testing.T, tc faultCase, seed uint64) {
-	fleet := faultFleet
-	if tc.fleet != nil {
-		fleet = tc.fleet
+	spec := mixedFleet
+	switch {
+	case tc.fleet != nil:
+		spec = tc.fleet
+	case tc.random:
+		spec = manyDueFleet
 	}
-	w := newWorld(t, fleet(), append([]worldOption{withSimSeed(seed)}, tc.opts...)...)
+	fleet := spec()
+	w := newWorld(t, fleet.instances, append([]worldOption{withSimSeed(seed)}, tc.opts...)...)
 	f := &faultRun{t: t, w: w, l: watchLandings(w.sim), due: map[string]bool{}, landedIn: map[string]int{}}
-	for _, id := range faultDue {
+	for _, id := range fleet.due {
 		f.due[id] = true
 	}
 	clear := tc.inject(t, f)
 	first := len(w.sim.Calls())
+	fired := func() bool {
+		return slices.ContainsFunc(w.sim.Calls()[first:], func(c zensim.Call) bool { return c.Fault != "" })
+	}
 	var res *reconcile.Result
-	for range max(tc.cycles, 1) {
+	for f.n < max(tc.cycles, 1) || tc.random && !fired() && f.n < maxRandomCycles {
 		res = f.cycle()
-		t.Logf("under the fault, cycle %d: %s (%v); landed so far %v", f.n, res.Status, res.Err, f.landedIDs())
+		t.Logf("under the fault, cycle %d: %s (%v); %d of %d due landed so far", f.n, res.Status, res.Err, len(f.landedIn), len(f.due))
 		if tc.status != "" && res.Status != tc.status {
 			t.Errorf("under the fault: status %s (%v), want %s", res.Status, res.Err, tc.status)
 		}
@@ -160,7 +197,7 @@ func runFaultCase(t *testing.T, tc faultCase, seed uint64) {
 	if tc.check != nil {
 		tc.check(t, f, res)
 	}
-	if tc.random && !slices.ContainsFunc(w.sim.Calls()[first:], func(c zensim.Call) bool { return c.Fault != "" }) {
+	if tc.random && !fired() {
 		t.Errorf("the fault never fired in %d cycles: the case tested nothing (try another %s)", f.n, envSeed)
 	}
 	if got := f.landedIDs(); !tc.random && !slices.Equal(got, slices.Sorted(slices.Values(tc.landed))) {
@@ -174,7 +211,7 @@ func runFaultCase(t *testing.T, tc faultCase, seed uint64) {
 	if res := f.cycle(); res.Status != reconcile.StatusOK {
 		t.Fatalf("after the fault cleared: status %s: %v", res.Status, res.Err)
 	}
-	for _, id := range faultDue {
+	for _, id := range fleet.due {
 		if _, ok := f.landedIn[id]; !ok {
 			t.Errorf("%s: never terminated, though the fault cleared", id)
 		}
@@ -207,7 +244,7 @@ type faultRun struct {
 func (f *faultRun) cycle() *reconcile.Result {
 	f.t.Helper()
 	before := len(f.w.sim.Calls())
-	res := f.w.cycle(nil, "run", false)
+	res := f.w.cycle(faultSettings, "run", false)
 	f.n++
 	byID := terminateCallsIn(f.w.sim.Calls()[before:])
 	if len(byID) > 0 && (res.Status == reconcile.StatusAborted || res.Status == reconcile.StatusBlocked) {
