@@ -28,8 +28,8 @@ fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-lint: vet fmt-check ## vet, gofmt, govulncheck (from the Go module proxy)
-	$(GO) run golang.org/x/vuln/cmd/govulncheck@latest ./...
+lint: vet fmt-check ## vet, gofmt, govulncheck (from the Go module proxy; VULNDB=file:///path for an offline copy)
+	$(GO) run golang.org/x/vuln/cmd/govulncheck@v1.9.0 $(if $(VULNDB),-db $(VULNDB)) ./...
 
 policy-test: ## run the bundled Rego policy tests
 	$(GO) run ./cmd/reaper policy test -v policies/

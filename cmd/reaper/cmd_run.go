@@ -70,6 +70,9 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 		return fail(env, werr)
 	}
 	printSummary(env.Stdout, cr)
+	if err := cr.res.Err; err != nil {
+		fmt.Fprintf(env.Stderr, "reaper: %v\n", apiError(command, err))
+	}
 	code := exitCode(cr.res, detailed && command == "plan")
 	if werr != nil {
 		fmt.Fprintf(env.Stderr, "reaper: %v\n", werr)

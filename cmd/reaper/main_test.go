@@ -156,8 +156,8 @@ func TestWrongSecretNamesAuthenticationAndHidesSecret(t *testing.T) {
 			t.Errorf("%v: code %d, want 1", args, r.code)
 		}
 		out := r.stdout + r.stderr
-		if !strings.Contains(strings.ToLower(out), "authentication") {
-			t.Errorf("%v: output does not name authentication:\n%s", args, out)
+		if !strings.Contains(r.stderr, "authentication failed") {
+			t.Errorf("%v: stderr does not say authentication failed:\n%s", args, r.stderr)
 		}
 		for _, s := range []string{wrong, testSecret} {
 			if strings.Contains(out, s) {

@@ -323,6 +323,17 @@ func (c *Client) clean(s string, max int) string {
 
 const redacted = "[REDACTED]"
 
+// redactDecode removes the client's secrets from the server-supplied values a DecodeError
+// copies verbatim (a time field, an instance ID), so a server or proxy that echoes a token cannot
+// push it into logs or reports through an error. It must run before the error is wrapped: a
+// wrapping fmt.Errorf renders the message at once.
+func redactDecode(err error, redact func(string) string) error {
+	if de, ok := errors.AsType[*DecodeError](err); ok {
+		de.Value, de.InstanceID = redact(de.Value), redact(de.InstanceID)
+	}
+	return err
+}
+
 // redact replaces the secret and the token wherever they appear in s.
 func (c *Client) redact(s string) string {
 	for _, secret := range c.secrets() {

@@ -62,7 +62,7 @@ func (c *Client) describeBatch(ctx context.Context, ids []string, found map[stri
 		return err
 	}
 	fail := func(kind IntegrityKind, id, reason string) error {
-		return &IntegrityError{Kind: kind, InstanceID: id, Reason: reason + " (request ID " + orNone(reqID) + ")"}
+		return &IntegrityError{Kind: kind, InstanceID: c.redact(id), Reason: c.redact(reason) + " (request ID " + orNone(reqID) + ")"}
 	}
 	if !resp.TotalCount.Valid || resp.TotalCount.Value != int64(len(resp.DataSet)) {
 		return fail(IntegrityCountMismatch, "", fmt.Sprintf("totalCount %v but %d instances returned for %d IDs",
@@ -77,7 +77,7 @@ func (c *Client) describeBatch(ctx context.Context, ids []string, found map[stri
 	for i := range resp.DataSet {
 		inst, err := resp.DataSet[i].toInstance(actionDescribeInstances, in)
 		if err != nil {
-			return err
+			return redactDecode(err, c.redact)
 		}
 		switch {
 		case inst.ID == "":

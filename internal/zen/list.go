@@ -31,6 +31,8 @@ type listing struct {
 	status Status
 	total  int64 // totalCount of the first page
 	pages  int   // pages needed for total
+	// redact removes the client's secrets from server-supplied values copied into errors.
+	redact func(string) string
 }
 
 // wirePage is one fetched page, still in wire form.
@@ -56,7 +58,7 @@ func (c *Client) ListInstances(ctx context.Context, f Filter) ([]Instance, error
 	var seen map[string]struct{}
 	n := 0
 	for _, s := range scopes {
-		l := newListing(f, s)
+		l := newListing(f, s, c.redact)
 		list, err := c.listScope(ctx, l)
 		if err != nil {
 			return nil, fmt.Errorf("list instances: %w", err)
@@ -96,7 +98,7 @@ func (c *Client) Pages(ctx context.Context, f Filter) iter.Seq2[[]Instance, erro
 			yield(nil, fmt.Errorf("list instance pages: %w", err))
 			return
 		}
-		l := newListing(f, scopes[0])
+		l := newListing(f, scopes[0], c.redact)
 		seen := make(map[string]struct{})
 		in := make(interner, 64)
 		for num := 1; num == 1 || num <= l.pages; num++ {
@@ -234,7 +236,7 @@ func (l *listing) convert(p wirePage, in interner, dst []Instance) error {
 		inst, err := p.data[i].toInstance(actionDescribeInstances, in)
 		if err != nil {
 			ie := l.fail(IntegrityPageFailed, p.num, string(p.data[i].InstanceID), "page failed")
-			ie.Err = err
+			ie.Err = redactDecode(err, l.redact)
 			return ie
 		}
 		dst[i] = inst
@@ -242,7 +244,7 @@ func (l *listing) convert(p wirePage, in interner, dst []Instance) error {
 	return nil
 }
 
-func newListing(f Filter, s scope) *listing {
+func newListing(f Filter, s scope, redact func(string) string) *listing {
 	req := wireDescribeRequest{
 		ZoneID:          s.zone,
 		ResourceGroupID: s.resourceGroup,
@@ -252,7 +254,7 @@ func newListing(f Filter, s scope) *listing {
 	for _, k := range slices.Sorted(maps.Keys(f.Tags)) {
 		req.Tags = append(req.Tags, wireTag{Key: k, Value: f.Tags[k]})
 	}
-	return &listing{req: req, scope: s, status: f.Status}
+	return &listing{req: req, scope: s, status: f.Status, redact: redact}
 }
 
 // start records the first page's totalCount and how many pages it implies.
@@ -331,8 +333,8 @@ func (l *listing) checkIDs(list []Instance, firstPage int, seen map[string]struc
 }
 
 func (l *listing) fail(kind IntegrityKind, page int, id, reason string) *IntegrityError {
-	return &IntegrityError{Kind: kind, Reason: reason, Zone: l.scope.zone,
-		ResourceGroup: l.scope.resourceGroup, Page: page, InstanceID: id}
+	return &IntegrityError{Kind: kind, Reason: l.redact(reason), Zone: l.scope.zone,
+		ResourceGroup: l.scope.resourceGroup, Page: page, InstanceID: l.redact(id)}
 }
 
 // scopes expands the filter into its zone × resource group combinations, zone-major, without

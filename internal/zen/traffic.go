@@ -39,7 +39,7 @@ func (c *Client) DescribeInstanceTraffic(ctx context.Context, id string, start, 
 	}
 	t, err := trafficFromWire(actionDescribeInstanceTraffic, id, resp, reqID)
 	if err != nil {
-		return Traffic{}, fmt.Errorf("describe instance traffic %s: %w", id, err)
+		return Traffic{}, fmt.Errorf("describe instance traffic %s: %w", id, redactDecode(err, c.redact))
 	}
 	return t, nil
 }

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,14 +78,18 @@ type faultCase struct {
 	fleet func() fleetSpec // default mixedFleet
 	opts  []worldOption
 	// inject installs the fault; the function it returns, if any, undoes what ClearFaults does not.
-	inject func(t *testing.T, f *faultRun) (clear func())
-	cycles int              // cycles under the fault; default 1
+	inject func(t *testing.T, f *faultRun) (undo func())
+	// cycles is the number of cycles under the fault; default 1.
+	cycles int
 	// random: which terminations land depends on the seed. Such a case runs with several seeds
 	// (REAPER_LONG), on manyDueFleet, and goes on past cycles until its fault has fired.
 	random bool
-	status reconcile.Status // of every cycle under the fault; "" when it depends on the seed
-	landed []string         // the terminations that land under the fault (ignored when random)
-	check  func(t *testing.T, f *faultRun, res *reconcile.Result) // about the last cycle under the fault
+	// status is that of every cycle under the fault; "" when it depends on the seed.
+	status reconcile.Status
+	// landed are the terminations that land under the fault (ignored when random).
+	landed []string
+	// check looks closer at the last cycle under the fault.
+	check func(t *testing.T, f *faultRun, res *reconcile.Result)
 }
 
 // TestFaults injects one kind of trouble per case, runs acting cycles through it, then clears it.
@@ -120,13 +125,20 @@ func faultCases() []faultCase {
 	// get past three attempts, and the cycle would never see a fault.
 	once := withClientOptions(zen.WithRetry(1, time.Millisecond, time.Millisecond))
 	return []faultCase{
-		{name: "listing 5xx at random", opts: []worldOption{once}, inject: setFault(describe, zensim.Fault{ErrorRate: 0.3}), cycles: 4, random: true},
+		{name: "listing 5xx at random", opts: []worldOption{once},
+			inject: setFault(describe, zensim.Fault{ErrorRate: 0.3}), cycles: 4, random: true},
 		{name: "listing 5xx", inject: setFault(describe, zensim.Fault{HTTPStatus: 503}), status: aborted},
 		{name: "listing page 2 fails", fleet: pagedFleet, inject: failSecondPage, status: aborted, check: wantPageFailed(2)},
-		{name: "terminate 5xx at random", opts: []worldOption{once}, inject: setFault(terminate, zensim.Fault{ErrorRate: 0.3}), cycles: 2, random: true, status: ok},
+		{name: "re-check before acting fails", inject: failRecheck, status: reconcile.StatusFailed,
+			check: wantSkipped(reconcile.SkipRecheckFailed, faultDue...)},
+		{name: "crash left intents, describing fails", inject: crashedThenDescribeFails, status: aborted,
+			landed: []string{"e1"}},
+		{name: "terminate 5xx at random", opts: []worldOption{once},
+			inject: setFault(terminate, zensim.Fault{ErrorRate: 0.3}), cycles: 2, random: true, status: ok},
 		{name: "terminate 5xx", inject: setFault(terminate, zensim.Fault{HTTPStatus: 500}), status: ok,
 			check: wantOutcomes(reconcile.OutcomeFailed, faultDue...)},
-		{name: "5xx everywhere at random", opts: []worldOption{once}, inject: setFault("", zensim.Fault{ErrorRate: 0.3}), cycles: 5, random: true},
+		{name: "5xx everywhere at random", opts: []worldOption{once},
+			inject: setFault("", zensim.Fault{ErrorRate: 0.3}), cycles: 5, random: true},
 		{name: "429 storm on terminate", inject: setFault(terminate, zensim.Fault{HTTPStatus: 429, Count: 30}), status: ok,
 			landed: []string{"e2", "e3", "e4"}, check: wantThrottled("e1")},
 		{name: "429 storm on listing", inject: setFault(describe, zensim.Fault{HTTPStatus: 429}), status: aborted,
@@ -134,7 +146,8 @@ func faultCases() []faultCase {
 		{name: "rate limit exhausted", opts: []worldOption{withFrozenRateClock()}, inject: exhaustRateLimit, status: ok,
 			landed: []string{"e1"}, check: wantOutcomes(reconcile.OutcomeFailed, "e2", "e3", "e4")},
 		{name: "listing slower than the client timeout", opts: []worldOption{timeout},
-			inject: setFault(describe, zensim.Fault{Latency: slowAnswer}), status: aborted, check: wantErr("a network timeout", isTimeout)},
+			inject: setFault(describe, zensim.Fault{Latency: slowAnswer}), status: aborted,
+			check: wantErr("a network timeout", isTimeout)},
 		{name: "terminate answer lost to a timeout, retry finds it recycled", opts: []worldOption{timeout},
 			inject: setFault(terminate, zensim.Fault{Latency: slowAnswer, Count: 1}), status: ok, landed: faultDue,
 			check: wantOutcomes(reconcile.OutcomeRecycled, "e1")},
@@ -161,7 +174,8 @@ func faultCases() []faultCase {
 		{name: "changed between inventory and act", inject: changeAfterInventory, status: ok, landed: []string{"e4"},
 			check: wantSkipped(reconcile.SkipChanged, "e1", "e2", "e3")},
 		{name: "clock skew", inject: skewClock, status: aborted, check: wantErr("an authentication failure", zen.IsAuth)},
-		{name: "fleet drops by 90%", fleet: dropFleet, inject: dropNinetyPercent, status: reconcile.StatusBlocked, check: wantBlock("max_fleet_drop_percent")},
+		{name: "fleet drops by 90%", fleet: dropFleet, inject: dropNinetyPercent, status: reconcile.StatusBlocked,
+			check: wantBlock("max_fleet_drop_percent")},
 	}
 }
 
@@ -180,7 +194,7 @@ func runFaultCase(t *testing.T, tc faultCase, seed uint64) {
 	for _, id := range fleet.due {
 		f.due[id] = true
 	}
-	clear := tc.inject(t, f)
+	undo := tc.inject(t, f)
 	first := len(w.sim.Calls())
 	fired := func() bool {
 		return slices.ContainsFunc(w.sim.Calls()[first:], func(c zensim.Call) bool { return c.Fault != "" })
@@ -205,8 +219,8 @@ func runFaultCase(t *testing.T, tc faultCase, seed uint64) {
 	}
 
 	w.sim.ClearFaults()
-	if clear != nil {
-		clear()
+	if undo != nil {
+		undo()
 	}
 	if res := f.cycle(); res.Status != reconcile.StatusOK {
 		t.Fatalf("after the fault cleared: status %s: %v", res.Status, res.Err)
@@ -240,7 +254,7 @@ type faultRun struct {
 // cycle runs one acting cycle and checks what must hold after any cycle, whatever the fault:
 // TerminateInstance is only ever called for due instances and never again once it landed; every
 // call has an intent of this run with an outcome that agrees with the simulator's last answer; no
-// intent is left open.
+// intent is left open (one left by an earlier crash only while the cycle could not describe it).
 func (f *faultRun) cycle() *reconcile.Result {
 	f.t.Helper()
 	before := len(f.w.sim.Calls())
@@ -276,8 +290,8 @@ func (f *faultRun) checkIntents(res *reconcile.Result, byID map[string][]zensim.
 	}
 	mine := map[string]state.Intent{}
 	for _, in := range all {
-		if in.Outcome == nil {
-			f.t.Errorf("cycle %d: intent %s/%s left open", f.n, in.RunID, in.InstanceID)
+		if in.Outcome == nil && (in.RunID == res.RunID || res.Status != reconcile.StatusAborted) {
+			f.t.Errorf("cycle %d (%s): intent %s/%s left open", f.n, res.Status, in.RunID, in.InstanceID)
 		}
 		if in.RunID == res.RunID {
 			mine[in.InstanceID] = in
@@ -333,15 +347,15 @@ func (f *faultRun) checkOutcome(res *reconcile.Result, id string, o state.Outcom
 // landedIDs lists the instances whose termination landed so far.
 func (f *faultRun) landedIDs() []string { return slices.Sorted(maps.Keys(f.landedIn)) }
 
-// outcome returns the outcome the run of res recorded for id.
-func (f *faultRun) outcome(res *reconcile.Result, id string) *state.Outcome {
+// outcome returns the outcome the run runID recorded for id, nil when there is none.
+func (f *faultRun) outcome(runID, id string) *state.Outcome {
 	f.t.Helper()
 	all, err := f.w.store.Intents()
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for _, in := range all {
-		if in.RunID == res.RunID && in.InstanceID == id {
+		if in.RunID == runID && in.InstanceID == id {
 			return in.Outcome
 		}
 	}
@@ -368,6 +382,51 @@ func failSecondPage(_ *testing.T, f *faultRun) func() {
 		}
 	})
 	return func() { f.l.also(nil) }
+}
+
+// failRecheck lets the listing through and fails every attempt at the describe that re-checks
+// the due instances before acting.
+func failRecheck(_ *testing.T, f *faultRun) func() {
+	f.l.also(func(c zensim.Call) {
+		if c.Action == "DescribeInstances" && len(c.InstanceIDs) == 0 {
+			f.w.sim.SetFault("DescribeInstances", zensim.Fault{HTTPStatus: 503, Count: 3})
+		}
+	})
+	return func() { f.l.also(nil) }
+}
+
+// crashedRun is the run ID of the reaper that crashedThenDescribeFails pretends was killed.
+const crashedRun = "20261126T070000Z-crashed"
+
+// crashedThenDescribeFails leaves the intents a reaper killed mid-call would have: one for e1, whose
+// call landed, and one for e2, whose call never left. Describing fails, so they cannot be resolved
+// and the cycle must not act; once describing works they are resolved (e1 recycled, e2
+// unconfirmed) and e2 is terminated.
+func crashedThenDescribeFails(t *testing.T, f *faultRun) func() {
+	for _, id := range []string{"e1", "e2"} {
+		if err := f.w.store.PutIntent(state.Intent{RunID: crashedRun, InstanceID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := len(f.w.sim.Calls())
+	if _, err := f.w.client.TerminateInstance(context.Background(), "e1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range f.w.sim.Calls()[before:] {
+		if f.l.didLand(c.Seq) {
+			f.landedIn[c.InstanceIDs[0]] = 0 // the crashed reaper's call, before cycle 1
+		}
+	}
+	f.w.sim.SetFault("DescribeInstances", zensim.Fault{HTTPStatus: 503})
+	return func() {
+		t.Cleanup(func() { // after the cycles that follow the fault
+			for id, want := range map[string]string{"e1": reconcile.OutcomeRecycled, "e2": reconcile.OutcomeUnconfirmed} {
+				if o := f.outcome(crashedRun, id); o == nil || o.Result != want {
+					t.Errorf("crashed intent for %s resolved as %+v, want %s", id, o, want)
+				}
+			}
+		})
+	}
 }
 
 // exhaustRateLimit admits three calls (listing, re-check, one termination) and throttles the rest.
@@ -427,7 +486,7 @@ func wantOutcomes(result string, ids ...string) func(*testing.T, *faultRun, *rec
 	return func(t *testing.T, f *faultRun, res *reconcile.Result) {
 		t.Helper()
 		for _, id := range ids {
-			if o := f.outcome(res, id); o == nil || o.Result != result {
+			if o := f.outcome(res.RunID, id); o == nil || o.Result != result {
 				t.Errorf("%s: outcome %+v, want %s", id, o, result)
 			}
 		}
@@ -440,7 +499,7 @@ func wantThrottled(id string) func(*testing.T, *faultRun, *reconcile.Result) {
 	return func(t *testing.T, f *faultRun, res *reconcile.Result) {
 		t.Helper()
 		wantOutcomes(reconcile.OutcomeFailed, id)(t, f, res)
-		if o := f.outcome(res, id); o != nil && !strings.Contains(o.Error, zen.CodeRequestLimitExceeded) {
+		if o := f.outcome(res.RunID, id); o != nil && !strings.Contains(o.Error, zen.CodeRequestLimitExceeded) {
 			t.Errorf("%s: outcome error %q, want it to name %s", id, o.Error, zen.CodeRequestLimitExceeded)
 		}
 		if n := len(terminateCallsIn(f.w.sim.Calls())[id]); n <= 3 {
