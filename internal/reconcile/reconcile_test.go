@@ -418,3 +418,20 @@ func TestPrepaidCancelRemembered(t *testing.T) {
 		t.Fatalf("calls = %d, want 1 (cancelling once is enough)", n)
 	}
 }
+
+// TestFleetDropBlocksOneCycle pins DESIGN.md §4: the baseline is the last complete inventory, a
+// blocked cycle's included, so a real scale-down blocks the cycle that sees it and no more.
+func TestFleetDropBlocksOneCycle(t *testing.T) {
+	h := newHarness(t, fleet(10, withTag("doomed", "no")), func(s *Settings) { s.MaxFleetDropPercent = 50 })
+	if res := h.cycle(t, false); res.Status != StatusOK {
+		t.Fatalf("first cycle: %s", res.Status)
+	}
+	h.api.instances = h.api.instances[:2]
+	h.api.instances[0].Tags["doomed"] = "yes"
+	if res := h.cycle(t, false); res.Status != StatusBlocked || len(h.api.calls()) != 0 {
+		t.Fatalf("after the drop: %s, calls %v; want blocked with no call", res.Status, h.api.calls())
+	}
+	if res := h.cycle(t, false); res.Status != StatusOK || len(h.api.calls()) != 1 {
+		t.Fatalf("the cycle after: %s, calls %v; want it to act against the new baseline", res.Status, h.api.calls())
+	}
+}

@@ -42,9 +42,10 @@ func TestCrashLoop(t *testing.T) {
 
 	var ids []string
 	tally := map[string]int{}
-	for round, n := 0, 0; n < kills; round++ {
-		if round > 0 {
-			fleet = crashFleet(round)
+	rounds := 0
+	for n := 0; n < kills; rounds++ {
+		if rounds > 0 {
+			fleet = crashFleet(rounds)
 			if err := sim.Load(zensim.Fleet{Instances: fleet}); err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +65,8 @@ func TestCrashLoop(t *testing.T) {
 		}
 		finishRound(t, k, sim, url, dir, fleet)
 	}
-	t.Logf("children by kill plan and end: %v; kills between an executed TerminateInstance and its answer: %d", tally, k.lost)
+	t.Logf("%d rounds of %d instances; children by kill plan and end: %v; kills between an executed TerminateInstance and its answer: %d",
+		rounds, crashFleetSize, tally, k.lost)
 	if k.lost == 0 {
 		t.Error("no kill landed between an executed TerminateInstance and its answer")
 	}
