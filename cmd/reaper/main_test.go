@@ -202,6 +202,9 @@ func TestBadInputOneLineErrors(t *testing.T) {
 			if r.code != exitFailure || !strings.Contains(r.stderr, tt.want) {
 				t.Fatalf("code %d, stderr %q; want 1 and %q", r.code, r.stderr, tt.want)
 			}
+			if lines := strings.Count(strings.TrimSpace(r.stderr), "\n") + 1; lines != 1 {
+				t.Errorf("error takes %d lines, want one:\n%s", lines, r.stderr)
+			}
 			if strings.Contains(r.stderr, testSecret) {
 				t.Errorf("stderr contains the secret")
 			}

@@ -41,6 +41,9 @@ func configPath(env Env, flagValue string) string {
 func loadConfig(env Env, path string, needCredentials bool) (*config.Config, error) {
 	cfg, err := config.Load(path, env.Getenv)
 	if err != nil {
+		if msg := strings.TrimSpace(err.Error()); !strings.Contains(msg, "\n") {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
 		return nil, fmt.Errorf("config %s:\n%w", path, indent(err))
 	}
 	if needCredentials {
