@@ -81,7 +81,10 @@ if [[ " ${steps[*]} " == *" inprocess "* ]]; then
 	echo "$line"
 	metric() { awk -v unit="$1" '{ for (i = 2; i <= NF; i++) if ($i == unit) print $(i-1) }' <<<"$line"; }
 	verdict "cycle wall time (in-process)" "$(awk -v ns="$(metric ns/op)" 'BEGIN { printf "%.2f", ns / 1e9 }')" $TARGET_CYCLE_S s
-	verdict "peak RSS (reaper + simulator)" "$(metric peak-rss-MB)" $TARGET_PEAK_MB MB
+	# The RSS includes the simulator and its fleet, so it is shown, not judged: the plan step
+	# measures reaper alone.
+	printf '  %-44s %10s MB  (simulator included: %s MB before the cycle)\n' "peak RSS (reaper + simulator)" \
+		"$(metric peak-rss-MB)" "$(metric start-rss-MB)"
 fi
 
 # --- a stand-alone simulator (the e2e test binary in simulator mode) ------------------------
@@ -180,6 +183,11 @@ fi
 
 # --- the idle daemon ------------------------------------------------------------------------
 rss_of() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
+# rss_parts PID: the anonymous (heap, stacks) and file-backed (binary, the state store's mmap) parts.
+rss_parts() {
+	awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } END { printf "anon %.1f MB, file %.1f MB", a / 1024, f / 1024 }' \
+		"/proc/$1/status" 2>/dev/null || echo "?"
+}
 
 if [[ " ${steps[*]} " == *" idle "* ]]; then
 	need_bin
@@ -194,7 +202,7 @@ if [[ " ${steps[*]} " == *" idle "* ]]; then
 		daemon=$!
 		pids+=("$daemon")
 		sleep 3
-		echo "  before the first cycle (+3 s): VmRSS $(rss_of "$daemon") MB"
+		echo "  before the first cycle (+3 s): VmRSS $(rss_of "$daemon") MB ($(rss_parts "$daemon"))"
 		deadline=$((SECONDS + interval + 300))
 		until compgen -G "$dir/reports/*/report.json" >/dev/null; do
 			kill -0 "$daemon" 2>/dev/null || { cat "$dir/stderr" >&2; die 2 "the daemon exited"; }
@@ -209,9 +217,10 @@ if [[ " ${steps[*]} " == *" idle "* ]]; then
 			cycles=$(compgen -G "$dir/reports/*/report.json" | wc -l)
 			note=""
 			((cycles > 1)) && note=" (a second cycle had already run: sample not between cycles)"
-			echo "  +${at} s after the first cycle's report: VmRSS $r MB$note"
+			echo "  +${at} s after the first cycle's report: VmRSS $r MB ($(rss_parts "$daemon"))$note"
 			[[ -z $note ]] && worst=$(awk -v a="$worst" -v b="$r" 'BEGIN { print (b > a) ? b : a }')
 		done
+		echo "  state store: $(du -sh "$dir/state" | cut -f1), reports: $(du -sh "$dir/reports" | cut -f1)"
 		verdict "idle daemon RSS, $n instances (max of samples)" "$worst" $TARGET_IDLE_MB MB
 		stop_pid "$daemon"
 		stop_pid "$sim_pid"

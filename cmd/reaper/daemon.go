@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -101,8 +103,15 @@ func (d *daemon) serve(ctx context.Context, cfg *config.Config) int {
 	return exitOK
 }
 
-// job is one scheduled cycle with the loaded current when it starts.
+// job is one scheduled cycle with the config loaded when it starts. Afterwards the cycle's
+// garbage goes back to the OS at once: between cycles the daemon should be small. (The first GC
+// moves sync.Pool contents, such as encoding/json's buffers, to their victim caches; the GC inside
+// FreeOSMemory drops them.)
 func (d *daemon) job(ctx context.Context) error {
+	defer func() {
+		runtime.GC()
+		debug.FreeOSMemory()
+	}()
 	d.mu.Lock()
 	rt, ann := d.rt, d.ann
 	d.mu.Unlock()

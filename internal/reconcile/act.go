@@ -71,23 +71,14 @@ func (r *Reconciler) recheck(ctx context.Context, res *Result, due []int) (map[s
 	if err != nil {
 		return nil, nil, err
 	}
-	now := r.opts.Now().UTC()
-	fresh := make(map[string]zen.Instance, len(list))
-	inputs := make([]policy.Instance, 0, len(list))
-	for _, in := range list {
-		fresh[in.ID] = in
-		inputs = append(inputs, PolicyInput(in, now, traffic[in.ID]))
-	}
-	ds, err := r.opts.Evaluator.Evaluate(ctx, now, r.opts.Settings.Params, inputs)
-	if err == nil && len(ds) != len(inputs) {
-		err = fmt.Errorf("policy engine returned %d decisions for %d instances", len(ds), len(inputs))
-	}
+	ds, err := r.evaluate(ctx, r.opts.Now().UTC(), list, traffic)
 	if err != nil {
 		return nil, nil, fmt.Errorf("evaluate policies: %w", err)
 	}
-	decisions := make(map[string]policy.Decision, len(ds))
-	for k, d := range ds {
-		decisions[inputs[k].ID] = d
+	fresh := make(map[string]zen.Instance, len(list))
+	decisions := make(map[string]policy.Decision, len(list))
+	for k, in := range list {
+		fresh[in.ID], decisions[in.ID] = in, ds[k]
 	}
 	return fresh, decisions, nil
 }

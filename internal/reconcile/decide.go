@@ -15,7 +15,7 @@ import (
 // plan step turns them into marked, would_terminate or blocked.
 func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instance, refusals map[string]state.Refusal, res *Result) []Entry {
 	guards := make([]guardResult, len(inv))
-	var survivors []zen.Instance
+	survivors := make([]zen.Instance, 0, len(inv))
 	for i, in := range inv {
 		guards[i] = r.opts.Settings.guard(in, refusals, now)
 		if guards[i].passed() {
@@ -24,14 +24,7 @@ func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instan
 	}
 	traffic := r.enrich(ctx, now, survivors, res)
 
-	inputs := make([]policy.Instance, len(inv))
-	for i, in := range inv {
-		inputs[i] = PolicyInput(in, now, traffic[in.ID])
-	}
-	decisions, err := r.opts.Evaluator.Evaluate(ctx, now, r.opts.Settings.Params, inputs)
-	if err == nil && len(decisions) != len(inputs) {
-		err = fmt.Errorf("policy engine returned %d decisions for %d instances", len(decisions), len(inputs))
-	}
+	decisions, err := r.evaluate(ctx, now, inv, traffic)
 	if err != nil {
 		r.abort(res, fmt.Errorf("evaluate policies: %w", err))
 		return nil
@@ -64,11 +57,46 @@ func (r *Reconciler) entry(in zen.Instance, g guardResult, d policy.Decision, tr
 	return e
 }
 
-// enrich fetches traffic for the survivors. A failure costs the data, never the cycle: missing
-// traffic never makes an instance idle.
+// evalChunk bounds how many policy input documents are alive at once.
+const evalChunk = 8192
+
+// evaluate runs the policies over inv, a chunk at a time, and returns one decision per instance
+// in inventory order.
+func (r *Reconciler) evaluate(ctx context.Context, now time.Time, inv []zen.Instance, traffic map[string]*policy.Traffic) ([]policy.Decision, error) {
+	decisions := make([]policy.Decision, 0, len(inv))
+	inputs := make([]policy.Instance, 0, min(len(inv), evalChunk))
+	for start := 0; start < len(inv); start += evalChunk {
+		inputs = inputs[:0]
+		for _, in := range inv[start:min(start+evalChunk, len(inv))] {
+			inputs = append(inputs, PolicyInput(in, now, traffic[in.ID]))
+		}
+		ds, err := r.opts.Evaluator.Evaluate(ctx, now, r.opts.Settings.Params, inputs)
+		if err == nil && len(ds) != len(inputs) {
+			err = fmt.Errorf("policy engine returned %d decisions for %d instances", len(ds), len(inputs))
+		}
+		if err != nil {
+			return nil, err
+		}
+		decisions = append(decisions, ds...)
+	}
+	return decisions, nil
+}
+
+// enrichShare is the part of a cycle's remaining time that fetching traffic may take. The rest is
+// kept for policy, plan and act, so a cold traffic cache over a large fleet warms up over several
+// cycles (what was fetched is cached) instead of timing every cycle out.
+const enrichShare = 0.5
+
+// enrich fetches traffic for the survivors. A failure or a spent budget costs the data, never the
+// cycle: missing traffic never makes an instance idle.
 func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.Instance, res *Result) map[string]*policy.Traffic {
 	if r.opts.Enricher == nil || len(survivors) == 0 {
 		return nil
+	}
+	if deadline, ok := ctx.Deadline(); ok { // a context deadline is wall-clock time by nature
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(float64(time.Until(deadline))*enrichShare))
+		defer cancel()
 	}
 	traffic, calls, err := r.opts.Enricher.Enrich(ctx, now, r.opts.Settings.Params, survivors)
 	res.TrafficCalls = calls

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
@@ -433,5 +434,36 @@ func TestFleetDropBlocksOneCycle(t *testing.T) {
 	}
 	if res := h.cycle(t, false); res.Status != StatusOK || len(h.api.calls()) != 1 {
 		t.Fatalf("the cycle after: %s, calls %v; want it to act against the new baseline", res.Status, h.api.calls())
+	}
+}
+
+// slowEnricher fetches until its context ends, then returns what it has for the first instance.
+type slowEnricher struct{ budget time.Duration }
+
+func (s *slowEnricher) Enrich(ctx context.Context, now time.Time, p map[string]any, in []zen.Instance) (map[string]*policy.Traffic, int, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		s.budget = time.Until(dl)
+	}
+	<-ctx.Done()
+	return map[string]*policy.Traffic{in[0].ID: {Samples: 1}}, 7, ctx.Err()
+}
+
+// TestEnrichmentBudget: traffic fetching that cannot finish takes only part of the cycle's time,
+// and the cycle goes on with the traffic it has.
+func TestEnrichmentBudget(t *testing.T) {
+	h := newHarness(t, fleet(3), nil)
+	en := &slowEnricher{}
+	h.rec.opts.Enricher = en
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	res, err := h.rec.Run(ctx, Cycle{RunID: "r", Command: "plan"})
+	if err != nil || res.Status != StatusOK {
+		t.Fatalf("status %s err %v: the cycle must outlive a spent enrichment budget", res.Status, err)
+	}
+	if en.budget <= 0 || en.budget > 250*time.Millisecond {
+		t.Errorf("enrichment budget %v, want about half of the 400ms left", en.budget)
+	}
+	if res.TrafficCalls != 7 || res.entry(t, "000").Traffic == nil {
+		t.Errorf("calls %d, traffic %v: the partial result should be used", res.TrafficCalls, res.entry(t, "000").Traffic)
 	}
 }

@@ -165,9 +165,13 @@ func actionRank(a string) int {
 
 // displayOrder returns the instances sorted for people: by action urgency, then due time, then name
 // and ID. It does not modify r.
-func displayOrder(instances []Instance) []Instance {
-	out := slices.Clone(instances)
-	slices.SortStableFunc(out, func(a, b Instance) int {
+func displayOrder(instances []Instance) []int {
+	out := make([]int, len(instances))
+	for i := range out {
+		out[i] = i
+	}
+	slices.SortStableFunc(out, func(i, j int) int {
+		a, b := &instances[i], &instances[j]
 		if c := actionRank(a.Action) - actionRank(b.Action); c != 0 {
 			return c
 		}

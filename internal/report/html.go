@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,9 +46,12 @@ type htmlView struct {
 	Cards                      []htmlCard
 	ByAction                   []htmlCount
 	ByPolicy, ByZone           []htmlCount
-	Rows                       []htmlRow
-	CSS                        template.CSS
-	JS                         template.JS
+	// Rows yields the table rows one at a time, so a large fleet's rows are never all in
+	// memory; RowCount is how many there are.
+	Rows     iter.Seq[htmlRow]
+	RowCount int
+	CSS      template.CSS
+	JS       template.JS
 }
 
 type htmlCard struct {
@@ -97,8 +101,14 @@ func newHTMLView(r *Run) htmlView {
 	v.ByAction = actionCounts(r)
 	v.ByPolicy = counts(r.Summary.ByPolicy, nil)
 	v.ByZone = counts(r.Summary.ByZone, inventoryByZone(r.Instances))
-	for _, in := range displayOrder(r.Instances) {
-		v.Rows = append(v.Rows, newHTMLRow(in, r.StartedAt))
+	order := displayOrder(r.Instances)
+	v.RowCount = len(order)
+	v.Rows = func(yield func(htmlRow) bool) {
+		for _, i := range order {
+			if !yield(newHTMLRow(printableInstance(r.Instances[i]), r.StartedAt)) {
+				return
+			}
+		}
 	}
 	return v
 }
@@ -255,7 +265,7 @@ func counts(m map[string]int, of map[string]int) []htmlCount {
 func inventoryByZone(instances []Instance) map[string]int {
 	m := map[string]int{}
 	for _, in := range instances {
-		m[in.Zone]++
+		m[printable(in.Zone)]++
 	}
 	return m
 }

@@ -1,19 +1,62 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 )
 
-// WriteJSON writes r as indented JSON (report.json).
+// instancesKey is how the instances array opens in the indented header.
+var instancesKey = []byte(`"instances": []`)
+
+// WriteJSON writes r as indented JSON (report.json). The instances are written one at a time,
+// so a large report costs memory for one instance, not for the whole document.
 func WriteJSON(w io.Writer, r *Run) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
+	header := *r
+	header.Instances = nil
+	hb, err := json.MarshalIndent(header, "", "  ")
+	if err != nil {
 		return fmt.Errorf("write json report: %w", err)
 	}
+	at := bytes.LastIndex(hb, instancesKey)
+	if at < 0 {
+		return fmt.Errorf("write json report: no instances key in the header")
+	}
+	ew := &errWriter{w: w}
+	ew.write(hb[:at+len(instancesKey)-1]) // up to and including the '['
+	for i := range r.Instances {
+		b, err := json.MarshalIndent(r.Instances[i], "    ", "  ")
+		if err != nil {
+			return fmt.Errorf("write json report: instance %s: %w", r.Instances[i].ID, err)
+		}
+		if i > 0 {
+			ew.write([]byte(","))
+		}
+		ew.write([]byte("\n    "))
+		ew.write(b)
+	}
+	if len(r.Instances) > 0 {
+		ew.write([]byte("\n  "))
+	}
+	ew.write(hb[at+len(instancesKey)-1:])
+	ew.write([]byte("\n"))
+	if ew.err != nil {
+		return fmt.Errorf("write json report: %w", ew.err)
+	}
 	return nil
+}
+
+// errWriter keeps the first write error, so a sequence of writes checks once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) write(b []byte) {
+	if e.err == nil {
+		_, e.err = e.w.Write(b)
+	}
 }
 
 // ReadJSON decodes a report.json document. It refuses a schema version newer than SchemaVersion.

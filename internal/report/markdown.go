@@ -84,9 +84,9 @@ func (m mdWriter) countList(title string, counts map[string]int) {
 
 func (m mdWriter) candidates(r *Run) {
 	m.f("## Candidates\n\n")
-	var rows []Instance
-	for _, in := range displayOrder(r.Instances) {
-		if IsCandidate(in.Action) {
+	var rows []*Instance
+	for _, i := range displayOrder(r.Instances) {
+		if in := &r.Instances[i]; IsCandidate(in.Action) {
 			rows = append(rows, in)
 		}
 	}
@@ -99,14 +99,15 @@ func (m mdWriter) candidates(r *Run) {
 	for _, in := range rows {
 		m.f("| %s | %s | %s | %s | **%s** | %s | %s | %s | %s |\n",
 			md(in.Name), md(in.ID), md(in.Zone), md(in.Type), md(in.Action),
-			md(joinReasons(in.Reasons)), md(fmtTime(in.MarkedAt)), md(dueText(in, r)), md(notes(in)))
+			md(joinReasons(in.Reasons)), md(fmtTime(in.MarkedAt)), md(dueText(*in, r)), md(notes(*in)))
 	}
 	m.f("\n")
 }
 
 func (m mdWriter) warnings(r *Run) {
 	var lines []string
-	for _, in := range displayOrder(r.Instances) {
+	for _, i := range displayOrder(r.Instances) {
+		in := &r.Instances[i]
 		for _, w := range in.Warnings {
 			lines = append(lines, fmt.Sprintf("- %s (%s): %s: %s", md(in.Name), md(in.ID), md(w.Policy), md(w.Reason)))
 		}

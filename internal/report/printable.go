@@ -2,9 +2,10 @@ package report
 
 import "strings"
 
-// printableRun returns a copy of r whose strings are valid UTF-8 without control characters, so the
-// page is well-formed whatever the fleet holds: invalid bytes and controls become U+FFFD, tabs and
-// newlines become spaces.
+// printableRun returns a copy of r's header whose strings are valid UTF-8 without control
+// characters, so the page is well-formed whatever the fleet holds: invalid bytes and controls
+// become U+FFFD, tabs and newlines become spaces. The instances are shared with r; render each
+// through printableInstance.
 func printableRun(r *Run) *Run {
 	c := *r
 	c.Command, c.Result, c.Error = printable(c.Command), printable(c.Result), printable(c.Error)
@@ -19,20 +20,22 @@ func printableRun(r *Run) *Run {
 	c.Summary.ByPolicy = printableKeys(c.Summary.ByPolicy)
 	c.Summary.ByZone = printableKeys(c.Summary.ByZone)
 	c.Savings.Note = printable(c.Savings.Note)
-	c.Instances = make([]Instance, len(r.Instances))
-	for i, in := range r.Instances {
-		for _, f := range []*string{&in.ID, &in.Name, &in.Zone, &in.Type, &in.Status, &in.ChargeType, &in.Action, &in.SkipReason, &in.RequestID, &in.Error} {
-			*f = printable(*f)
-		}
-		in.Reasons, in.Exemptions, in.Warnings = printableReasons(in.Reasons), printableReasons(in.Exemptions), printableReasons(in.Warnings)
-		tags := make(map[string]string, len(in.Tags))
-		for k, v := range in.Tags {
-			tags[printable(k)] = printable(v)
-		}
-		in.Tags = tags
-		c.Instances[i] = in
-	}
 	return &c
+}
+
+// printableInstance is in with every string made printable. The HTML writer applies it one row
+// at a time, so a large report never holds a second copy of every instance.
+func printableInstance(in Instance) Instance {
+	for _, f := range []*string{&in.ID, &in.Name, &in.Zone, &in.Type, &in.Status, &in.ChargeType, &in.Action, &in.SkipReason, &in.RequestID, &in.Error} {
+		*f = printable(*f)
+	}
+	in.Reasons, in.Exemptions, in.Warnings = printableReasons(in.Reasons), printableReasons(in.Exemptions), printableReasons(in.Warnings)
+	tags := make(map[string]string, len(in.Tags))
+	for k, v := range in.Tags {
+		tags[printable(k)] = printable(v)
+	}
+	in.Tags = tags
+	return in
 }
 
 func printable(s string) string {

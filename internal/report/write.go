@@ -1,7 +1,7 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -90,12 +90,9 @@ func writeOrder(formats []string) ([]string, error) {
 	return order, nil
 }
 
-// writeFile renders into memory, then writes a temporary file in runDir, syncs it and renames it.
+// writeFile renders straight into a temporary file in runDir (a 100,000-instance report is
+// never held in memory whole), syncs it and renames it.
 func writeFile(runDir, name string, r *Run, render func(io.Writer, *Run) error) (err error) {
-	var buf bytes.Buffer
-	if err := render(&buf, r); err != nil {
-		return err
-	}
 	tmp, err := os.CreateTemp(runDir, "."+name+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("create %s: %w", name, err)
@@ -109,7 +106,11 @@ func writeFile(runDir, name string, r *Run, render func(io.Writer, *Run) error) 
 	if err := tmp.Chmod(0o640); err != nil {
 		return fmt.Errorf("chmod %s: %w", name, err)
 	}
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
+	bw := bufio.NewWriterSize(tmp, 1<<16)
+	if err := render(bw, r); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := tmp.Sync(); err != nil {
