@@ -37,8 +37,9 @@ policy-test: ## run the bundled Rego policy tests
 demo: build ## the simulator with a sample fleet, then `reaper plan` against it
 	./$(BIN) demo
 
-bench: ## benchmarks: listing, policy evaluation, cycle (figures in docs/PERFORMANCE.md)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/zen/ ./internal/policy/ ./internal/reconcile/ ./internal/state/
+bench: ## benchmarks: listing, simulator, policy, state, enrichment, whole cycles (figures in docs/PERFORMANCE.md)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/zen/ ./internal/zen/zensim/ ./internal/policy/ ./internal/state/ ./internal/enrich/
+	$(GO) test -run '^$$' -bench 'BenchmarkCycle10k$$|BenchmarkCycleScale|BenchmarkCycle100kWarmTraffic|BenchmarkEnrichRate' -benchtime 1x -timeout 30m ./test/e2e/
 
 bench-cycle: build ## a full dry-run cycle over 100,000 simulated instances with 50 ms latency: wall time and peak RSS
 	./scripts/bench-cycle.sh
