@@ -4,10 +4,10 @@ import (
 	"context"
 	"math"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/clocktest"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen"
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
@@ -16,27 +16,9 @@ import (
 // t0 is the test clock's start; it is not on a 5-minute boundary, so windows end at 08:00.
 var t0 = time.Date(2026, 11, 26, 8, 3, 0, 0, time.UTC)
 
-// fakeClock is a settable clock shared by the simulator, the client and the test.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // simHarness is the simulator behind httptest, the real client, and a real state store.
 type simHarness struct {
-	clock  *fakeClock
+	clock  *clocktest.Clock
 	sim    *zensim.Server
 	client *zen.Client
 	store  *state.Store
@@ -45,7 +27,7 @@ type simHarness struct {
 // newSimHarness loads fleet into a fresh simulator whose clock is t0.
 func newSimHarness(t *testing.T, fleet ...zensim.SimInstance) *simHarness {
 	t.Helper()
-	clock := &fakeClock{t: t0}
+	clock := clocktest.New(t0)
 	sim := zensim.New(zensim.Options{Now: clock.Now, Keys: map[string]string{"AK": "secret"}})
 	if err := sim.Load(zensim.Fleet{Instances: fleet}); err != nil {
 		t.Fatalf("load fleet: %v", err)

@@ -4,37 +4,20 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/clocktest"
 )
-
-// fakeClock is a limiter clock that only moves when advanced.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // TestRateLimiterSpacesCalls: 10 calls at 5 requests per second take 9 waits of 200ms each on a
 // clock that only the waits advance.
 func TestRateLimiterSpacesCalls(t *testing.T) {
 	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, req apiRequest) { ok(t, w, "T", nil) })
-	clock := &fakeClock{now: time.Unix(1700000000, 0)}
+	clock := clocktest.New(time.Unix(1700000000, 0))
 	var waits recorder
 	c := newTestClient(t, f, WithRequestsPerSecond(5), WithSleep(func(ctx context.Context, d time.Duration) error {
-		clock.advance(d)
+		clock.Advance(d)
 		return waits.sleep(ctx, d)
 	}))
 	c.limiterNow = clock.Now
@@ -56,7 +39,7 @@ func TestRateLimiterSpacesCalls(t *testing.T) {
 // frozen clock 5 pages at 10 rps reserve slots 0, 100, 200, 300 and 400ms.
 func TestRateLimiterSharedByConcurrentPages(t *testing.T) {
 	f := newFakeAPI(t, pagedFleet(t, map[string][]map[string]any{"/": fleet(4500, "", "")}, nil))
-	clock := &fakeClock{now: time.Unix(1700000000, 0)}
+	clock := clocktest.New(time.Unix(1700000000, 0))
 	var waits recorder
 	c := newTestClient(t, f, WithRequestsPerSecond(10), WithPageConcurrency(4), WithSleep(waits.sleep))
 	c.limiterNow = clock.Now
@@ -80,7 +63,7 @@ func TestRetriesPassThroughLimiter(t *testing.T) {
 		}
 		ok(t, w, "T", nil)
 	})
-	clock := &fakeClock{now: time.Unix(1700000000, 0)}
+	clock := clocktest.New(time.Unix(1700000000, 0))
 	var waits recorder
 	c := newTestClient(t, f, WithRequestsPerSecond(2), WithSleep(waits.sleep), WithRetry(4, time.Millisecond, time.Millisecond))
 	c.limiterNow = clock.Now
@@ -102,7 +85,7 @@ func TestLimiterWaitCanceled(t *testing.T) {
 		cancel()
 		return context.Canceled
 	}))
-	clock := &fakeClock{now: time.Unix(1700000000, 0)}
+	clock := clocktest.New(time.Unix(1700000000, 0))
 	c.limiterNow = clock.Now
 	if _, err := c.TerminateInstance(ctx, "1"); err != nil {
 		t.Fatal(err)
@@ -114,7 +97,7 @@ func TestLimiterWaitCanceled(t *testing.T) {
 		t.Errorf("server saw %d requests, want 1", n)
 	}
 	// The canceled reservation was returned: one second later a slot is free again at once.
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	if d := c.limiter.ReserveN(clock.Now(), 1).DelayFrom(clock.Now()); d != 0 {
 		t.Errorf("after the canceled wait the next slot is %v away, want 0", d)
 	}

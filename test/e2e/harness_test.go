@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/clocktest"
 	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/state"
@@ -24,27 +24,9 @@ const (
 
 var t0 = time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 
-// clock is a settable clock shared by the simulator, the client's signer and the reconciler.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type world struct {
 	t      *testing.T
-	clock  *clock
+	clock  *clocktest.Clock
 	sim    *zensim.Server
 	url    string
 	client *zen.Client
@@ -67,7 +49,7 @@ func withPrepaidCancels() worldOption {
 // newWorld starts the simulator with fleet and builds the client, store and engine around it.
 func newWorld(t *testing.T, fleet []zensim.FleetInstance, opts ...worldOption) *world {
 	t.Helper()
-	w := &world{t: t, clock: &clock{now: t0}, dir: t.TempDir()}
+	w := &world{t: t, clock: clocktest.New(t0), dir: t.TempDir()}
 	so := zensim.Options{Now: w.clock.Now, Keys: map[string]string{keyID: secret}, Seed: 7}
 	zo := []zen.Option{zen.WithAccessKey(keyID, secret), zen.WithClock(w.clock.Now),
 		zen.WithRetry(3, time.Millisecond, 5*time.Millisecond), zen.WithRequestsPerSecond(1000)}

@@ -6,13 +6,15 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/reaper-bmc/reaper/internal/clocktest"
 )
 
 // BenchmarkDescribeInstancesPage1000 serves 1000-instance pages over a 100k fleet, the inventory
 // pattern of reaper (pageSize 1000), in-process with bearer auth: unfiltered, and filtered by zone
 // and tag (a full scan per page).
 func BenchmarkDescribeInstancesPage1000(b *testing.B) {
-	sim := New(Options{Now: newFakeClock(t0).Now, Tokens: []string{testToken}})
+	sim := New(Options{Now: clocktest.New(t0).Now, Tokens: []string{testToken}})
 	if err := sim.Load(Generate(100_000, 1, t0)); err != nil {
 		b.Fatal(err)
 	}

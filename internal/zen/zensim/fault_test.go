@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/clocktest"
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
@@ -235,7 +236,7 @@ func TestFaultLatencyOnly(t *testing.T) {
 }
 
 func TestFaultLatencyHonoursContext(t *testing.T) {
-	sim := New(Options{Now: newFakeClock(t0).Now, Tokens: []string{testToken}})
+	sim := New(Options{Now: clocktest.New(t0).Now, Tokens: []string{testToken}})
 	sim.SetFault("", Fault{Latency: time.Hour})
 	handlerDone := make(chan struct{}, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -10,10 +10,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/clocktest"
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
@@ -26,38 +26,18 @@ const (
 	testToken  = "tok-0123456789abcdef"
 )
 
-// fakeClock is a settable clock, safe for concurrent use.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // harness is a simulator behind a real loopback HTTP server.
 type harness struct {
 	t     *testing.T
 	sim   *Server
 	srv   *httptest.Server
-	clock *fakeClock
-	rate  *fakeClock
+	clock *clocktest.Clock
+	rate  *clocktest.Clock
 }
 
 func newHarness(t *testing.T, mods ...func(*Options)) *harness {
 	t.Helper()
-	clock, rate := newFakeClock(t0), newFakeClock(t0)
+	clock, rate := clocktest.New(t0), clocktest.New(t0)
 	opts := Options{
 		Now:       clock.Now,
 		RateClock: rate.Now,
