@@ -24,13 +24,14 @@ var (
 	allBuckets = [][]byte{bucketMeta, bucketMarks, bucketRefusals, bucketIntents, bucketRuns, bucketTraffic}
 )
 
-// initSchema checks the file's integrity and schema version; a writer also
-// creates what is missing.
+// initSchema checks, read-only, the file's integrity and schema version; a
+// writer (after a read-only open checked the file) creates what is missing
+// and migrates what is old.
 func (s *Store) initSchema(readOnly bool) error {
-	if err := s.db.View(func(tx *bolt.Tx) error { return checkPages(tx, s.path) }); err != nil {
-		return err
-	}
 	if readOnly {
+		if err := s.db.View(func(tx *bolt.Tx) error { return checkPages(tx, s.path) }); err != nil {
+			return err
+		}
 		return s.db.View(func(tx *bolt.Tx) error {
 			_, err := checkSchema(tx, s.path)
 			return err
@@ -41,7 +42,10 @@ func (s *Store) initSchema(readOnly bool) error {
 		if err != nil {
 			return err
 		}
-		return createSchema(tx, fresh)
+		if err := createSchema(tx, fresh); err != nil {
+			return err
+		}
+		return migrateRuns(tx)
 	})
 }
 
