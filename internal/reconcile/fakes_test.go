@@ -186,14 +186,29 @@ func (s *memStore) OpenIntents() ([]state.Intent, error) {
 	return out, s.fail("OpenIntents")
 }
 
-func (s *memStore) PutRun(r state.Run) error {
+func (s *memStore) PutRun(r state.Run) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.fail("PutRun"); err != nil {
-		return err
+		return 0, err
 	}
 	s.runs = append(s.runs, r)
-	return nil
+	return uint64(len(s.runs)), nil
+}
+
+// LastRunTime is the latest time a run started or finished, as the state store keeps it.
+func (s *memStore) LastRunTime() (time.Time, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var last time.Time
+	for _, r := range s.runs {
+		for _, t := range []time.Time{r.StartedAt, r.FinishedAt} {
+			if t.After(last) {
+				last = t
+			}
+		}
+	}
+	return last, !last.IsZero(), s.fail("LastRunTime")
 }
 
 func (s *memStore) LastCompleteInventory() (int, bool, error) {
