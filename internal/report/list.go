@@ -24,6 +24,7 @@ const Latest = "latest"
 // Entry is one past run, as List shows it.
 type Entry struct {
 	RunID         string         `json:"run_id"`
+	Seq           uint64         `json:"seq"` // 0 for a report written before run sequence numbers
 	StartedAt     time.Time      `json:"started_at"`
 	FinishedAt    time.Time      `json:"finished_at"`
 	Command       string         `json:"command"`
@@ -40,6 +41,11 @@ type Entry struct {
 // name and a report.json; anything else (temporary files, other directories) is ignored. A run whose
 // report.json cannot be parsed is listed with Problem set rather than hidden. A missing dir is an
 // empty list.
+//
+// Newest means the highest sequence number the state store gave the run, never the run ID or the
+// start time: a run made while the clock was ahead is not newer than the runs after it. Reports
+// written before sequence numbers (seq 0) are older than every sequenced one and ordered by start
+// time among themselves.
 func List(dir string) ([]Entry, error) {
 	names, err := runDirs(dir)
 	if err != nil {
@@ -49,13 +55,33 @@ func List(dir string) ([]Entry, error) {
 	for _, name := range names {
 		entries = append(entries, readEntry(dir, name))
 	}
-	slices.SortFunc(entries, func(a, b Entry) int {
-		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(b.RunID, a.RunID)
-	})
+	slices.SortFunc(entries, newestFirst)
 	return entries, nil
+}
+
+// newestFirst orders entries by sequence, then start time, then run ID, all descending.
+func newestFirst(a, b Entry) int {
+	if a.Seq != b.Seq {
+		if a.Seq > b.Seq {
+			return -1
+		}
+		return 1
+	}
+	if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(b.RunID, a.RunID)
+}
+
+// MaxSeq returns the highest run sequence number among the reports under dir (0 when there is
+// none). A state store that is newer than its reports (reset, or restored from a backup) starts
+// numbering after it, so that its runs sort after the reports already there.
+func MaxSeq(dir string) (uint64, error) {
+	entries, err := List(dir)
+	if err != nil || len(entries) == 0 {
+		return 0, err
+	}
+	return entries[0].Seq, nil
 }
 
 // runDirs returns the names of the real (not symlinked) subdirectories of dir that are valid run IDs
@@ -86,6 +112,7 @@ func runDirs(dir string) ([]string, error) {
 type entryDoc struct {
 	SchemaVersion int       `json:"schema_version"`
 	RunID         string    `json:"run_id"`
+	Seq           uint64    `json:"seq"`
 	StartedAt     time.Time `json:"started_at"`
 	FinishedAt    time.Time `json:"finished_at"`
 	Command       string    `json:"command"`
@@ -117,7 +144,7 @@ func readEntry(dir, name string) Entry {
 		return e
 	}
 	return Entry{
-		RunID: name, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt, Command: d.Command, DryRun: d.DryRun,
+		RunID: name, Seq: d.Seq, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt, Command: d.Command, DryRun: d.DryRun,
 		Result: d.Result, InventorySize: d.InventorySize, Counts: nonNilMap(d.Summary.ByAction),
 	}
 }
