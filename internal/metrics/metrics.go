@@ -40,6 +40,7 @@ const (
 	BlockedMaxTerminationsPerRun  = "max_terminations_per_run"
 	BlockedMaxTerminationsPercent = "max_terminations_percent"
 	BlockedMaxFleetDropPercent    = "max_fleet_drop_percent"
+	BlockedClock                  = "clock" // the clock was behind the last recorded run
 )
 
 // APICodeOK is the code label of a successful Zenlayer API request; a failed
@@ -129,7 +130,7 @@ func New() *Metrics {
 	)
 	initLabels(m.cycles, CycleOK, CycleBlocked, CycleAborted, CycleFailed, CyclePanic)
 	initLabels(m.terminations, TerminationTerminated, TerminationFailed)
-	initLabels(m.blocked, BlockedMaxTerminationsPerRun, BlockedMaxTerminationsPercent, BlockedMaxFleetDropPercent)
+	initLabels(m.blocked, BlockedMaxTerminationsPerRun, BlockedMaxTerminationsPercent, BlockedMaxFleetDropPercent, BlockedClock)
 	initLabels(m.reloads, ReloadOK, ReloadError)
 	return m
 }
