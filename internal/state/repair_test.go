@@ -97,7 +97,6 @@ func TestReset(t *testing.T) {
 		t.Fatalf("Open before reset = %v, want *CorruptError", err)
 	}
 
-
 	movedTo, err := Reset(dir, t0)
 	if err != nil {
 		t.Fatal(err)
