@@ -19,6 +19,7 @@ func toReport(res *reconcile.Result, cfg *config.Config, engine *policy.Engine) 
 	r := &report.Run{
 		SchemaVersion: report.SchemaVersion,
 		RunID:         res.RunID,
+		Seq:           res.Seq,
 		Command:       res.Command,
 		StartedAt:     res.StartedAt,
 		FinishedAt:    res.FinishedAt,

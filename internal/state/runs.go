@@ -237,8 +237,9 @@ func later(t time.Time, ts ...time.Time) time.Time {
 }
 
 // migrateRuns gives every run without a sequence number the next one, in key
-// order (the order reaper used before sequence numbers), indexes it, and sets
-// the clock baseline when there is none. Stores written before sequence
+// order (the order reaper used before sequence numbers), indexes it, and
+// raises the clock baseline to the times of those runs (only those: a
+// baseline an operator accepted stays). Stores written before sequence
 // numbers, or by an older reaper since, are brought up to date on open.
 func migrateRuns(tx *bolt.Tx) error {
 	index, err := tx.CreateBucketIfNotExists(bucketRunSeq)
@@ -249,9 +250,9 @@ func migrateRuns(tx *bolt.Tx) error {
 	var todo []Run
 	var latest time.Time
 	err = eachJSON(runs, func(_ []byte, r Run) error {
-		latest = later(latest, r.StartedAt, r.FinishedAt)
 		if r.Seq == 0 {
 			todo = append(todo, r)
+			latest = later(latest, r.StartedAt, r.FinishedAt)
 		}
 		return nil
 	})

@@ -272,3 +272,21 @@ func runIDs(runs []Run) []string {
 	}
 	return ids
 }
+
+// TestAcceptClockSurvivesReopen: the migration on open must not raise an
+// accepted baseline back to the time of an old run.
+func TestAcceptClockSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	s := openStoreIn(t, dir)
+	if err := putRun(s, Run{ID: "fast", StartedAt: t0.Add(48 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AcceptClock(t0); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openStoreIn(t, dir)
+	if got, _, _ := s.LastRunTime(); !got.Equal(t0) {
+		t.Errorf("LastRunTime after reopen = %v, want the accepted %v", got, t0)
+	}
+}

@@ -162,7 +162,8 @@ func openBolt(dir, path string, readOnly, created bool, o options) (s *Store, er
 }
 
 // checkExisting refuses a state file that exists but cannot be a database:
-// not a regular file, or empty (bbolt would silently initialise it).
+// not a regular file, empty (bbolt would silently initialise it), or shorter
+// than its own meta page says (see checkShape).
 func checkExisting(path string, fi fs.FileInfo, statErr error) error {
 	switch {
 	case errors.Is(statErr, fs.ErrNotExist):
@@ -174,7 +175,7 @@ func checkExisting(path string, fi fs.FileInfo, statErr error) error {
 	case fi.Size() == 0:
 		return &CorruptError{Path: path, Err: errors.New("the file is empty")}
 	}
-	return nil
+	return checkShape(path)
 }
 
 // closeAfterPanic releases what a panicking bbolt left open, ignoring
