@@ -1,9 +1,11 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -126,13 +128,14 @@ type entryDoc struct {
 
 func readEntry(dir, name string) Entry {
 	e := Entry{RunID: name}
-	b, err := os.ReadFile(filepath.Join(dir, name, FileName(FormatJSON)))
+	f, err := os.Open(filepath.Join(dir, name, FileName(FormatJSON)))
 	if err != nil {
 		e.Problem = err.Error()
 		return e
 	}
+	defer f.Close()
 	var d entryDoc
-	switch err := json.Unmarshal(b, &d); {
+	switch err := readHeader(f, &d); {
 	case err != nil:
 		e.Problem = "report.json: " + err.Error()
 		return e
@@ -147,6 +150,40 @@ func readEntry(dir, name string) Entry {
 		RunID: name, Seq: d.Seq, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt, Command: d.Command, DryRun: d.DryRun,
 		Result: d.Result, InventorySize: d.InventorySize, Counts: nonNilMap(d.Summary.ByAction),
 	}
+}
+
+// readHeader decodes the fields of report.json before its instances array into d, without reading
+// the instances: List (run at every start and by retention after every cycle) reads the header of
+// every report, and a report of a large fleet is tens of megabytes. reaper writes the instances
+// last; a document without them is decoded whole.
+func readHeader(r io.Reader, d *entryDoc) error {
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 16<<10))
+	if tok, err := dec.Token(); err != nil {
+		return err
+	} else if tok != json.Delim('{') {
+		return fmt.Errorf("not a JSON object")
+	}
+	header := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		if key == "instances" {
+			break
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		header[key] = v
+	}
+	b, err := json.Marshal(header)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, d)
 }
 
 // Load reads the report.json of one run under dir. runID is a full run ID, a prefix that matches
