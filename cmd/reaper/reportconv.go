@@ -51,7 +51,7 @@ func reportInstance(e reconcile.Entry) report.Instance {
 		ChargeType: string(in.ChargeType), Tags: in.Tags, Action: string(e.Action),
 		Reasons: reasons(e.Terminate), Exemptions: reasons(e.Exempt), Warnings: reasons(e.Warn),
 		SkipReason: e.SkipReason, MarkedAt: e.MarkedAt, DueAt: e.DueAt, RequestID: e.RequestID,
-		Error: e.Error, TerminatedAt: e.TerminatedAt,
+		Error: e.Error, TerminatedAt: e.TerminatedAt, Marks: marks(e.Marks),
 	}
 	if e.TerminatedAt != nil {
 		deadline := e.TerminatedAt.Add(recycleBinTTL)
@@ -70,6 +70,14 @@ func reasons(rs []policy.Reason) []report.Reason {
 	out := make([]report.Reason, len(rs))
 	for i, r := range rs {
 		out[i] = report.Reason{Policy: r.Policy, Reason: r.Reason}
+	}
+	return out
+}
+
+func marks(ms []reconcile.PolicyMark) []report.Mark {
+	out := make([]report.Mark, len(ms))
+	for i, m := range ms {
+		out[i] = report.Mark{Policy: m.Policy, MarkedAt: m.MarkedAt, DueAt: m.DueAt}
 	}
 	return out
 }

@@ -95,7 +95,7 @@ func New() *Metrics {
 			Name: "reaper_last_success_timestamp_seconds", Help: "Unix time of the last successful cycle; 0 before the first since start.",
 		}),
 		instances:  newSnapshotGauge("reaper_instances", "Instances in scope in the last complete inventory, by status.", "status"),
-		candidates: newSnapshotGauge("reaper_candidates", "Termination candidates in the last cycle, by policy.", "policy"),
+		candidates: newSnapshotGauge("reaper_candidates", "Instances that are termination candidates in the last cycle, per nominating policy (an instance counts once per policy).", "policy"),
 		terminations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "reaper_terminations_total", Help: "TerminateInstance outcomes by result.",
 		}, []string{"result"}),

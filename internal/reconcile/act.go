@@ -39,7 +39,7 @@ func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]s
 			e.Action, e.SkipReason = ActionSkipped, SkipGone
 			continue
 		}
-		if why := r.disagrees(f, decisions[f.ID], refusals, now); why != "" {
+		if why := r.disagrees(f, decisions[f.ID], e.Marks, refusals, now); why != "" {
 			e.Instance, e.Action, e.SkipReason = f, ActionSkipped, SkipChanged
 			e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "re-check before acting: " + why})
 			r.log.Info("instance changed before acting", "run_id", res.RunID, "instance_id", f.ID, "reason", why)
@@ -83,8 +83,9 @@ func (r *Reconciler) recheck(ctx context.Context, res *Result, due []int) (map[s
 	return fresh, decisions, nil
 }
 
-// disagrees returns why fresh data no longer supports terminating, or "" when it still does.
-func (r *Reconciler) disagrees(f zen.Instance, d policy.Decision, refusals map[string]state.Refusal, now time.Time) string {
+// disagrees returns why fresh data no longer supports terminating, or "" when it still does: it
+// passes every guard, nothing exempts it, and a policy whose mark is due still nominates it.
+func (r *Reconciler) disagrees(f zen.Instance, d policy.Decision, marks []PolicyMark, refusals map[string]state.Refusal, now time.Time) string {
 	if g := r.opts.Settings.guard(f, refusals, now); !g.passed() {
 		return fmt.Sprintf("%s (%s)", g.action, g.reason)
 	}
@@ -96,7 +97,7 @@ func (r *Reconciler) disagrees(f zen.Instance, d policy.Decision, refusals map[s
 	case !d.Candidate():
 		return "no longer a candidate"
 	}
-	return ""
+	return r.noDuePolicy(d, marks, now)
 }
 
 // notAttempted marks the due entries that never got their turn.

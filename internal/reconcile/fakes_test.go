@@ -93,7 +93,7 @@ func (e tagEvaluator) Evaluate(ctx context.Context, now time.Time, params map[st
 // memStore is an in-memory Store; failOn makes the named method fail.
 type memStore struct {
 	mu       sync.Mutex
-	marks    map[string]state.Mark
+	marks    map[state.MarkKey]state.Mark
 	refusals map[string]state.Refusal
 	intents  []state.Intent
 	runs     []state.Run
@@ -102,7 +102,7 @@ type memStore struct {
 }
 
 func newMemStore() *memStore {
-	return &memStore{marks: map[string]state.Mark{}, refusals: map[string]state.Refusal{}}
+	return &memStore{marks: map[state.MarkKey]state.Mark{}, refusals: map[string]state.Refusal{}}
 }
 
 func (s *memStore) fail(op string) error {
@@ -113,13 +113,13 @@ func (s *memStore) fail(op string) error {
 	return nil
 }
 
-func (s *memStore) Marks() (map[string]state.Mark, error) {
+func (s *memStore) Marks() (map[state.MarkKey]state.Mark, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.marks), s.fail("Marks")
 }
 
-func (s *memStore) ReplaceMarks(m map[string]state.Mark) error {
+func (s *memStore) ReplaceMarks(m map[state.MarkKey]state.Mark) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.fail("ReplaceMarks"); err != nil {

@@ -33,8 +33,8 @@ type Enricher interface {
 
 // Store is the durable memory a cycle reads and writes; *state.Store implements it.
 type Store interface {
-	Marks() (map[string]state.Mark, error)
-	ReplaceMarks(marks map[string]state.Mark) error
+	Marks() (map[state.MarkKey]state.Mark, error)
+	ReplaceMarks(marks map[state.MarkKey]state.Mark) error
 	Refusals() (map[string]state.Refusal, error)
 	PutRefusal(r state.Refusal) error
 	DeleteRefusal(instanceID string) error

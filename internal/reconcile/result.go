@@ -61,8 +61,9 @@ type Entry struct {
 	Exempt       []policy.Reason
 	Warn         []policy.Reason
 	SkipReason   string
-	MarkedAt     *time.Time
-	DueAt        *time.Time
+	MarkedAt     *time.Time // of the deciding mark, Marks[0]
+	DueAt        *time.Time // of the deciding mark, Marks[0]
+	Marks        []PolicyMark
 	RequestID    string
 	Error        string
 	TerminatedAt *time.Time

@@ -21,7 +21,7 @@ var (
 	bucketRuns     = []byte("runs")
 	bucketTraffic  = []byte("traffic")
 
-	allBuckets = [][]byte{bucketMeta, bucketMarks, bucketRefusals, bucketIntents, bucketRuns, bucketTraffic}
+	allBuckets = [][]byte{bucketMeta, bucketPolicyMarks, bucketRefusals, bucketIntents, bucketRuns, bucketTraffic}
 )
 
 // initSchema checks, read-only, the file's integrity and schema version; a

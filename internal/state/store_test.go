@@ -78,13 +78,13 @@ func TestDurableAcrossReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mark := Mark{InstanceID: "i-1", FirstSeen: at, Reasons: []string{"r"}}
+	mark := Mark{InstanceID: "i-1", Policy: "reaper.idle", FirstSeen: at, Reasons: []string{"r"}}
 	ref := Refusal{InstanceID: "i-2", Kind: RefusalCommitment, LearnedAt: at, RequestID: "req-1"}
 	in := Intent{RunID: "20261126T080000Z-a", InstanceID: "i-3", CreatedAt: at, Reasons: []string{"r"}}
 	run := Run{ID: "20261126T080000Z-a", Command: "run", StartedAt: at, InventoryComplete: true, InventorySize: 42}
 	tr := TrafficRecord{InstanceID: "i-4", FetchedAt: at, Samples: 3, Expected: 3, InP95: 7}
 	for _, err := range []error{
-		s.ReplaceMarks(map[string]Mark{"i-1": mark}),
+		s.ReplaceMarks(map[MarkKey]Mark{mark.Key(): mark}),
 		s.PutRefusal(ref),
 		s.PutIntent(in),
 		putRun(s, run),
@@ -100,7 +100,7 @@ func TestDurableAcrossReopen(t *testing.T) {
 	}
 
 	s = openStoreIn(t, dir)
-	checkEqual(t, "marks", must(s.Marks())(t), map[string]Mark{"i-1": mark})
+	checkEqual(t, "marks", must(s.Marks())(t), map[MarkKey]Mark{mark.Key(): mark})
 	checkEqual(t, "refusals", must(s.Refusals())(t), map[string]Refusal{"i-2": ref})
 	checkEqual(t, "open intents", must(s.OpenIntents())(t), []Intent{in})
 	run.Seq = 1
@@ -371,7 +371,7 @@ func overwritePages(from, to int) func(*testing.T, string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ReplaceMarks(map[string]Mark{"i-1": {FirstSeen: time.Unix(1, 0)}}); err != nil {
+		if err := s.ReplaceMarks(map[MarkKey]Mark{{InstanceID: "i-1", Policy: "reaper.idle"}: {FirstSeen: time.Unix(1, 0)}}); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
