@@ -295,7 +295,7 @@ func writeStore(t *testing.T, path string) []byte {
 			t.Fatal(err)
 		}
 	}
-	if err := s.ReplaceMarks(map[string]Mark{"i-1": {FirstSeen: time.Unix(1, 0)}}); err != nil {
+	if err := s.ReplaceMarks(map[MarkKey]Mark{{InstanceID: "i-1", Policy: "reaper.idle"}: {FirstSeen: time.Unix(1, 0)}}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
