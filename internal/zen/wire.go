@@ -104,6 +104,9 @@ func (n *flexInt64) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// measure is the domain form: absent stays absent.
+func (n flexInt64) measure() Measure { return Measure{Value: n.Value, Valid: n.Valid} }
+
 func parseInteger(s string) (int64, error) {
 	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return v, nil
