@@ -23,6 +23,8 @@ import (
 const (
 	oddToken  = `tok/A+b=c<d>&e"f'g\h%i j/K+L=`
 	oddSecret = `sec+Q/r=S&t<u>"v'w\x%y z+9/8=`
+	// longToken is longer than anything the decoders quote whole.
+	longToken = oddToken + "/LONG+TOKEN=" + oddToken
 )
 
 // encodings returns every encoding of s the redactor must recognise, by name.
@@ -184,6 +186,10 @@ func echoServer(t *testing.T, how string, encs []string) *fakeAPI {
 				`"instanceName":"n %s","hostname":"%s","tags":{"tags":[{"key":"k","value":"%s"}]}}]}}`, enc, enc, enc)
 		case "bad time":
 			fmt.Fprintf(w, `{"requestId":"T-3","response":{"totalCount":1,"dataSet":[{"instanceId":"1","createTime":"%s"}]}}`, enc)
+		case "count":
+			fmt.Fprintf(w, `{"requestId":"T-5","response":{"totalCount":"%s","dataSet":[]}}`, enc)
+		case "flag":
+			fmt.Fprintf(w, `{"requestId":"T-6","response":{"totalCount":1,"dataSet":[{"instanceId":"1","autoRenew":"%s"}]}}`, enc)
 		case "traffic time":
 			fmt.Fprintf(w, `{"requestId":"T-4","response":{"dataList":[{"internetRX":1,"internetTX":1,"time":"%s"}]}}`, enc)
 		}
@@ -193,12 +199,14 @@ func echoServer(t *testing.T, how string, encs []string) *fakeAPI {
 // TestEchoedSecretNeverLeaks: whatever encoding a server echoes the credential in, and wherever
 // in its answer, the credential reaches neither errors, logs, request IDs nor instance data.
 func TestEchoedSecretNeverLeaks(t *testing.T) {
-	places := []string{"api message", "request id", "error request id", "html page", "json snippet", "instance fields", "bad time", "traffic time"}
+	places := []string{"api message", "request id", "error request id", "html page", "json snippet", "instance fields",
+		"bad time", "traffic time", "count", "flag"}
 	t0 := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
 	for _, cred := range []struct {
 		name, secret string
 		auth         Option
-	}{{"token", oddToken, WithToken(oddToken)}, {"access key", oddSecret, WithAccessKey(testKeyID, oddSecret)}} {
+	}{{"token", oddToken, WithToken(oddToken)}, {"access key", oddSecret, WithAccessKey(testKeyID, oddSecret)},
+		{"long token", longToken, WithToken(longToken)}} {
 		all := encodings(cred.secret)
 		var names, encs []string
 		for name, enc := range all {
