@@ -50,8 +50,8 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 	if err != nil {
 		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("evaluate policies: %w", &LimitError{Cause: context.Cause(ctx)})
+	if cause := stopCause(ctx); cause != nil {
+		return nil, &LimitError{Cause: cause}
 	}
 	ctx, unwatch := watchMemory(ctx, e.memoryLimit())
 	defer unwatch()
@@ -60,7 +60,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 	defer stop()
 	folded, err := set.fold(ctx, e.logger, shared, cancel)
 	if err != nil {
-		return nil, fmt.Errorf("evaluate policies: %w", err)
+		return nil, err
 	}
 
 	decisions := make([]Decision, len(instances))
@@ -92,7 +92,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 	}
 	wg.Wait()
 	if cause := stopCause(ctx); cause != nil {
-		return nil, fmt.Errorf("evaluate policies: %w", stopped.error(cause))
+		return nil, stopped.error(cause)
 	}
 	if err := failed.Load(); err != nil {
 		return nil, fmt.Errorf("evaluate policies: %w", *err)

@@ -23,7 +23,7 @@ func (e *Engine) Explain(ctx context.Context, now time.Time, params map[string]a
 		return Decision{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return Decision{}, fmt.Errorf("explain policies: %w", &LimitError{Cause: context.Cause(ctx)})
+		return Decision{}, &LimitError{Cause: context.Cause(ctx)}
 	}
 	ctx, unwatch := watchMemory(ctx, e.memoryLimit())
 	defer unwatch()
@@ -40,8 +40,7 @@ func (e *Engine) Explain(ctx context.Context, now time.Time, params map[string]a
 	wk.fields = instanceFields // the whole document, for a complete trace
 	d := wk.evaluate(ctx, &in)
 	if cause := stopCause(ctx); cause != nil {
-		return Decision{}, fmt.Errorf("explain policies: %w",
-			&LimitError{Policy: tracedPolicy(*tracer, set.packages), InstanceID: in.ID, Cause: cause})
+		return Decision{}, &LimitError{Policy: tracedPolicy(*tracer, set.packages), InstanceID: in.ID, Cause: cause}
 	}
 	fmt.Fprintf(w, "policies %s (digest %s)\n", strings.Join(set.packages, ", "), set.digest)
 	topdown.PrettyTraceWithLocation(w, *tracer)

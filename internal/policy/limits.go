@@ -28,9 +28,10 @@ const memoryPoll = 5 * time.Millisecond
 // heap grew past the memory limit, or its caller cancelled it. No decision is returned with it.
 type LimitError struct {
 	// Policy is the policy package that was being evaluated ("reaper.expiry"; a helper package
-	// such as "reaper.lib" when one of its rules was evaluated once for all instances), or, for
-	// RunTests, the full name of the test that was running.
+	// such as "reaper.lib" when one of its rules was evaluated once for all instances).
 	Policy string
+	// Tests names, for RunTests, the tests that were running ("data.reaper.expiry_test.test_ttl").
+	Tests string
 	// InstanceID is the instance being evaluated; empty for a rule evaluated once for all
 	// instances, and for tests.
 	InstanceID string
@@ -41,9 +42,12 @@ type LimitError struct {
 
 // Error names the policy, the instance and the cause.
 func (e *LimitError) Error() string {
-	what := "policy " + e.Policy
-	if e.Policy == "" {
-		what = "policy evaluation"
+	what := "policy evaluation"
+	switch {
+	case e.Policy != "":
+		what = "policy " + e.Policy
+	case e.Tests != "":
+		what = "policy test " + e.Tests
 	}
 	if e.InstanceID != "" {
 		what += " (instance " + e.InstanceID + ")"

@@ -213,5 +213,8 @@ func TestRunTestsStopsAtMemoryLimit(t *testing.T) {
 	dir := writePolicies(t, map[string]string{"bomb.rego": stringBomb(24), "bomb_test.rego": test})
 	opts := TestOptions{Timeout: time.Minute, MemoryLimit: heapBytes() + 32<<20}
 	_, err := RunTests(context.Background(), []string{dir}, nil, opts, io.Discard)
-	checkLimitError(t, err, "data.reaper.bomb_test.test_big", "", ErrMemoryLimit)
+	var le *LimitError
+	if !errors.As(err, &le) || le.Tests != "data.reaper.bomb_test.test_big" || !errors.Is(err, ErrMemoryLimit) {
+		t.Fatalf("error %v, want a *LimitError naming data.reaper.bomb_test.test_big, caused by ErrMemoryLimit", err)
+	}
 }

@@ -160,7 +160,7 @@ func runTests(ctx context.Context, modules map[string]*ast.Module, opts TestOpti
 		results = append(results, r)
 	}
 	if cause := stopCause(ctx); cause != nil {
-		return nil, fmt.Errorf("run policy tests: %w", &LimitError{Policy: interrupted(results), Cause: cause})
+		return nil, &LimitError{Tests: interrupted(results), Cause: cause}
 	}
 	sort.Slice(results, func(i, j int) bool {
 		a, b := results[i].Location, results[j].Location
