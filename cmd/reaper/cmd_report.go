@@ -64,8 +64,8 @@ func reportList(env Env, dir string) int {
 			mode = "dry-run"
 		}
 		cands := e.Counts[report.ActionWouldTerminate] + e.Counts[report.ActionMarked] + e.Counts[report.ActionBlocked]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", e.RunID, e.StartedAt.UTC().Format(time.RFC3339),
-			e.Command, mode, e.Result, e.InventorySize, cands, e.Counts[report.ActionTerminated])
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", clip(e.RunID, 40), e.StartedAt.UTC().Format(time.RFC3339),
+			clip(e.Command, 16), mode, clip(e.Result, 16), e.InventorySize, cands, e.Counts[report.ActionTerminated])
 	}
 	tw.Flush()
 	if len(entries) == 0 {
