@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/zen"
@@ -42,14 +43,14 @@ func cmdInventory(ctx context.Context, env Env, args []string) int {
 	}
 	switch *format {
 	case "fleet":
-		err = zensim.FleetFromInstances(list).Write(env.Stdout)
+		err = zensim.FleetFromInstances(list).Write(inert.JSON(env.Stdout))
 	case "json":
 		now := env.now().UTC()
 		docs := make([]policy.Instance, len(list))
 		for i, in := range list {
 			docs[i] = reconcile.PolicyInput(in, now, nil)
 		}
-		enc := json.NewEncoder(env.Stdout)
+		enc := json.NewEncoder(inert.JSON(env.Stdout))
 		enc.SetIndent("", "  ")
 		err = enc.Encode(docs)
 	default:

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/report"
 )
 
@@ -92,7 +93,11 @@ func reportShow(env Env, dir, runID, format string) int {
 	default:
 		return usageErr(env, "--format must be text, md, json, csv or html, got %q", format)
 	}
-	if err := write(env.Stdout, r); err != nil {
+	out := env.Stdout
+	if format == "json" {
+		out = inert.JSON(out) // same data; bidi and C1 characters as \u escapes
+	}
+	if err := write(out, r); err != nil {
 		return fail(env, err)
 	}
 	return exitOK

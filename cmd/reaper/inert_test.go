@@ -48,6 +48,9 @@ func TestTerminalOutputIsInert(t *testing.T) {
 	outputs["inventory"] = reaper(t, "inventory", "--config", path)
 	outputs["report list"] = reaper(t, "report", "list", "--config", path)
 	outputs["report show"] = reaper(t, "report", "show", "latest", "--config", path)
+	outputs["report show json"] = reaper(t, "report", "show", "latest", "--format", "json", "--config", path)
+	outputs["inventory json"] = reaper(t, "inventory", "--format", "json", "--config", path)
+	outputs["inventory fleet"] = reaper(t, "inventory", "--format", "fleet", "--config", path)
 	runs, _ := os.ReadDir(filepath.Join(dir, "reports"))
 	if len(runs) >= 2 {
 		outputs["report diff"] = reaper(t, "report", "diff", runs[0].Name(), runs[len(runs)-1].Name(), "--config", path)
