@@ -18,7 +18,7 @@ import (
 // webhookSecrets are the secret parts of the URLs TestWebhookQueryAndUserinfoNeverShown uses:
 // user info and every query value, in the forms a server might echo them.
 var webhookSecrets = []string{
-	"hookuser", "HookPass77", "KeyValue55", "Tok/Val66", "Tok%2FVal66", `Tok\/Val66`, "Val66", "SigValue88",
+	"hookuser", "HookPass77", "KeyValue55", "Tok/Val66", "Tok%2FVal66", `Tok\/Val66`, "Val66", "SigValue88", "SigValu",
 }
 
 const secretQuery = "?key=KeyValue55&token=Tok%2FVal66&sig=SigValue88"
@@ -38,7 +38,9 @@ func TestWebhookQueryAndUserinfoNeverShown(t *testing.T) {
 	// A body whose quote is cut inside a secret: scrubbing must happen before the cut.
 	long := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, strings.Repeat("x", maxBodyQuote-4)+" "+r.URL.Query().Get("sig"))
+		// The quote keeps maxBodyQuote characters: the first 7 of the secret would survive a cut
+		// made before scrubbing.
+		io.WriteString(w, strings.Repeat("x", maxBodyQuote-8)+" "+r.URL.Query().Get("sig"))
 	}))
 	t.Cleanup(long.Close)
 	stop := make(chan struct{})
