@@ -51,6 +51,7 @@ func (w *wireInstance) toInstance(action string, in interner) (Instance, error) 
 		ResourceGroupID:    in.get(w.ResourceGroupID),
 		ResourceGroupName:  in.get(w.ResourceGroupName),
 		Tags:               tagMap(w.Tags, in),
+		TagList:            tagList(w.Tags, in),
 		PublicIPs:          nonEmpty(w.PublicIPAddresses),
 		PrivateIPs:         nonEmpty(w.PrivateIPAddresses),
 	}
@@ -81,6 +82,21 @@ func tagMap(tags *wireTags, in interner) map[string]string {
 		m[in.get(t.Key)] = in.get(t.Value)
 	}
 	return m
+}
+
+// tagList keeps every tag in API order, repeated keys included; nil when there are none. A tag with
+// an empty key (or a null entry) is dropped, as in tagMap.
+func tagList(tags *wireTags, in interner) []Tag {
+	if tags == nil {
+		return nil
+	}
+	var out []Tag
+	for _, t := range tags.Tags {
+		if t.Key != "" {
+			out = append(out, Tag{Key: in.get(t.Key), Value: in.get(t.Value)})
+		}
+	}
+	return out
 }
 
 // nonEmpty drops null and empty entries; nil when nothing is left.

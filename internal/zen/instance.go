@@ -53,6 +53,13 @@ type Instance struct {
 	Tags               map[string]string
 	PublicIPs          []string
 	PrivateIPs         []string
+	TagList            []Tag // every tag with a key, in API order, repeated keys included; nil when none
+}
+
+// Tag is one key/value pair of an instance's tag list.
+type Tag struct {
+	Key   string
+	Value string
 }
 
 // Filter selects instances for a listing. Empty fields select everything the credentials can see.

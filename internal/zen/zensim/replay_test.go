@@ -1,0 +1,112 @@
+package zensim
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// oddFleet is a generated fleet with the values a real API may send and a replay must keep exactly:
+// lowercase, empty and unknown statuses and charge types, repeated tag keys, unicode and
+// control-character names.
+func oddFleet(n int) Fleet {
+	f := Generate(n, 11, t0)
+	statuses := []zen.Status{"running", "", "weird", "Running", "RECYCLED", zen.StatusRunning, "stopped"}
+	charges := []zen.ChargeType{"", "postpaid", "MONTHLY", zen.ChargePostpaid, zen.ChargePrepaid}
+	names := []string{"ünïcødé-服务器-🚀", "", "tab\there", "\u202eevil", "a b  c"}
+	for i := range f.Instances {
+		in := &f.Instances[i]
+		in.Status = statuses[i%len(statuses)]
+		in.ChargeType = charges[i%len(charges)]
+		in.Name = names[i%len(names)]
+		in.RecycledAt = nil // only meaningful for RECYCLE, which the odd statuses replace
+		switch i % 4 {
+		case 0:
+			in.Tags, in.TagList = nil, []Tag{
+				{"reaper-protect", "true"}, {"owner", "ci"}, {"reaper-protect", "false"}, {"owner", ""},
+			}
+		case 1:
+			in.Tags, in.TagList = nil, []Tag{{"z", "1"}, {"a", "2"}, {"Ключ", "значение"}}
+		case 2:
+			in.Tags = nil
+		}
+	}
+	return f
+}
+
+// listAll lists every instance of sim through reaper's client.
+func listAll(t *testing.T, h *harness) []zen.Instance {
+	t.Helper()
+	c, err := zen.New(zen.WithEndpoint(h.srv.URL), zen.WithAccessKey(testKeyID, testSecret),
+		zen.WithClock(h.clock.Now), zen.WithRequestsPerSecond(math.Inf(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.ListInstances(context.Background(), zen.Filter{})
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	return list
+}
+
+// TestFleetReplayIsExact: what reaper lists from an API, written as a fleet file (the writer of
+// `reaper inventory --format fleet`) and served again by the simulator (`reaper sim --fleet`), is
+// listed again exactly, instance by instance, odd values included.
+func TestFleetReplayIsExact(t *testing.T) {
+	odd := oddFleet(60)
+	real := newHarness(t)
+	if err := real.sim.Load(Fleet{Instances: odd.Instances, Verbatim: true}); err != nil {
+		t.Fatal(err)
+	}
+	seen := listAll(t, real)
+
+	var file bytes.Buffer
+	if err := FleetFromInstances(seen).Write(&file); err != nil {
+		t.Fatal(err)
+	}
+	f, err := DecodeFleet(&file)
+	if err != nil {
+		t.Fatalf("the fleet file written from a listing does not load: %v", err)
+	}
+	replay := newHarness(t)
+	if err := replay.sim.Load(f); err != nil {
+		t.Fatal(err)
+	}
+	replayed := listAll(t, replay)
+
+	if len(replayed) != len(seen) {
+		t.Fatalf("replay lists %d instances, the original %d", len(replayed), len(seen))
+	}
+	for i := range seen {
+		if diff := cmp.Diff(seen[i], replayed[i]); diff != "" {
+			t.Errorf("instance %s differs after replay (-original +replay):\n%s", seen[i].ID, diff)
+		}
+	}
+	// The listing really carried the odd values (the comparison above is not vacuous).
+	byID := map[string]zen.Instance{}
+	for _, in := range seen {
+		byID[in.ID] = in
+	}
+	for _, want := range odd.Instances {
+		got := byID[want.ID]
+		if got.Status != want.Status || got.ChargeType != want.ChargeType || got.Name != want.Name {
+			t.Errorf("instance %s listed as status %q charge %q name %q, want %q %q %q", want.ID,
+				got.Status, got.ChargeType, got.Name, want.Status, want.ChargeType, want.Name)
+		}
+		if want.TagList != nil && !cmp.Equal(tagPairs(got.TagList), want.TagList) {
+			t.Errorf("instance %s listed with tags %v, want %v in API order", want.ID, got.TagList, want.TagList)
+		}
+	}
+}
+
+func tagPairs(list []zen.Tag) []Tag {
+	out := make([]Tag, len(list))
+	for i, t := range list {
+		out[i] = Tag{t.Key, t.Value}
+	}
+	return out
+}
