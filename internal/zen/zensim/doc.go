@@ -34,6 +34,10 @@
 //     instanceIds) and unknown names are refused, 400 INVALID_PARAMETER naming the member. The
 //     reference does not say what the API does with them; refusing them keeps a misspelt filter
 //     from passing unnoticed (the API might ignore it and list everything).
+//   - A 429 REQUEST_LIMIT_EXCEEDED carries no Retry-After header unless Options.RetryAfter is
+//     set; the reference does not say whether the API sends one.
+//   - Statuses and charge types are served exactly as loaded, unknown and empty ones included,
+//     so a fleet written by `reaper inventory --format fleet` replays what the API reported.
 //
 // Error codes not documented by Zenlayer are invented here and listed so clients do not depend on
 // them: 401 AUTHFAILURE_SIGNATURE_FAILURE (any authentication failure), 405 METHOD_NOT_ALLOWED,
