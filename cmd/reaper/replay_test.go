@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +44,15 @@ func TestInventoryFleetReplaysExactly(t *testing.T) {
 	}
 	if err := sim.Load(f); err != nil {
 		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // serve nothing: load the file, report, stop
+	r := reaperEnv(t, ctx, map[string]string{}, "sim", "--fleet", file, "--listen", "127.0.0.1:0")
+	if r.code != exitOK {
+		t.Fatalf("sim --fleet: code %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, `status "running"`) || !strings.Contains(r.stderr, `status "weird"`) || !strings.Contains(r.stderr, "(and 3 more)") {
+		t.Errorf("sim --fleet does not point out the undocumented values:\n%s", r.stderr)
 	}
 	second := reaper(t, "inventory", "--config", path, "--format", "fleet")
 	if second.stdout != first.stdout {

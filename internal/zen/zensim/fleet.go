@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
@@ -119,6 +120,29 @@ func (s SimInstance) validate() error {
 		return fmt.Errorf("id %q: traffic gaps_to is before gaps_from", s.ID)
 	}
 	return nil
+}
+
+// documentedStatuses are the statuses of zenlayer-bmc-api.md §4 (RECYCLING from Terraform).
+var documentedStatuses = []zen.Status{
+	zen.StatusPending, zen.StatusCreating, zen.StatusCreateFailed, zen.StatusInstalling,
+	zen.StatusInstallFailed, zen.StatusRunning, zen.StatusStopped, zen.StatusBooting,
+	zen.StatusStopping, zen.StatusRecycle, zen.StatusRecycling,
+}
+
+// Undocumented lists, one line each, the statuses and charge types of f that are not documented
+// values. They are served as they are (a replay keeps what the API reported); the list lets a
+// caller point out a typo in a hand-written fleet.
+func (f Fleet) Undocumented() []string {
+	var out []string
+	for _, in := range f.Instances {
+		if !slices.Contains(documentedStatuses, in.Status) {
+			out = append(out, fmt.Sprintf("instance %q: status %q", in.ID, in.Status))
+		}
+		if in.ChargeType != zen.ChargePrepaid && in.ChargeType != zen.ChargePostpaid {
+			out = append(out, fmt.Sprintf("instance %q: charge_type %q", in.ID, in.ChargeType))
+		}
+	}
+	return out
 }
 
 // Write writes the fleet as indented JSON.

@@ -110,3 +110,35 @@ func tagPairs(list []zen.Tag) []Tag {
 	}
 	return out
 }
+
+// TestTagListFilters: with a tag list, tagKeys and tags filters match any of the pairs, a repeated
+// key included, and the list is served in its order.
+func TestTagListFilters(t *testing.T) {
+	h := newHarness(t)
+	h.load(inst("1", func(s *SimInstance) {
+		s.TagList = []Tag{{"p", "true"}, {"o", "ci"}, {"p", "false"}}
+	}), inst("2", func(s *SimInstance) { s.Tags = map[string]string{"p": "no"} }))
+	tests := []struct {
+		name string
+		body map[string]any
+		want []string
+	}{
+		{"first value", map[string]any{"tags": []Tag{{"p", "true"}}}, []string{"1"}},
+		{"repeated value", map[string]any{"tags": []Tag{{"p", "false"}}}, []string{"1"}},
+		{"both values", map[string]any{"tags": []Tag{{"p", "false"}, {"p", "true"}}}, []string{"1"}},
+		{"key", map[string]any{"tagKeys": []string{"p"}}, []string{"1", "2"}},
+		{"map value", map[string]any{"tags": []Tag{{"p", "no"}}}, []string{"2"}},
+		{"no match", map[string]any{"tags": []Tag{{"o", "true"}}}, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := h.describe(tt.body).ids(); !cmp.Equal(got, tt.want) {
+				t.Errorf("ids %v, want %v", got, tt.want)
+			}
+		})
+	}
+	got := h.describe(map[string]any{"instanceIds": []string{"1"}}).DataSet[0].Tags.Tags
+	if want := []wireTag{{"p", "true"}, {"o", "ci"}, {"p", "false"}}; !cmp.Equal(got, want) {
+		t.Errorf("served tags %v, want %v", got, want)
+	}
+}
