@@ -57,7 +57,7 @@ type wireInstance struct {
 	PrimaryPublicIPAddress *string  `json:"primaryPublicIpAddress"`
 	PublicIPAddresses      []string `json:"publicIpAddresses"`
 	PrivateIPAddresses     []string `json:"privateIpAddresses"`
-	CreateTime             string   `json:"createTime"`
+	CreateTime             *string  `json:"createTime"` // null when the instance has no creation time
 	ExpiredTime            *string  `json:"expiredTime"`
 	ResourceGroupID        string   `json:"resourceGroupId"`
 	ResourceGroupName      string   `json:"resourceGroupName"`
@@ -77,12 +77,15 @@ func toWireInstance(in *SimInstance) wireInstance {
 		InternetChargeType: in.InternetChargeType,
 		PublicIPAddresses:  nonNil(in.PublicIPs),
 		PrivateIPAddresses: nonNil(in.PrivateIPs),
-		CreateTime:         formatWireTime(in.CreatedAt),
 		ResourceGroupID:    in.ResourceGroupID,
 		ResourceGroupName:  in.ResourceGroupName,
 		InstanceStatus:     string(in.Status),
 		AutoRenew:          in.AutoRenew,
 		Tags:               wireTags{Tags: []wireTag{}},
+	}
+	if !in.CreatedAt.IsZero() {
+		t := formatWireTime(in.CreatedAt)
+		w.CreateTime = &t
 	}
 	if in.PeriodMonths != nil {
 		p := *in.PeriodMonths

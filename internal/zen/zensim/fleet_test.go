@@ -124,6 +124,9 @@ func TestLoadFleetFileKeepsValuesVerbatim(t *testing.T) {
 		if exp, ok := want[w.InstanceID]; ok && (w.InstanceStatus != exp[0] || w.InstanceChargeType != exp[1]) {
 			t.Errorf("instance %s served as %q/%q, want %q/%q", w.InstanceID, w.InstanceStatus, w.InstanceChargeType, exp[0], exp[1])
 		}
+		if w.InstanceID == "4" && w.CreateTime != nil {
+			t.Errorf("instance 4 without created_at served createTime %q, want null", *w.CreateTime)
+		}
 		if w.InstanceID == "5" {
 			if got := fmt.Sprint(w.Tags.Tags); got != "[{reaper-protect true} {reaper-protect false}]" {
 				t.Errorf("instance 5 served with tags %s, want both reaper-protect values in order", got)

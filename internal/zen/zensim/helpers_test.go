@@ -198,6 +198,7 @@ type describeResult struct {
 		InstanceID         string   `json:"instanceId"`
 		InstanceStatus     string   `json:"instanceStatus"`
 		InstanceChargeType string   `json:"instanceChargeType"`
+		CreateTime         *string  `json:"createTime"`
 		Tags               wireTags `json:"tags"`
 	} `json:"dataSet"`
 }

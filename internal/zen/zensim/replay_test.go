@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/reaper-bmc/reaper/internal/zen"
@@ -24,6 +25,9 @@ func oddFleet(n int) Fleet {
 		in.ChargeType = charges[i%len(charges)]
 		in.Name = names[i%len(names)]
 		in.RecycledAt = nil // only meaningful for RECYCLE, which the odd statuses replace
+		if i%9 == 0 {
+			in.CreatedAt = time.Time{} // the API sent no creation time
+		}
 		switch i % 4 {
 		case 0:
 			in.Tags, in.TagList = nil, []Tag{
@@ -93,6 +97,9 @@ func TestFleetReplayIsExact(t *testing.T) {
 	}
 	for _, want := range odd.Instances {
 		got := byID[want.ID]
+		if !got.CreatedAt.Equal(want.CreatedAt) {
+			t.Errorf("instance %s listed as created %v, want %v", want.ID, got.CreatedAt, want.CreatedAt)
+		}
 		if got.Status != want.Status || got.ChargeType != want.ChargeType || got.Name != want.Name {
 			t.Errorf("instance %s listed as status %q charge %q name %q, want %q %q %q", want.ID,
 				got.Status, got.ChargeType, got.Name, want.Status, want.ChargeType, want.Name)
