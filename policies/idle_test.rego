@@ -76,3 +76,8 @@ test_no_params_no_idle if {
 	count(idle.terminate) == 0 with input as _doc({}, _week * 10, _traffic)
 	count(idle.warn) == 3 with input as _doc({}, _week * 10, _traffic)
 }
+
+test_no_age_is_never_idle if {
+	doc := object.remove(_input(_week, _traffic), ["instance"])
+	count(idle.terminate) == 0 with input as object.union(doc, {"instance": {"id": "i-1", "status": "RUNNING", "tags": {}, "traffic": _traffic}})
+}

@@ -91,6 +91,46 @@ format_seconds(s) := sprintf("%dh", [floor(s / 3600)]) if {
 	s % 60 == 0
 } else := sprintf("%dh%dm%ds", [floor(s / 3600), floor((s % 3600) / 60), s % 60])
 
+# tag_pairs is every tag of the instance as {"key", "value"} in API order (a key can repeat):
+# input.instance.tag_list, or the pairs of input.instance.tags when a document has no list.
+tag_pairs := input.instance.tag_list if {
+	is_array(input.instance.tag_list)
+} else := [{"key": k, "value": v} | some k, v in input.instance.tags]
+
+# tag_values(key) is the set of values, trimmed, of the reaper-owned tag key (written in lower
+# case): every pair whose key, trimmed and in lower case, is key. Empty when the tag is absent.
+# A repeated key gives all its values, so that any value that protects does (DESIGN.md §5).
+tag_values(key) := {trim_space(p.value) |
+	some p in tag_pairs
+	is_string(p.key)
+	is_string(p.value)
+	lower(trim_space(p.key)) == key
+}
+
+# tag_value(key) is the one value of the reaper-owned tag key; undefined when the tag is absent
+# or when its values disagree (see tag_conflict).
+tag_value(key) := v if {
+	values := tag_values(key)
+	count(values) == 1
+	some v in values
+}
+
+# tag_conflict(key) holds when the reaper-owned tag key repeats with different values. A rule that
+# would terminate on such a tag does not; it warns.
+tag_conflict(key) if count(tag_values(key)) > 1
+
+# truthy(v) holds for a tag value that means yes: true, yes or 1, trimmed, in any case.
+truthy(v) if {
+	is_string(v)
+	lower(trim_space(v)) in {"true", "yes", "1"}
+}
+
+# falsy(v) holds for a tag value that deliberately means no: false, no or 0, trimmed, in any case.
+falsy(v) if {
+	is_string(v)
+	lower(trim_space(v)) in {"false", "no", "0"}
+}
+
 # param(policy, name) is input.params[policy][name], or null when it is not set.
 param(policy, name) := object.get(input.params, [policy, name], null)
 

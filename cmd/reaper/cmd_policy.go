@@ -130,12 +130,18 @@ func readInstance(env Env, file string) (policy.Instance, error) {
 	if json.Unmarshal(data, &wrapper) == nil && wrapper.Instance != nil {
 		data = *wrapper.Instance
 	}
-	var in policy.Instance
+	// age_seconds is accepted (documents of older versions carry it) and ignored: the engine
+	// derives the age from --now and created_at.
+	var doc struct {
+		policy.Instance
+		AgeSeconds json.RawMessage `json:"age_seconds"`
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		return policy.Instance{}, fmt.Errorf("instance document %s: %w", file, err)
 	}
+	in := doc.Instance
 	if in.ID == "" {
 		return policy.Instance{}, fmt.Errorf("instance document %s: missing \"id\"", file)
 	}
