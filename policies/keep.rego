@@ -7,15 +7,17 @@ package reaper.keep
 
 import data.reaper.lib
 
+_values := lib.tag_values("reaper-keep")
+
 _kept if {
-	some value in lib.tag_values("reaper-keep")
+	some value in _values
 	lib.truthy(value)
 }
 
 exempt contains "tag reaper-keep=true" if _kept
 
 warn contains sprintf("tag reaper-keep=%s does not keep this instance; only true, yes or 1 (any case) does", [lib.show(value)]) if {
+	some value in _values
 	not _kept
-	some value in lib.tag_values("reaper-keep")
 	not lib.falsy(value)
 }

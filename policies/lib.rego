@@ -98,9 +98,13 @@ tag_pairs := input.instance.tag_list if {
 } else := [{"key": k, "value": v} | some k, v in input.instance.tags]
 
 # tag_values(key) is the set of values, trimmed, of the reaper-owned tag key (written in lower
-# case): every pair whose key, trimmed and in lower case, is key. Empty when the tag is absent.
-# A repeated key gives all its values, so that any value that protects does (DESIGN.md §5).
-tag_values(key) := {trim_space(p.value) |
+# case, as "reaper-keep"): every pair whose key, trimmed and in lower case, is key. Empty when the
+# instance does not carry it. A repeated key gives all its values, so that any value that
+# protects does (DESIGN.md §5). The engine derives input.instance.reaper_tags so that this is a
+# lookup; a document without it (a Rego test) gets the same from tag_pairs.
+tag_values(key) := {v | some v in input.instance.reaper_tags[key]} if {
+	is_object(input.instance.reaper_tags)
+} else := {trim_space(p.value) |
 	some p in tag_pairs
 	is_string(p.key)
 	is_string(p.value)

@@ -3,6 +3,7 @@ package policy
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -29,6 +30,7 @@ var (
 	keyResourceGroup      = ast.StringTerm("resource_group")
 	keyTags               = ast.StringTerm("tags")
 	keyTagList            = ast.StringTerm("tag_list")
+	keyReaperTags         = ast.StringTerm("reaper_tags")
 	keyKey                = ast.StringTerm("key")
 	keyValue              = ast.StringTerm("value")
 	keyPublicIPs          = ast.StringTerm("public_ips")
@@ -117,6 +119,7 @@ var instanceFields = []instanceField{
 	}},
 	{"tags", keyTags, func(in *Instance, _ time.Time) *ast.Term { return tagsTerm(in) }},
 	{"tag_list", keyTagList, func(in *Instance, _ time.Time) *ast.Term { return tagListTerm(in) }},
+	{"reaper_tags", keyReaperTags, func(in *Instance, _ time.Time) *ast.Term { return reaperTagsTerm(in) }},
 	{"public_ips", keyPublicIPs, func(in *Instance, _ time.Time) *ast.Term { return stringsTerm(in.PublicIPs) }},
 	{"private_ips", keyPrivateIPs, func(in *Instance, _ time.Time) *ast.Term { return stringsTerm(in.PrivateIPs) }},
 	{"traffic", keyTraffic, func(in *Instance, _ time.Time) *ast.Term { return trafficTerm(in.Traffic) }},
@@ -167,6 +170,47 @@ func tagListTerm(in *Instance) *ast.Term {
 		elems[i] = ast.ObjectTerm([2]*ast.Term{keyKey, ast.StringTerm(t.Key)}, [2]*ast.Term{keyValue, ast.StringTerm(t.Value)})
 	}
 	return ast.ArrayTerm(elems...)
+}
+
+// reaperPrefix starts every reaper-owned tag key, matched in any case.
+const reaperPrefix = "reaper-"
+
+// reaperTagsTerm is input.instance.reaper_tags, derived by the engine: every reaper-owned tag
+// key of the instance (one that, trimmed and in lower case, starts with "reaper-"), trimmed and
+// in lower case, mapped to the set of its values, trimmed. A repeated key gives every value.
+// data.reaper.lib.tag_values reads it, so that loose matching costs a lookup per instance rather
+// than a scan in Rego; it computes the same from tag_list when a document lacks it (Rego tests).
+func reaperTagsTerm(in *Instance) *ast.Term {
+	var obj ast.Object
+	add := func(k, v string) {
+		k = strings.TrimSpace(k)
+		if len(k) < len(reaperPrefix) || !strings.EqualFold(k[:len(reaperPrefix)], reaperPrefix) {
+			return
+		}
+		if obj == nil {
+			obj = ast.NewObject()
+		}
+		key := ast.StringTerm(strings.ToLower(k))
+		values := obj.Get(key)
+		if values == nil {
+			values = ast.SetTerm()
+			obj.Insert(key, values)
+		}
+		values.Value.(ast.Set).Add(ast.StringTerm(strings.TrimSpace(v)))
+	}
+	if len(in.TagList) > 0 {
+		for _, t := range in.TagList {
+			add(t.Key, t.Value)
+		}
+	} else {
+		for k, v := range in.Tags {
+			add(k, v)
+		}
+	}
+	if obj == nil {
+		return ast.InternedEmptyObject
+	}
+	return ast.NewTerm(obj)
 }
 
 // AgeSeconds is an instance's age at now in whole seconds, as policies see it in

@@ -19,7 +19,7 @@ func TestInputValueIsTheJSONDocument(t *testing.T) {
 		ExpiresAt: &expires, AutoRenew: true, PeriodMonths: &months,
 		ResourceGroup: ResourceGroup{ID: "rg-1", Name: "Default Resource Group"},
 		Tags:          map[string]string{"owner": "ci", "": "empty key", "ünï": "cödé"},
-		TagList:       []Tag{{"owner", "ci"}, {"ünï", "cödé"}, {"owner", "cd"}},
+		TagList:       []Tag{{"owner", "ci"}, {"ünï", "cödé"}, {"owner", "cd"}, {" Reaper-Keep", " yes "}, {"reaper-keep", "no"}, {"reaper-", ""}},
 		PublicIPs:     []string{"203.0.113.10"}, PrivateIPs: []string{"10.0.0.1", "10.0.0.2"},
 		Traffic: &Traffic{WindowSeconds: 259200, Samples: 864, Complete: true, InP95Bps: 1, OutP95Bps: 2, InAvgBps: 3, OutAvgBps: 4},
 	}
@@ -39,6 +39,13 @@ func TestInputValueIsTheJSONDocument(t *testing.T) {
 			if in.Tags == nil { // the engine gives empty collections where JSON gives null
 				fixEmpty(t, want)
 			}
+			// derived: reaper-owned keys, trimmed and in lower case, to the set of their values
+			reaper := ast.NewObject()
+			if in.TagList != nil {
+				reaper.Insert(ast.StringTerm("reaper-keep"), ast.SetTerm(ast.StringTerm("yes"), ast.StringTerm("no")))
+				reaper.Insert(ast.StringTerm("reaper-"), ast.SetTerm(ast.StringTerm("")))
+			}
+			inst.Insert(ast.StringTerm("reaper_tags"), ast.NewTerm(reaper))
 			if in.CreatedAt.IsZero() { // unknown, not the year 1
 				inst.Insert(ast.StringTerm("created_at"), ast.NullTerm())
 			} else { // derived from now and created_at
@@ -156,7 +163,7 @@ func TestBundledPoliciesReadFewFields(t *testing.T) {
 	for _, f := range loadBundled(t).set.Load().fields {
 		got = append(got, f.name)
 	}
-	want := []string{"status", "age_seconds", "tags", "tag_list", "traffic"}
+	want := []string{"status", "age_seconds", "tags", "tag_list", "reaper_tags", "traffic"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("fields the bundled policies read (-want +got):\n%s", diff)
 	}
