@@ -22,19 +22,17 @@ import data.reaper.lib
 
 _now_ns := lib.timestamp_ns(input.now)
 
-_expires_values := lib.tag_values("reaper-expires-at")
-
-_ttl_values := lib.tag_values("reaper-ttl")
-
 # _expires_at and _ttl are the tags' values; undefined when absent or conflicting.
 _expires_at := v if {
-	count(_expires_values) == 1
-	some v in _expires_values
+	values := lib.reaper_tags["reaper-expires-at"]
+	count(values) == 1
+	some v in values
 }
 
 _ttl := v if {
-	count(_ttl_values) == 1
-	some v in _ttl_values
+	values := lib.reaper_tags["reaper-ttl"]
+	count(values) == 1
+	some v in values
 }
 
 # _expires_ns is the instant the reaper-expires-at tag names; undefined when the tag is absent,
@@ -73,8 +71,9 @@ warn contains reason if {
 	reason := sprintf("tag reaper-ttl has a malformed value %s (want a positive number and h, d or w, as in 72h, 7d, 2w); ignored", [lib.show(value)])
 }
 
-warn contains _conflict("reaper-expires-at", _expires_values) if count(_expires_values) > 1
-
-warn contains _conflict("reaper-ttl", _ttl_values) if count(_ttl_values) > 1
-
-_conflict(key, values) := sprintf("tag %s repeats with different values %s; it does not terminate until they agree", [key, lib.show(sort(values))])
+warn contains reason if {
+	some key, values in lib.reaper_tags
+	key in {"reaper-expires-at", "reaper-ttl"}
+	count(values) > 1
+	reason := sprintf("tag %s repeats with different values %s; it does not terminate until they agree", [key, lib.show(sort(values))])
+}

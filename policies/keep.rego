@@ -7,17 +7,19 @@ package reaper.keep
 
 import data.reaper.lib
 
-_values := lib.tag_values("reaper-keep")
-
-_kept if {
-	some value in _values
+exempt contains "tag reaper-keep=true" if {
+	some value in lib.reaper_tags["reaper-keep"]
 	lib.truthy(value)
 }
 
-exempt contains "tag reaper-keep=true" if _kept
-
 warn contains sprintf("tag reaper-keep=%s does not keep this instance; only true, yes or 1 (any case) does", [lib.show(value)]) if {
-	some value in _values
-	not _kept
+	values := lib.reaper_tags["reaper-keep"]
+	not _any_truthy(values)
+	some value in values
 	not lib.falsy(value)
+}
+
+_any_truthy(values) if {
+	some value in values
+	lib.truthy(value)
 }

@@ -97,31 +97,30 @@ tag_pairs := input.instance.tag_list if {
 	is_array(input.instance.tag_list)
 } else := [{"key": k, "value": v} | some k, v in input.instance.tags]
 
-# tag_values(key) is the set of values, trimmed, of the reaper-owned tag key (written in lower
-# case, as "reaper-keep"): every pair whose key, trimmed and in lower case, is key. Empty when the
-# instance does not carry it. A repeated key gives all its values, so that any value that
-# protects does (DESIGN.md §5). The engine derives input.instance.reaper_tags so that this is a
-# lookup; a document without it (a Rego test) gets the same from tag_pairs.
-tag_values(key) := {v | some v in input.instance.reaper_tags[key]} if {
+# reaper_tags maps each reaper-owned tag key of the instance (a key that, trimmed and in lower
+# case, starts with "reaper-"), trimmed and in lower case, to the set of its values, trimmed. A
+# repeated key gives all its values, so that any value that protects does (DESIGN.md §5). The
+# engine derives it as input.instance.reaper_tags, so reading it costs one lookup per instance;
+# a document without it (a Rego test) gets the same from tag_pairs. Policies read it as
+# lib.reaper_tags["reaper-keep"]: undefined when the instance does not carry the tag.
+reaper_tags := input.instance.reaper_tags if {
 	is_object(input.instance.reaper_tags)
-} else := {trim_space(p.value) |
+} else := {key: values |
 	some p in tag_pairs
 	is_string(p.key)
-	is_string(p.value)
-	lower(trim_space(p.key)) == key
+	key := lower(trim_space(p.key))
+	startswith(key, "reaper-")
+	values := {trim_space(q.value) |
+		some q in tag_pairs
+		is_string(q.key)
+		is_string(q.value)
+		lower(trim_space(q.key)) == key
+	}
 }
 
-# tag_value(key) is the one value of the reaper-owned tag key; undefined when the tag is absent
-# or when its values disagree (see tag_conflict).
-tag_value(key) := v if {
-	values := tag_values(key)
-	count(values) == 1
-	some v in values
-}
-
-# tag_conflict(key) holds when the reaper-owned tag key repeats with different values. A rule that
-# would terminate on such a tag does not; it warns.
-tag_conflict(key) if count(tag_values(key)) > 1
+# tag_values(key) is the set of values of the reaper-owned tag key (written in lower case, as
+# "reaper-keep"); empty when the instance does not carry it.
+tag_values(key) := {v | some v in reaper_tags[key]}
 
 # truthy(v) holds for a tag value that means yes: true, yes or 1, trimmed, in any case.
 truthy(v) if {
