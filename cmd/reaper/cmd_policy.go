@@ -13,6 +13,8 @@ import (
 
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/zen"
 	"github.com/reaper-bmc/reaper/policies"
 )
 
@@ -102,11 +104,23 @@ func policyEval(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		return fail(env, err)
 	}
+	for _, w := range reconcile.RepeatedTagWarnings(zenTags(in.TagList)) {
+		d.Warn = append(d.Warn, policy.Reason{Policy: "reaper", Reason: w})
+	}
 	printDecision(env.Stdout, in, now, d)
 	if *explain {
 		fmt.Fprintf(env.Stdout, "\ntrace:\n%s", trace.String())
 	}
 	return exitOK
+}
+
+// zenTags converts a document's tag list for the checks reconcile makes on every instance.
+func zenTags(tags []policy.Tag) []zen.Tag {
+	out := make([]zen.Tag, len(tags))
+	for i, t := range tags {
+		out[i] = zen.Tag{Key: t.Key, Value: t.Value}
+	}
+	return out
 }
 
 // readInstance reads an instance document, or the instance of a whole input document.

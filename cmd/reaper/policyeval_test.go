@@ -39,3 +39,24 @@ func TestPolicyEvalDerivesAge(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicyEvalRepeatedTags: a document's tag_list reaches the policies (any reaper-keep value
+// that says yes keeps), and a repeated key is a warning.
+func TestPolicyEvalRepeatedTags(t *testing.T) {
+	doc := filepath.Join(t.TempDir(), "instance.json")
+	body := `{"id":"1","name":"ci","status":"RUNNING","charge_type":"POSTPAID","created_at":"2026-01-01T00:00:00Z",
+		"tags":{"reaper-keep":"false","reaper-ttl":"7d"},
+		"tag_list":[{"key":"reaper-keep","value":"false"},{"key":"reaper-ttl","value":"7d"},{"key":"Reaper-Keep","value":" TRUE"},{"key":"reaper-keep","value":"no"}]}`
+	if err := os.WriteFile(doc, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := reaper(t, "policy", "eval", "--instance", doc, "--now", "2026-11-26T08:00:00Z")
+	if r.code != exitOK {
+		t.Fatalf("eval: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"exempt: an exemption wins", "reaper.keep", `tag key "reaper-keep" repeats (values "false", "no")`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}

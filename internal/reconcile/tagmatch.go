@@ -79,17 +79,7 @@ func matchTags(want map[string]string, pairs []zen.Tag) (key, value string, ok b
 // either (a typo such as "ture").
 func (p Protection) tagWarnings(in zen.Instance) []string {
 	pairs := tagPairs(in)
-	var out []string
-	for _, k := range zen.RepeatedTagKeys(pairs) {
-		var vals []string
-		for _, t := range pairs {
-			if t.Key == k {
-				vals = append(vals, strconv.Quote(t.Value))
-			}
-		}
-		out = append(out, fmt.Sprintf("tag key %s repeats (values %s): input.instance.tags holds the first; "+
-			"protection and exemptions consider every value", strconv.Quote(k), strings.Join(vals, ", ")))
-	}
+	out := RepeatedTagWarnings(pairs)
 	if _, _, ok := matchTags(p.Tags, pairs); ok {
 		return out
 	}
@@ -105,6 +95,23 @@ func (p Protection) tagWarnings(in zen.Instance) []string {
 			out = append(out, fmt.Sprintf("tag %s=%q does not match safety.protect.tags %s=%q%s; the instance is not protected by it",
 				shownTag(t.Key), t.Value, k, p.Tags[k], hint))
 		}
+	}
+	return out
+}
+
+// RepeatedTagWarnings returns one warning per tag key that repeats in pairs, with its values:
+// policies' input.instance.tags holds only the first, so the report says so.
+func RepeatedTagWarnings(pairs []zen.Tag) []string {
+	var out []string
+	for _, k := range zen.RepeatedTagKeys(pairs) {
+		var vals []string
+		for _, t := range pairs {
+			if t.Key == k {
+				vals = append(vals, strconv.Quote(t.Value))
+			}
+		}
+		out = append(out, fmt.Sprintf("tag key %s repeats (values %s): input.instance.tags holds the first; "+
+			"protection and exemptions consider every value", strconv.Quote(k), strings.Join(vals, ", ")))
 	}
 	return out
 }
