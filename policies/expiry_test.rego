@@ -45,7 +45,7 @@ test_date_only_means_end_of_that_utc_day if {
 test_malformed_expires_at_warns_and_never_terminates if {
 	every value in [
 		"", "yesterday", "2026-11-01T00:00:00", "2026-11-01 00:00:00Z", "2026-02-30", "2026-13-01",
-		"2026-11-1", "11/01/2026", "2026-11-01T25:00:00Z", "2026-11-01t00:00:00z", " 2026-11-01",
+		"2026-11-1", "11/01/2026", "2026-11-01T25:00:00Z", "2026-11-01t00:00:00z", "2026- 11-01",
 		"1700000000", "0000-00-00",
 	] {
 		count(expiry.terminate) == 0 with input as _input({"reaper-expires-at": value}, 999999999)
@@ -83,4 +83,51 @@ test_both_tags_give_both_reasons if {
 	count(expiry.terminate) == 2 with input as _input({"reaper-expires-at": "2026-01-01", "reaper-ttl": "1h"}, 3600)
 	count(expiry.terminate) == 1 with input as _input({"reaper-expires-at": "bad", "reaper-ttl": "1h"}, 3600)
 	count(expiry.warn) == 1 with input as _input({"reaper-expires-at": "bad", "reaper-ttl": "1h"}, 3600)
+}
+
+_pairs(pairs, age) := {
+	"now": _now,
+	"params": {},
+	"instance": {"id": "i-1", "status": "RUNNING", "age_seconds": age, "tags": {}, "tag_list": pairs, "traffic": null},
+}
+
+test_keys_match_in_any_case_and_values_trimmed if {
+	expiry.terminate == {"tag reaper-expires-at=2026-11-01 has passed"} with input as _pairs([{"key": "Reaper-Expires-At", "value": " 2026-11-01 "}], 3600)
+	expiry.terminate == {"age 72h reached tag reaper-ttl=72h"} with input as _pairs([{"key": " REAPER-TTL", "value": "72h\t"}], 259200)
+}
+
+test_repeated_tag_with_one_value_acts if {
+	count(expiry.terminate) == 1 with input as _pairs([{"key": "reaper-ttl", "value": "1h"}, {"key": "reaper-ttl", "value": "1h"}], 3600)
+	count(expiry.warn) == 0 with input as _pairs([{"key": "reaper-ttl", "value": "1h"}, {"key": "Reaper-TTL", "value": " 1h"}], 3600)
+}
+
+test_conflicting_values_never_terminate_and_warn if {
+	every pairs in [
+		[{"key": "reaper-expires-at", "value": "2020-01-01"}, {"key": "reaper-expires-at", "value": "2999-01-01"}],
+		[{"key": "reaper-expires-at", "value": "2020-01-01"}, {"key": "reaper-expires-at", "value": "2021-01-01"}],
+		[{"key": "reaper-expires-at", "value": "2020-01-01"}, {"key": "Reaper-Expires-At", "value": "bad"}],
+	] {
+		count(expiry.terminate) == 0 with input as _pairs(pairs, 999999999)
+		count(expiry.warn) == 1 with input as _pairs(pairs, 999999999)
+	}
+	expiry.warn == {"tag reaper-ttl repeats with different values [\"1h\",\"2w\"]; it does not terminate until they agree"} with input as _pairs([{"key": "reaper-ttl", "value": "2w"}, {"key": "reaper-ttl", "value": "1h"}], 999999999)
+	count(expiry.terminate) == 0 with input as _pairs([{"key": "reaper-ttl", "value": "2w"}, {"key": "reaper-ttl", "value": "1h"}], 999999999)
+}
+
+test_conflict_in_one_tag_leaves_the_other if {
+	pairs := [
+		{"key": "reaper-ttl", "value": "2w"}, {"key": "reaper-ttl", "value": "1h"},
+		{"key": "reaper-expires-at", "value": "2020-01-01"},
+	]
+	expiry.terminate == {"tag reaper-expires-at=2020-01-01 has passed"} with input as _pairs(pairs, 999999999)
+}
+
+test_no_age_never_ttl if {
+	doc := {"now": _now, "params": {}, "instance": {"id": "i-1", "status": "RUNNING", "tags": {"reaper-ttl": "1h"}, "traffic": null}}
+	count(expiry.terminate) == 0 with input as doc
+}
+
+test_non_string_pairs_are_ignored if {
+	count(expiry.terminate) == 0 with input as _pairs([{"key": "reaper-ttl", "value": 1}, {"key": null, "value": "1h"}], 999999999)
+	count(expiry.warn) == 0 with input as _pairs([{"key": "reaper-ttl", "value": 1}, {"key": null, "value": "1h"}], 999999999)
 }

@@ -30,3 +30,8 @@ test_malformed_after_switches_off_with_a_warning if {
 	failed.warn == {"param failed.after is \"6 hours\", not a duration like 6h; the failed policy is off"} with input as doc
 	count(failed.warn) == 0 with input as object.union(_input("RUNNING", 999999999), {"params": {"failed": {"after": "6 hours"}}})
 }
+
+test_no_age_never_terminates if {
+	doc := {"now": "2026-11-26T08:00:00Z", "params": {"failed": {"after": "6h"}}, "instance": {"id": "i-1", "status": "CREATE_FAILED", "tags": {}}}
+	count(failed.terminate) == 0 with input as doc
+}

@@ -90,3 +90,8 @@ test_absent_figures_are_never_idle if {
 	count(idle.terminate) == 0 with input as _input(_week * 10, object.union(_traffic, {"window_seconds": null}))
 	count(idle.terminate) == 0 with input as _input(null, _traffic)
 }
+
+test_no_age_is_never_idle if {
+	doc := object.remove(_input(_week, _traffic), ["instance"])
+	count(idle.terminate) == 0 with input as object.union(doc, {"instance": {"id": "i-1", "status": "RUNNING", "tags": {}, "traffic": _traffic}})
+}

@@ -91,6 +91,49 @@ format_seconds(s) := sprintf("%dh", [floor(s / 3600)]) if {
 	s % 60 == 0
 } else := sprintf("%dh%dm%ds", [floor(s / 3600), floor((s % 3600) / 60), s % 60])
 
+# tag_pairs is every tag of the instance as {"key", "value"} in API order (a key can repeat):
+# input.instance.tag_list, or the pairs of input.instance.tags when a document has no list.
+tag_pairs := input.instance.tag_list if {
+	is_array(input.instance.tag_list)
+} else := [{"key": k, "value": v} | some k, v in input.instance.tags]
+
+# reaper_tags maps each reaper-owned tag key of the instance (a key that, trimmed and in lower
+# case, starts with "reaper-"), trimmed and in lower case, to the set of its values, trimmed. A
+# repeated key gives all its values, so that any value that protects does (DESIGN.md §5). The
+# engine derives it as input.instance.reaper_tags, so reading it costs one lookup per instance;
+# a document without it (a Rego test) gets the same from tag_pairs. Policies read it as
+# lib.reaper_tags["reaper-keep"]: undefined when the instance does not carry the tag.
+reaper_tags := input.instance.reaper_tags if {
+	is_object(input.instance.reaper_tags)
+} else := {key: values |
+	some p in tag_pairs
+	is_string(p.key)
+	key := lower(trim_space(p.key))
+	startswith(key, "reaper-")
+	values := {trim_space(q.value) |
+		some q in tag_pairs
+		is_string(q.key)
+		is_string(q.value)
+		lower(trim_space(q.key)) == key
+	}
+}
+
+# tag_values(key) is the set of values of the reaper-owned tag key (written in lower case, as
+# "reaper-keep"); empty when the instance does not carry it.
+tag_values(key) := {v | some v in reaper_tags[key]}
+
+# truthy(v) holds for a tag value that means yes: true, yes or 1, trimmed, in any case.
+truthy(v) if {
+	is_string(v)
+	lower(trim_space(v)) in {"true", "yes", "1"}
+}
+
+# falsy(v) holds for a tag value that deliberately means no: false, no or 0, trimmed, in any case.
+falsy(v) if {
+	is_string(v)
+	lower(trim_space(v)) in {"false", "no", "0"}
+}
+
 # param(policy, name) is input.params[policy][name], or null when it is not set.
 param(policy, name) := object.get(input.params, [policy, name], null)
 

@@ -100,3 +100,34 @@ test_param_defaults_to_null if {
 	lib.param("idle", "window") == null with input as {"params": {}}
 	lib.param("idle", "window") == null with input as {"params": {"idle": "off"}}
 }
+
+test_reaper_tags_from_the_engine if {
+	lib.reaper_tags == {"reaper-keep": {"yes"}} with input as {"instance": {"reaper_tags": {"reaper-keep": {"yes"}}, "tag_list": [{"key": "reaper-keep", "value": "no"}]}}
+}
+
+test_reaper_tags_from_a_document if {
+	doc := {"instance": {"tag_list": [
+		{"key": " Reaper-Keep ", "value": " yes "}, {"key": "owner", "value": "ci"},
+		{"key": "reaper-keep", "value": "no"}, {"key": "REAPER-TTL", "value": "7d"}, {"key": 7, "value": "x"},
+	]}}
+	lib.reaper_tags == {"reaper-keep": {"yes", "no"}, "reaper-ttl": {"7d"}} with input as doc
+	lib.tag_values("reaper-keep") == {"yes", "no"} with input as doc
+	lib.tag_values("reaper-snooze-until") == set() with input as doc
+	lib.reaper_tags == {"reaper-ttl": {"1h"}} with input as {"instance": {"tags": {"Reaper-TTL": "1h ", "owner": "x"}}}
+	lib.reaper_tags == {} with input as {"instance": {}}
+}
+
+test_truthy_and_falsy if {
+	every v in ["true", "TRUE", " True ", "yes", "YES", "1", "\t1"] {
+		lib.truthy(v)
+		not lib.falsy(v)
+	}
+	every v in ["false", "No", " 0 "] {
+		lib.falsy(v)
+		not lib.truthy(v)
+	}
+	every v in ["", "ture", "on", "y", "2", 1, true, null] {
+		not lib.truthy(v)
+		not lib.falsy(v)
+	}
+}

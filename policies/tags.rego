@@ -1,6 +1,8 @@
 # Package reaper.tags terminates instances that lack a required tag: a key listed in
 # tags.required that is missing, empty or whitespace-only once the instance is older than
-# tags.grace (age >= grace fires). Tag keys are case-sensitive.
+# tags.grace (age >= grace fires). Tag keys are case-sensitive (they are the operator's, not
+# reaper's). When a key repeats, one non-blank value is enough: a repeated key never makes a
+# tag count as missing.
 #
 # tags.required defaults to [], so the policy is off until configured. A required key that is
 # not a non-empty string is ignored with a warn (an empty key would otherwise match every
@@ -23,15 +25,18 @@ _valid_key(key) if {
 	trim_space(key) != ""
 }
 
-_blank(key) if not input.instance.tags[key]
-
-_blank(key) if trim_space(input.instance.tags[key]) == ""
+_present(key) if {
+	some pair in lib.tag_pairs
+	pair.key == key
+	is_string(pair.value)
+	trim_space(pair.value) != ""
+}
 
 terminate contains reason if {
 	some key in _keys
 	is_array(_required)
 	input.instance.age_seconds >= _grace
-	_blank(key)
+	not _present(key)
 	reason := sprintf("required tag %s is missing or empty after the %s grace period", [lib.show(key), lib.param("tags", "grace")])
 }
 

@@ -60,3 +60,19 @@ test_malformed_grace_switches_off_with_a_warning if {
 	count(tags.terminate) == 0 with input as doc
 	tags.warn == {"param tags.grace is \"3 days\", not a duration like 72h; the tags policy is off"} with input as doc
 }
+
+_pairs(required, age, pairs) := {
+	"now": "2026-11-26T08:00:00Z",
+	"params": {"tags": {"required": required, "grace": "72h"}},
+	"instance": {"id": "i-1", "status": "RUNNING", "age_seconds": age, "tags": {}, "tag_list": pairs, "traffic": null},
+}
+
+test_a_repeated_key_with_one_value_is_present if {
+	count(tags.terminate) == 0 with input as _pairs(["owner"], _grace, [{"key": "owner", "value": ""}, {"key": "owner", "value": "ci"}])
+	count(tags.terminate) == 1 with input as _pairs(["owner"], _grace, [{"key": "owner", "value": ""}, {"key": "owner", "value": " "}])
+}
+
+test_no_age_never_terminates if {
+	doc := {"now": "2026-11-26T08:00:00Z", "params": {"tags": {"required": ["owner"], "grace": "72h"}}, "instance": {"id": "i-1", "tags": {}}}
+	count(tags.terminate) == 0 with input as doc
+}

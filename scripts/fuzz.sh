@@ -11,7 +11,8 @@
 #
 # Environment: GO (default go).
 # Exit status: 0 every target passed; 1 a target failed (stops at the first,
-# naming it) or no target was found; 2 bad usage.
+# naming it), no target was found or a required one (the list below) is missing;
+# 2 bad usage.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -39,6 +40,16 @@ if [ -z "$targets" ]; then
   echo "fuzz: no fuzz targets found" >&2
   exit 1
 fi
+
+# Targets the README's safety table names as proof; a missing one (renamed, deleted) is a failure,
+# not a silently smaller run. One per line.
+required="FuzzTagDecode"
+for name in $required; do
+  if ! grep -q " ${name}\$" <<<"$targets"; then
+    echo "fuzz: required target $name not found" >&2
+    exit 1
+  fi
+done
 
 count=$(wc -l <<<"$targets")
 echo "fuzz: $count targets, $FUZZTIME each"

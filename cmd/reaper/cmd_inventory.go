@@ -45,10 +45,9 @@ func cmdInventory(ctx context.Context, env Env, args []string) int {
 	case "fleet":
 		err = zensim.FleetFromInstances(list).Write(inert.JSON(env.Stdout))
 	case "json":
-		now := env.now().UTC()
 		docs := make([]policy.Instance, len(list))
 		for i, in := range list {
-			docs[i] = reconcile.PolicyInput(in, now, nil)
+			docs[i] = reconcile.PolicyInput(in, nil)
 		}
 		enc := json.NewEncoder(inert.JSON(env.Stdout))
 		enc.SetIndent("", "  ")

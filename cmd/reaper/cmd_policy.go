@@ -14,6 +14,8 @@ import (
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/zen"
 	"github.com/reaper-bmc/reaper/policies"
 )
 
@@ -108,11 +110,23 @@ func policyEval(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		return fail(env, err)
 	}
+	for _, w := range reconcile.RepeatedTagWarnings(zenTags(in.TagList)) {
+		d.Warn = append(d.Warn, policy.Reason{Policy: "reaper", Reason: w})
+	}
 	printDecision(env.Stdout, in, now, d)
 	if *explain {
 		fmt.Fprintf(env.Stdout, "\ntrace:\n%s", inertLines(trace.String()))
 	}
 	return exitOK
+}
+
+// zenTags converts a document's tag list for the checks reconcile makes on every instance.
+func zenTags(tags []policy.Tag) []zen.Tag {
+	out := make([]zen.Tag, len(tags))
+	for i, t := range tags {
+		out[i] = zen.Tag{Key: t.Key, Value: t.Value}
+	}
+	return out
 }
 
 // readInstance reads an instance document, or the instance of a whole input document.
@@ -136,12 +150,18 @@ func readInstance(env Env, file string) (policy.Instance, error) {
 	if json.Unmarshal(data, &wrapper) == nil && wrapper.Instance != nil {
 		data = *wrapper.Instance
 	}
-	var in policy.Instance
+	// age_seconds is accepted (documents of older versions carry it) and ignored: the engine
+	// derives the age from --now and created_at.
+	var doc struct {
+		policy.Instance
+		AgeSeconds json.RawMessage `json:"age_seconds"`
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		return policy.Instance{}, fmt.Errorf("instance document %s: %w", file, err)
 	}
+	in := doc.Instance
 	if in.ID == "" {
 		return policy.Instance{}, fmt.Errorf("instance document %s: missing \"id\"", file)
 	}

@@ -76,7 +76,7 @@ func TestParseValidFull(t *testing.T) {
 			Protect: Protect{
 				InstanceIDs:  []string{"932237369560662463"},
 				NamePatterns: []string{"prod-*", "db-?"},
-				Tags:         map[string]string{"keep": "yes", "env": "prod"},
+				Tags:         map[string]string{"reaper-protect": "true", "keep": "yes", "env": "prod"},
 			},
 		},
 		StateDir: filepath.Join(dir, "state"), // relative paths resolve against the config directory

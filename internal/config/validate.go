@@ -175,7 +175,7 @@ func (c *Config) checkSafety(v *checker) {
 	v.inRange("safety.max_terminations_percent", s.MaxTerminationsPercent, 100)
 	v.inRange("safety.max_fleet_drop_percent", s.MaxFleetDropPercent, 100)
 	v.positive("safety.commitment_retry_after", s.CommitmentRetryAfter)
-	v.nonEmptyItems("safety.protect.instance_ids", s.Protect.InstanceIDs)
+	checkInstanceIDs(v, s.Protect.InstanceIDs)
 	for i, p := range s.Protect.NamePatterns {
 		key := index("safety.protect.name_patterns", i)
 		if p == "" {
@@ -187,6 +187,41 @@ func (c *Config) checkSafety(v *checker) {
 	if _, ok := s.Protect.Tags[""]; ok {
 		v.add(keyErr(child("safety.protect.tags", ""), "tag key must not be empty"))
 	}
+	if !keepsDefaultProtectTag(s.Protect.Tags) {
+		v.warn("safety.protect.tags", "does not hold the default %s: \"true\", so instances tagged %s=true are not protected by it; "+
+			"add it back unless that is intended", DefaultProtectTag, DefaultProtectTag)
+	}
+}
+
+// checkInstanceIDs refuses protected instance IDs that are not strings of digits: a YAML number
+// written as a float or in hex (9.3e+17, 0x1F) or an ID with a prefix or spaces never matches
+// an instance, so it would protect nothing.
+func checkInstanceIDs(v *checker, ids []string) {
+	const key = "safety.protect.instance_ids"
+	for i, id := range ids {
+		switch {
+		case id == "":
+			v.add(keyErr(index(key, i), "must not be empty"))
+		case strings.Trim(id, "0123456789") != "":
+			v.add(keyErr(index(key, i), "must be an instance ID (digits only, as in \"932237369560662463\"), got %q; "+
+				"quote IDs in YAML so they stay exact", id))
+		}
+	}
+}
+
+// keepsDefaultProtectTag reports whether the protect tags still protect instances tagged
+// reaper-protect=true, matched as the guard matches them: the key in any case and spacing, the
+// value any of true, yes or 1.
+func keepsDefaultProtectTag(tags map[string]string) bool {
+	for k, val := range tags {
+		if strings.EqualFold(strings.TrimSpace(k), DefaultProtectTag) {
+			switch strings.ToLower(strings.TrimSpace(val)) {
+			case "true", "yes", "1":
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (c *Config) checkReport(v *checker) {

@@ -105,7 +105,8 @@ func (p Params) fetchable(in zen.Instance, now time.Time) bool {
 	if in.Status != zen.StatusRunning && in.Status != zen.StatusStopped {
 		return false
 	}
-	return !in.CreatedAt.IsZero() && now.Sub(in.CreatedAt) >= p.MinAge
+	age, ok := policy.AgeSeconds(now, in.CreatedAt) // the age policies see, derived in one place
+	return ok && age >= int64(p.MinAge/time.Second)
 }
 
 // fresh reports whether a cached record can stand in for a fetch: error-free, counting its

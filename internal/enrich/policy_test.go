@@ -65,8 +65,7 @@ func policyInstance(in zen.Instance, now time.Time, tr *policy.Traffic) policy.I
 	return policy.Instance{
 		ID: in.ID, Name: in.Name, Zone: in.Zone, Type: in.Type, Status: string(in.Status),
 		ChargeType: string(in.ChargeType), CreatedAt: in.CreatedAt,
-		AgeSeconds: int64(now.Sub(in.CreatedAt) / time.Second),
-		Tags:       map[string]string{}, PublicIPs: []string{}, PrivateIPs: []string{},
+		Tags: map[string]string{}, PublicIPs: []string{}, PrivateIPs: []string{},
 		Traffic: tr,
 	}
 }

@@ -34,7 +34,6 @@ func syntheticFleet(n int) []Instance {
 			ChargeType:         "POSTPAID",
 			InternetChargeType: "ByBandwidth",
 			CreatedAt:          benchNow.Add(-age),
-			AgeSeconds:         int64(age / time.Second),
 			ResourceGroup:      ResourceGroup{ID: "rg-1", Name: "Default Resource Group"},
 			Tags:               map[string]string{"owner": "team-" + strconv.Itoa(i%37), "env": "prod", "app": "svc"},
 			PublicIPs:          []string{"203.0.113." + strconv.Itoa(i%250)},
@@ -162,7 +161,7 @@ func plainExpired(now time.Time, in *Instance) bool {
 	if v, ok := in.Tags["reaper-ttl"]; ok && len(v) > 1 {
 		n, err := strconv.Atoi(v[:len(v)-1])
 		unit := map[byte]int64{'h': 3600, 'd': 86400, 'w': 604800}[v[len(v)-1]]
-		if err == nil && n > 0 && unit > 0 && in.AgeSeconds >= int64(n)*unit {
+		if err == nil && n > 0 && unit > 0 && int64(now.Sub(in.CreatedAt)/time.Second) >= int64(n)*unit {
 			return true
 		}
 	}

@@ -37,7 +37,8 @@ const batchSize = 64
 // Evaluate evaluates every instance against the loaded policies, spread over
 // runtime.GOMAXPROCS workers. Decision i belongs to instances[i]. now becomes input.now;
 // params, deep-merged over the set's defaults (see MergeParams), become input.params; each
-// instance is passed as given (AgeSeconds should be now minus CreatedAt).
+// instance is passed as given, except that input.instance.age_seconds is derived from now and
+// CreatedAt (see AgeSeconds).
 //
 // The evaluation of one instance can fail (a builtin error, a reason without text): that
 // instance's Decision.Err says why, and it has no reasons. Evaluate itself fails when params
@@ -194,7 +195,7 @@ func (w *worker) evaluate(ctx context.Context, in *Instance) (d Decision) {
 		WithCompiler(w.set.compiler).
 		WithStore(w.set.store).
 		WithTransaction(w.txn).
-		WithInput(ast.NewTerm(inputValue(w.input.now, w.params, in, w.fields))).
+		WithInput(ast.NewTerm(inputValue(w.input, w.params, in, w.fields))).
 		WithStrictBuiltinErrors(true).
 		WithCancel(w.cancel).
 		WithPrintHook(w.hook).

@@ -112,7 +112,7 @@ func TestEvaluateBundled(t *testing.T) {
 		{
 			name: "several policies at once",
 			in: func() Instance {
-				in := instance("1", 10*day, map[string]string{"reaper-ttl": "1d", "reaper-expires-at": "2026-01-01T00:00:00Z", "reaper-keep": "yes"})
+				in := instance("1", 10*day, map[string]string{"reaper-ttl": "1d", "reaper-expires-at": "2026-01-01T00:00:00Z", "reaper-keep": "ture"})
 				in.Status = "CREATE_FAILED"
 				return in
 			}(),

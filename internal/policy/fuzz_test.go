@@ -13,8 +13,10 @@ import (
 
 var ttlSyntax = regexp.MustCompile(`^([0-9]{1,9})([hdw])$`)
 
-// goExpiry is the instant a reaper-expires-at value names, by Go's own parsers.
+// goExpiry is the instant a reaper-expires-at value names, by Go's own parsers (surrounding
+// spaces ignored, as for every reaper tag).
 func goExpiry(v string) (time.Time, bool) {
+	v = strings.TrimSpace(v)
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
 		return t, true
 	}
@@ -26,7 +28,7 @@ func goExpiry(v string) (time.Time, bool) {
 
 // goTTL is the ttl a reaper-ttl value names, by the documented syntax.
 func goTTL(v string) (int64, bool) {
-	m := ttlSyntax.FindStringSubmatch(v)
+	m := ttlSyntax.FindStringSubmatch(strings.TrimSpace(v))
 	if m == nil {
 		return 0, false
 	}
@@ -65,16 +67,17 @@ func FuzzEvaluateTags(f *testing.F) {
 			age = -age
 		}
 		age %= 1 << 40
-		fleet := []Instance{
-			{ID: "expires", Status: "RUNNING", AgeSeconds: age, Tags: map[string]string{"reaper-expires-at": expires}},
-			{ID: "ttl", Status: "RUNNING", AgeSeconds: age, Tags: map[string]string{"reaper-ttl": ttl}},
-		}
 		nows := []time.Time{testNow}
 		instant, goOK := goExpiry(expires)
 		if goOK && instant.Year() >= 1700 && instant.Year() <= 2200 {
 			nows = append(nows, instant, instant.Add(-time.Nanosecond))
 		}
 		for _, now := range nows {
+			created := time.Unix(now.Unix()-age, int64(now.Nanosecond()))
+			fleet := []Instance{
+				{ID: "expires", Status: "RUNNING", CreatedAt: created, Tags: map[string]string{"reaper-expires-at": expires}},
+				{ID: "ttl", Status: "RUNNING", CreatedAt: created, Tags: map[string]string{"reaper-ttl": ttl}},
+			}
 			ds, err := e.Evaluate(context.Background(), now, nil, fleet)
 			if err != nil {
 				t.Fatalf("Evaluate: %v", err)

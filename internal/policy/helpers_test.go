@@ -63,7 +63,6 @@ func instance(id string, age time.Duration, tags map[string]string) Instance {
 		Status:     "RUNNING",
 		ChargeType: "POSTPAID",
 		CreatedAt:  testNow.Add(-age),
-		AgeSeconds: int64(age / time.Second),
 		Tags:       tags,
 	}
 }

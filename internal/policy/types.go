@@ -3,7 +3,9 @@ package policy
 import "time"
 
 // Instance is the instance document a policy sees as input.instance (DESIGN.md §5). The JSON names
-// are the contract with policy authors.
+// are the contract with policy authors. input.instance.age_seconds is not a field: the engine
+// derives it from now and CreatedAt (see AgeSeconds). Tags holds the first value of each key;
+// TagList every pair in API order, a key can repeat.
 type Instance struct {
 	ID                 string            `json:"id"`
 	Name               string            `json:"name"`
@@ -14,15 +16,21 @@ type Instance struct {
 	ChargeType         string            `json:"charge_type"`
 	InternetChargeType string            `json:"internet_charge_type"`
 	CreatedAt          time.Time         `json:"created_at"`
-	AgeSeconds         int64             `json:"age_seconds"`
 	ExpiresAt          *time.Time        `json:"expires_at"`
 	AutoRenew          bool              `json:"auto_renew"`
 	PeriodMonths       *int              `json:"period_months"`
 	ResourceGroup      ResourceGroup     `json:"resource_group"`
 	Tags               map[string]string `json:"tags"`
+	TagList            []Tag             `json:"tag_list"`
 	PublicIPs          []string          `json:"public_ips"`
 	PrivateIPs         []string          `json:"private_ips"`
 	Traffic            *Traffic          `json:"traffic"`
+}
+
+// Tag is one key/value pair of input.instance.tag_list.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // ResourceGroup names the resource group an instance belongs to.

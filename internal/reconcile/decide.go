@@ -40,6 +40,9 @@ func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instan
 // entry combines a guard verdict and a policy decision into a first action.
 func (r *Reconciler) entry(in zen.Instance, g guardResult, d policy.Decision, tr *policy.Traffic) Entry {
 	e := Entry{Instance: in, Terminate: d.Terminate, Exempt: d.Exempt, Warn: d.Warn, Traffic: tr}
+	for _, w := range r.opts.Settings.Protect.tagWarnings(in) {
+		e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: w})
+	}
 	switch {
 	case !g.passed():
 		e.Action, e.SkipReason = g.action, g.reason
@@ -68,7 +71,7 @@ func (r *Reconciler) evaluate(ctx context.Context, now time.Time, inv []zen.Inst
 	for start := 0; start < len(inv); start += evalChunk {
 		inputs = inputs[:0]
 		for _, in := range inv[start:min(start+evalChunk, len(inv))] {
-			inputs = append(inputs, PolicyInput(in, now, traffic[in.ID]))
+			inputs = append(inputs, PolicyInput(in, traffic[in.ID]))
 		}
 		ds, err := r.opts.Evaluator.Evaluate(ctx, now, r.opts.Settings.Params, inputs)
 		if err == nil && len(ds) != len(inputs) {
@@ -106,23 +109,25 @@ func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.
 	return traffic
 }
 
-// PolicyInput turns an instance into the document policies see as input.instance.
-func PolicyInput(in zen.Instance, now time.Time, tr *policy.Traffic) policy.Instance {
-	var age int64
-	if !in.CreatedAt.IsZero() && now.After(in.CreatedAt) {
-		age = int64(now.Sub(in.CreatedAt) / time.Second)
-	}
+// PolicyInput turns an instance into the document policies see as input.instance. The policy
+// engine derives age_seconds from the evaluation time and CreatedAt.
+func PolicyInput(in zen.Instance, tr *policy.Traffic) policy.Instance {
 	tags := in.Tags
 	if tags == nil {
 		tags = map[string]string{}
 	}
+	pairs := tagPairs(in)
+	list := make([]policy.Tag, len(pairs))
+	for i, t := range pairs {
+		list[i] = policy.Tag{Key: t.Key, Value: t.Value}
+	}
 	return policy.Instance{
 		ID: in.ID, Name: in.Name, Hostname: in.Hostname, Zone: in.Zone, Type: in.Type,
 		Status: string(in.Status), ChargeType: string(in.ChargeType), InternetChargeType: in.InternetChargeType,
-		CreatedAt: in.CreatedAt.UTC(), AgeSeconds: age, ExpiresAt: in.ExpiresAt, AutoRenew: in.AutoRenew,
+		CreatedAt: in.CreatedAt.UTC(), ExpiresAt: in.ExpiresAt, AutoRenew: in.AutoRenew,
 		PeriodMonths:  in.PeriodMonths,
 		ResourceGroup: policy.ResourceGroup{ID: in.ResourceGroupID, Name: in.ResourceGroupName},
-		Tags:          tags, PublicIPs: nonNil(in.PublicIPs), PrivateIPs: nonNil(in.PrivateIPs),
+		Tags:          tags, TagList: list, PublicIPs: nonNil(in.PublicIPs), PrivateIPs: nonNil(in.PrivateIPs),
 		Traffic: tr,
 	}
 }

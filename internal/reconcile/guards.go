@@ -1,9 +1,7 @@
 package reconcile
 
 import (
-	"maps"
 	"path"
-	"slices"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/state"
@@ -13,8 +11,8 @@ import (
 // Protection is the config's protect block: instances that reaper must never touch.
 type Protection struct {
 	InstanceIDs  []string
-	NamePatterns []string // path.Match globs against the instance name
-	Tags         map[string]string
+	NamePatterns []string          // path.Match globs against the instance name
+	Tags         map[string]string // matched as tagmatch.go says: any pair of the instance may match
 }
 
 // actionable are the only statuses in which reaper will consider terminating an instance.
@@ -76,10 +74,8 @@ func (p Protection) match(in zen.Instance) (string, bool) {
 			return "protect.name_patterns: " + pat, true
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(p.Tags)) {
-		if got, ok := in.Tags[k]; ok && got == p.Tags[k] {
-			return "protect.tags: " + k + "=" + got, true
-		}
+	if k, got, ok := matchTags(p.Tags, tagPairs(in)); ok {
+		return "protect.tags: " + k + "=" + shownTag(got), true
 	}
 	return "", false
 }
