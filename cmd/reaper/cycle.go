@@ -137,7 +137,7 @@ func (c *cycler) observe(res *reconcile.Result) {
 	for _, e := range res.Entries {
 		byStatus[string(e.Instance.Status)]++
 		switch e.Action {
-		case reconcile.ActionTerminated, reconcile.ActionFailed:
+		case reconcile.ActionTerminated, reconcile.ActionFailed, reconcile.ActionUnconfirmed:
 			m.AddTermination(string(e.Action))
 		case reconcile.ActionSkipped:
 			if e.RequestID != "" { // the API refused the call
@@ -157,7 +157,7 @@ func (c *cycler) observe(res *reconcile.Result) {
 func isCandidate(a reconcile.Action) bool {
 	switch a {
 	case reconcile.ActionMarked, reconcile.ActionWouldTerminate, reconcile.ActionBlocked,
-		reconcile.ActionTerminated, reconcile.ActionFailed:
+		reconcile.ActionTerminated, reconcile.ActionFailed, reconcile.ActionUnconfirmed:
 		return true
 	}
 	return false

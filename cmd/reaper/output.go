@@ -15,7 +15,7 @@ import (
 
 // actionOrder is the order actions are listed in summaries.
 var actionOrder = []reconcile.Action{
-	reconcile.ActionTerminated, reconcile.ActionWouldTerminate, reconcile.ActionFailed, reconcile.ActionBlocked,
+	reconcile.ActionTerminated, reconcile.ActionWouldTerminate, reconcile.ActionFailed, reconcile.ActionUnconfirmed, reconcile.ActionBlocked,
 	reconcile.ActionMarked, reconcile.ActionSkipped, reconcile.ActionProtected, reconcile.ActionExempt, reconcile.ActionKept,
 }
 
@@ -81,6 +81,8 @@ func due(e reconcile.Entry, now time.Time) string {
 		return "done " + e.RequestID
 	case e.Action == reconcile.ActionFailed:
 		return "failed: " + clip(e.Error, 60)
+	case e.Action == reconcile.ActionUnconfirmed:
+		return "did not take " + e.RequestID
 	case e.DueAt == nil:
 		return "-"
 	case !e.DueAt.After(now):
