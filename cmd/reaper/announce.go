@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,10 +118,16 @@ func pick(r *report.Run, action string) []report.Instance {
 	return out
 }
 
+// newlyMarked returns the instances inside their grace period that some policy marked in this
+// run: a first candidacy, and also a policy that joins an instance another policy had already
+// marked (its own grace period starts, so it is news).
 func newlyMarked(r *report.Run) []report.Instance {
 	var out []report.Instance
 	for _, in := range r.Instances {
-		if in.Action == report.ActionMarked && in.MarkedAt != nil && !in.MarkedAt.Before(r.StartedAt) {
+		if in.Action != report.ActionMarked {
+			continue
+		}
+		if slices.ContainsFunc(in.Marks, func(m report.Mark) bool { return !m.MarkedAt.Before(r.StartedAt) }) {
 			out = append(out, in)
 		}
 	}

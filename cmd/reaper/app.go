@@ -55,12 +55,19 @@ func commands() []command {
 		{"policy", "policy test [DIR...] | policy eval --instance FILE", cmdPolicy},
 		{"sim", "run the Zenlayer simulator on loopback", cmdSim},
 		{"demo", "simulator + sample fleet + plan: the newcomer's first command", cmdDemo},
+		{"state", "state check | backup FILE | reset --yes | accept-clock --yes", cmdState},
 		{"version", "print version, commit, Go and OPA versions", cmdVersion},
 	}
 }
 
-// Main runs reaper with the given environment and returns the process exit code.
+// Main runs reaper with the given environment and returns the process exit code. A panic in a
+// command is reported and exits 1 (see contain).
 func Main(ctx context.Context, env Env) int {
+	return contain(env, func() int { return dispatch(ctx, env) })
+}
+
+// dispatch runs the command named by the first argument.
+func dispatch(ctx context.Context, env Env) int {
 	if len(env.Args) == 0 {
 		usage(env.Stderr)
 		return exitUsage

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -51,21 +52,27 @@ func reportDir(env Env, dirFlag, cfgFlag string) (string, error) {
 	return cfg.ReportDir(), nil
 }
 
+// reportList prints the runs newest first: by the sequence the state store gave them, never by
+// time (see report.List). It reads only the report files and needs no state lock.
 func reportList(env Env, dir string) int {
 	entries, err := report.List(dir)
 	if err != nil {
 		return fail(env, err)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTARTED\tCOMMAND\tMODE\tRESULT\tINVENTORY\tCANDIDATES\tTERMINATED")
+	fmt.Fprintln(tw, "RUN\tSTARTED\tCOMMAND\tMODE\tRESULT\tINVENTORY\tCANDIDATES\tTERMINATED\tSEQ")
 	for _, e := range entries {
 		mode := "acting"
 		if e.DryRun {
 			mode = "dry-run"
 		}
 		cands := e.Counts[report.ActionWouldTerminate] + e.Counts[report.ActionMarked] + e.Counts[report.ActionBlocked]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", e.RunID, e.StartedAt.UTC().Format(time.RFC3339),
-			e.Command, mode, e.Result, e.InventorySize, cands, e.Counts[report.ActionTerminated])
+		seq := "-" // written before runs were numbered
+		if e.Seq > 0 {
+			seq = strconv.FormatUint(e.Seq, 10)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", e.RunID, e.StartedAt.UTC().Format(time.RFC3339),
+			e.Command, mode, e.Result, e.InventorySize, cands, e.Counts[report.ActionTerminated], seq)
 	}
 	tw.Flush()
 	if len(entries) == 0 {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/reaper-bmc/reaper/internal/config"
-	"github.com/reaper-bmc/reaper/internal/state"
 )
 
 func cmdRun(ctx context.Context, env Env, args []string) int {
@@ -55,9 +54,9 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	for _, w := range cfg.Warnings {
 		log.Warn("config warning", "warning", w)
 	}
-	store, err := state.Open(cfg.StateDir, state.WithNow(env.now))
+	store, err := openState(cfg, env.now)
 	if err != nil {
-		return fail(env, fmt.Errorf("open state: %w", err))
+		return fail(env, err)
 	}
 	defer store.Close()
 	rt, err := buildLoaded(ctx, cfg, log, nil)

@@ -92,7 +92,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, dryRun boo
 			c.log.Warn("report retention failed", "error", err)
 		}
 	}
-	c.observe(res)
+	c.observe(res, rep)
 	if c.notify != nil {
 		c.notify.announce(ctx, rep)
 	}
@@ -117,8 +117,9 @@ func (f evalFunc) Evaluate(ctx context.Context, now time.Time, p map[string]any,
 	return f(ctx, now, p, in)
 }
 
-// observe derives the metrics from the cycle's result.
-func (c *cycler) observe(res *reconcile.Result) {
+// observe derives the metrics from the cycle's result and its report. Candidates by policy are
+// the report's by_policy (instances per policy), so the metric and the report always agree.
+func (c *cycler) observe(res *reconcile.Result, rep *report.Run) {
 	m := c.metrics
 	if m == nil {
 		return
@@ -133,7 +134,6 @@ func (c *cycler) observe(res *reconcile.Result) {
 		return
 	}
 	byStatus := map[string]int{}
-	byPolicy := map[string]int{}
 	for _, e := range res.Entries {
 		byStatus[string(e.Instance.Status)]++
 		switch e.Action {
@@ -144,24 +144,13 @@ func (c *cycler) observe(res *reconcile.Result) {
 				m.AddTermination("refused_" + e.SkipReason)
 			}
 		}
-		if isCandidate(e.Action) {
-			for _, r := range e.Terminate {
-				byPolicy[r.Policy]++
-			}
-		}
 	}
 	m.SetInstances(byStatus)
-	m.SetCandidates(byPolicy)
+	m.SetCandidates(rep.Summary.ByPolicy)
 }
 
-func isCandidate(a reconcile.Action) bool {
-	switch a {
-	case reconcile.ActionMarked, reconcile.ActionWouldTerminate, reconcile.ActionBlocked,
-		reconcile.ActionTerminated, reconcile.ActionFailed, reconcile.ActionUnconfirmed:
-		return true
-	}
-	return false
-}
+// isCandidate is report.IsCandidate for a reconcile action: one definition of a candidate.
+func isCandidate(a reconcile.Action) bool { return report.IsCandidate(string(a)) }
 
 // exitCode maps a cycle to the process exit code (DESIGN.md §3).
 func exitCode(res *reconcile.Result, detailed bool) int {

@@ -52,9 +52,9 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	store, err := state.Open(cfg.StateDir, state.WithNow(env.now))
+	store, err := openState(cfg, env.now)
 	if err != nil {
-		return fail(env, fmt.Errorf("open state: %w", err))
+		return fail(env, err)
 	}
 	defer store.Close()
 	m := metrics.New()
@@ -78,14 +78,14 @@ func (d *daemon) serve(ctx context.Context, cfg *config.Config) int {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if addr := cfg.Metrics.Listen; addr != "" {
-		wg.Go(func() {
+		wg.Go(goContained(d.log, cancel, "metrics", func() {
 			if err := metrics.Serve(ctx, addr, d.metrics, d.ready, d.log); err != nil {
 				cancel(fmt.Errorf("metrics listener %s: %w", addr, err))
 			}
-		})
+		}))
 	}
-	wg.Go(func() { d.watchdog(ctx) })
-	wg.Go(func() { d.reloads(ctx) })
+	wg.Go(goContained(d.log, cancel, "watchdog", func() { d.watchdog(ctx) }))
+	wg.Go(goContained(d.log, cancel, "reload", func() { d.reloads(ctx) }))
 
 	dryRun := d.forceDry || !cfg.MayAct()
 	d.log.Info("reaper started", "version", version, "schedule", cfg.Schedule, "timezone", cfg.Timezone,

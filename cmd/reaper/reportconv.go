@@ -14,6 +14,7 @@ func toReport(res *reconcile.Result, cfg *config.Config, engine *policy.Engine) 
 	r := &report.Run{
 		SchemaVersion: report.SchemaVersion,
 		RunID:         res.RunID,
+		Seq:           res.Seq,
 		Command:       res.Command,
 		StartedAt:     res.StartedAt,
 		FinishedAt:    res.FinishedAt,
@@ -45,7 +46,7 @@ func reportInstance(e reconcile.Entry) report.Instance {
 		ChargeType: string(in.ChargeType), Tags: in.Tags, Action: string(e.Action),
 		Reasons: reasons(e.Terminate), Exemptions: reasons(e.Exempt), Warnings: reasons(e.Warn),
 		SkipReason: e.SkipReason, MarkedAt: e.MarkedAt, DueAt: e.DueAt, RequestID: e.RequestID,
-		Error: e.Error, TerminatedAt: e.TerminatedAt,
+		Error: e.Error, TerminatedAt: e.TerminatedAt, Marks: marks(e.Marks),
 	}
 	if t := e.Traffic; t != nil {
 		out.Traffic = &report.Traffic{
@@ -60,6 +61,14 @@ func reasons(rs []policy.Reason) []report.Reason {
 	out := make([]report.Reason, len(rs))
 	for i, r := range rs {
 		out[i] = report.Reason{Policy: r.Policy, Reason: r.Reason}
+	}
+	return out
+}
+
+func marks(ms []reconcile.PolicyMark) []report.Mark {
+	out := make([]report.Mark, len(ms))
+	for i, m := range ms {
+		out[i] = report.Mark{Policy: m.Policy, MarkedAt: m.MarkedAt, DueAt: m.DueAt}
 	}
 	return out
 }

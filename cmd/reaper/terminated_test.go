@@ -170,7 +170,7 @@ func TestObserveCountsOnlyConfirmedTerminations(t *testing.T) {
 		{Instance: zen.Instance{ID: "2", Status: zen.StatusRunning}, Action: reconcile.ActionUnconfirmed},
 		{Instance: zen.Instance{ID: "3", Status: zen.StatusRunning}, Action: reconcile.ActionUnconfirmed},
 	}}
-	(&cycler{metrics: m}).observe(res)
+	(&cycler{metrics: m}).observe(res, &report.Run{})
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	for _, want := range []string{

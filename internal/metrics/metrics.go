@@ -41,6 +41,7 @@ const (
 	BlockedMaxTerminationsPerRun  = "max_terminations_per_run"
 	BlockedMaxTerminationsPercent = "max_terminations_percent"
 	BlockedMaxFleetDropPercent    = "max_fleet_drop_percent"
+	BlockedClock                  = "clock" // the clock was behind the last recorded run
 )
 
 // APICodeOK is the code label of a successful Zenlayer API request; a failed
@@ -95,7 +96,7 @@ func New() *Metrics {
 			Name: "reaper_last_success_timestamp_seconds", Help: "Unix time of the last successful cycle; 0 before the first since start.",
 		}),
 		instances:  newSnapshotGauge("reaper_instances", "Instances in scope in the last complete inventory, by status.", "status"),
-		candidates: newSnapshotGauge("reaper_candidates", "Termination candidates in the last cycle, by policy.", "policy"),
+		candidates: newSnapshotGauge("reaper_candidates", "Instances that are termination candidates in the last cycle, per nominating policy (an instance counts once per policy).", "policy"),
 		terminations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "reaper_terminations_total", Help: "TerminateInstance outcomes by result.",
 		}, []string{"result"}),
@@ -130,7 +131,7 @@ func New() *Metrics {
 	)
 	initLabels(m.cycles, CycleOK, CycleBlocked, CycleAborted, CycleFailed, CyclePanic)
 	initLabels(m.terminations, TerminationTerminated, TerminationUnconfirmed, TerminationFailed)
-	initLabels(m.blocked, BlockedMaxTerminationsPerRun, BlockedMaxTerminationsPercent, BlockedMaxFleetDropPercent)
+	initLabels(m.blocked, BlockedMaxTerminationsPerRun, BlockedMaxTerminationsPercent, BlockedMaxFleetDropPercent, BlockedClock)
 	initLabels(m.reloads, ReloadOK, ReloadError)
 	return m
 }

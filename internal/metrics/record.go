@@ -17,8 +17,9 @@ func (m *Metrics) ObserveCycle(result string, d time.Duration, success bool, at 
 // status; statuses missing from byStatus disappear.
 func (m *Metrics) SetInstances(byStatus map[string]int) { m.instances.replace(byStatus) }
 
-// SetCandidates replaces reaper_candidates with the count of candidates per
-// policy; policies missing from byPolicy disappear.
+// SetCandidates replaces reaper_candidates with the number of candidate
+// instances per policy (an instance counts once per nominating policy, as in
+// the report's by_policy); policies missing from byPolicy disappear.
 func (m *Metrics) SetCandidates(byPolicy map[string]int) { m.candidates.replace(byPolicy) }
 
 // AddTermination counts one TerminateInstance outcome (see the Termination

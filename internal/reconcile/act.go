@@ -44,7 +44,7 @@ func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]s
 			e.Action, e.SkipReason = ActionSkipped, SkipGone
 			continue
 		}
-		if why := r.disagrees(f, decisions[f.ID], refusals, pending, now); why != "" {
+		if why := r.disagrees(f, decisions[f.ID], e.Marks, refusals, pending, now); why != "" {
 			e.Instance, e.Action, e.SkipReason = f, ActionSkipped, SkipChanged
 			e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "re-check before acting: " + why})
 			r.log.Info("instance changed before acting", "run_id", res.RunID, "instance_id", f.ID, "reason", why)
@@ -99,8 +99,10 @@ func (r *Reconciler) recheck(ctx context.Context, res *Result, due []int) (map[s
 	return fresh, decisions, nil
 }
 
-// disagrees returns why fresh data no longer supports terminating, or "" when it still does.
-func (r *Reconciler) disagrees(f zen.Instance, d policy.Decision, refusals map[string]state.Refusal, pending map[string]state.Unconfirmed, now time.Time) string {
+// disagrees returns why fresh data no longer supports terminating, or "" when it still does: it
+// passes every guard and the unconfirmed backoff, nothing exempts it, and a policy whose mark is
+// due still nominates it.
+func (r *Reconciler) disagrees(f zen.Instance, d policy.Decision, marks []PolicyMark, refusals map[string]state.Refusal, pending map[string]state.Unconfirmed, now time.Time) string {
 	if g := r.opts.Settings.screen(f, refusals, pending, now); !g.passed() {
 		return fmt.Sprintf("%s (%s)", g.action, g.reason)
 	}
@@ -112,7 +114,7 @@ func (r *Reconciler) disagrees(f zen.Instance, d policy.Decision, refusals map[s
 	case !d.Candidate():
 		return "no longer a candidate"
 	}
-	return ""
+	return r.noDuePolicy(d, marks, now)
 }
 
 // notAttempted marks the due entries that never got their turn.

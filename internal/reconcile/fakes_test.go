@@ -123,7 +123,7 @@ func (e tagEvaluator) Evaluate(ctx context.Context, now time.Time, params map[st
 // memStore is an in-memory Store; failOn makes the named method fail.
 type memStore struct {
 	mu       sync.Mutex
-	marks    map[string]state.Mark
+	marks    map[state.MarkKey]state.Mark
 	refusals map[string]state.Refusal
 	intents  []state.Intent
 	// unconfirmed holds the backoff of accepted terminations that did not take.
@@ -134,7 +134,7 @@ type memStore struct {
 }
 
 func newMemStore() *memStore {
-	return &memStore{marks: map[string]state.Mark{}, refusals: map[string]state.Refusal{}, unconfirmed: map[string]state.Unconfirmed{}}
+	return &memStore{marks: map[state.MarkKey]state.Mark{}, refusals: map[string]state.Refusal{}, unconfirmed: map[string]state.Unconfirmed{}}
 }
 
 func (s *memStore) fail(op string) error {
@@ -145,13 +145,13 @@ func (s *memStore) fail(op string) error {
 	return nil
 }
 
-func (s *memStore) Marks() (map[string]state.Mark, error) {
+func (s *memStore) Marks() (map[state.MarkKey]state.Mark, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.marks), s.fail("Marks")
 }
 
-func (s *memStore) ReplaceMarks(m map[string]state.Mark) error {
+func (s *memStore) ReplaceMarks(m map[state.MarkKey]state.Mark) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.fail("ReplaceMarks"); err != nil {
@@ -241,14 +241,29 @@ func (s *memStore) OpenIntents() ([]state.Intent, error) {
 	return out, s.fail("OpenIntents")
 }
 
-func (s *memStore) PutRun(r state.Run) error {
+func (s *memStore) PutRun(r state.Run) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.fail("PutRun"); err != nil {
-		return err
+		return 0, err
 	}
 	s.runs = append(s.runs, r)
-	return nil
+	return uint64(len(s.runs)), nil
+}
+
+// LastRunTime is the latest time a run started or finished, as the state store keeps it.
+func (s *memStore) LastRunTime() (time.Time, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var last time.Time
+	for _, r := range s.runs {
+		for _, t := range []time.Time{r.StartedAt, r.FinishedAt} {
+			if t.After(last) {
+				last = t
+			}
+		}
+	}
+	return last, !last.IsZero(), s.fail("LastRunTime")
 }
 
 func (s *memStore) LastCompleteInventory() (int, bool, error) {

@@ -7,7 +7,8 @@ import (
 	"github.com/reaper-bmc/reaper/internal/state"
 )
 
-// plan keeps the marks, finds what is due after the grace period, and applies the blast-radius
+// plan keeps the marks (one per instance and nominating policy), finds what is due because some
+// policy has nominated it for the whole grace period, and applies the blast-radius
 // limits to the due set. Due entries become would_terminate (act may still change them) or, when a
 // limit trips, blocked.
 func (r *Reconciler) plan(now time.Time, res *Result) error {
@@ -15,22 +16,15 @@ func (r *Reconciler) plan(now time.Time, res *Result) error {
 	if err != nil {
 		return fmt.Errorf("read marks: %w", err)
 	}
-	marks := make(map[string]state.Mark)
+	marks := make(map[state.MarkKey]state.Mark)
 	var due []int
 	for i := range res.Entries {
 		e := &res.Entries[i]
 		if e.Action != ActionMarked {
 			continue
 		}
-		m, ok := old[e.Instance.ID]
-		if !ok {
-			m = state.Mark{InstanceID: e.Instance.ID, FirstSeen: now}
-		}
-		m.Reasons = reasonTexts(e.Terminate)
-		marks[e.Instance.ID] = m
-		markedAt, dueAt := m.FirstSeen, m.FirstSeen.Add(r.opts.Settings.GracePeriod)
-		e.MarkedAt, e.DueAt = &markedAt, &dueAt
-		if !now.Before(dueAt) {
+		r.keepMarks(now, e, old, marks)
+		if len(e.Marks) > 0 && e.Marks[0].Due(now) {
 			due = append(due, i)
 		}
 	}

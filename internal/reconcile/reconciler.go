@@ -33,8 +33,8 @@ type Enricher interface {
 
 // Store is the durable memory a cycle reads and writes; *state.Store implements it.
 type Store interface {
-	Marks() (map[string]state.Mark, error)
-	ReplaceMarks(marks map[string]state.Mark) error
+	Marks() (map[state.MarkKey]state.Mark, error)
+	ReplaceMarks(marks map[state.MarkKey]state.Mark) error
 	Refusals() (map[string]state.Refusal, error)
 	PutRefusal(r state.Refusal) error
 	DeleteRefusal(instanceID string) error
@@ -44,8 +44,9 @@ type Store interface {
 	PutIntent(in state.Intent) error
 	CompleteIntent(runID, instanceID string, o state.Outcome) error
 	OpenIntents() ([]state.Intent, error)
-	PutRun(r state.Run) error
+	PutRun(r state.Run) (seq uint64, err error)
 	LastCompleteInventory() (size int, ok bool, err error)
+	LastRunTime() (t time.Time, ok bool, err error)
 	PruneTraffic(keep map[string]bool) error
 	PruneIntents(before time.Time) (int, error)
 }
@@ -72,6 +73,9 @@ type Settings struct {
 	// after the client's own retries gave up. It is never dropped silently: the last failure is
 	// recorded.
 	ThrottleRetries int
+	// ClockTolerance is how far the clock may be behind the last recorded run before the cycle is
+	// blocked (limit "clock"); 0 means DefaultClockTolerance.
+	ClockTolerance time.Duration
 }
 
 // Options configures a Reconciler.
@@ -113,6 +117,9 @@ func New(opts Options) (*Reconciler, error) {
 	if opts.Settings.UnconfirmedRetryAfter <= 0 {
 		opts.Settings.UnconfirmedRetryAfter = DefaultUnconfirmedRetryAfter
 	}
+	if opts.Settings.ClockTolerance <= 0 {
+		opts.Settings.ClockTolerance = DefaultClockTolerance
+	}
 	if opts.Settings.ThrottleRetries < 0 {
 		opts.Settings.ThrottleRetries = 0
 	}
@@ -149,6 +156,10 @@ func (r *Reconciler) Run(ctx context.Context, c Cycle) (*Result, error) {
 }
 
 func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
+	clock, lastRun, err := r.checkClock(res.StartedAt)
+	if err != nil {
+		return r.abort(res, fmt.Errorf("read last run time: %w", err))
+	}
 	recovered, err := r.recoverIntents(ctx, res.RunID)
 	if err != nil {
 		return r.abort(res, fmt.Errorf("resolve unfinished intents: %w", err))
@@ -177,8 +188,15 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if res.Status == StatusAborted {
 		return res.Err
 	}
-	if err := r.plan(now, res); err != nil {
+	planNow := now
+	if clock != nil {
+		planNow = lastRun // a mark never starts before a recorded run: slower, never sooner
+	}
+	if err := r.plan(planNow, res); err != nil {
 		return r.abort(res, err)
+	}
+	if clock != nil {
+		r.blockAll(res, clock)
 	}
 	if res.Status == StatusBlocked || res.DryRun {
 		return nil

@@ -25,7 +25,9 @@ func (r *Reconciler) record(res *Result) {
 	if res.Err != nil {
 		run.Error = res.Err.Error()
 	}
-	if err := r.opts.Store.PutRun(run); err != nil {
+	seq, err := r.opts.Store.PutRun(run)
+	res.Seq = seq
+	if err != nil {
 		r.log.Error("record run failed", "run_id", res.RunID, "error", err)
 		if res.Status == StatusOK {
 			res.Status, res.Err = StatusFailed, fmt.Errorf("record run: %w", err)

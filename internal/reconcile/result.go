@@ -48,9 +48,9 @@ const (
 
 // Block says which safety limit blocked a cycle and why.
 type Block struct {
-	Limit    string  // max_terminations_per_run, max_terminations_percent or max_fleet_drop_percent
-	Value    float64 // the configured limit
-	Observed float64 // what the cycle saw, in the limit's unit
+	Limit    string  // max_terminations_per_run, max_terminations_percent, max_fleet_drop_percent or clock
+	Value    float64 // the configured limit (for clock: the tolerance in seconds)
+	Observed float64 // what the cycle saw, in the limit's unit (for clock: seconds behind)
 	Due      int     // instances that were due
 	Message  string
 }
@@ -63,8 +63,9 @@ type Entry struct {
 	Exempt       []policy.Reason
 	Warn         []policy.Reason
 	SkipReason   string
-	MarkedAt     *time.Time
-	DueAt        *time.Time
+	MarkedAt     *time.Time // of the deciding mark, Marks[0]
+	DueAt        *time.Time // of the deciding mark, Marks[0]
+	Marks        []PolicyMark
 	RequestID    string
 	Error        string
 	TerminatedAt *time.Time
@@ -75,6 +76,7 @@ type Entry struct {
 // all derived from it.
 type Result struct {
 	RunID             string
+	Seq               uint64 // the run's sequence number in the state store; 0 when it was not recorded
 	Command           string
 	DryRun            bool
 	StartedAt         time.Time

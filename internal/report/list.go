@@ -1,9 +1,11 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -24,6 +26,7 @@ const Latest = "latest"
 // Entry is one past run, as List shows it.
 type Entry struct {
 	RunID         string         `json:"run_id"`
+	Seq           uint64         `json:"seq"` // 0 for a report written before run sequence numbers
 	StartedAt     time.Time      `json:"started_at"`
 	FinishedAt    time.Time      `json:"finished_at"`
 	Command       string         `json:"command"`
@@ -40,6 +43,11 @@ type Entry struct {
 // name and a report.json; anything else (temporary files, other directories) is ignored. A run whose
 // report.json cannot be parsed is listed with Problem set rather than hidden. A missing dir is an
 // empty list.
+//
+// Newest means the highest sequence number the state store gave the run, never the run ID or the
+// start time: a run made while the clock was ahead is not newer than the runs after it. Reports
+// written before sequence numbers (seq 0) are older than every sequenced one and ordered by start
+// time among themselves.
 func List(dir string) ([]Entry, error) {
 	names, err := runDirs(dir)
 	if err != nil {
@@ -49,13 +57,33 @@ func List(dir string) ([]Entry, error) {
 	for _, name := range names {
 		entries = append(entries, readEntry(dir, name))
 	}
-	slices.SortFunc(entries, func(a, b Entry) int {
-		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(b.RunID, a.RunID)
-	})
+	slices.SortFunc(entries, newestFirst)
 	return entries, nil
+}
+
+// newestFirst orders entries by sequence, then start time, then run ID, all descending.
+func newestFirst(a, b Entry) int {
+	if a.Seq != b.Seq {
+		if a.Seq > b.Seq {
+			return -1
+		}
+		return 1
+	}
+	if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(b.RunID, a.RunID)
+}
+
+// MaxSeq returns the highest run sequence number among the reports under dir (0 when there is
+// none). A state store that is newer than its reports (reset, or restored from a backup) starts
+// numbering after it, so that its runs sort after the reports already there.
+func MaxSeq(dir string) (uint64, error) {
+	entries, err := List(dir)
+	if err != nil || len(entries) == 0 {
+		return 0, err
+	}
+	return entries[0].Seq, nil
 }
 
 // runDirs returns the names of the real (not symlinked) subdirectories of dir that are valid run IDs
@@ -86,6 +114,7 @@ func runDirs(dir string) ([]string, error) {
 type entryDoc struct {
 	SchemaVersion int       `json:"schema_version"`
 	RunID         string    `json:"run_id"`
+	Seq           uint64    `json:"seq"`
 	StartedAt     time.Time `json:"started_at"`
 	FinishedAt    time.Time `json:"finished_at"`
 	Command       string    `json:"command"`
@@ -99,13 +128,14 @@ type entryDoc struct {
 
 func readEntry(dir, name string) Entry {
 	e := Entry{RunID: name}
-	b, err := os.ReadFile(filepath.Join(dir, name, FileName(FormatJSON)))
+	f, err := os.Open(filepath.Join(dir, name, FileName(FormatJSON)))
 	if err != nil {
 		e.Problem = err.Error()
 		return e
 	}
+	defer f.Close()
 	var d entryDoc
-	switch err := json.Unmarshal(b, &d); {
+	switch err := readHeader(f, &d); {
 	case err != nil:
 		e.Problem = "report.json: " + err.Error()
 		return e
@@ -117,9 +147,43 @@ func readEntry(dir, name string) Entry {
 		return e
 	}
 	return Entry{
-		RunID: name, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt, Command: d.Command, DryRun: d.DryRun,
+		RunID: name, Seq: d.Seq, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt, Command: d.Command, DryRun: d.DryRun,
 		Result: d.Result, InventorySize: d.InventorySize, Counts: nonNilMap(d.Summary.ByAction),
 	}
+}
+
+// readHeader decodes the fields of report.json before its instances array into d, without reading
+// the instances: List (run at every start and by retention after every cycle) reads the header of
+// every report, and a report of a large fleet is tens of megabytes. reaper writes the instances
+// last; a document without them is decoded whole.
+func readHeader(r io.Reader, d *entryDoc) error {
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 16<<10))
+	if tok, err := dec.Token(); err != nil {
+		return err
+	} else if tok != json.Delim('{') {
+		return fmt.Errorf("not a JSON object")
+	}
+	header := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		if key == "instances" {
+			break
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		header[key] = v
+	}
+	b, err := json.Marshal(header)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, d)
 }
 
 // Load reads the report.json of one run under dir. runID is a full run ID, a prefix that matches

@@ -69,13 +69,15 @@ const (
 	LimitPerRun    = "max_terminations_per_run"
 	LimitPercent   = "max_terminations_percent"
 	LimitFleetDrop = "max_fleet_drop_percent"
+	LimitClock     = "clock" // the clock is behind the last recorded run
 )
 
 // Run is one cycle's report: the header, a summary and one entry per inventoried instance.
 type Run struct {
 	SchemaVersion int        `json:"schema_version"`
 	RunID         string     `json:"run_id"`
-	Command       string     `json:"command"` // CommandRun or CommandPlan
+	Seq           uint64     `json:"seq,omitempty"` // the run's sequence number in the state store: the order of runs
+	Command       string     `json:"command"`       // CommandRun or CommandPlan
 	StartedAt     time.Time  `json:"started_at"`
 	FinishedAt    time.Time  `json:"finished_at"`
 	DryRun        bool       `json:"dry_run"`
@@ -93,7 +95,7 @@ type Run struct {
 
 // Block says which safety limit blocked a cycle and by how much.
 type Block struct {
-	Limit    string  `json:"limit"`    // LimitPerRun, LimitPercent or LimitFleetDrop
+	Limit    string  `json:"limit"`    // LimitPerRun, LimitPercent, LimitFleetDrop or LimitClock
 	Value    float64 `json:"value"`    // the configured limit (a count or a percentage)
 	Observed float64 `json:"observed"` // what the cycle saw, in the limit's unit
 	Due      int     `json:"due"`      // instances that were due when the cycle was blocked
@@ -106,7 +108,9 @@ type Summary struct {
 	Candidates int `json:"candidates"`
 	// ByAction counts every instance by action; every action is present, zeros included.
 	ByAction map[string]int `json:"by_action"`
-	// ByPolicy counts candidates by the policies that gave them a terminate reason.
+	// ByPolicy counts candidate instances per policy that gave them a terminate reason: an
+	// instance with several reasons from one policy counts once for it. reaper_candidates{policy}
+	// is this map.
 	ByPolicy map[string]int `json:"by_policy"`
 	// ByZone counts candidates by zone.
 	ByZone map[string]int `json:"by_zone"`
@@ -137,14 +141,24 @@ type Instance struct {
 	Exemptions      []Reason          `json:"exemptions"` // exempt reasons
 	Warnings        []Reason          `json:"warnings"`   // warn reasons
 	SkipReason      string            `json:"skip_reason"`
-	MarkedAt        *time.Time        `json:"marked_at"`
-	DueAt           *time.Time        `json:"due_at"`
+	MarkedAt        *time.Time        `json:"marked_at"` // of the deciding mark, Marks[0]
+	DueAt           *time.Time        `json:"due_at"`    // of the deciding mark, Marks[0]
+	Marks           []Mark            `json:"marks"`     // one per nominating policy, deciding first
 	RequestID       string            `json:"request_id"`
 	Error           string            `json:"error"`
 	TerminatedAt    *time.Time        `json:"terminated_at"`
 	RecycleDeadline *time.Time        `json:"recycle_deadline"` // when the recycle bin releases it; Finalize derives it
 	Traffic         *Traffic          `json:"traffic"`          // the figures behind idle decisions
 	MonthlyPrice    *float64          `json:"monthly_price"`
+}
+
+// Mark is one policy's mark on a candidate: since when that policy has nominated it without a
+// break, and when its grace period ends. The deciding mark (the earliest due, then the earliest
+// marked) comes first; a mark whose MarkedAt is not before the run's StartedAt is new in that run.
+type Mark struct {
+	Policy   string    `json:"policy"`
+	MarkedAt time.Time `json:"marked_at"`
+	DueAt    time.Time `json:"due_at"`
 }
 
 // Reason is one terminate, exempt or warn reason and the policy that gave it.
@@ -187,6 +201,7 @@ func (i Instance) MarshalJSON() ([]byte, error) {
 	p.Reasons = nonNil(p.Reasons)
 	p.Exemptions = nonNil(p.Exemptions)
 	p.Warnings = nonNil(p.Warnings)
+	p.Marks = nonNil(p.Marks)
 	p.Tags = nonNilMap(p.Tags)
 	return json.Marshal(p)
 }

@@ -51,6 +51,7 @@ func sampleRun(t testing.TB) *Run {
 				Tags: map[string]string{"owner": "qa"}, Action: ActionMarked,
 				Reasons:  reasons("reaper.idle", "p95 traffic 40 bps in / 12 bps out over 72h, under 100 kbps"),
 				MarkedAt: at(-3 * time.Hour), DueAt: at(21 * time.Hour),
+				Marks:   []Mark{{Policy: "reaper.idle", MarkedAt: *at(-3 * time.Hour), DueAt: *at(21 * time.Hour)}},
 				Traffic: &Traffic{WindowSeconds: 259200, Samples: 860, Complete: true, InP95Bps: 40, OutP95Bps: 12, InAvgBps: 10, OutAvgBps: 5}},
 			{ID: "932237369560662502", Name: "failed-provision-a", Zone: "LAX-A", Type: "S10", Status: "CREATE_FAILED", ChargeType: "POSTPAID",
 				Action: ActionMarked, Reasons: reasons("reaper.failed", "CREATE_FAILED for 2h, limit 6h"),

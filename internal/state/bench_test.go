@@ -13,10 +13,11 @@ func BenchmarkReplaceMarks10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
-	marks := make(map[string]Mark, benchSize)
+	marks := make(map[MarkKey]Mark, benchSize)
 	for i := range benchSize {
 		id := fmt.Sprint(932237369560662463 + i)
-		marks[id] = Mark{InstanceID: id, FirstSeen: t0, Reasons: []string{"reaper.idle: idle for 72h"}}
+		m := Mark{InstanceID: id, Policy: "reaper.idle", FirstSeen: t0, Reasons: []string{"idle for 72h"}}
+		marks[m.Key()] = m
 	}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -5,24 +5,79 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// Mark records that an instance is a termination candidate and since when.
+// Marks are kept per (instance, policy): each policy that nominates an instance has its own mark
+// and its own grace period, so an instance is due only when one policy has nominated it
+// continuously for the whole grace period.
+//
+// They live in the bucket policy_marks, keyed by instance ID, markKeySep and policy. The bucket
+// "marks" of earlier versions held one mark per instance, whatever policy nominated it; it is
+// never read, and the first ReplaceMarks deletes it. While it exists, an earlier version has
+// used the store (its writers create it), so policy_marks may be stale (a policy may have
+// stopped and started again meanwhile): Marks then returns none. Dropping marks only restarts
+// grace periods (every candidate is marked afresh by the next cycle), which delays a termination
+// and never hastens one.
+
+// bucketPolicyMarks holds the marks. bucketMarks (schema.go) is the legacy per-instance bucket.
+var bucketPolicyMarks = []byte("policy_marks")
+
+// markKeySep separates the instance ID from the policy in a mark's key. Neither may contain it.
+const markKeySep = "\x00"
+
+// Mark records that one policy nominates an instance for termination, and since when.
 type Mark struct {
 	InstanceID string    `json:"instance_id"`
+	Policy     string    `json:"policy"`
 	FirstSeen  time.Time `json:"first_seen"`
 	Reasons    []string  `json:"reasons"`
 }
 
-// Marks returns every mark, keyed by instance ID.
-func (s *Store) Marks() (map[string]Mark, error) {
-	marks := map[string]Mark{}
+// MarkKey identifies a mark: one instance and one policy.
+type MarkKey struct {
+	InstanceID string
+	Policy     string
+}
+
+// Key returns the key of m.
+func (m Mark) Key() MarkKey { return MarkKey{InstanceID: m.InstanceID, Policy: m.Policy} }
+
+// String returns the key as "instance/policy", for messages.
+func (k MarkKey) String() string { return k.InstanceID + "/" + k.Policy }
+
+// bytes returns the key under which the mark is stored.
+func (k MarkKey) bytes() []byte { return []byte(k.InstanceID + markKeySep + k.Policy) }
+
+// check reports a key that cannot be stored and read back.
+func (k MarkKey) check() error {
+	switch {
+	case k.InstanceID == "":
+		return errors.New("mark with empty instance id")
+	case k.Policy == "":
+		return fmt.Errorf("mark of %s with empty policy", k.InstanceID)
+	case strings.Contains(k.InstanceID, markKeySep), strings.Contains(k.Policy, markKeySep):
+		return fmt.Errorf("mark key %q contains a NUL byte", k.String())
+	}
+	return nil
+}
+
+// Marks returns every mark, keyed by (instance, policy), or none while the per-instance marks
+// bucket of an earlier version exists (see above).
+func (s *Store) Marks() (map[MarkKey]Mark, error) {
+	marks := map[MarkKey]Mark{}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return eachJSON(tx.Bucket(bucketMarks), func(k []byte, m Mark) error {
-			marks[string(k)] = m
+		if tx.Bucket(bucketMarks) != nil {
+			return nil
+		}
+		return eachJSON(tx.Bucket(bucketPolicyMarks), func(k []byte, m Mark) error {
+			if string(k) != string(m.Key().bytes()) {
+				return fmt.Errorf("mark stored under %q is for %s", k, m.Key())
+			}
+			marks[m.Key()] = m
 			return nil
 		})
 	})
@@ -32,21 +87,23 @@ func (s *Store) Marks() (map[string]Mark, error) {
 	return marks, nil
 }
 
-// ReplaceMarks makes marks, keyed by instance ID, the whole set of marks, in
-// one transaction. A mark with no InstanceID takes its key; a zero FirstSeen
+// ReplaceMarks makes marks the whole set of marks, in one transaction, and deletes the per-instance
+// marks of earlier versions. A mark with no InstanceID or Policy takes its key's; a zero FirstSeen
 // becomes now (which delays, never hastens, its due time).
-func (s *Store) ReplaceMarks(marks map[string]Mark) error {
+func (s *Store) ReplaceMarks(marks map[MarkKey]Mark) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bucketMarks); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
-			return err
+		for _, name := range [][]byte{bucketPolicyMarks, bucketMarks} {
+			if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+				return err
+			}
 		}
-		b, err := tx.CreateBucket(bucketMarks)
+		b, err := tx.CreateBucket(bucketPolicyMarks)
 		if err != nil {
 			return err
 		}
 		now := s.now()
-		for _, id := range slices.Sorted(maps.Keys(marks)) {
-			if err := putMark(b, id, marks[id], now); err != nil {
+		for _, k := range slices.SortedFunc(maps.Keys(marks), compareMarkKeys) {
+			if err := putMark(b, k, marks[k], now); err != nil {
 				return err
 			}
 		}
@@ -58,19 +115,26 @@ func (s *Store) ReplaceMarks(marks map[string]Mark) error {
 	return nil
 }
 
-// putMark validates m against its key id and stores it.
-func putMark(b *bolt.Bucket, id string, m Mark, now time.Time) error {
-	if id == "" {
-		return errors.New("mark with empty instance id")
+func compareMarkKeys(a, b MarkKey) int {
+	return strings.Compare(a.InstanceID+markKeySep+a.Policy, b.InstanceID+markKeySep+b.Policy)
+}
+
+// putMark validates m against its key k and stores it.
+func putMark(b *bolt.Bucket, k MarkKey, m Mark, now time.Time) error {
+	if err := k.check(); err != nil {
+		return err
 	}
 	if m.InstanceID == "" {
-		m.InstanceID = id
+		m.InstanceID = k.InstanceID
 	}
-	if m.InstanceID != id {
-		return fmt.Errorf("mark keyed %s has instance id %s", id, m.InstanceID)
+	if m.Policy == "" {
+		m.Policy = k.Policy
+	}
+	if m.Key() != k {
+		return fmt.Errorf("mark keyed %s is for %s", k, m.Key())
 	}
 	if m.FirstSeen.IsZero() {
 		m.FirstSeen = now
 	}
-	return putJSON(b, []byte(id), m)
+	return putJSON(b, k.bytes(), m)
 }

@@ -25,9 +25,10 @@ func (s *Store) Meta(key string) (value string, ok bool, err error) {
 	return value, ok, nil
 }
 
-// SetMeta sets the metadata value for key. The schema version is reserved.
+// SetMeta sets the metadata value for key. The schema version and the clock
+// baseline (see LastRunTime) are reserved.
 func (s *Store) SetMeta(key, value string) error {
-	if key == "" || key == keySchemaVersion {
+	if key == "" || key == keySchemaVersion || key == keyLastRunTime {
 		return fmt.Errorf("set meta %q: %w", key, errors.New("empty or reserved key"))
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {

@@ -24,16 +24,17 @@ var (
 	// before it existed gains it when a writer opens it: the layout stays SchemaVersion 1.
 	bucketUnconfirmed = []byte("unconfirmed")
 
-	allBuckets = [][]byte{bucketMeta, bucketMarks, bucketRefusals, bucketIntents, bucketRuns, bucketTraffic, bucketUnconfirmed}
+	allBuckets = [][]byte{bucketMeta, bucketPolicyMarks, bucketRefusals, bucketIntents, bucketRuns, bucketTraffic, bucketUnconfirmed}
 )
 
-// initSchema checks the file's integrity and schema version; a writer also
-// creates what is missing.
+// initSchema checks, read-only, the file's integrity and schema version; a
+// writer (after a read-only open checked the file) creates what is missing
+// and migrates what is old.
 func (s *Store) initSchema(readOnly bool) error {
-	if err := s.db.View(func(tx *bolt.Tx) error { return checkPages(tx, s.path) }); err != nil {
-		return err
-	}
 	if readOnly {
+		if err := s.db.View(func(tx *bolt.Tx) error { return checkPages(tx, s.path) }); err != nil {
+			return err
+		}
 		return s.db.View(func(tx *bolt.Tx) error {
 			_, err := checkSchema(tx, s.path)
 			return err
@@ -44,7 +45,10 @@ func (s *Store) initSchema(readOnly bool) error {
 		if err != nil {
 			return err
 		}
-		return createSchema(tx, fresh)
+		if err := createSchema(tx, fresh); err != nil {
+			return err
+		}
+		return migrateRuns(tx)
 	})
 }
 

@@ -91,32 +91,110 @@ func OpenReadOnly(dir string, opts ...Option) (*Store, error) {
 }
 
 // openDB opens state.db in dir and checks (writer: also sets) its schema.
+// Only a missing file is created: an existing one that is not a readable
+// state database (empty, truncated, damaged) is refused with a *CorruptError
+// and left as it is.
+//
+// An existing file is first opened read-only and checked page by page
+// (bbolt's Check recovers its own panics), because a writer's open loads the
+// freelist and panics on a damaged one, leaving the file mapped and locked.
+// Any other bbolt panic here is recovered into a *CorruptError too.
 func openDB(dir string, readOnly bool, opts []Option) (*Store, error) {
 	path := filepath.Join(dir, dbFile)
-	_, statErr := os.Stat(path)
+	fi, statErr := os.Lstat(path)
 	created := errors.Is(statErr, fs.ErrNotExist)
-	o := newOptions(readOnly, opts)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.lockTimeout, ReadOnly: readOnly})
-	if err != nil {
-		return nil, openError(dir, path, readOnly, err)
+	if err := checkExisting(path, fi, statErr); err != nil {
+		return nil, err
 	}
-	db.NoSync = false // every commit is fsynced before it returns
-	s := &Store{db: db, path: path, now: o.now}
-	if err := s.initSchema(readOnly); err != nil {
-		db.Close()
+	o := newOptions(readOnly, opts)
+	if readOnly {
+		return openBolt(dir, path, true, created, o)
+	}
+	if !created {
+		s, err := openBolt(dir, path, true, created, o)
+		if err != nil {
+			return nil, err
+		}
+		s.db.Close()
+	}
+	s, err := openBolt(dir, path, false, created, o)
+	if err != nil {
 		return nil, err
 	}
 	if created {
 		if err := syncDir(dir); err != nil {
-			db.Close()
+			s.db.Close()
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
-// openError maps bbolt's open errors to this package's typed errors.
-func openError(dir, path string, readOnly bool, err error) error {
+// openBolt opens path with bbolt and runs initSchema, turning a bbolt panic
+// into a *CorruptError.
+func openBolt(dir, path string, readOnly, created bool, o options) (s *Store, err error) {
+	var file *os.File // bbolt's handle, to release what a panicking Open left
+	var db *bolt.DB
+	defer func() {
+		if v := recover(); v != nil {
+			closeAfterPanic(db, file)
+			s, err = nil, &CorruptError{Path: path, Err: fmt.Errorf("bbolt panicked: %v", v)}
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: o.lockTimeout, ReadOnly: readOnly,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		},
+	})
+	if err != nil {
+		return nil, openError(dir, path, readOnly, !created, err)
+	}
+	db.NoSync = false // every commit is fsynced before it returns
+	s = &Store{db: db, path: path, now: o.now}
+	if err := s.initSchema(readOnly); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkExisting refuses a state file that exists but cannot be a database:
+// not a regular file, empty (bbolt would silently initialise it), or shorter
+// than its own meta page says (see checkShape).
+func checkExisting(path string, fi fs.FileInfo, statErr error) error {
+	switch {
+	case errors.Is(statErr, fs.ErrNotExist):
+		return nil
+	case statErr != nil:
+		return fmt.Errorf("open state database %s: %w", path, statErr)
+	case !fi.Mode().IsRegular():
+		return &CorruptError{Path: path, Err: fmt.Errorf("not a regular file (%v)", fi.Mode().Type())}
+	case fi.Size() == 0:
+		return &CorruptError{Path: path, Err: errors.New("the file is empty")}
+	}
+	return checkShape(path)
+}
+
+// closeAfterPanic releases what a panicking bbolt left open, ignoring
+// further panics: the file is damaged and the caller reports that.
+func closeAfterPanic(db *bolt.DB, file *os.File) {
+	defer func() { _ = recover() }()
+	if db != nil {
+		_ = db.Close()
+		return
+	}
+	if file != nil {
+		_ = file.Close()
+	}
+}
+
+// openError maps bbolt's open errors to this package's typed errors. Any
+// other failure to open a file that existed, except a permission problem,
+// means the file is not a readable database.
+func openError(dir, path string, readOnly, existed bool, err error) error {
 	switch {
 	case errors.Is(err, bolt.ErrTimeout):
 		e := &LockedError{Dir: dir}
@@ -126,6 +204,8 @@ func openError(dir, path string, readOnly bool, err error) error {
 		return e
 	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum),
 		errors.Is(err, bolt.ErrVersionMismatch), errors.Is(err, bolt.ErrInvalidMapping):
+		return &CorruptError{Path: path, Err: err}
+	case existed && !errors.Is(err, fs.ErrPermission):
 		return &CorruptError{Path: path, Err: err}
 	}
 	return fmt.Errorf("open state database %s: %w", path, err)

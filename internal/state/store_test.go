@@ -2,9 +2,11 @@ package state
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,16 +78,16 @@ func TestDurableAcrossReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mark := Mark{InstanceID: "i-1", FirstSeen: at, Reasons: []string{"r"}}
+	mark := Mark{InstanceID: "i-1", Policy: "reaper.idle", FirstSeen: at, Reasons: []string{"r"}}
 	ref := Refusal{InstanceID: "i-2", Kind: RefusalCommitment, LearnedAt: at, RequestID: "req-1"}
 	in := Intent{RunID: "20261126T080000Z-a", InstanceID: "i-3", CreatedAt: at, Reasons: []string{"r"}}
 	run := Run{ID: "20261126T080000Z-a", Command: "run", StartedAt: at, InventoryComplete: true, InventorySize: 42}
 	tr := TrafficRecord{InstanceID: "i-4", FetchedAt: at, Samples: 3, Expected: 3, InP95: 7}
 	for _, err := range []error{
-		s.ReplaceMarks(map[string]Mark{"i-1": mark}),
+		s.ReplaceMarks(map[MarkKey]Mark{mark.Key(): mark}),
 		s.PutRefusal(ref),
 		s.PutIntent(in),
-		s.PutRun(run),
+		putRun(s, run),
 		s.PutTraffic(tr),
 		s.SetMeta("k", "v"),
 	} {
@@ -98,9 +100,10 @@ func TestDurableAcrossReopen(t *testing.T) {
 	}
 
 	s = openStoreIn(t, dir)
-	checkEqual(t, "marks", must(s.Marks())(t), map[string]Mark{"i-1": mark})
+	checkEqual(t, "marks", must(s.Marks())(t), map[MarkKey]Mark{mark.Key(): mark})
 	checkEqual(t, "refusals", must(s.Refusals())(t), map[string]Refusal{"i-2": ref})
 	checkEqual(t, "open intents", must(s.OpenIntents())(t), []Intent{in})
+	run.Seq = 1
 	checkEqual(t, "runs", must(s.Runs(0))(t), []Run{run})
 	gotTr, ok, err := s.Traffic("i-4")
 	if err != nil || !ok {
@@ -239,26 +242,124 @@ func TestCorruptDatabase(t *testing.T) {
 		{"data pages overwritten", overwritePages(2, -1)},
 		{"foreign bbolt", writeForeignBolt},
 		{"no schema version", writeNoVersion},
+		{"empty", writeBytes(nil)},
+		{"truncated to the meta pages", truncateStore(2)},
+		{"truncated to four pages", truncateStore(4)},
+		{"truncated mid page", truncateStore(-1)},
+		{"freelist page corrupt", corruptFreelist},
+		{"random garbage page", garbagePage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, dbFile)
 			tt.write(t, path)
-
-			_, err := Open(dir)
-			var ce *CorruptError
-			if !errors.As(err, &ce) {
-				t.Fatalf("Open error = %v, want *CorruptError", err)
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if ce.Path != path || !strings.Contains(err.Error(), path) {
-				t.Errorf("error %q (Path %q) does not name %s", err, ce.Path, path)
+
+			for name, open := range map[string]func(string, ...Option) (*Store, error){"Open": Open, "OpenReadOnly": OpenReadOnly} {
+				s, err := open(dir)
+				if err == nil {
+					s.Close()
+				}
+				var ce *CorruptError
+				if !errors.As(err, &ce) {
+					t.Fatalf("%s error = %v, want *CorruptError", name, err)
+				}
+				if ce.Path != path || !strings.Contains(err.Error(), path) {
+					t.Errorf("%s error %q (Path %q) does not name %s", name, err, ce.Path, path)
+				}
 			}
 			if _, err := os.Stat(filepath.Join(dir, pidFile)); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("pid file left after failed Open: %v", err)
 			}
+			after, err := os.ReadFile(path)
+			if err != nil || !bytes.Equal(before, after) {
+				t.Errorf("the file changed: %d bytes before, %d after (%v); a refused file must be left untouched", len(before), len(after), err)
+			}
 		})
 	}
+}
+
+// writeStore writes a store with some data in every bucket and returns its bytes.
+func writeStore(t *testing.T, path string) []byte {
+	t.Helper()
+	s, err := Open(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		if _, err := s.PutRun(Run{ID: fmt.Sprintf("run-%03d", i), InventoryComplete: true, InventorySize: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ReplaceMarks(map[MarkKey]Mark{{InstanceID: "i-1", Policy: "reaper.idle"}: {FirstSeen: time.Unix(1, 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// truncateStore writes a store and cuts it to pages pages (< 0: to half a
+// page past the meta pages).
+func truncateStore(pages int) func(*testing.T, string) {
+	return func(t *testing.T, path string) {
+		t.Helper()
+		data := writeStore(t, path)
+		ps := os.Getpagesize()
+		n := pages * ps
+		if pages < 0 {
+			n = 2*ps + ps/2
+		}
+		if n >= len(data) {
+			t.Fatalf("store of %d bytes is too small to cut to %d", len(data), n)
+		}
+		writeBytes(data[:n])(t, path)
+	}
+}
+
+// corruptFreelist writes a store and overwrites the page its current meta
+// page names as the freelist: bbolt panics with "invalid freelist page".
+func corruptFreelist(t *testing.T, path string) {
+	t.Helper()
+	data := writeStore(t, path)
+	ps := os.Getpagesize()
+	// meta: 16-byte page header, then magic, version, page size, flags (4 each),
+	// root bucket (16), freelist pgid (8), high water pgid (8), txid (8).
+	meta := func(p int) (freelist, txid uint64) {
+		b := data[p*ps+16:]
+		return binary.LittleEndian.Uint64(b[32:]), binary.LittleEndian.Uint64(b[48:])
+	}
+	fl0, tx0 := meta(0)
+	fl1, tx1 := meta(1)
+	fl := fl0
+	if tx1 > tx0 {
+		fl = fl1
+	}
+	if fl < 2 || int(fl+1)*ps > len(data) {
+		t.Fatalf("freelist page %d outside the file", fl)
+	}
+	copy(data[int(fl)*ps:int(fl+1)*ps], bytes.Repeat([]byte{0xAB}, ps))
+	writeBytes(data)(t, path)
+}
+
+// garbagePage writes a store and fills one data page, header included, with
+// random bytes.
+func garbagePage(t *testing.T, path string) {
+	t.Helper()
+	data := writeStore(t, path)
+	ps := os.Getpagesize()
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := 3 * ps; i < 4*ps; i++ {
+		data[i] = byte(rnd.Uint32())
+	}
+	writeBytes(data)(t, path)
 }
 
 // overwritePages writes a store with some data, then fills pages [from, to)
@@ -270,7 +371,7 @@ func overwritePages(from, to int) func(*testing.T, string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ReplaceMarks(map[string]Mark{"i-1": {FirstSeen: time.Unix(1, 0)}}); err != nil {
+		if err := s.ReplaceMarks(map[MarkKey]Mark{{InstanceID: "i-1", Policy: "reaper.idle"}: {FirstSeen: time.Unix(1, 0)}}); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()

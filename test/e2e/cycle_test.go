@@ -147,7 +147,7 @@ func TestBlastRadiusBlocksWholeCycle(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t, tt.fleet)
 			if tt.before > 0 {
-				if err := w.store.PutRun(state.Run{ID: "19990101T000000Z-prev", InventoryComplete: true, InventorySize: tt.before}); err != nil {
+				if _, err := w.store.PutRun(state.Run{ID: "19990101T000000Z-prev", InventoryComplete: true, InventorySize: tt.before}); err != nil {
 					t.Fatal(err)
 				}
 			}
