@@ -3,9 +3,9 @@
 # idle.max_p95_bps, measured over a window of at least idle.window.
 #
 # Only complete traffic data counts: when input.instance.traffic is null (not fetched), its
-# complete flag is false (samples missing) or its window is shorter than idle.window, the
-# instance is never idle. Boundaries: age >= min_age and window_seconds >= window qualify; the
-# p95 figures must be strictly under max_p95_bps.
+# complete flag is anything but true (samples missing), a p95 figure is not a number, or its
+# window is shorter than idle.window, the instance is never idle. Boundaries: age >= min_age and
+# window_seconds >= window qualify; the p95 figures must be strictly under max_p95_bps.
 #
 # Params (input.params.idle): min_age and window are durations ("7d", "72h"), max_p95_bps a
 # number. idle.refresh is read by the Go side (how long fetched traffic stays fresh), not here.
@@ -28,6 +28,8 @@ terminate contains reason if {
 	traffic := input.instance.traffic
 	input.instance.age_seconds >= _min_age
 	traffic.window_seconds >= _window
+	is_number(traffic.in_p95_bps) # null sorts below every number: an absent figure is not a low one
+	is_number(traffic.out_p95_bps)
 	traffic.in_p95_bps < _max_bps
 	traffic.out_p95_bps < _max_bps
 	reason := sprintf("p95 in %d bps, out %d bps over %s (threshold %v bps)", [

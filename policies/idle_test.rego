@@ -76,3 +76,17 @@ test_no_params_no_idle if {
 	count(idle.terminate) == 0 with input as _doc({}, _week * 10, _traffic)
 	count(idle.warn) == 3 with input as _doc({}, _week * 10, _traffic)
 }
+
+test_only_complete_true_counts if {
+	count(idle.terminate) == 0 with input as _input(_week * 10, object.union(_traffic, {"complete": null}))
+	count(idle.terminate) == 0 with input as _input(_week * 10, object.union(_traffic, {"complete": "true"}))
+	count(idle.terminate) == 0 with input as _input(_week * 10, object.union(_traffic, {"complete": 1}))
+}
+
+test_absent_figures_are_never_idle if {
+	count(idle.terminate) == 0 with input as _input(_week * 10, object.union(_traffic, {"in_p95_bps": null}))
+	count(idle.terminate) == 0 with input as _input(_week * 10, object.union(_traffic, {"out_p95_bps": null}))
+	count(idle.terminate) == 0 with input as _input(_week * 10, object.union(_traffic, {"out_p95_bps": "0"}))
+	count(idle.terminate) == 0 with input as _input(_week * 10, object.union(_traffic, {"window_seconds": null}))
+	count(idle.terminate) == 0 with input as _input(null, _traffic)
+}

@@ -34,13 +34,15 @@ func cmdPolicy(ctx context.Context, env Env, args []string) int {
 // policyTest runs Rego unit tests as `opa test` does: exit 0 when all pass, 2 when a test fails,
 // 1 on error. With no DIR it tests the bundled policies.
 func policyTest(ctx context.Context, env Env, args []string) int {
-	fs := newFlags(env, "policy test", "[--run REGEX] [-v] [DIR...]")
+	fs := newFlags(env, "policy test", "[--run REGEX] [-v] [--timeout D] [DIR...]")
 	run := fs.String("run", "", "run only tests whose name matches REGEX")
 	verbose := fs.Bool("v", false, "list every test and its duration")
+	timeout := timeoutFlag(fs, policy.DefaultTestTimeout, "stop each test after this long (it counts as an error)")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	sum, err := policy.RunTests(ctx, fs.Args(), policies.FS, policy.TestOptions{Run: *run, Verbose: *verbose}, env.Stdout)
+	opts := policy.TestOptions{Run: *run, Verbose: *verbose, Timeout: *timeout, MemoryLimit: policyMemoryLimit()}
+	sum, err := policy.RunTests(ctx, fs.Args(), policies.FS, opts, env.Stdout)
 	switch {
 	case err != nil:
 		return fail(env, err)
@@ -53,11 +55,12 @@ func policyTest(ctx context.Context, env Env, args []string) int {
 // policyEval shows the decision for one instance document (as `reaper inventory --format json`
 // prints them, or a whole input document with now, params and instance).
 func policyEval(ctx context.Context, env Env, args []string) int {
-	fs := newFlags(env, "policy eval", "--instance FILE|- [--config F] [--now RFC3339] [--explain]")
+	fs := newFlags(env, "policy eval", "--instance FILE|- [--config F] [--now RFC3339] [--explain] [--timeout D]")
 	file := fs.String("instance", "", "instance document (JSON), or - for standard input")
 	cfgFlag := fs.String("config", "", "config file for policies.dir and policies.params (default: the bundled policies and defaults)")
 	nowFlag := fs.String("now", "", "evaluate at this time (RFC 3339; default: now)")
 	explain := fs.Bool("explain", false, "print an evaluation trace")
+	timeout := timeoutFlag(fs, defaultEvalTimeout, "stop the evaluation after this long")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -88,6 +91,8 @@ func policyEval(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		return fail(env, err)
 	}
+	ctx, cancel := withDeadline(ctx, *timeout, "--timeout")
+	defer cancel()
 	var d policy.Decision
 	var trace bytes.Buffer
 	if *explain {

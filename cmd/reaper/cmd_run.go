@@ -49,11 +49,19 @@ func cmdPlan(ctx context.Context, env Env, args []string) int {
 }
 
 // cycleOnce runs a single cycle (run --once, plan), prints the summary and returns the exit code.
+// The cycle is bounded as the daemon's are: by cycle_timeout, or 80% of the schedule's shortest
+// interval.
 func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string, dryRun bool, outDir string, detailed bool) int {
 	log := newLogger(env, cfg.Log)
 	for _, w := range cfg.Warnings {
 		log.Warn("config warning", "warning", w)
 	}
+	timeout, err := cycleDeadline(cfg, env.now())
+	if err != nil {
+		return fail(env, err)
+	}
+	ctx, cancel := withDeadline(ctx, timeout, "cycle_timeout")
+	defer cancel()
 	store, err := openState(cfg, env.now)
 	if err != nil {
 		return fail(env, err)

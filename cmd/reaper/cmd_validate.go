@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/policy"
@@ -16,8 +17,9 @@ import (
 // problem at once), the schedule, the policies (compile, sandbox, contract) and their Rego tests.
 // It never prints a secret.
 func cmdValidate(ctx context.Context, env Env, args []string) int {
-	fs := newFlags(env, "validate", "[--config F]")
+	fs := newFlags(env, "validate", "[--config F] [--timeout D]")
 	cfgFlag := configFlag(fs)
+	timeout := timeoutFlag(fs, policy.DefaultTestTimeout, "stop each Rego test after this long (it counts as an error)")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -37,7 +39,7 @@ func cmdValidate(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(w, "  error: %v\n", err)
 	}
 	problems += validateSchedule(w, cfg)
-	problems += validatePolicies(ctx, w, cfg)
+	problems += validatePolicies(ctx, w, cfg, *timeout)
 	if problems > 0 {
 		fmt.Fprintf(env.Stderr, "reaper: validate: %d problems\n", problems)
 		return exitFailure
@@ -60,7 +62,7 @@ func validateSchedule(w io.Writer, cfg *config.Config) int {
 	return 0
 }
 
-func validatePolicies(ctx context.Context, w io.Writer, cfg *config.Config) int {
+func validatePolicies(ctx context.Context, w io.Writer, cfg *config.Config, timeout time.Duration) int {
 	e, err := policy.Load(ctx, policy.Options{Dir: cfg.Policies.Dir, FS: policies.FS})
 	if err != nil {
 		fmt.Fprintf(w, "policies  error:\n%v\n", indent(err))
@@ -68,7 +70,8 @@ func validatePolicies(ctx context.Context, w io.Writer, cfg *config.Config) int 
 	}
 	fmt.Fprintf(w, "policies  %s: ok (%s)\n", policySource(cfg), strings.Join(e.Packages(), ", "))
 	var out strings.Builder
-	sum, err := policy.RunTests(ctx, policyPaths(cfg), policies.FS, policy.TestOptions{}, &out)
+	opts := policy.TestOptions{Timeout: timeout, MemoryLimit: policyMemoryLimit()}
+	sum, err := policy.RunTests(ctx, policyPaths(cfg), policies.FS, opts, &out)
 	switch {
 	case err != nil:
 		fmt.Fprintf(w, "tests     error: %v\n", err)

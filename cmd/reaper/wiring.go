@@ -116,7 +116,7 @@ func newClient(cfg *config.Config, log *slog.Logger, observe func(action, code s
 
 // loadEngine compiles the configured policies, or the bundled ones.
 func loadEngine(ctx context.Context, cfg *config.Config, log *slog.Logger) (*policy.Engine, error) {
-	e, err := policy.Load(ctx, policy.Options{Dir: cfg.Policies.Dir, FS: policies.FS, Logger: log})
+	e, err := policy.Load(ctx, policy.Options{Dir: cfg.Policies.Dir, FS: policies.FS, Logger: log, MemoryLimit: policyMemoryLimit()})
 	if err != nil {
 		return nil, fmt.Errorf("policies: %w", err)
 	}

@@ -108,10 +108,11 @@ func (p Params) fetchable(in zen.Instance, now time.Time) bool {
 	return !in.CreatedAt.IsZero() && now.Sub(in.CreatedAt) >= p.MinAge
 }
 
-// fresh reports whether a cached record can stand in for a fetch: error-free, the same window
-// length, fetched less than refresh ago (and not in the future).
+// fresh reports whether a cached record can stand in for a fetch: error-free, counting its
+// missing samples (older records did not), the same window length, fetched less than refresh ago
+// (and not in the future).
 func (p Params) fresh(r state.TrafficRecord, now time.Time) bool {
-	return r.Error == "" && r.Expected > 0 &&
+	return r.Error == "" && r.Expected > 0 && r.Missing != nil &&
 		r.WindowEnd.Sub(r.WindowStart) == p.Window &&
 		r.FetchedAt.After(now.Add(-p.Refresh)) && !r.FetchedAt.After(now)
 }

@@ -134,7 +134,7 @@ func TestEnrichAgainstSimulator(t *testing.T) {
 				t.Fatalf("raw traffic: %v", err)
 			}
 			for _, p := range tr.Points {
-				in, out = append(in, p.InBps), append(out, p.OutBps)
+				in, out = append(in, p.InBps.Value), append(out, p.OutBps.Value)
 			}
 		}
 		checkNearestRank(t, "in", in, got["idle"].InP95Bps)

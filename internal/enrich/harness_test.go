@@ -114,11 +114,14 @@ func (f apiFunc) DescribeInstanceTraffic(ctx context.Context, id string, start, 
 	return f(ctx, id, start, end)
 }
 
+// bps is a known figure.
+func bps(v int64) zen.Measure { return zen.Measure{Value: v, Valid: true} }
+
 // flatPoints returns one point per 5 minutes in (start, end] at the given rates.
 func flatPoints(start, end time.Time, in, out int64) []zen.TrafficPoint {
 	var ps []zen.TrafficPoint
 	for t := start.Truncate(Step).Add(Step); !t.After(end); t = t.Add(Step) {
-		ps = append(ps, zen.TrafficPoint{Time: t, InBps: in, OutBps: out})
+		ps = append(ps, zen.TrafficPoint{Time: t, InBps: bps(in), OutBps: bps(out)})
 	}
 	return ps
 }

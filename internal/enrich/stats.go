@@ -38,24 +38,30 @@ func (w window) contains(t time.Time) bool { return t.After(w.start) && !t.After
 
 // summary is what the Enricher keeps of a window's points.
 type summary struct {
-	samples       int
+	samples       int // points with both figures
+	missing       int // points the API sent without a figure: missing samples
 	inP95, outP95 int64
 	inAvg, outAvg int64
 }
 
-// summarize computes the 95th percentile and the mean of each direction over points, which must
-// hold one point per sample time.
+// summarize computes the 95th percentile and the mean of each direction over the points that
+// carry both figures; points must hold one point per sample time. A point without a figure is
+// counted as missing, never as zero bandwidth.
 func summarize(points []zen.TrafficPoint) summary {
-	n := len(points)
+	in := make([]int64, 0, len(points))
+	out := make([]int64, 0, len(points))
+	for _, p := range points {
+		if p.Complete() {
+			in, out = append(in, p.InBps.Value), append(out, p.OutBps.Value)
+		}
+	}
+	n := len(in)
+	s := summary{samples: n, missing: len(points) - n}
 	if n == 0 {
-		return summary{}
+		return s
 	}
-	in := make([]int64, n)
-	out := make([]int64, n)
-	for i, p := range points {
-		in[i], out[i] = p.InBps, p.OutBps
-	}
-	return summary{samples: n, inP95: p95(in), outP95: p95(out), inAvg: mean(in), outAvg: mean(out)}
+	s.inP95, s.outP95, s.inAvg, s.outAvg = p95(in), p95(out), mean(in), mean(out)
+	return s
 }
 
 // p95 is the nearest-rank 95th percentile: the value at rank ceil(0.95·n) of the ascending
@@ -75,9 +81,13 @@ func mean(vals []int64) int64 {
 	return sum / int64(len(vals))
 }
 
-// complete applies the completeness rule: enough points, and the instance existed when the
-// window began.
-func complete(samples, expected int, windowStart, createdAt time.Time) bool {
+// complete applies the completeness rule: no point without a figure, enough points, and the
+// instance existed when the window began. missing is nil when it is unknown (a record cached by
+// a version that did not count it): unknown is not complete.
+func complete(samples int, missing *int, expected int, windowStart, createdAt time.Time) bool {
+	if missing == nil || *missing != 0 {
+		return false
+	}
 	if expected <= 0 || createdAt.IsZero() || createdAt.After(windowStart) {
 		return false
 	}
@@ -88,7 +98,7 @@ func complete(samples, expected int, windowStart, createdAt time.Time) bool {
 func record(id string, fetchedAt time.Time, w window, s summary) state.TrafficRecord {
 	return state.TrafficRecord{
 		InstanceID: id, FetchedAt: fetchedAt, WindowStart: w.start, WindowEnd: w.end,
-		Samples: s.samples, Expected: w.expected(),
+		Samples: s.samples, Missing: &s.missing, Expected: w.expected(),
 		InP95: s.inP95, OutP95: s.outP95, InAvg: s.inAvg, OutAvg: s.outAvg,
 	}
 }
@@ -98,7 +108,7 @@ func traffic(r state.TrafficRecord, createdAt time.Time) *policy.Traffic {
 	return &policy.Traffic{
 		WindowSeconds: int64(r.WindowEnd.Sub(r.WindowStart) / time.Second),
 		Samples:       r.Samples,
-		Complete:      complete(r.Samples, r.Expected, r.WindowStart, createdAt),
+		Complete:      complete(r.Samples, r.Missing, r.Expected, r.WindowStart, createdAt),
 		InP95Bps:      r.InP95,
 		OutP95Bps:     r.OutP95,
 		InAvgBps:      r.InAvg,

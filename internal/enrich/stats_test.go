@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
@@ -41,23 +42,27 @@ func seq(n int) []int64 {
 
 func TestComplete(t *testing.T) {
 	start := t0.Add(-72 * time.Hour)
+	none, one := 0, 1
 	tests := []struct {
 		name              string
 		samples, expected int
+		missing           *int
 		created           time.Time
 		want              bool
 	}{
-		{"all points", 864, 864, start.Add(-time.Hour), true},
-		{"exactly 90 %", 778, 864, start.Add(-time.Hour), true}, // 777.6 rounds up
-		{"just under 90 %", 777, 864, start.Add(-time.Hour), false},
-		{"created when the window began", 864, 864, start, true},
-		{"created inside the window", 864, 864, start.Add(time.Second), false},
-		{"unknown creation", 864, 864, time.Time{}, false},
-		{"nothing expected", 0, 0, start.Add(-time.Hour), false},
+		{"all points", 864, 864, &none, start.Add(-time.Hour), true},
+		{"exactly 90 %", 778, 864, &none, start.Add(-time.Hour), true}, // 777.6 rounds up
+		{"just under 90 %", 777, 864, &none, start.Add(-time.Hour), false},
+		{"created when the window began", 864, 864, &none, start, true},
+		{"created inside the window", 864, 864, &none, start.Add(time.Second), false},
+		{"unknown creation", 864, 864, &none, time.Time{}, false},
+		{"nothing expected", 0, 0, &none, start.Add(-time.Hour), false},
+		{"one point without a figure", 863, 864, &one, start.Add(-time.Hour), false},
+		{"missing points not counted (old record)", 864, 864, nil, start.Add(-time.Hour), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := complete(tt.samples, tt.expected, start, tt.created); got != tt.want {
+			if got := complete(tt.samples, tt.missing, tt.expected, start, tt.created); got != tt.want {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
@@ -124,10 +129,10 @@ func TestEnrichUsesEveryPointNotPerCallFigures(t *testing.T) {
 		ps := flatPoints(start, stop, 100, 50)
 		for i := range ps {
 			if ps[i].Time.After(busyFrom) && !ps[i].Time.After(busyTo) {
-				ps[i].InBps, ps[i].OutBps = 1_000_000, 2_000_000
+				ps[i].InBps, ps[i].OutBps = bps(1_000_000), bps(2_000_000)
 			}
 		}
-		return zen.Traffic{Points: ps, In95Bps: 999_999, Out95Bps: 999_999, InAvgBps: 1, OutAvgBps: 1}, nil
+		return zen.Traffic{Points: ps, In95Bps: bps(999_999), Out95Bps: bps(999_999), InAvgBps: bps(1), OutAvgBps: bps(1)}, nil
 	})
 	got, _, err := New(Options{API: api}).Enrich(context.Background(), t0, nil, []zen.Instance{inst("x", zen.StatusRunning, 30*day)})
 	if err != nil {
@@ -145,7 +150,7 @@ func TestEnrichCountsSharedBoundaryPointsOnce(t *testing.T) {
 	// An API that includes both ends of each range repeats the point at every chunk boundary and
 	// adds one at the window's start.
 	api := apiFunc(func(_ context.Context, _ string, start, end time.Time) (zen.Traffic, error) {
-		ps := append([]zen.TrafficPoint{{Time: start, InBps: 7, OutBps: 7}}, flatPoints(start, end, 7, 7)...)
+		ps := append([]zen.TrafficPoint{{Time: start, InBps: bps(7), OutBps: bps(7)}}, flatPoints(start, end, 7, 7)...)
 		return zen.Traffic{Points: ps}, nil
 	})
 	got, calls, err := New(Options{API: api}).Enrich(context.Background(), t0, nil, []zen.Instance{inst("x", zen.StatusRunning, 30*day)})
@@ -154,5 +159,74 @@ func TestEnrichCountsSharedBoundaryPointsOnce(t *testing.T) {
 	}
 	if tr := got["x"]; calls != 3 || tr == nil || tr.Samples != 864 || !tr.Complete {
 		t.Errorf("got %d calls and %+v, want 3 calls and 864 complete samples", calls, tr)
+	}
+}
+
+// TestEnrichAbsentFiguresAreMissingSamples: a point whose figure the API left out is a missing
+// sample, never zero bandwidth. A window with any such point is incomplete, whatever share of
+// points it has, and its figures are computed from the points that have both.
+func TestEnrichAbsentFiguresAreMissingSamples(t *testing.T) {
+	tests := []struct {
+		name        string
+		blank       func(p *zen.TrafficPoint)
+		every       int // blank every n-th point of each call
+		wantSamples int
+	}{
+		{"one inbound figure absent", func(p *zen.TrafficPoint) { p.InBps = zen.Measure{} }, 288, 861},
+		{"one outbound figure absent", func(p *zen.TrafficPoint) { p.OutBps = zen.Measure{} }, 288, 861},
+		{"every figure absent", func(p *zen.TrafficPoint) { p.InBps, p.OutBps = zen.Measure{}, zen.Measure{} }, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := apiFunc(func(_ context.Context, _ string, start, end time.Time) (zen.Traffic, error) {
+				ps := flatPoints(start, end, 5, 5)
+				for i := range ps {
+					if (i+1)%tt.every == 0 {
+						tt.blank(&ps[i])
+					}
+				}
+				return zen.Traffic{Points: ps}, nil
+			})
+			got, _, err := New(Options{API: api}).Enrich(context.Background(), t0, nil, []zen.Instance{inst("x", zen.StatusRunning, 30*day)})
+			if err != nil {
+				t.Fatalf("Enrich: %v", err)
+			}
+			tr := got["x"]
+			if tr == nil || tr.Complete || tr.Samples != tt.wantSamples {
+				t.Fatalf("got %+v, want %d samples and complete false", tr, tt.wantSamples)
+			}
+			if tt.wantSamples > 0 && (tr.InP95Bps != 5 || tr.OutAvgBps != 5) {
+				t.Errorf("got %+v, want figures 5 from the points that have them", tr)
+			}
+		})
+	}
+}
+
+// TestEnrichRefetchesRecordWithoutMissingCount: a cached record that does not say how many
+// samples came without a figure (written before they were counted) is not reused, however
+// fresh: it could hold absent figures counted as zero.
+func TestEnrichRefetchesRecordWithoutMissingCount(t *testing.T) {
+	store := openStore(t, func() time.Time { return t0 })
+	w := windowAt(t0, 72*time.Hour)
+	old := state.TrafficRecord{InstanceID: "x", FetchedAt: t0.Add(-time.Minute), WindowStart: w.start, WindowEnd: w.end,
+		Samples: 864, Expected: 864}
+	if err := store.PutTraffic(old); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	api := apiFunc(func(_ context.Context, _ string, start, end time.Time) (zen.Traffic, error) {
+		calls.Add(1)
+		return zen.Traffic{Points: flatPoints(start, end, 5, 5)}, nil
+	})
+	got, n, err := New(Options{API: api, Cache: store}).Enrich(context.Background(), t0, nil, []zen.Instance{inst("x", zen.StatusRunning, 30*day)})
+	if err != nil {
+		t.Fatalf("Enrich: %v", err)
+	}
+	if n != 3 || calls.Load() != 3 || got["x"] == nil || !got["x"].Complete {
+		t.Fatalf("got %d calls and %+v, want the window fetched again (3 calls) and complete", n, got["x"])
+	}
+	rec, ok, err := store.Traffic("x")
+	if err != nil || !ok || rec.Missing == nil || *rec.Missing != 0 {
+		t.Errorf("cached record %+v (ok %v, err %v), want one that counts 0 missing samples", rec, ok, err)
 	}
 }

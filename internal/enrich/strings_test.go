@@ -36,7 +36,7 @@ func stringTrafficHandler(in, out int64) http.HandlerFunc {
 		var points []string
 		for _, p := range flatPoints(start, end, in, out) {
 			points = append(points, fmt.Sprintf(`{"internetRX":"%d","internetTX":"%d","time":"%s"}`,
-				p.InBps, p.OutBps, p.Time.Format(time.RFC3339)))
+				p.InBps.Value, p.OutBps.Value, p.Time.Format(time.RFC3339)))
 		}
 		fmt.Fprintf(w, `{"requestId":"req-1","response":{"requestId":"req-1","dataList":[%s],`+
 			`"in95":"%d","out95":"%d","inAvg":"%d","outAvg":"%d","inMax":"%d","outMax":"%d",`+

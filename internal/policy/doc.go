@@ -41,6 +41,15 @@
 // policies/params.json) holds the defaults; Evaluate deep-merges the caller's params (the
 // config's policies.params) over them with MergeParams.
 //
+// # Limits
+//
+// Evaluate, Explain and RunTests stop at the deadline of their ctx (OPA's cancellation, checked
+// before every expression and inside looping builtins) and when the Go heap grows past the
+// memory limit (Options.MemoryLimit, TestOptions.MemoryLimit; sampled every few milliseconds).
+// A stopped evaluation returns no decisions and a *LimitError naming the policy that was
+// running and the instance. One builtin call that allocates a huge value at once cannot be
+// interrupted; that is left to the operating system.
+//
 // # Evaluation
 //
 // Evaluate runs one compiled query that collects every set of every policy, on

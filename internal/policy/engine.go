@@ -21,6 +21,9 @@ type Options struct {
 	FS fs.FS
 	// Logger receives print() output at debug level and load messages. Nil discards.
 	Logger *slog.Logger
+	// MemoryLimit stops an evaluation (with a *LimitError) when the Go heap grows past this
+	// many bytes while it runs. 0 means DefaultMemoryLimit.
+	MemoryLimit uint64
 }
 
 // Engine evaluates instances against a compiled policy set. It is safe for concurrent use;
@@ -39,6 +42,7 @@ type policySet struct {
 	folds    []foldRule
 	fields   []instanceField // the instance fields the policies read
 	slots    []slot
+	running  *runningTrie // the slots' refs, to tell which policy an evaluation is in
 	packages []string
 	digest   string
 	params   map[string]any
@@ -114,10 +118,19 @@ func load(ctx context.Context, opts Options) (*policySet, error) {
 		folds:    folds,
 		fields:   fieldsFor(usedInputFields(c)),
 		slots:    slots,
+		running:  newRunningTrie(slots),
 		packages: names,
 		digest:   src.digest(),
 		params:   params,
 	}, nil
+}
+
+// memoryLimit is the heap size at which evaluation stops.
+func (e *Engine) memoryLimit() uint64 {
+	if e.opts.MemoryLimit == 0 {
+		return DefaultMemoryLimit
+	}
+	return e.opts.MemoryLimit
 }
 
 // Digest identifies the loaded policy set: "sha256:" and the hex SHA-256 over its policy

@@ -40,26 +40,34 @@ const batchSize = 64
 // instance is passed as given (AgeSeconds should be now minus CreatedAt).
 //
 // The evaluation of one instance can fail (a builtin error, a reason without text): that
-// instance's Decision.Err says why, and it has no reasons. Evaluate itself fails only when
-// ctx ends or params cannot be converted; it then returns no decisions at all.
+// instance's Decision.Err says why, and it has no reasons. Evaluate itself fails when params
+// cannot be converted, and when the evaluation is stopped before it finishes: ctx ends (its
+// deadline) or the heap grows past the memory limit. It then returns no decisions at all, and
+// a *LimitError that names the policy that was running.
 func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]any, instances []Instance) ([]Decision, error) {
 	set := e.set.Load()
 	shared, err := newShared(now, set, params)
 	if err != nil {
 		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("evaluate policies: %w", err)
+	if cause := stopCause(ctx); cause != nil {
+		return nil, &LimitError{Cause: cause}
 	}
+	ctx, unwatch := watchMemory(ctx, e.memoryLimit())
+	defer unwatch()
 	cancel := topdown.NewCancel()
 	stop := context.AfterFunc(ctx, cancel.Cancel)
 	defer stop()
-	folded := set.fold(ctx, e.logger, shared, cancel)
+	folded, err := set.fold(ctx, e.logger, shared, cancel)
+	if err != nil {
+		return nil, err
+	}
 
 	decisions := make([]Decision, len(instances))
 	workers := min(runtime.GOMAXPROCS(0), (len(instances)+batchSize-1)/batchSize)
 	var next atomic.Int64
 	var failed atomic.Pointer[error]
+	stopped := &stoppedAt{}
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -70,7 +78,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 				return
 			}
 			defer w.close(ctx)
-			w.folded = folded
+			w.folded, w.stopped = folded, stopped
 			for ctx.Err() == nil && failed.Load() == nil {
 				start := int(next.Add(batchSize)) - batchSize
 				if start >= len(instances) {
@@ -83,13 +91,39 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 		})
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("evaluate policies: %w", err)
+	if cause := stopCause(ctx); cause != nil {
+		return nil, stopped.error(cause)
 	}
 	if err := failed.Load(); err != nil {
 		return nil, fmt.Errorf("evaluate policies: %w", *err)
 	}
 	return decisions, nil
+}
+
+// stoppedAt remembers, of the instance evaluations that a stop interrupted, the one that had
+// run longest: the policy it was in is the one the error names.
+type stoppedAt struct {
+	mu      sync.Mutex
+	longest time.Duration
+	err     *LimitError
+}
+
+func (s *stoppedAt) record(policy, instanceID string, ran time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil || ran > s.longest {
+		s.longest, s.err = ran, &LimitError{Policy: policy, InstanceID: instanceID}
+	}
+}
+
+// error returns the LimitError to report for a stop with cause.
+func (s *stoppedAt) error(cause error) *LimitError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		return &LimitError{Cause: cause}
+	}
+	return &LimitError{Policy: s.err.Policy, InstanceID: s.err.InstanceID, Cause: cause}
 }
 
 // shared is what every worker of one Evaluate call reads.
@@ -110,15 +144,16 @@ func newShared(now time.Time, set *policySet, params map[string]any) (shared, er
 // worker evaluates instances one after the other on one goroutine, reusing its transaction
 // and print hook.
 type worker struct {
-	set    *policySet
-	input  shared
-	params *ast.Term
-	folded *folded // nil: evaluate every rule for every instance
-	txn    storage.Transaction
-	cancel topdown.Cancel
-	hook   *printHook
-	tracer topdown.QueryTracer // nil unless explaining
-	fields []instanceField
+	set     *policySet
+	input   shared
+	params  *ast.Term
+	folded  *folded // nil: evaluate every rule for every instance
+	txn     storage.Transaction
+	cancel  topdown.Cancel
+	hook    *printHook
+	tracer  topdown.QueryTracer // nil unless explaining
+	fields  []instanceField
+	stopped *stoppedAt
 }
 
 func (s *policySet) newWorker(ctx context.Context, logger *slog.Logger, sh shared, cancel topdown.Cancel) (*worker, error) {
@@ -127,13 +162,14 @@ func (s *policySet) newWorker(ctx context.Context, logger *slog.Logger, sh share
 		return nil, fmt.Errorf("open policy store: %w", err)
 	}
 	return &worker{
-		set:    s,
-		input:  sh,
-		params: ast.NewTerm(sh.params),
-		txn:    txn,
-		cancel: cancel,
-		hook:   &printHook{logger: logger},
-		fields: s.fields,
+		set:     s,
+		input:   sh,
+		params:  ast.NewTerm(sh.params),
+		txn:     txn,
+		cancel:  cancel,
+		hook:    &printHook{logger: logger},
+		fields:  s.fields,
+		stopped: &stoppedAt{},
 	}, nil
 }
 
@@ -141,7 +177,8 @@ func (w *worker) close(ctx context.Context) { w.set.store.Abort(ctx, w.txn) }
 
 var noMetrics = metrics.NoOp()
 
-// evaluate evaluates one instance. A panic inside OPA becomes that instance's error.
+// evaluate evaluates one instance. A panic inside OPA becomes that instance's error; a stop
+// (cancellation) is recorded in w.stopped with the policy that was running.
 func (w *worker) evaluate(ctx context.Context, in *Instance) (d Decision) {
 	d.InstanceID = in.ID
 	defer func() {
@@ -150,6 +187,8 @@ func (w *worker) evaluate(ctx context.Context, in *Instance) (d Decision) {
 		}
 	}()
 	w.hook.instanceID = in.ID
+	began := time.Now()
+	cache := newFoldedCache(w.folded, w.set.running)
 	q := topdown.NewQuery(w.set.query.body).
 		WithQueryCompiler(w.set.query.compiler).
 		WithCompiler(w.set.compiler).
@@ -159,7 +198,7 @@ func (w *worker) evaluate(ctx context.Context, in *Instance) (d Decision) {
 		WithStrictBuiltinErrors(true).
 		WithCancel(w.cancel).
 		WithPrintHook(w.hook).
-		WithVirtualCache(newFoldedCache(w.folded)).
+		WithVirtualCache(cache).
 		WithMetrics(noMetrics).
 		WithTime(w.input.time).
 		WithSeed(noRandomness{}).
@@ -175,6 +214,9 @@ func (w *worker) evaluate(ctx context.Context, in *Instance) (d Decision) {
 		result = qr[resultVarName]
 		return nil
 	})
+	if err != nil && topdown.IsCancel(err) {
+		w.stopped.record(cache.policy, in.ID, time.Since(began))
+	}
 	if err == nil && results != 1 {
 		err = errNoResult
 	}

@@ -4,15 +4,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // Explain evaluates one instance as Evaluate does and writes the evaluation trace to w (OPA's
 // pretty trace, with file:line of every step). The instance's own evaluation error is in
-// Decision.Err, as with Evaluate; the error return is for ctx, params and w.
+// Decision.Err, as with Evaluate; the error return is for params, w and a stopped evaluation
+// (a *LimitError, as with Evaluate).
 func (e *Engine) Explain(ctx context.Context, now time.Time, params map[string]any, in Instance, w io.Writer) (Decision, error) {
 	set := e.set.Load()
 	sh, err := newShared(now, set, params)
@@ -20,8 +23,10 @@ func (e *Engine) Explain(ctx context.Context, now time.Time, params map[string]a
 		return Decision{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return Decision{}, fmt.Errorf("explain policies: %w", err)
+		return Decision{}, &LimitError{Cause: context.Cause(ctx)}
 	}
+	ctx, unwatch := watchMemory(ctx, e.memoryLimit())
+	defer unwatch()
 	cancel := topdown.NewCancel()
 	stop := context.AfterFunc(ctx, cancel.Cancel)
 	defer stop()
@@ -34,8 +39,8 @@ func (e *Engine) Explain(ctx context.Context, now time.Time, params map[string]a
 	wk.tracer = tracer
 	wk.fields = instanceFields // the whole document, for a complete trace
 	d := wk.evaluate(ctx, &in)
-	if err := ctx.Err(); err != nil {
-		return Decision{}, fmt.Errorf("explain policies: %w", err)
+	if cause := stopCause(ctx); cause != nil {
+		return Decision{}, &LimitError{Policy: tracedPolicy(*tracer, set.packages), InstanceID: in.ID, Cause: cause}
 	}
 	fmt.Fprintf(w, "policies %s (digest %s)\n", strings.Join(set.packages, ", "), set.digest)
 	topdown.PrettyTraceWithLocation(w, *tracer)
@@ -43,6 +48,21 @@ func (e *Engine) Explain(ctx context.Context, now time.Time, params map[string]a
 		return d, fmt.Errorf("write trace: %w", err)
 	}
 	return d, nil
+}
+
+// tracedPolicy returns the policy of the last rule a trace entered that belongs to a policy
+// (not a helper package), or "".
+func tracedPolicy(events []*topdown.Event, policies []string) string {
+	for i := len(events) - 1; i >= 0; i-- {
+		r, ok := events[i].Node.(*ast.Rule)
+		if !ok || events[i].Op != topdown.EnterOp || r.Module == nil {
+			continue
+		}
+		if p := packageName(r.Module.Package.Path); slices.Contains(policies, p) {
+			return p
+		}
+	}
+	return ""
 }
 
 // summary is one line about a decision, for the end of a trace.

@@ -22,8 +22,9 @@ import (
 
 // foldRule is one folded rule path with the query that computes its value.
 type foldRule struct {
-	ref   ast.Ref
-	query rego.PreparedEvalQuery
+	ref    ast.Ref
+	policy string // the package that defines the rule, "reaper.idle"
+	query  rego.PreparedEvalQuery
 }
 
 // foldVar is the variable of a fold query; the query collects the value in an array so that
@@ -152,9 +153,19 @@ func prepareFolds(ctx context.Context, c *ast.Compiler, store storage.Store) ([]
 		if err != nil {
 			return nil, fmt.Errorf("prepare fold of %v: %w", ref, err)
 		}
-		folds = append(folds, foldRule{ref: ref, query: pq})
+		folds = append(folds, foldRule{ref: ref, policy: definedIn(c, ref), query: pq})
 	}
 	return folds, nil
+}
+
+// definedIn names the package that defines the rules at ref.
+func definedIn(c *ast.Compiler, ref ast.Ref) string {
+	for _, r := range c.GetRules(ref) {
+		if r.Module != nil {
+			return packageName(r.Module.Package.Path)
+		}
+	}
+	return ""
 }
 
 // folded holds the values of the folded rules of one Evaluate call, as a trie over the
@@ -201,10 +212,11 @@ func (f *folded) get(ref ast.Ref) (*ast.Term, bool, bool) {
 }
 
 // fold evaluates the foldable rules for one Evaluate call. A rule whose evaluation fails is
-// not folded: each instance then evaluates it and reports the error itself.
-func (s *policySet) fold(ctx context.Context, logger *slog.Logger, sh shared, cancel topdown.Cancel) *folded {
+// not folded: each instance then evaluates it and reports the error itself. An evaluation that
+// was stopped (ctx ended) is a *LimitError naming the rule's package.
+func (s *policySet) fold(ctx context.Context, logger *slog.Logger, sh shared, cancel topdown.Cancel) (*folded, error) {
 	if len(s.folds) == 0 {
-		return nil
+		return nil, nil
 	}
 	input := ast.NewObject([2]*ast.Term{keyNow, sh.now}, [2]*ast.Term{keyParams, ast.NewTerm(sh.params)})
 	f := &folded{}
@@ -214,6 +226,9 @@ func (s *policySet) fold(ctx context.Context, logger *slog.Logger, sh shared, ca
 			rego.EvalExternalCancel(cancel),
 			rego.EvalPrintHook(&printHook{logger: logger}),
 			rego.EvalGenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }))
+		if cause := stopCause(ctx); cause != nil || topdown.IsCancel(err) {
+			return nil, &LimitError{Policy: fr.policy, Cause: cause}
+		}
 		if err != nil || len(rs) != 1 {
 			continue
 		}
@@ -228,26 +243,36 @@ func (s *policySet) fold(ctx context.Context, logger *slog.Logger, sh shared, ca
 		}
 		f.put(fr.ref, value)
 	}
-	return f
+	return f, nil
 }
 
 // foldedCache is one instance's virtual cache: the folded values first, then the usual
 // per-evaluation cache. Inside a `with` (a pushed frame) nothing is served from the folds,
 // since `with` may replace what they were computed from.
+//
+// It also tells which policy the evaluation is in: topdown looks a set up in the cache before
+// it evaluates the set's rules, so the policy of the last set looked up is the one running.
+// (Not while tracing: a tracer looks up every ref of every traced expression. Explain asks its
+// trace instead.)
 type foldedCache struct {
-	folded *folded
-	inner  topdown.VirtualCache
-	depth  int
+	folded  *folded
+	running *runningTrie
+	inner   topdown.VirtualCache
+	depth   int
+	policy  string // the policy whose set was looked up last
 }
 
-func newFoldedCache(f *folded) *foldedCache {
-	return &foldedCache{folded: f, inner: topdown.NewVirtualCache()}
+func newFoldedCache(f *folded, running *runningTrie) *foldedCache {
+	return &foldedCache{folded: f, running: running, inner: topdown.NewVirtualCache()}
 }
 
 func (c *foldedCache) Push() { c.depth++; c.inner.Push() }
 func (c *foldedCache) Pop()  { c.depth--; c.inner.Pop() }
 
 func (c *foldedCache) Get(ref ast.Ref) (*ast.Term, bool) {
+	if p := c.running.lookup(ref); p != "" {
+		c.policy = p
+	}
 	if c.depth == 0 {
 		if v, undefined, ok := c.folded.get(ref); ok {
 			return v, undefined
@@ -258,3 +283,49 @@ func (c *foldedCache) Get(ref ast.Ref) (*ast.Term, bool) {
 
 func (c *foldedCache) Put(ref ast.Ref, value *ast.Term) { c.inner.Put(ref, value) }
 func (c *foldedCache) Keys() []ast.Ref                  { return c.inner.Keys() }
+
+// runningTrie maps the refs of the policies' sets (data.reaper.expiry.terminate) to their
+// policy, as a trie over the strings of the refs (after data).
+type runningTrie struct {
+	children map[string]*runningTrie
+	policy   string
+}
+
+func newRunningTrie(slots []slot) *runningTrie {
+	root := &runningTrie{}
+	for _, s := range slots {
+		n := root
+		for _, t := range s.ref[1:] {
+			key := string(t.Value.(ast.String))
+			if n.children == nil {
+				n.children = map[string]*runningTrie{}
+			}
+			next := n.children[key]
+			if next == nil {
+				next = &runningTrie{}
+				n.children[key] = next
+			}
+			n = next
+		}
+		n.policy = s.policy
+	}
+	return root
+}
+
+// lookup returns the policy whose set ref is, or "".
+func (r *runningTrie) lookup(ref ast.Ref) string {
+	if r == nil || len(ref) < 2 || !ref[0].Equal(ast.DefaultRootDocument) {
+		return ""
+	}
+	n := r
+	for _, t := range ref[1:] {
+		s, ok := t.Value.(ast.String)
+		if !ok {
+			return ""
+		}
+		if n = n.children[string(s)]; n == nil {
+			return ""
+		}
+	}
+	return n.policy
+}

@@ -110,7 +110,7 @@ func TestFoldedCache(t *testing.T) {
 	ref := ast.MustParseRef("data.reaper.a.limit")
 	f.put(ref, ast.IntNumberTerm(7))
 	f.put(ast.MustParseRef("data.reaper.a.none"), nil)
-	c := newFoldedCache(f)
+	c := newFoldedCache(f, nil)
 	if v, undefined := c.Get(ref); v == nil || !v.Equal(ast.IntNumberTerm(7)) || undefined {
 		t.Errorf("Get(folded) = %v, %v; want 7", v, undefined)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -28,6 +29,12 @@ type TestOptions struct {
 	Verbose bool
 	// Logger receives debug messages. Nil discards.
 	Logger *slog.Logger
+	// Timeout is the deadline of each test, as with `opa test --timeout`: a test that runs
+	// longer is stopped and counts as an error. 0 means DefaultTestTimeout.
+	Timeout time.Duration
+	// MemoryLimit stops every test, and RunTests with a *LimitError, when the Go heap grows
+	// past this many bytes. 0 means DefaultMemoryLimit.
+	MemoryLimit uint64
 }
 
 // TestSummary counts test outcomes. A test with sub-tests counts each leaf sub-test.
@@ -41,8 +48,8 @@ type TestSummary struct {
 // OK reports whether every test that ran passed and at least one ran.
 func (s TestSummary) OK() bool { return s.Failed == 0 && s.Errored == 0 && s.Passed > 0 }
 
-// testTimeout bounds one test.
-const testTimeout = 10 * time.Second
+// DefaultTestTimeout is the deadline of one test when TestOptions.Timeout is 0.
+const DefaultTestTimeout = 10 * time.Second
 
 // RunTests runs the Rego unit tests (rules named test_*) of the policy set at paths (files
 // or directories, searched recursively for *.rego), or of fsys when paths is empty, and
@@ -50,8 +57,10 @@ const testTimeout = 10 * time.Second
 //
 // The policies themselves (files not named *_test.rego) must first pass everything Load
 // checks; then all files are compiled together in the same sandbox as production (builtins,
-// strict compile, input schema; builtin errors fail the test). The error return is for
-// problems that keep tests from running; failing tests are only counted.
+// strict compile, input schema; builtin errors fail the test). Each test stops at its
+// deadline (an errored test); the run stops when ctx ends or the heap grows past the memory
+// limit (a *LimitError naming a test that was running). The error return is for problems that
+// keep tests from running; failing tests are only counted.
 func RunTests(ctx context.Context, paths []string, fsys fs.FS, opts TestOptions, w io.Writer) (TestSummary, error) {
 	logger := opts.Logger
 	if logger == nil {
@@ -122,12 +131,21 @@ func runTests(ctx context.Context, modules map[string]*ast.Module, opts TestOpti
 	if err != nil {
 		return nil, err
 	}
+	timeout, limit := opts.Timeout, opts.MemoryLimit
+	if timeout <= 0 {
+		timeout = DefaultTestTimeout
+	}
+	if limit == 0 {
+		limit = DefaultMemoryLimit
+	}
+	ctx, unwatch := watchMemory(ctx, limit)
+	defer unwatch()
 	ch, err := tester.NewRunner().
 		SetCompiler(c).
 		CapturePrintOutput(true).
 		EnableTracing(opts.Verbose).
 		RaiseBuiltinErrors(true).
-		SetTimeout(testTimeout).
+		SetTimeout(timeout).
 		Filter(opts.Run).
 		Run(ctx, modules)
 	if err != nil {
@@ -141,8 +159,8 @@ func runTests(ctx context.Context, modules map[string]*ast.Module, opts TestOpti
 	for r := range ch {
 		results = append(results, r)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("run policy tests: %w", err)
+	if cause := stopCause(ctx); cause != nil {
+		return nil, &LimitError{Tests: interrupted(results), Cause: cause}
 	}
 	sort.Slice(results, func(i, j int) bool {
 		a, b := results[i].Location, results[j].Location
@@ -152,6 +170,18 @@ func runTests(ctx context.Context, modules map[string]*ast.Module, opts TestOpti
 		return a.Row < b.Row
 	})
 	return results, nil
+}
+
+// interrupted names the tests among results that a cancellation stopped.
+func interrupted(results []*tester.Result) string {
+	var names []string
+	for _, r := range results {
+		if r.Error != nil && topdown.IsCancel(r.Error) {
+			names = append(names, r.Package+"."+r.Name)
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
 // summarize counts results as the pretty reporter does.

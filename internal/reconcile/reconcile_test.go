@@ -467,3 +467,27 @@ func TestEnrichmentBudget(t *testing.T) {
 		t.Errorf("calls %d, traffic %v: the partial result should be used", res.TrafficCalls, res.entry(t, "000").Traffic)
 	}
 }
+
+// stoppedEvaluator stands for a policy evaluation that its deadline stopped: it cancels the
+// cycle's context and fails with an error naming the policy.
+type stoppedEvaluator struct{ cancel context.CancelFunc }
+
+func (e stoppedEvaluator) Evaluate(ctx context.Context, _ time.Time, _ map[string]any, _ []policy.Instance) ([]policy.Decision, error) {
+	e.cancel()
+	return nil, &policy.LimitError{Policy: "reaper.bomb", InstanceID: "a", Cause: ctx.Err()}
+}
+
+func TestStoppedEvaluationAbortsNamingThePolicy(t *testing.T) {
+	h := newHarness(t, fleet(3), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h.rec.opts.Evaluator = stoppedEvaluator{cancel: cancel}
+	res, err := h.rec.Run(ctx, Cycle{RunID: "run-1", Command: "run"})
+	var le *policy.LimitError
+	if res.Status != StatusAborted || !errors.As(err, &le) || le.Policy != "reaper.bomb" {
+		t.Fatalf("status %s, error %v; want aborted with the evaluation's error naming reaper.bomb", res.Status, err)
+	}
+	if len(h.api.calls()) != 0 {
+		t.Fatalf("TerminateInstance calls %v, want none", h.api.calls())
+	}
+}

@@ -182,11 +182,11 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	}
 	now := r.opts.Now().UTC()
 	res.Entries = r.decide(ctx, now, inv, refusals, pending, res)
+	if res.Status == StatusAborted { // keep the first reason: it names what was running
+		return res.Err
+	}
 	if ctx.Err() != nil {
 		return r.abort(res, fmt.Errorf("cycle cancelled: %w", ctx.Err()))
-	}
-	if res.Status == StatusAborted {
-		return res.Err
 	}
 	planNow := now
 	if clock != nil {

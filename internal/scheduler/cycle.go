@@ -64,10 +64,18 @@ func (r *Runner) call(ctx context.Context, job func(context.Context) error) (err
 // cycleTimeout returns Options.Timeout, or 80% of the shortest interval of
 // the current schedule, or 0 (no timeout) if neither is known.
 func (r *Runner) cycleTimeout(tick time.Time) time.Duration {
-	if r.timeout > 0 {
-		return r.timeout
+	return CycleTimeout(r.currentSchedule(), r.timeout, tick)
+}
+
+// CycleTimeout is the bound of a cycle that starts at tick: timeout when it
+// is positive, otherwise 80% of the shortest interval of s from tick, or 0 (no
+// timeout) if neither is known. The daemon's cycles and single cycles (run
+// --once, plan) use the same bound.
+func CycleTimeout(s Schedule, timeout time.Duration, tick time.Time) time.Duration {
+	if timeout > 0 {
+		return timeout
 	}
-	return time.Duration(float64(r.currentSchedule().MinInterval(tick)) * timeoutShare)
+	return time.Duration(float64(s.MinInterval(tick)) * timeoutShare)
 }
 
 // withTimeout returns a context cancelled with ErrCycleTimeout after d on

@@ -11,20 +11,24 @@ import (
 )
 
 // TrafficRecord caches the traffic statistics fetched for one instance over a
-// window: how many samples came back of how many expected, the p95 and mean
-// rates each way in bits per second, and the fetch error, if any.
+// window: how many samples came back of how many expected, how many came
+// without a figure, the p95 and mean rates each way in bits per second, and
+// the fetch error, if any.
 type TrafficRecord struct {
 	InstanceID  string    `json:"instance_id"`
 	FetchedAt   time.Time `json:"fetched_at"`
 	WindowStart time.Time `json:"window_start"`
 	WindowEnd   time.Time `json:"window_end"`
 	Samples     int       `json:"samples"`
-	Expected    int       `json:"expected"`
-	InP95       int64     `json:"in_p95"`
-	OutP95      int64     `json:"out_p95"`
-	InAvg       int64     `json:"in_avg"`
-	OutAvg      int64     `json:"out_avg"`
-	Error       string    `json:"error"`
+	// Missing counts the points the API sent without a figure; nil when the
+	// record does not say (written before it was counted), which is not zero.
+	Missing  *int   `json:"missing"`
+	Expected int    `json:"expected"`
+	InP95    int64  `json:"in_p95"`
+	OutP95   int64  `json:"out_p95"`
+	InAvg    int64  `json:"in_avg"`
+	OutAvg   int64  `json:"out_avg"`
+	Error    string `json:"error"`
 }
 
 // Traffic returns the cached record for instanceID; ok is false when there is none.

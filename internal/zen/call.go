@@ -210,7 +210,9 @@ func (c *Client) transportError(ctx, actx context.Context, action string, err er
 	if ctx.Err() != nil {
 		return fmt.Errorf("zen: %s: %w", action, context.Cause(ctx))
 	}
-	return newNetworkError(action, actx, err)
+	ne := newNetworkError(action, actx, err)
+	ne.Err = c.scrub.error(ne.Err) // a malformed answer is quoted in the transport's error
+	return ne
 }
 
 // errorFromBody turns a non-200 answer into an APIError, or a ResponseError when the body is not
@@ -282,18 +284,10 @@ func outcomeCode(err error) string {
 	return CodeNetworkError
 }
 
-// snippet is the start of a body, safe to show: secrets redacted (before any cut, so no part of
-// one survives), shortened, printable.
+// snippet is the start of a body, safe to show: secrets redacted in every encoding (before any
+// cut, so no part of one survives), shortened, printable.
 func (c *Client) snippet(data []byte) string {
-	for _, secret := range c.secrets() {
-		if bytes.Contains(data, []byte(secret)) {
-			data = bytes.ReplaceAll(data, []byte(secret), []byte(redacted))
-		}
-	}
-	if len(data) > 4*maxSnippetLen {
-		data = data[:4*maxSnippetLen]
-	}
-	return c.clean(string(data), maxSnippetLen)
+	return c.clean(c.scrub.head(string(data[:min(len(data), 4*maxSnippetLen+c.scrub.margin)]), 4*maxSnippetLen), maxSnippetLen)
 }
 
 // clean makes server text safe for errors and logs: the client's secrets redacted (a misbehaving
@@ -334,26 +328,9 @@ func redactDecode(err error, redact func(string) string) error {
 	return err
 }
 
-// redact replaces the secret and the token wherever they appear in s.
-func (c *Client) redact(s string) string {
-	for _, secret := range c.secrets() {
-		if strings.Contains(s, secret) {
-			s = strings.ReplaceAll(s, secret, redacted)
-		}
-	}
-	return s
-}
-
-// secrets lists the non-empty secrets of the client.
-func (c *Client) secrets() []string {
-	var out []string
-	for _, s := range []string{string(c.creds.secret), c.creds.token} {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+// redact replaces the secret and the token, in every encoding the redactor knows, wherever they
+// appear in s (see redactor).
+func (c *Client) redact(s string) string { return c.scrub.redact(s) }
 
 // waitLimiter takes one token from the shared limiter, waiting (through c.sleep) when needed.
 func (c *Client) waitLimiter(ctx context.Context) error {

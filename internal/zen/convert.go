@@ -107,17 +107,18 @@ func nonEmpty(list []string) []string {
 }
 
 // trafficFromWire maps a DescribeInstanceTraffic response; a point whose time cannot be parsed
-// is a DecodeError.
+// or is missing is a DecodeError. A figure sent as null, "" or not at all stays absent (see
+// Measure).
 func trafficFromWire(action, id string, w *wireTrafficResponse, reqID string) (Traffic, error) {
 	t := Traffic{
-		In95Bps:   w.In95.Value,
-		Out95Bps:  w.Out95.Value,
-		InAvgBps:  w.InAvg.Value,
-		OutAvgBps: w.OutAvg.Value,
-		InMaxBps:  w.InMax.Value,
-		OutMaxBps: w.OutMax.Value,
-		InTotal:   w.InTotal.Value,
-		OutTotal:  w.OutTotal.Value,
+		In95Bps:   w.In95.measure(),
+		Out95Bps:  w.Out95.measure(),
+		InAvgBps:  w.InAvg.measure(),
+		OutAvgBps: w.OutAvg.measure(),
+		InMaxBps:  w.InMax.measure(),
+		OutMaxBps: w.OutMax.measure(),
+		InTotal:   w.InTotal.measure(),
+		OutTotal:  w.OutTotal.measure(),
 		RequestID: reqID,
 	}
 	if len(w.DataList) > 0 {
@@ -132,7 +133,7 @@ func trafficFromWire(action, id string, w *wireTrafficResponse, reqID string) (T
 			return Traffic{}, &DecodeError{Action: action, InstanceID: id,
 				Field: "dataList[" + strconv.Itoa(i) + "].time", Value: truncate(p.Time, 64), Err: err}
 		}
-		t.Points = append(t.Points, TrafficPoint{Time: at, InBps: p.InternetRX.Value, OutBps: p.InternetTX.Value})
+		t.Points = append(t.Points, TrafficPoint{Time: at, InBps: p.InternetRX.measure(), OutBps: p.InternetTX.measure()})
 	}
 	return t, nil
 }

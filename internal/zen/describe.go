@@ -75,6 +75,7 @@ func (c *Client) describeBatch(ctx context.Context, ids []string, found map[stri
 	in := make(interner, 16)
 	got := make(map[string]bool, len(resp.DataSet))
 	for i := range resp.DataSet {
+		resp.DataSet[i].scrub(c.redact)
 		inst, err := resp.DataSet[i].toInstance(actionDescribeInstances, in)
 		if err != nil {
 			return redactDecode(err, c.redact)

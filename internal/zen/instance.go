@@ -66,23 +66,35 @@ type Filter struct {
 	Tags           map[string]string
 }
 
-// TrafficPoint is one 5-minute bandwidth sample.
-type TrafficPoint struct {
-	Time   time.Time
-	InBps  int64 // internetRX
-	OutBps int64 // internetTX
+// Measure is a figure the API may leave out: sent as null, as "" or not at all. Valid is false
+// then, and Value (0) means nothing: an absent figure is never a zero one.
+type Measure struct {
+	Value int64
+	Valid bool
 }
 
-// Traffic is the answer of DescribeInstanceTraffic for one window of at most 24 hours.
+// TrafficPoint is one 5-minute bandwidth sample. A figure the API left out is not Valid; such a
+// point is a missing sample, never zero bandwidth.
+type TrafficPoint struct {
+	Time   time.Time
+	InBps  Measure // internetRX
+	OutBps Measure // internetTX
+}
+
+// Complete reports whether the point carries both figures.
+func (p TrafficPoint) Complete() bool { return p.InBps.Valid && p.OutBps.Valid }
+
+// Traffic is the answer of DescribeInstanceTraffic for one window of at most 24 hours. Each
+// summary figure is absent (not Valid) when the API left it out.
 type Traffic struct {
 	Points    []TrafficPoint
-	In95Bps   int64
-	Out95Bps  int64
-	InAvgBps  int64
-	OutAvgBps int64
-	InMaxBps  int64
-	OutMaxBps int64
-	InTotal   int64 // bytes
-	OutTotal  int64 // bytes
+	In95Bps   Measure
+	Out95Bps  Measure
+	InAvgBps  Measure
+	OutAvgBps Measure
+	InMaxBps  Measure
+	OutMaxBps Measure
+	InTotal   Measure // bytes
+	OutTotal  Measure // bytes
 	RequestID string
 }

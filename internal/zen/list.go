@@ -233,6 +233,7 @@ func (c *Client) fetchPage(ctx context.Context, l *listing, num int, slots chan 
 // decoded fails the page.
 func (l *listing) convert(p wirePage, in interner, dst []Instance) error {
 	for i := range p.data {
+		p.data[i].scrub(l.redact)
 		inst, err := p.data[i].toInstance(actionDescribeInstances, in)
 		if err != nil {
 			ie := l.fail(IntegrityPageFailed, p.num, string(p.data[i].InstanceID), "page failed")

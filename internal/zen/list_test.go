@@ -351,6 +351,25 @@ func TestListInstancesIntegrity(t *testing.T) {
 			wantKind: IntegrityPageFailed, wantPage: 1,
 		},
 		{
+			name:     "null totalCount",
+			mutate:   func(req apiRequest, resp map[string]any) { resp["totalCount"] = nil },
+			wantKind: IntegrityPageFailed, wantPage: 1,
+		},
+		{
+			name:     "empty totalCount",
+			mutate:   func(req apiRequest, resp map[string]any) { resp["totalCount"] = "" },
+			wantKind: IntegrityPageFailed, wantPage: 1,
+		},
+		{
+			name: "totalCount absent on a later page",
+			mutate: func(req apiRequest, resp map[string]any) {
+				if page(req) == 2 {
+					delete(resp, "totalCount")
+				}
+			},
+			wantKind: IntegrityPageFailed, wantPage: 2,
+		},
+		{
 			name: "unparseable createTime",
 			mutate: func(req apiRequest, resp map[string]any) {
 				if page(req) == 2 {

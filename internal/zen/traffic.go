@@ -37,6 +37,7 @@ func (c *Client) DescribeInstanceTraffic(ctx context.Context, id string, start, 
 	if err != nil {
 		return Traffic{}, fmt.Errorf("describe instance traffic %s: %w", id, err)
 	}
+	resp.scrub(c.redact)
 	t, err := trafficFromWire(actionDescribeInstanceTraffic, id, resp, reqID)
 	if err != nil {
 		return Traffic{}, fmt.Errorf("describe instance traffic %s: %w", id, redactDecode(err, c.redact))

@@ -26,11 +26,13 @@ func TestDescribeInstanceTraffic(t *testing.T) {
 	want := func(reqID string) Traffic {
 		return Traffic{
 			Points: []TrafficPoint{
-				{Time: time.Date(2026, 1, 2, 6, 55, 0, 0, time.UTC), InBps: 144056, OutBps: 4608},
-				{Time: time.Date(2026, 1, 2, 7, 0, 0, 0, time.UTC), InBps: 102304, OutBps: 0},
+				{Time: time.Date(2026, 1, 2, 6, 55, 0, 0, time.UTC), InBps: known(144056), OutBps: known(4608)},
+				// internetTX null (or left out) is an absent figure, not 0 bps.
+				{Time: time.Date(2026, 1, 2, 7, 0, 0, 0, time.UTC), InBps: known(102304), OutBps: Measure{}},
 			},
-			In95Bps: 144056, Out95Bps: 4608, InAvgBps: 112778, OutAvgBps: 2304, InMaxBps: 144056, OutMaxBps: 4608,
-			InTotal: 16916700, OutTotal: 569400, RequestID: reqID,
+			In95Bps: known(144056), Out95Bps: known(4608), InAvgBps: known(112778), OutAvgBps: known(2304),
+			InMaxBps: known(144056), OutMaxBps: known(4608), InTotal: known(16916700), OutTotal: known(569400),
+			RequestID: reqID,
 		}
 	}
 	for name, tc := range map[string]struct{ body, reqID string }{
@@ -100,5 +102,46 @@ func TestDescribeInstanceTrafficBadPointTime(t *testing.T) {
 	de, ok := errors.AsType[*DecodeError](err)
 	if !ok || de.Field != "dataList[1].time" || de.InstanceID != "77" || de.Value != "soon" {
 		t.Errorf("err = %v, want a DecodeError for dataList[1].time of 77", err)
+	}
+}
+
+func known(v int64) Measure { return Measure{Value: v, Valid: true} }
+
+// TestTrafficAbsentIsNotZero: a traffic figure sent as null, "", blank or not at all decodes as
+// absent, in a sample and in the summary; 0 and "0" decode as a known zero.
+func TestTrafficAbsentIsNotZero(t *testing.T) {
+	tests := []struct {
+		name, rx string // the internetRX member, "" meaning none
+		want     Measure
+	}{
+		{"null", `"internetRX":null,`, Measure{}},
+		{"empty string", `"internetRX":"",`, Measure{}},
+		{"blank string", `"internetRX":"  ",`, Measure{}},
+		{"missing", ``, Measure{}},
+		{"zero", `"internetRX":0,`, known(0)},
+		{"zero string", `"internetRX":"0",`, known(0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sum := strings.ReplaceAll(tt.rx, "internetRX", "in95") + strings.ReplaceAll(tt.rx, "internetRX", "inAvg")
+			body := `{"requestId":"T","response":{` + sum + `"dataList":[{` + tt.rx + `"internetTX":7,"time":"2026-01-02T06:55:00Z"}]}}`
+			f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, req apiRequest) { fmt.Fprint(w, body) })
+			c := newTestClient(t, f)
+			t0 := time.Date(2026, 1, 2, 6, 50, 0, 0, time.UTC)
+			got, err := c.DescribeInstanceTraffic(context.Background(), "1", t0, t0.Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Points) != 1 {
+				t.Fatalf("%d points, want 1", len(got.Points))
+			}
+			p := got.Points[0]
+			if p.InBps != tt.want || p.OutBps != known(7) || p.Complete() != tt.want.Valid {
+				t.Errorf("point = %+v (complete %v), want in %+v, out 7", p, p.Complete(), tt.want)
+			}
+			if got.In95Bps != tt.want || got.InAvgBps != tt.want || got.OutMaxBps.Valid {
+				t.Errorf("summary in95 %+v, inAvg %+v, outMax %+v; want %+v, %+v and absent", got.In95Bps, got.InAvgBps, got.OutMaxBps, tt.want, tt.want)
+			}
+		})
 	}
 }

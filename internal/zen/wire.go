@@ -88,7 +88,7 @@ func (n *flexInt64) UnmarshalJSON(b []byte) error {
 	if len(s) >= 2 && s[0] == '"' {
 		uq, err := strconv.Unquote(s)
 		if err != nil {
-			return fmt.Errorf("integer: bad string %s", s)
+			return fmt.Errorf("integer: bad string %s", quoted(s))
 		}
 		s = strings.TrimSpace(uq)
 		if s == "" {
@@ -104,13 +104,16 @@ func (n *flexInt64) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// measure is the domain form: absent stays absent.
+func (n flexInt64) measure() Measure { return Measure{Value: n.Value, Valid: n.Valid} }
+
 func parseInteger(s string) (int64, error) {
 	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return v, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
-		return 0, fmt.Errorf("integer: cannot use %q", truncate(s, 40))
+		return 0, fmt.Errorf("integer: cannot use %s", quoted(strconv.Quote(s)))
 	}
 	return int64(f), nil
 }
@@ -126,7 +129,7 @@ func (v *flexBool) UnmarshalJSON(b []byte) error {
 	case "false", `"false"`, "null", `""`:
 		*v = false
 	default:
-		return fmt.Errorf("boolean: cannot use %s", truncate(string(b), 40))
+		return fmt.Errorf("boolean: cannot use %s", quoted(string(b)))
 	}
 	return nil
 }
@@ -156,7 +159,7 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
 		*s = flexString(b)
 	default:
-		return fmt.Errorf("string: cannot use %s", truncate(string(b), 40))
+		return fmt.Errorf("string: cannot use %s", quoted(string(b)))
 	}
 	return nil
 }
@@ -218,6 +221,17 @@ func parseWireTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, errors.New("not a time in YYYY-MM-DDTHH:mm:ssZ form")
+}
+
+// maxQuoted is the longest value a decode error quotes. A longer one is described by its length,
+// never cut: a cut could keep part of an echoed secret where redaction no longer recognises it.
+const maxQuoted = 40
+
+func quoted(s string) string {
+	if len(s) > maxQuoted {
+		return fmt.Sprintf("a %d-byte value", len(s))
+	}
+	return s
 }
 
 func truncate(s string, n int) string {

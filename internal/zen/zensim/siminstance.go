@@ -52,6 +52,9 @@ type TrafficProfile struct {
 	// means "since the beginning", a nil GapsTo "until now"; both nil means no gap.
 	GapsFrom *time.Time `json:"gaps_from,omitempty"`
 	GapsTo   *time.Time `json:"gaps_to,omitempty"`
+	// GapsAsNull sends the samples inside the gap with null internetRX and internetTX instead of
+	// leaving them out, as an API that knows a sample is due but has no figure for it might.
+	GapsAsNull bool `json:"gaps_as_null,omitempty"`
 }
 
 // hasGap reports whether the profile defines a gap at all.

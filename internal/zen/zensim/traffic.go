@@ -1,6 +1,8 @@
 package zensim
 
 import (
+	"encoding/json"
+	"fmt"
 	"hash/fnv"
 	"math"
 	"sort"
@@ -24,6 +26,17 @@ type trafficPoint struct {
 	InternetRX int64  `json:"internetRX"`
 	InternetTX int64  `json:"internetTX"`
 	Time       string `json:"time"`
+	// null sends both figures as null (TrafficProfile.GapsAsNull).
+	null bool
+}
+
+// MarshalJSON writes the point, with null figures when it has none.
+func (p trafficPoint) MarshalJSON() ([]byte, error) {
+	if p.null {
+		return fmt.Appendf(nil, `{"internetRX":null,"internetTX":null,"time":%q}`, p.Time), nil
+	}
+	type plain trafficPoint
+	return json.Marshal(plain(p))
 }
 
 type trafficResponse struct {
@@ -59,8 +72,15 @@ func (s *Server) describeInstanceTraffic(req *request) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	points := s.samples(inst, start, end, req.now)
-	resp := trafficResponse{RequestID: req.requestID, DataList: points, Unit: "bps", TotalUnit: "B"}
+	all := s.samples(inst, start, end, req.now)
+	resp := trafficResponse{RequestID: req.requestID, DataList: all, Unit: "bps", TotalUnit: "B"}
+	// The summary covers the points that have figures.
+	points := make([]trafficPoint, 0, len(all))
+	for _, p := range all {
+		if !p.null {
+			points = append(points, p)
+		}
+	}
 	rx := make([]int64, len(points))
 	tx := make([]int64, len(points))
 	for i, p := range points {
@@ -115,7 +135,8 @@ func parseWireTime(v string) (time.Time, bool) {
 }
 
 // samples returns the 5-minute points in (start, end], aligned to the clock, none after now, none
-// before the instance was created and none inside the profile's gap.
+// before the instance was created and none inside the profile's gap (or, with GapsAsNull, the
+// gap's points with null figures).
 func (s *Server) samples(inst *SimInstance, start, end, now time.Time) []trafficPoint {
 	p := inst.Traffic
 	last := end
@@ -127,7 +148,13 @@ func (s *Server) samples(inst *SimInstance, start, end, now time.Time) []traffic
 	key := mix(mix(uint64(s.opts.Seed)) ^ idh.Sum64())
 	points := []trafficPoint{}
 	for t := start.Truncate(TrafficStep).Add(TrafficStep); !t.After(last); t = t.Add(TrafficStep) {
-		if t.Before(inst.CreatedAt) || p.inGap(t) {
+		if t.Before(inst.CreatedAt) {
+			continue
+		}
+		if p.inGap(t) {
+			if p.GapsAsNull {
+				points = append(points, trafficPoint{Time: formatWireTime(t), null: true})
+			}
 			continue
 		}
 		tk := mix(key ^ uint64(t.Unix()))

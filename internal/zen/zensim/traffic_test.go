@@ -248,3 +248,28 @@ func TestTrafficRejectsBadRequestStatus(t *testing.T) {
 	status, raw := h.call("DescribeInstanceTraffic", []byte(`{"instanceId":"1","startTime":5}`))
 	checkError(t, status, raw, http.StatusBadRequest, "INVALID_PARAMETER")
 }
+
+// TestTrafficGapsAsNull: with GapsAsNull the gap's samples are sent with null figures, and the
+// summary covers only the samples that have figures.
+func TestTrafficGapsAsNull(t *testing.T) {
+	h := newHarness(t)
+	gapFrom, gapTo := t0.Add(-30*time.Minute), t0.Add(-10*time.Minute)
+	h.load(inst("1", steady(1000, 2000), func(s *SimInstance) {
+		s.Traffic.GapsFrom, s.Traffic.GapsTo, s.Traffic.GapsAsNull = &gapFrom, &gapTo, true
+	}))
+	_, raw := h.call("DescribeInstanceTraffic", trafficBody("1", t0.Add(-time.Hour), t0))
+	for _, at := range []string{"07:30", "07:35", "07:40", "07:45"} {
+		want := `{"internetRX":null,"internetTX":null,"time":"2026-11-26T` + at + `:00Z"}`
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("body lacks %s: %s", want, raw)
+		}
+	}
+	if n := strings.Count(string(raw), `"internetRX":null`); n != 4 {
+		t.Errorf("%d null points, want 4: %s", n, raw)
+	}
+	got := h.traffic("1", t0.Add(-time.Hour), t0)
+	if len(got.DataList) != 12 || got.InAvg != 1000 || got.InMin != 1000 || got.InTotal != 8*1000*300/8 {
+		t.Errorf("%d points, inAvg %d, inMin %d, inTotal %d; want 12 points and a summary of the 8 with figures",
+			len(got.DataList), got.InAvg, got.InMin, got.InTotal)
+	}
+}
