@@ -134,10 +134,9 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 }
 
 // fail prints a one-line error for the user and returns exitFailure. User-facing text is printed
-// here, once.
+// here, once, inert (an error can quote fleet or API text).
 func fail(env Env, err error) int {
-	msg := strings.TrimSpace(err.Error())
-	fmt.Fprintf(env.Stderr, "reaper: %s\n", msg)
+	fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(strings.TrimSpace(err.Error())))
 	return exitFailure
 }
 

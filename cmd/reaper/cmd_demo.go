@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
 )
 
@@ -47,13 +50,14 @@ func cmdDemo(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	// Each demo starts from a fresh state: marks and the fleet baseline of an earlier demo would
-	// make the result depend on when it last ran. Reports accumulate.
-	if err := os.RemoveAll(filepath.Join(abs, "state")); err != nil {
+	if err := claimDemoDir(abs); err != nil {
 		return fail(env, err)
 	}
-	if err := os.MkdirAll(abs, 0o750); err != nil {
-		return fail(env, err)
+	// Each demo starts from a fresh state: marks and the fleet baseline of an earlier demo would
+	// make the result depend on when it last ran. Reports accumulate. The store is discarded under
+	// its lock, so a reaper running on the demo's config keeps it (and the demo stops here).
+	if err := state.Discard(filepath.Join(abs, "state")); err != nil {
+		return fail(env, fmt.Errorf("demo: %w", err))
 	}
 
 	sim := zensim.New(zensim.Options{Now: env.now, Keys: map[string]string{simKeyID: simSecret}})
@@ -86,12 +90,63 @@ func cmdDemo(ctx context.Context, env Env, args []string) int {
 }
 
 func writeDemoConfig(dir, endpoint string) (string, error) {
-	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte(simSecret+"\n"), 0o600); err != nil {
+	if err := replaceFile(dir, "secret", []byte(simSecret+"\n")); err != nil {
 		return "", fmt.Errorf("demo: write secret file: %w", err)
 	}
 	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, fmt.Appendf(nil, demoConfig, endpoint, simKeyID), 0o600); err != nil {
+	if err := replaceFile(dir, "config.yaml", fmt.Appendf(nil, demoConfig, endpoint, simKeyID)); err != nil {
 		return "", fmt.Errorf("demo: write config: %w", err)
 	}
 	return path, nil
+}
+
+// replaceFile writes dir/name (0600) through a temporary file and a rename, so a symbolic link
+// planted at that name is replaced, never followed.
+func replaceFile(dir, name string, data []byte) error {
+	f, err := os.CreateTemp(dir, "."+name+".*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, name))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// demoMarker is the file that marks a directory as the demo's own. The demo writes only into a
+// directory that is new, empty, or holds this file.
+const demoMarker = ".reaper-demo"
+
+const demoMarkerText = "Created by 'reaper demo'. A later 'reaper demo --dir' here rewrites config.yaml and secret\n" +
+	"and starts state/ afresh; delete this file to stop that.\n"
+
+// claimDemoDir makes sure dir is the demo's to write: it creates a missing dir, marks an empty one,
+// and refuses anything else that lacks the marker (a file, or a directory with someone's files).
+func claimDemoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("demo: create %s: %w", dir, err)
+		}
+	case err != nil:
+		return fmt.Errorf("demo: %s must be a new or empty directory: %w", dir, err)
+	case len(entries) > 0:
+		if fi, err := os.Lstat(filepath.Join(dir, demoMarker)); err == nil && fi.Mode().IsRegular() {
+			return nil
+		}
+		return fmt.Errorf("demo: %s is not empty and was not created by 'reaper demo' (it has no %s file); "+
+			"the demo writes only into a new or empty directory: choose one with --dir", dir, demoMarker)
+	}
+	if err := os.WriteFile(filepath.Join(dir, demoMarker), []byte(demoMarkerText), 0o600); err != nil {
+		return fmt.Errorf("demo: mark %s: %w", dir, err)
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/zen"
@@ -42,14 +43,14 @@ func cmdInventory(ctx context.Context, env Env, args []string) int {
 	}
 	switch *format {
 	case "fleet":
-		err = zensim.FleetFromInstances(list).Write(env.Stdout)
+		err = zensim.FleetFromInstances(list).Write(inert.JSON(env.Stdout))
 	case "json":
 		now := env.now().UTC()
 		docs := make([]policy.Instance, len(list))
 		for i, in := range list {
 			docs[i] = reconcile.PolicyInput(in, now, nil)
 		}
-		enc := json.NewEncoder(env.Stdout)
+		enc := json.NewEncoder(inert.JSON(env.Stdout))
 		enc.SetIndent("", "  ")
 		err = enc.Encode(docs)
 	default:
@@ -81,8 +82,8 @@ func printInventory(env Env, list []zen.Instance) {
 		if !in.CreatedAt.IsZero() {
 			created = in.CreatedAt.UTC().Format(time.DateOnly)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, clip(in.Name, 32), in.Zone, in.Type,
-			in.Status, in.ChargeType, created, clip(tagList(in.Tags), 60))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", clip(in.ID, 24), clip(in.Name, 32), clip(in.Zone, 16),
+			clip(in.Type, 16), clip(string(in.Status), 16), clip(string(in.ChargeType), 16), created, clip(tagList(in.Tags), 60))
 	}
 	tw.Flush()
 	fmt.Fprintf(env.Stdout, "%d instances\n", len(list))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/policies"
 )
@@ -109,7 +110,7 @@ func policyEval(ctx context.Context, env Env, args []string) int {
 	}
 	printDecision(env.Stdout, in, now, d)
 	if *explain {
-		fmt.Fprintf(env.Stdout, "\ntrace:\n%s", trace.String())
+		fmt.Fprintf(env.Stdout, "\ntrace:\n%s", inertLines(trace.String()))
 	}
 	return exitOK
 }
@@ -148,11 +149,11 @@ func readInstance(env Env, file string) (policy.Instance, error) {
 }
 
 func printDecision(w io.Writer, in policy.Instance, now time.Time, d policy.Decision) {
-	fmt.Fprintf(w, "instance %s (%s), evaluated at %s\n", in.ID, in.Name, now.Format(time.RFC3339))
+	fmt.Fprintf(w, "instance %s (%s), evaluated at %s\n", inert.Text(in.ID), inert.Text(in.Name), now.Format(time.RFC3339))
 	verdict := "kept: no policy asks to terminate it"
 	switch {
 	case d.Err != nil:
-		verdict = "kept: evaluation failed: " + d.Err.Error()
+		verdict = "kept: evaluation failed: " + inert.Text(d.Err.Error())
 	case len(d.Exempt) > 0:
 		verdict = "exempt: an exemption wins over every terminate reason"
 	case d.Candidate():
@@ -164,7 +165,7 @@ func printDecision(w io.Writer, in policy.Instance, now time.Time, d policy.Deci
 		rs    []policy.Reason
 	}{{"terminate", d.Terminate}, {"exempt", d.Exempt}, {"warn", d.Warn}} {
 		for _, r := range g.rs {
-			fmt.Fprintf(w, "  %-9s %-15s %s\n", g.title, r.Policy, r.Reason)
+			fmt.Fprintf(w, "  %-9s %-15s %s\n", g.title, inert.Text(r.Policy), inert.Text(r.Reason))
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/report"
 )
 
@@ -71,8 +72,8 @@ func reportList(env Env, dir string) int {
 		if e.Seq > 0 {
 			seq = strconv.FormatUint(e.Seq, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", e.RunID, e.StartedAt.UTC().Format(time.RFC3339),
-			e.Command, mode, e.Result, e.InventorySize, cands, e.Counts[report.ActionTerminated], seq)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", clip(e.RunID, 40), e.StartedAt.UTC().Format(time.RFC3339),
+			clip(e.Command, 16), mode, clip(e.Result, 16), e.InventorySize, cands, e.Counts[report.ActionTerminated], seq)
 	}
 	tw.Flush()
 	if len(entries) == 0 {
@@ -99,7 +100,11 @@ func reportShow(env Env, dir, runID, format string) int {
 	default:
 		return usageErr(env, "--format must be text, md, json, csv or html, got %q", format)
 	}
-	if err := write(env.Stdout, r); err != nil {
+	out := env.Stdout
+	if format == "json" {
+		out = inert.JSON(out) // same data; bidi and C1 characters as \u escapes
+	}
+	if err := write(out, r); err != nil {
 		return fail(env, err)
 	}
 	return exitOK

@@ -78,11 +78,11 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	}
 	printSummary(env.Stdout, cr)
 	if err := cr.res.Err; err != nil {
-		fmt.Fprintf(env.Stderr, "reaper: %v\n", apiError(command, err))
+		fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(apiError(command, err).Error()))
 	}
 	code := exitCode(cr.res, detailed && command == "plan")
 	if werr != nil {
-		fmt.Fprintf(env.Stderr, "reaper: %v\n", werr)
+		fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(werr.Error()))
 		return exitFailure
 	}
 	return code

@@ -42,6 +42,7 @@ func cmdSim(ctx context.Context, env Env, args []string) int {
 		if err != nil {
 			return fail(env, err)
 		}
+		warnUndocumented(env, *fleetFile, f.Undocumented())
 		fleet = f
 	case *size > 0:
 		fleet = zensim.Generate(*size, *seed, now)
@@ -91,4 +92,21 @@ func loopbackOnly(addr string) error {
 		return fmt.Errorf("%q is not a loopback address: the simulator only listens on loopback", host)
 	}
 	return nil
+}
+
+// warnUndocumented tells the user which instances of a fleet file have a status or charge type
+// outside the documented values: they are served as written (a replay keeps what the API said),
+// but in a hand-written file they are more likely a typo.
+func warnUndocumented(env Env, path string, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	const show = 5
+	more := ""
+	if len(lines) > show {
+		more = fmt.Sprintf(" (and %d more)", len(lines)-show)
+		lines = lines[:show]
+	}
+	fmt.Fprintf(env.Stderr, "warning: %s: values outside the documented ones are served as written: %s%s\n",
+		path, strings.Join(lines, "; "), more)
 }

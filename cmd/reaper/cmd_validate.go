@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/scheduler"
 	"github.com/reaper-bmc/reaper/policies"
@@ -31,7 +32,7 @@ func cmdValidate(ctx context.Context, env Env, args []string) int {
 	w := env.Stdout
 	fmt.Fprintf(w, "config    %s: ok (digest %s)\n", path, short(cfg.Digest()))
 	for _, warn := range cfg.Warnings {
-		fmt.Fprintf(w, "  warning: %s\n", warn)
+		fmt.Fprintf(w, "  warning: %s\n", inert.Text(fmt.Sprint(warn)))
 	}
 	problems := 0
 	if err := cfg.ValidateCredentials(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/report"
 )
@@ -29,10 +30,10 @@ func printSummary(w io.Writer, cr *cycleRun) {
 	}
 	fmt.Fprintf(w, "run %s (%s, %s): %s, %d instances in inventory\n", res.RunID, res.Command, mode, res.Status, res.InventorySize)
 	if res.Block != nil {
-		fmt.Fprintf(w, "BLOCKED by %s: %s. Nothing was terminated.\n", res.Block.Limit, res.Block.Message)
+		fmt.Fprintf(w, "BLOCKED by %s: %s. Nothing was terminated.\n", inert.Text(res.Block.Limit), inert.Text(res.Block.Message))
 	}
 	if res.Err != nil {
-		fmt.Fprintf(w, "error: %v\n", res.Err)
+		fmt.Fprintf(w, "error: %s\n", inert.Text(res.Err.Error()))
 	}
 	counts := res.Count()
 	var parts []string
@@ -68,8 +69,8 @@ func printCandidates(w io.Writer, res *reconcile.Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACTION\tID\tNAME\tZONE\tDUE\tREASONS")
 	for _, e := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Action, e.Instance.ID, clip(e.Instance.Name, 32),
-			e.Instance.Zone, due(e, res.FinishedAt), entryReasons(e))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Action, clip(e.Instance.ID, 24), clip(e.Instance.Name, 32),
+			clip(e.Instance.Zone, 16), due(e, res.FinishedAt), clip(entryReasons(e), 200))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -78,7 +79,7 @@ func printCandidates(w io.Writer, res *reconcile.Result) {
 func due(e reconcile.Entry, now time.Time) string {
 	switch {
 	case e.Action == reconcile.ActionTerminated:
-		return "done " + e.RequestID
+		return "done " + clip(e.RequestID, 48)
 	case e.Action == reconcile.ActionFailed:
 		return "failed: " + clip(e.Error, 60)
 	case e.Action == reconcile.ActionUnconfirmed:
@@ -99,9 +100,11 @@ func entryReasons(e reconcile.Entry) string {
 	return strings.Join(out, "; ")
 }
 
-// clip shortens s to n runes for a table cell, and makes it one line.
+// clip renders s for a table cell: one line, inert (control, bidi and invisible characters shown
+// as escapes, see internal/inert), at most n runes. Every value from the fleet, the API or a report
+// goes through it (or inert.Text) before it reaches the terminal.
 func clip(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = inert.Text(strings.Join(strings.Fields(s), " "))
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
 	}
@@ -111,4 +114,14 @@ func clip(s string, n int) string {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// inertLines is s with each line rendered by inert.Text: a multi-line message (config errors)
+// keeps its lines, and nothing else in it can act on the terminal.
+func inertLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = inert.Text(l)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -136,28 +136,7 @@ func Redact(raw string) string {
 	return u.Scheme + "://" + u.Host + "/…"
 }
 
-// secretParts lists the parts of the URL that must never be shown: the whole URL, its path, query,
-// fragment, user info and every long path segment.
-func secretParts(raw string, u *url.URL) []string {
-	parts := []string{raw, u.String(), u.RawQuery, u.Fragment, u.EscapedPath()}
-	if u.User != nil {
-		parts = append(parts, u.User.String())
-	}
-	for _, seg := range strings.Split(u.Path, "/") {
-		if len(seg) >= 6 {
-			parts = append(parts, seg, url.PathEscape(seg))
-		}
-	}
-	var out []string
-	for _, p := range parts {
-		if len(p) > 1 {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// scrub replaces every secret part of the URL in s.
+// scrub replaces every secret part of the URL in s, in every encoding secretParts lists.
 func (n *Notifier) scrub(s string) string {
 	for _, p := range n.secrets {
 		s = strings.ReplaceAll(s, p, "…")
@@ -187,7 +166,7 @@ func (n *Notifier) Send(ctx context.Context, e Event) error {
 			return nil
 		}
 		fail := &Error{Kind: e.Kind, Webhook: n.webhook, Attempts: attempt, StatusCode: res.status,
-			Body: n.scrub(res.body), err: res.err, scrub: n.scrub}
+			Body: quoteBody(n.scrub(res.body)), err: res.err, scrub: n.scrub}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			fail.err = ctxErr
 			return fail
@@ -217,7 +196,7 @@ func (n *Notifier) body(e Event) ([]byte, error) {
 type result struct {
 	err        error
 	status     int
-	body       string
+	body       string // the whole (capped) body, not yet scrubbed
 	retry      bool
 	retryAfter time.Duration
 }
@@ -243,7 +222,7 @@ func (n *Notifier) post(ctx context.Context, body []byte) result {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return result{}
 	}
-	r := result{status: resp.StatusCode, body: quoteBody(b), err: fmt.Errorf("status %d", resp.StatusCode)}
+	r := result{status: resp.StatusCode, body: string(b), err: fmt.Errorf("status %d", resp.StatusCode)}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		r.retry, r.retryAfter = true, retryAfter(resp.Header.Get("Retry-After"))
@@ -264,9 +243,9 @@ func retryAfter(h string) time.Duration {
 	return time.Duration(s) * time.Second
 }
 
-// quoteBody keeps the start of a response body for an error, on one line.
-func quoteBody(b []byte) string {
-	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "?")), " ")
+// quoteBody keeps the start of a (scrubbed) response body for an error, on one line.
+func quoteBody(b string) string {
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(b, "?")), " ")
 	if r := []rune(s); len(r) > maxBodyQuote {
 		s = string(r[:maxBodyQuote]) + "…"
 	}

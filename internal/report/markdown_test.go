@@ -138,7 +138,8 @@ func TestMarkdownEscaping(t *testing.T) {
 		{"www.evil.example", `www\.evil.example`},
 		{"$x$ ~y~ &amp;", `\$x\$ \~y\~ \&amp;`},
 		{"back\\slash", `back\\slash`},
-		{"ctrl\x1b[31m", `ctrl\[31m`},
+		{"ctrl\x1b[31m", `ctrl\\x1b\[31m`},
+		{"rlo\u202e", `rlo\\u202e`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

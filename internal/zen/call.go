@@ -74,11 +74,13 @@ func callWith[T any](ctx context.Context, c *Client, action string, params any, 
 		if err != nil {
 			return nil, "", fmt.Errorf("zen: %s: wait for a request slot: %w", action, err)
 		}
+		sentAt := c.pace.current()
 		if err := c.waitLimiter(ctx); err != nil {
 			release()
 			return nil, "", fmt.Errorf("zen: %s: wait for rate limiter: %w", action, err)
 		}
 		out, reqID, err := attempt(ctx, c, action, body, n, opts.newOut, release)
+		c.pace.observe(sentAt, err)
 		if err == nil {
 			return out, reqID, nil
 		}
@@ -91,7 +93,10 @@ func callWith[T any](ctx context.Context, c *Client, action string, params any, 
 		if n >= c.retry.maxAttempts {
 			return nil, "", fmt.Errorf("gave up after %d attempts: %w", n, err)
 		}
-		wait := c.jitter(c.retry.ceiling(n))
+		wait, werr := c.retryWait(ctx, n, err)
+		if werr != nil {
+			return nil, "", fmt.Errorf("zen: %s: %w (after attempt %d failed: %w)", action, werr, n, err)
+		}
 		c.log.Warn("zenlayer request will be retried",
 			"action", action, "attempt", n, "max_attempts", c.retry.maxAttempts, "wait", wait, "error", err)
 		if serr := c.sleep(ctx, wait); serr != nil {
@@ -164,7 +169,7 @@ func exchange[T any](ctx, actx context.Context, c *Client, req *http.Request, ac
 	}
 	if resp.StatusCode != http.StatusOK {
 		err := c.errorFromBody(action, resp.StatusCode, data)
-		return nil, RequestID(err), resp.StatusCode, err
+		return nil, RequestID(err), resp.StatusCode, withRetryAfter(err, resp.Header, c.limiterNow())
 	}
 	var out *T
 	if newOut != nil {

@@ -31,6 +31,7 @@ type Client struct {
 	timeout         time.Duration
 	limiter         *rate.Limiter
 	limiterNow      func() time.Time // the limiter's clock; tests replace it
+	pace            *adaptiveRate    // lowers the limiter's rate on throttling, then recovers
 	now             func() time.Time // for X-ZC-Timestamp
 	retry           retryPolicy
 	log             *slog.Logger
@@ -99,6 +100,7 @@ func New(opts ...Option) (*Client, error) {
 	if c.sleep == nil {
 		c.sleep = sleepCtx
 	}
+	c.pace = newAdaptiveRate(c.limiter, func() time.Time { return c.limiterNow() }, c.log)
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		c.log.Warn("zenlayer endpoint is not https", "endpoint", u.Redacted())
 	}

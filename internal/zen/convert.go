@@ -50,10 +50,10 @@ func (w *wireInstance) toInstance(action string, in interner) (Instance, error) 
 		AutoRenew:          bool(w.AutoRenew),
 		ResourceGroupID:    in.get(w.ResourceGroupID),
 		ResourceGroupName:  in.get(w.ResourceGroupName),
-		Tags:               tagMap(w.Tags, in),
 		PublicIPs:          nonEmpty(w.PublicIPAddresses),
 		PrivateIPs:         nonEmpty(w.PrivateIPAddresses),
 	}
+	inst.TagList, inst.Tags = tagsFromWire(w.Tags, in)
 	if !expired.IsZero() {
 		inst.ExpiresAt = &expired
 	}
@@ -62,25 +62,6 @@ func (w *wireInstance) toInstance(action string, in interner) (Instance, error) 
 		inst.PeriodMonths = &p
 	}
 	return inst, nil
-}
-
-// tagMap turns the tag list into a map; nil when there are none. A tag with an empty key is
-// dropped; when a key repeats, the last value wins.
-func tagMap(tags *wireTags, in interner) map[string]string {
-	if tags == nil {
-		return nil
-	}
-	var m map[string]string
-	for _, t := range tags.Tags {
-		if t.Key == "" {
-			continue
-		}
-		if m == nil {
-			m = make(map[string]string, len(tags.Tags))
-		}
-		m[in.get(t.Key)] = in.get(t.Value)
-	}
-	return m
 }
 
 // nonEmpty drops null and empty entries; nil when nothing is left.

@@ -50,9 +50,12 @@ type Instance struct {
 	PeriodMonths       *int
 	ResourceGroupID    string
 	ResourceGroupName  string
-	Tags               map[string]string
-	PublicIPs          []string
-	PrivateIPs         []string
+	// Tags holds the first value of each tag key; TagList every pair in API order (a key can
+	// repeat). Protection and exemption rules read TagList, so that any value protects.
+	Tags       map[string]string
+	TagList    []Tag
+	PublicIPs  []string
+	PrivateIPs []string
 }
 
 // Filter selects instances for a listing. Empty fields select everything the credentials can see.

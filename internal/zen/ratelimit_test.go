@@ -71,8 +71,9 @@ func TestRetriesPassThroughLimiter(t *testing.T) {
 	if _, err := c.TerminateInstance(context.Background(), "1"); err != nil {
 		t.Fatal(err)
 	}
-	// The backoff (1ms), then the limiter's wait for the second slot (500ms on a frozen clock).
-	if got, want := waits.get(), []time.Duration{time.Millisecond, 500 * time.Millisecond}; !slices.Equal(got, want) {
+	// The throttling backoff (1ms plus half again of jitter), then the limiter's wait for the
+	// second slot: the 429 halved the rate to 1 per second, so 1s on a frozen clock.
+	if got, want := waits.get(), []time.Duration{1500 * time.Microsecond, time.Second}; !slices.Equal(got, want) {
 		t.Errorf("waits = %v, want %v", got, want)
 	}
 }

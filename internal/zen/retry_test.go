@@ -156,7 +156,7 @@ func TestRetryThenSuccess(t *testing.T) {
 	var obs observed
 	var waits recorder
 	c := newTestClient(t, f, WithObserver(obs.observe), WithSleep(waits.sleep), WithRetry(4, time.Second, 10*time.Second))
-	c.jitter = func(d time.Duration) time.Duration { return d } // the ceiling, to check the schedule
+	c.jitter = func(time.Duration) time.Duration { return 0 } // no jitter, to check the schedule
 	id, err := c.TerminateInstance(context.Background(), "1")
 	if err != nil || id != "T-done" {
 		t.Fatalf("TerminateInstance = %q, %v; want T-done, nil", id, err)

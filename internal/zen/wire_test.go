@@ -41,7 +41,7 @@ func TestDecodeDocExample(t *testing.T) {
 		Status: StatusRunning, ChargeType: ChargePostpaid, InternetChargeType: "ByBandwidth",
 		CreatedAt:       time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		ResourceGroupID: "rg-1", ResourceGroupName: "Default Resource Group",
-		Tags: map[string]string{"owner": "ci"}, PublicIPs: []string{"203.0.113.10"},
+		Tags: map[string]string{"owner": "ci"}, TagList: []Tag{{"owner", "ci"}}, PublicIPs: []string{"203.0.113.10"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("decoded instance mismatch (-want +got):\n%s", diff)
@@ -75,7 +75,7 @@ func TestDecodeNulls(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := Instance{ID: "1", PublicIPs: []string{"203.0.113.1"}, Tags: map[string]string{"k": ""}}
+		want := Instance{ID: "1", PublicIPs: []string{"203.0.113.1"}, Tags: map[string]string{"k": ""}, TagList: []Tag{{"k", ""}}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("decoded instance mismatch (-want +got):\n%s", diff)
 		}

@@ -22,13 +22,14 @@ const (
 
 // answer is a decided response, written after the state lock is released.
 type answer struct {
-	status    int // 0 for a reset connection
-	code      string
-	requestID string
-	payload   any
-	form      answerForm
-	latency   time.Duration
-	fault     string
+	status     int // 0 for a reset connection
+	code       string
+	requestID  string
+	retryAfter time.Duration
+	payload    any
+	form       answerForm
+	latency    time.Duration
+	fault      string
 }
 
 func okAnswer(requestID string, response any) answer {
@@ -37,10 +38,11 @@ func okAnswer(requestID string, response any) answer {
 
 func errorAnswer(requestID string, e *apiError) answer {
 	return answer{
-		status:    e.status,
-		code:      e.code,
-		requestID: requestID,
-		payload:   wireError{RequestID: requestID, Code: e.code, Message: e.message},
+		status:     e.status,
+		code:       e.code,
+		requestID:  requestID,
+		retryAfter: e.retryAfter,
+		payload:    wireError{RequestID: requestID, Code: e.code, Message: e.message},
 	}
 }
 
@@ -76,6 +78,9 @@ func (a answer) write(w http.ResponseWriter, r *http.Request) {
 		b := a.marshal()
 		w.Header().Set("Content-Type", jsonContentType)
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		if a.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((a.retryAfter+time.Second-1)/time.Second)))
+		}
 		w.WriteHeader(a.status)
 		_, _ = w.Write(b)
 	}

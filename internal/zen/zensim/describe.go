@@ -3,8 +3,8 @@ package zensim
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/reaper-bmc/reaper/internal/zen"
@@ -57,7 +57,7 @@ type wireInstance struct {
 	PrimaryPublicIPAddress *string  `json:"primaryPublicIpAddress"`
 	PublicIPAddresses      []string `json:"publicIpAddresses"`
 	PrivateIPAddresses     []string `json:"privateIpAddresses"`
-	CreateTime             string   `json:"createTime"`
+	CreateTime             *string  `json:"createTime"` // null when the instance has no creation time
 	ExpiredTime            *string  `json:"expiredTime"`
 	ResourceGroupID        string   `json:"resourceGroupId"`
 	ResourceGroupName      string   `json:"resourceGroupName"`
@@ -77,12 +77,15 @@ func toWireInstance(in *SimInstance) wireInstance {
 		InternetChargeType: in.InternetChargeType,
 		PublicIPAddresses:  nonNil(in.PublicIPs),
 		PrivateIPAddresses: nonNil(in.PrivateIPs),
-		CreateTime:         formatWireTime(in.CreatedAt),
 		ResourceGroupID:    in.ResourceGroupID,
 		ResourceGroupName:  in.ResourceGroupName,
 		InstanceStatus:     string(in.Status),
 		AutoRenew:          in.AutoRenew,
-		Tags:               wireTags{Tags: make([]wireTag, 0, len(in.Tags))},
+		Tags:               wireTags{Tags: []wireTag{}},
+	}
+	if !in.CreatedAt.IsZero() {
+		t := formatWireTime(in.CreatedAt)
+		w.CreateTime = &t
 	}
 	if in.PeriodMonths != nil {
 		p := *in.PeriodMonths
@@ -96,10 +99,9 @@ func toWireInstance(in *SimInstance) wireInstance {
 		t := formatWireTime(*in.ExpiresAt)
 		w.ExpiredTime = &t
 	}
-	for k, v := range in.Tags {
-		w.Tags.Tags = append(w.Tags.Tags, wireTag{Key: k, Value: v})
+	for _, t := range in.tagPairs() {
+		w.Tags.Tags = append(w.Tags.Tags, wireTag(t))
 	}
-	sort.Slice(w.Tags.Tags, func(i, j int) bool { return w.Tags.Tags[i].Key < w.Tags.Tags[j].Key })
 	return w
 }
 
@@ -110,11 +112,17 @@ func nonNil(s []string) []string {
 	return slices.Clone(s)
 }
 
-// decodeBody decodes a JSON object body into v. Unknown fields are ignored, as a server would.
+// decodeBody decodes a JSON object body into v. A member whose name is not exactly a parameter
+// of the action (a mis-cased one included) is a 400 INVALID_PARAMETER naming it: the API
+// reference is silent on unknown parameters, and refusing them keeps a client's misspelt filter
+// from passing unnoticed.
 func decodeBody(body []byte, v any) *apiError {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return invalidParameter("the request body must be a JSON object")
+	}
+	if name := unknownKey(body, reflect.TypeOf(v)); name != "" {
+		return invalidParameter("the parameter `%s` is not supported by this action (names are case-sensitive)", name)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return invalidParameter("the request body is not valid: %v", err)
@@ -246,12 +254,12 @@ func (in *describeInstancesRequest) matches(s *SimInstance) bool {
 		return false
 	}
 	for _, k := range in.TagKeys {
-		if _, ok := s.Tags[k]; !ok {
+		if !s.hasTag(k, nil) {
 			return false
 		}
 	}
 	for _, t := range in.Tags {
-		if v, ok := s.Tags[t.Key]; !ok || v != t.Value {
+		if !s.hasTag(t.Key, &t.Value) {
 			return false
 		}
 	}

@@ -29,7 +29,15 @@
 //     lowercase hex). X-ZC-Service is optional but must be "bmc" when sent.
 //   - Checks run in the order a gateway would: method, path, body size, credentials, rate limit,
 //     headers (action, version, service, Content-Type application/json), faults, then the action.
-//     Unknown body fields are ignored; a body that is not a JSON object is a 400.
+//     A body that is not a JSON object is a 400. So is a member whose name is not exactly a
+//     parameter of the action, at any depth: names are case-sensitive ("InstanceIds" is not
+//     instanceIds) and unknown names are refused, 400 INVALID_PARAMETER naming the member. The
+//     reference does not say what the API does with them; refusing them keeps a misspelt filter
+//     from passing unnoticed (the API might ignore it and list everything).
+//   - A 429 REQUEST_LIMIT_EXCEEDED carries no Retry-After header unless Options.RetryAfter is
+//     set; the reference does not say whether the API sends one.
+//   - Statuses and charge types are served exactly as loaded, unknown and empty ones included,
+//     so a fleet written by `reaper inventory --format fleet` replays what the API reported.
 //
 // Error codes not documented by Zenlayer are invented here and listed so clients do not depend on
 // them: 401 AUTHFAILURE_SIGNATURE_FAILURE (any authentication failure), 405 METHOD_NOT_ALLOWED,

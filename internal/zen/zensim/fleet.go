@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"slices"
 
 	"github.com/reaper-bmc/reaper/internal/zen"
@@ -16,21 +17,21 @@ import (
 // {"instances":[{...}, ...]}.
 type Fleet struct {
 	Instances []FleetInstance `json:"instances"`
+	// Verbatim makes Load serve every Status and ChargeType exactly as given, empty and unknown
+	// values included (a replayed fleet). Otherwise Load gives an empty Status RUNNING and an
+	// empty ChargeType POSTPAID, for fleets built in Go. DecodeFleet and FleetFromInstances set
+	// it; in a fleet file an absent "status" or "charge_type" means RUNNING or POSTPAID.
+	Verbatim bool `json:"-"`
 }
 
 // FleetInstance is one instance in a fleet file; its JSON names are snake_case and cover every
 // SimInstance field (commitment and traffic included).
 type FleetInstance = SimInstance
 
-var validStatuses = []zen.Status{
-	zen.StatusPending, zen.StatusCreating, zen.StatusCreateFailed, zen.StatusInstalling,
-	zen.StatusInstallFailed, zen.StatusRunning, zen.StatusStopped, zen.StatusBooting,
-	zen.StatusStopping, zen.StatusRecycle, zen.StatusRecycling,
-}
-
 // LoadFleetFile reads a fleet file strictly: unknown fields, a missing "instances" array, trailing
 // data, a missing or duplicate ID and invalid values are errors that name the file and, for an
-// instance, its index.
+// instance, its index. Statuses and charge types are not checked against the documented values:
+// a fleet replays what an API reported, unknown values included.
 func LoadFleetFile(path string) (Fleet, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -48,15 +49,20 @@ func DecodeFleet(r io.Reader) (Fleet, error) {
 	var raw struct {
 		Instances []json.RawMessage `json:"instances"`
 	}
-	if err := decodeStrict(r, &raw); err != nil {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Fleet{}, err
+	}
+	if err := decodeStrict(data, &raw); err != nil {
 		return Fleet{}, err
 	}
 	if raw.Instances == nil {
 		return Fleet{}, errors.New(`missing "instances" array`)
 	}
-	f := Fleet{Instances: make([]FleetInstance, len(raw.Instances))}
+	f := Fleet{Instances: make([]FleetInstance, len(raw.Instances)), Verbatim: true}
 	for i, msg := range raw.Instances {
-		if err := decodeStrict(bytes.NewReader(msg), &f.Instances[i]); err != nil {
+		f.Instances[i].fillDefaults() // for the keys the file leaves out
+		if err := decodeStrict(msg, &f.Instances[i]); err != nil {
 			return Fleet{}, fmt.Errorf("instance %d: %w", i, err)
 		}
 	}
@@ -66,14 +72,19 @@ func DecodeFleet(r io.Reader) (Fleet, error) {
 	return f, nil
 }
 
-func decodeStrict(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
+// decodeStrict decodes one JSON value into v; a member name that is not exactly a field's JSON
+// name (encoding/json alone would accept "Status" for "status") and trailing data are errors.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("unexpected data after the JSON value")
+	}
+	if name := unknownKey(data, reflect.TypeOf(v)); name != "" {
+		return fmt.Errorf("unknown field %q (names are case-sensitive)", name)
 	}
 	return nil
 }
@@ -97,10 +108,8 @@ func (s SimInstance) validate() error {
 	switch {
 	case s.ID == "":
 		return errors.New("missing id")
-	case s.Status != "" && !slices.Contains(validStatuses, s.Status):
-		return fmt.Errorf("id %q: bad status %q", s.ID, s.Status)
-	case s.ChargeType != "" && s.ChargeType != zen.ChargePrepaid && s.ChargeType != zen.ChargePostpaid:
-		return fmt.Errorf("id %q: bad charge_type %q", s.ID, s.ChargeType)
+	case len(s.Tags) > 0 && s.TagList != nil:
+		return fmt.Errorf("id %q: set tags or tag_list, not both", s.ID)
 	case s.PeriodMonths != nil && *s.PeriodMonths < 1:
 		return fmt.Errorf("id %q: period_months must be at least 1", s.ID)
 	case s.Traffic.InBps < 0 || s.Traffic.OutBps < 0:
@@ -111,6 +120,29 @@ func (s SimInstance) validate() error {
 		return fmt.Errorf("id %q: traffic gaps_to is before gaps_from", s.ID)
 	}
 	return nil
+}
+
+// documentedStatuses are the statuses of zenlayer-bmc-api.md §4 (RECYCLING from Terraform).
+var documentedStatuses = []zen.Status{
+	zen.StatusPending, zen.StatusCreating, zen.StatusCreateFailed, zen.StatusInstalling,
+	zen.StatusInstallFailed, zen.StatusRunning, zen.StatusStopped, zen.StatusBooting,
+	zen.StatusStopping, zen.StatusRecycle, zen.StatusRecycling,
+}
+
+// Undocumented lists, one line each, the statuses and charge types of f that are not documented
+// values. They are served as they are (a replay keeps what the API reported); the list lets a
+// caller point out a typo in a hand-written fleet.
+func (f Fleet) Undocumented() []string {
+	var out []string
+	for _, in := range f.Instances {
+		if !slices.Contains(documentedStatuses, in.Status) {
+			out = append(out, fmt.Sprintf("instance %q: status %q", in.ID, in.Status))
+		}
+		if in.ChargeType != zen.ChargePrepaid && in.ChargeType != zen.ChargePostpaid {
+			out = append(out, fmt.Sprintf("instance %q: charge_type %q", in.ID, in.ChargeType))
+		}
+	}
+	return out
 }
 
 // Write writes the fleet as indented JSON.
@@ -127,10 +159,11 @@ func (f Fleet) Write(w io.Writer) error {
 }
 
 // FleetFromInstances turns instances as reaper listed them into a fleet, so a real fleet can be
-// replayed offline. Nothing is known about their traffic, so each gets a profile without samples
-// (a gap from its creation on): replayed instances never look idle.
+// replayed offline exactly: statuses and charge types as listed (empty and unknown ones too), and
+// the tag list in API order with repeated keys. Nothing is known about their traffic, so each gets
+// a profile without samples (a gap from its creation on): replayed instances never look idle.
 func FleetFromInstances(in []zen.Instance) Fleet {
-	f := Fleet{Instances: make([]FleetInstance, 0, len(in))}
+	f := Fleet{Instances: make([]FleetInstance, 0, len(in)), Verbatim: true}
 	for _, z := range in {
 		s := SimInstance{
 			ID:                 z.ID,
@@ -148,12 +181,27 @@ func FleetFromInstances(in []zen.Instance) Fleet {
 			ResourceGroupID:    z.ResourceGroupID,
 			ResourceGroupName:  z.ResourceGroupName,
 			Tags:               z.Tags,
+			TagList:            simTags(z.TagList),
 			PublicIPs:          z.PublicIPs,
 			PrivateIPs:         z.PrivateIPs,
+		}
+		if s.TagList != nil { // the list is the whole truth; the map is derived from it
+			s.Tags = nil
 		}
 		created := z.CreatedAt
 		s.Traffic.GapsFrom = &created
 		f.Instances = append(f.Instances, s.clone())
 	}
 	return f
+}
+
+func simTags(list []zen.Tag) []Tag {
+	if list == nil {
+		return nil
+	}
+	out := make([]Tag, len(list))
+	for i, t := range list {
+		out[i] = Tag{Key: t.Key, Value: t.Value}
+	}
+	return out
 }

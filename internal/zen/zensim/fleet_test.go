@@ -3,6 +3,7 @@ package zensim
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,7 +39,7 @@ func TestLoadFleetFile(t *testing.T) {
 	gaps := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	recycled := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	expires := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
-	want := Fleet{Instances: []FleetInstance{
+	want := Fleet{Verbatim: true, Instances: []FleetInstance{
 		{
 			ID: "932237369560662463", Name: "ci-runner-1", Zone: "HKG-A", Status: zen.StatusRunning, ChargeType: zen.ChargePostpaid,
 			CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Tags: map[string]string{"owner": "ci"},
@@ -66,8 +67,8 @@ func TestLoadFleetFileErrors(t *testing.T) {
 		{"unknown top-level field", `{"instances":[],"version":2}`, []string{`unknown field "version"`}},
 		{"unknown traffic field", `{"instances":[{"id":"1","traffic":{"in_kbps":1}}]}`, []string{"instance 0", `unknown field "in_kbps"`}},
 		{"missing id", `{"instances":[{"id":"1"},{"name":"x"}]}`, []string{"instance 1", "missing id"}},
-		{"bad status", `{"instances":[{"id":"1","status":"RECYCLED"}]}`, []string{"instance 0", `bad status "RECYCLED"`}},
-		{"bad charge type", `{"instances":[{"id":"1","charge_type":"MONTHLY"}]}`, []string{"instance 0", `bad charge_type "MONTHLY"`}},
+		{"tags and tag list", `{"instances":[{"id":"1","tags":{"a":"b"},"tag_list":[{"key":"a","value":"b"}]}]}`, []string{"instance 0", "tag_list"}},
+		{"unknown tag field", `{"instances":[{"id":"1","tag_list":[{"Key":"a","value":"b"}]}]}`, []string{"instance 0", `unknown field "tag_list[0].Key"`}},
 		{"bad jitter", `{"instances":[{"id":"1","traffic":{"jitter":2}}]}`, []string{"instance 0", "jitter"}},
 		{"negative traffic", `{"instances":[{"id":"1","traffic":{"in_bps":-1}}]}`, []string{"instance 0", "negative"}},
 		{"gap reversed", `{"instances":[{"id":"1","traffic":{"gaps_from":"2026-02-01T00:00:00Z","gaps_to":"2026-01-01T00:00:00Z"}}]}`, []string{"instance 0", "gaps_to"}},
@@ -100,6 +101,40 @@ func TestLoadFleetFileErrors(t *testing.T) {
 	})
 }
 
+// TestLoadFleetFileKeepsValuesVerbatim: statuses and charge types are served as the file gives
+// them, empty and unknown ones included; only an absent key takes the default.
+func TestLoadFleetFileKeepsValuesVerbatim(t *testing.T) {
+	p := writeFile(t, `{"instances":[
+  {"id":"1","status":"running","charge_type":"postpaid"},
+  {"id":"2","status":"","charge_type":""},
+  {"id":"3","status":"weird","charge_type":"MONTHLY"},
+  {"id":"4"},
+  {"id":"5","tag_list":[{"key":"reaper-protect","value":"true"},{"key":"reaper-protect","value":"false"}]}
+]}`)
+	f, err := LoadFleetFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	if err := h.sim.Load(f); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]string{"1": {"running", "postpaid"}, "2": {"", ""}, "3": {"weird", "MONTHLY"}, "4": {"RUNNING", "POSTPAID"}}
+	for _, w := range h.describe(map[string]any{}).DataSet {
+		if exp, ok := want[w.InstanceID]; ok && (w.InstanceStatus != exp[0] || w.InstanceChargeType != exp[1]) {
+			t.Errorf("instance %s served as %q/%q, want %q/%q", w.InstanceID, w.InstanceStatus, w.InstanceChargeType, exp[0], exp[1])
+		}
+		if w.InstanceID == "4" && w.CreateTime != nil {
+			t.Errorf("instance 4 without created_at served createTime %q, want null", *w.CreateTime)
+		}
+		if w.InstanceID == "5" {
+			if got := fmt.Sprint(w.Tags.Tags); got != "[{reaper-protect true} {reaper-protect false}]" {
+				t.Errorf("instance 5 served with tags %s, want both reaper-protect values in order", got)
+			}
+		}
+	}
+}
+
 func TestFleetWriteRoundTrip(t *testing.T) {
 	for name, f := range map[string]Fleet{
 		"demo":      DemoFleet(t0),
@@ -119,6 +154,7 @@ func TestFleetWriteRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := f
+			want.Verbatim = true
 			if want.Instances == nil {
 				want.Instances = []FleetInstance{}
 			}
@@ -136,7 +172,7 @@ func TestFleetFromInstancesRoundTrip(t *testing.T) {
 			ID: "100000000000000001", Name: "a", Hostname: "a.h", Zone: "HKG-A", Type: "S9I", Status: zen.StatusRunning,
 			ChargeType: zen.ChargePostpaid, InternetChargeType: "ByBandwidth", CreatedAt: t0.Add(-time.Hour),
 			ResourceGroupID: "rg-1", ResourceGroupName: "Default", Tags: map[string]string{"owner": "ci"},
-			PublicIPs: []string{"198.18.0.1"}, PrivateIPs: []string{"10.0.0.1"},
+			PublicIPs: []string{"198.18.0.1"}, PrivateIPs: []string{"10.0.0.1"}, TagList: []zen.Tag{{Key: "owner", Value: "ci"}},
 		},
 		{
 			ID: "100000000000000002", Name: "b", Zone: "SIN-A", Status: zen.StatusStopped, ChargeType: zen.ChargePrepaid,
@@ -166,8 +202,8 @@ func TestFleetFromInstancesRoundTrip(t *testing.T) {
 	}
 	// The fleet owns its memory.
 	f2 := FleetFromInstances(in)
-	in[0].Tags["owner"] = "changed"
-	if f2.Instances[0].Tags["owner"] != "ci" {
+	in[0].TagList[0].Value = "changed"
+	if f2.Instances[0].TagList[0].Value != "ci" {
 		t.Fatal("FleetFromInstances shares memory with its input")
 	}
 }

@@ -195,7 +195,11 @@ func checkError(t *testing.T, status int, raw []byte, wantStatus int, wantCode s
 type describeResult struct {
 	TotalCount int `json:"totalCount"`
 	DataSet    []struct {
-		InstanceID string `json:"instanceId"`
+		InstanceID         string   `json:"instanceId"`
+		InstanceStatus     string   `json:"instanceStatus"`
+		InstanceChargeType string   `json:"instanceChargeType"`
+		CreateTime         *string  `json:"createTime"`
+		Tags               wireTags `json:"tags"`
 	} `json:"dataSet"`
 }
 

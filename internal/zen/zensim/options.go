@@ -28,6 +28,11 @@ type Options struct {
 	// autoRenew false, subscription cancelled, status unchanged. When false (the old documented
 	// behaviour) the call answers 403 OPERATION_DENIED_INSTANCE_SUBSCRIPTION.
 	PrepaidCancels bool
+	// RetryAfter adds a Retry-After header (whole seconds until the rate limiter has a token,
+	// at least 1) to 429 REQUEST_LIMIT_EXCEEDED answers. The API reference does not say whether
+	// the API sends one (zenlayer-bmc-api.md §8) and no SDK reads it, so it is off by default and
+	// a client must work without it.
+	RetryAfter bool
 	// MaxCalls, when positive, keeps only the most recent MaxCalls recorded calls (a long-running
 	// `reaper sim` would otherwise grow without bound). Zero keeps every call.
 	MaxCalls int

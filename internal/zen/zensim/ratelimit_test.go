@@ -60,3 +60,43 @@ func TestTokenBucket(t *testing.T) {
 		t.Fatal("a clock going backwards must not add tokens")
 	}
 }
+
+// TestRateLimitRetryAfter: Retry-After is absent unless Options.RetryAfter (the reference does not
+// say the API sends it); with it, a 429 says how many whole seconds until a token is back.
+func TestRateLimitRetryAfter(t *testing.T) {
+	retryAfter := func(h *harness) string {
+		t.Helper()
+		b := []byte(`{}`)
+		req := h.newAPIRequest("DescribeInstances", b)
+		sign(req, b, testKeyID, testSecret, h.clock.Now())
+		resp, err := h.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("status %d, want 429", resp.StatusCode)
+		}
+		return resp.Header.Get("Retry-After")
+	}
+	off := newHarness(t)
+	off.sim.SetRateLimit(0.25, 1)
+	off.describe(map[string]any{})
+	if got := retryAfter(off); got != "" {
+		t.Errorf("Retry-After %q without Options.RetryAfter, want none", got)
+	}
+	on := newHarness(t, func(o *Options) { o.RetryAfter = true })
+	on.sim.SetRateLimit(0.25, 1) // a token every 4 s
+	on.describe(map[string]any{})
+	if got := retryAfter(on); got != "4" {
+		t.Errorf("Retry-After %q right after the last token, want 4", got)
+	}
+	on.rate.Advance(2500 * time.Millisecond)
+	if got := retryAfter(on); got != "2" {
+		t.Errorf("Retry-After %q 2.5 s later, want 2 (1.5 s rounded up)", got)
+	}
+	on.rate.Advance(1400 * time.Millisecond)
+	if got := retryAfter(on); got != "1" {
+		t.Errorf("Retry-After %q 0.1 s before the token, want 1", got)
+	}
+}

@@ -165,7 +165,11 @@ func (s *Server) gateLocked(r *http.Request, bodyErr error, body []byte, now tim
 		return newAPIError(http.StatusUnauthorized, "AUTHFAILURE_SIGNATURE_FAILURE", "%s", err.Error())
 	}
 	if s.bucket != nil && !s.bucket.take(s.opts.RateClock()) {
-		return newAPIError(http.StatusTooManyRequests, "REQUEST_LIMIT_EXCEEDED", "request limit exceeded, retry later")
+		e := newAPIError(http.StatusTooManyRequests, "REQUEST_LIMIT_EXCEEDED", "request limit exceeded, retry later")
+		if s.opts.RetryAfter {
+			e.retryAfter = max(s.bucket.wait(), time.Second)
+		}
+		return e
 	}
 	return checkHeaders(r)
 }

@@ -16,8 +16,8 @@ type SimInstance struct {
 	Hostname           string            `json:"hostname,omitempty"`
 	Zone               string            `json:"zone,omitempty"`
 	Type               string            `json:"type,omitempty"`
-	Status             zen.Status        `json:"status,omitempty"`      // default RUNNING
-	ChargeType         zen.ChargeType    `json:"charge_type,omitempty"` // default POSTPAID
+	Status             zen.Status        `json:"status"`      // served verbatim; see Fleet.Verbatim for the default
+	ChargeType         zen.ChargeType    `json:"charge_type"` // served verbatim; see Fleet.Verbatim for the default
 	InternetChargeType string            `json:"internet_charge_type,omitempty"`
 	CreatedAt          time.Time         `json:"created_at,omitzero"`
 	ExpiresAt          *time.Time        `json:"expires_at,omitempty"`
@@ -26,8 +26,12 @@ type SimInstance struct {
 	ResourceGroupID    string            `json:"resource_group_id,omitempty"`
 	ResourceGroupName  string            `json:"resource_group_name,omitempty"`
 	Tags               map[string]string `json:"tags,omitempty"`
-	PublicIPs          []string          `json:"public_ips,omitempty"`
-	PrivateIPs         []string          `json:"private_ips,omitempty"`
+	// TagList, when not nil, is the instance's tag list exactly as DescribeInstances reports it:
+	// in this order, repeated keys included. Tags must then be empty. Without it the tags are
+	// Tags, sorted by key.
+	TagList    []Tag    `json:"tag_list,omitempty"`
+	PublicIPs  []string `json:"public_ips,omitempty"`
+	PrivateIPs []string `json:"private_ips,omitempty"`
 
 	// Commitment marks a POSTPAID instance in its commitment period: TerminateInstance answers
 	// 403 OPERATION_DENIED_POSTPAID_PROMISE. The API never reports it.
@@ -39,6 +43,39 @@ type SimInstance struct {
 	// SubscriptionCancelled is set when TerminateInstance cancelled a PREPAID subscription
 	// (Options.PrepaidCancels); the instance goes to RECYCLE at ExpiresAt.
 	SubscriptionCancelled bool `json:"subscription_cancelled,omitempty"`
+}
+
+// Tag is one key/value pair of a TagList.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// tagPairs returns the tags as DescribeInstances lists them.
+func (s *SimInstance) tagPairs() []Tag {
+	if s.TagList != nil {
+		return s.TagList
+	}
+	out := make([]Tag, 0, len(s.Tags))
+	for _, k := range slices.Sorted(maps.Keys(s.Tags)) {
+		out = append(out, Tag{Key: k, Value: s.Tags[k]})
+	}
+	return out
+}
+
+// hasTag reports whether any of the instance's tags has the key (and, when value is not nil,
+// that value).
+func (s *SimInstance) hasTag(key string, value *string) bool {
+	if s.TagList == nil {
+		v, ok := s.Tags[key]
+		return ok && (value == nil || v == *value)
+	}
+	for _, t := range s.TagList {
+		if t.Key == key && (value == nil || t.Value == *value) {
+			return true
+		}
+	}
+	return false
 }
 
 // TrafficProfile is an instance's simulated bandwidth. Each 5-minute sample is the base rate times
@@ -74,9 +111,27 @@ func (p TrafficProfile) inGap(t time.Time) bool {
 	return true
 }
 
-// Domain returns the instance as reaper's client would map it from DescribeInstances.
+// Domain returns the instance as reaper's client would map it from DescribeInstances: TagList
+// holds the tags as listed (nil when none) and, with a TagList, Tags the first value of each
+// non-empty key.
 func (s SimInstance) Domain() zen.Instance {
 	c := s.clone()
+	var list []zen.Tag
+	for _, t := range c.tagPairs() {
+		list = append(list, zen.Tag{Key: t.Key, Value: t.Value})
+	}
+	tags := c.Tags
+	if c.TagList != nil {
+		tags = nil
+		for _, t := range c.TagList {
+			if _, seen := tags[t.Key]; !seen && t.Key != "" {
+				if tags == nil {
+					tags = map[string]string{}
+				}
+				tags[t.Key] = t.Value
+			}
+		}
+	}
 	return zen.Instance{
 		ID:                 c.ID,
 		Name:               c.Name,
@@ -92,9 +147,10 @@ func (s SimInstance) Domain() zen.Instance {
 		PeriodMonths:       c.PeriodMonths,
 		ResourceGroupID:    c.ResourceGroupID,
 		ResourceGroupName:  c.ResourceGroupName,
-		Tags:               c.Tags,
+		Tags:               tags,
 		PublicIPs:          c.PublicIPs,
 		PrivateIPs:         c.PrivateIPs,
+		TagList:            list,
 	}
 }
 
@@ -112,6 +168,7 @@ func (s SimInstance) clone() SimInstance {
 	if s.Tags != nil {
 		c.Tags = maps.Clone(s.Tags)
 	}
+	c.TagList = slices.Clone(s.TagList)
 	c.PublicIPs = slices.Clone(s.PublicIPs)
 	c.PrivateIPs = slices.Clone(s.PrivateIPs)
 	return c
@@ -125,15 +182,20 @@ func cloneTime(t *time.Time) *time.Time {
 	return &c
 }
 
-// normalize fills defaults: status RUNNING, charge type POSTPAID, and a recycle time of now for an
-// instance loaded in RECYCLE without one (so it is released 24 hours later, as the API does).
-func (s *SimInstance) normalize(now time.Time) {
+// fillDefaults gives an empty status RUNNING and an empty charge type POSTPAID (Load does this
+// unless the fleet is Verbatim).
+func (s *SimInstance) fillDefaults() {
 	if s.Status == "" {
 		s.Status = zen.StatusRunning
 	}
 	if s.ChargeType == "" {
 		s.ChargeType = zen.ChargePostpaid
 	}
+}
+
+// normalize gives an instance in RECYCLE without a recycle time the time now (so it is released
+// 24 hours later, as the API does).
+func (s *SimInstance) normalize(now time.Time) {
 	if s.Status == zen.StatusRecycle && s.RecycledAt == nil {
 		t := now
 		s.RecycledAt = &t

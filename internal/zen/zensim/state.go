@@ -13,7 +13,8 @@ import (
 const RecycleRetention = 24 * time.Hour
 
 // Load replaces the simulated fleet with f. It fails, changing nothing, on an empty or duplicate
-// ID or an invalid field. Recorded calls, faults and the rate limit are kept.
+// ID or an invalid field. Unless f.Verbatim, an empty Status becomes RUNNING and an empty
+// ChargeType POSTPAID. Recorded calls, faults and the rate limit are kept.
 func (s *Server) Load(f Fleet) error {
 	if err := f.validate(); err != nil {
 		return fmt.Errorf("load fleet: %w", err)
@@ -26,6 +27,9 @@ func (s *Server) Load(f Fleet) error {
 	clear(s.timed)
 	for _, in := range f.Instances {
 		c := in.clone()
+		if !f.Verbatim {
+			c.fillDefaults()
+		}
 		c.normalize(now)
 		s.byID[c.ID] = &c
 		s.order = append(s.order, &c)
@@ -58,7 +62,8 @@ func (s *Server) Instances() []SimInstance {
 }
 
 // Mutate applies fn to the stored instance with the given ID, under the simulator's lock (fn must
-// not call the Server). Changes to the ID are ignored. It reports whether the instance exists.
+// not call the Server). Changes to the ID are ignored, and every other field is kept as fn left
+// it (an empty status stays empty). It reports whether the instance exists.
 func (s *Server) Mutate(id string, fn func(*SimInstance)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

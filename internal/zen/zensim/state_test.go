@@ -15,7 +15,9 @@ func TestLoadRejectsBadFleets(t *testing.T) {
 	}{
 		{"empty id", Fleet{Instances: []FleetInstance{inst("1"), {}}}, "instance 1: missing id"},
 		{"duplicate id", Fleet{Instances: []FleetInstance{inst("7"), inst("8"), inst("7")}}, `instance 2: duplicate id "7"`},
-		{"bad status", Fleet{Instances: []FleetInstance{inst("1", withStatus("RECYCLED"))}}, `bad status "RECYCLED"`},
+		{"tags and tag list", Fleet{Instances: []FleetInstance{inst("1", func(s *SimInstance) {
+			s.Tags, s.TagList = map[string]string{"a": "b"}, []Tag{{"a", "b"}}
+		})}}, `instance 0: id "1": set tags or tag_list, not both`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -41,9 +41,10 @@ type wireTags struct {
 
 // apiError is an error answer before it gets a request ID.
 type apiError struct {
-	status  int
-	code    string
-	message string
+	status     int
+	code       string
+	message    string
+	retryAfter time.Duration // sent as Retry-After (whole seconds, rounded up) when positive
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }

@@ -1,0 +1,111 @@
+package zen
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestRepeatedTagKeysKeepEveryPair is issue 11 item 3: with [reaper-protect:true,
+// reaper-protect:false] the last value used to win, and the instance lost its protection.
+func TestRepeatedTagKeysKeepEveryPair(t *testing.T) {
+	tests := []struct {
+		name      string
+		tags      string
+		wantList  []Tag
+		wantFirst map[string]string
+	}{
+		{"protect then unprotect", `[{"key":"reaper-protect","value":"true"},{"key":"reaper-protect","value":"false"}]`,
+			[]Tag{{"reaper-protect", "true"}, {"reaper-protect", "false"}}, map[string]string{"reaper-protect": "true"}},
+		{"unprotect then protect", `[{"key":"reaper-protect","value":"false"},{"key":"reaper-protect","value":"true"}]`,
+			[]Tag{{"reaper-protect", "false"}, {"reaper-protect", "true"}}, map[string]string{"reaper-protect": "false"}},
+		{"API order kept", `[{"key":"b","value":"1"},{"key":"a","value":"2"},{"key":"b","value":"3"}]`,
+			[]Tag{{"b", "1"}, {"a", "2"}, {"b", "3"}}, map[string]string{"a": "2", "b": "1"}},
+		{"empty key dropped, null value empty", `[{"key":"","value":"x"},null,{"key":"k","value":null}]`,
+			[]Tag{{"k", ""}}, map[string]string{"k": ""}},
+		{"keys differing in case are distinct pairs", `[{"key":"Reaper-Protect","value":"true"},{"key":"reaper-protect","value":"false"}]`,
+			[]Tag{{"Reaper-Protect", "true"}, {"reaper-protect", "false"}}, map[string]string{"Reaper-Protect": "true", "reaper-protect": "false"}},
+		{"none", `[]`, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := decodeOne(t, `{"instanceId":"1","tags":{"tags":`+tt.tags+`}}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantList, got.TagList); diff != "" {
+				t.Errorf("TagList mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantFirst, got.Tags); diff != "" {
+				t.Errorf("Tags mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRepeatedTagKeys(t *testing.T) {
+	tests := []struct {
+		tags []Tag
+		want []string
+	}{
+		{nil, nil},
+		{[]Tag{{"a", "1"}, {"b", "2"}}, nil},
+		{[]Tag{{"a", "1"}, {"b", "2"}, {"a", "3"}, {"b", "4"}, {"a", "5"}}, []string{"a", "b"}},
+		{[]Tag{{"A", "1"}, {"a", "2"}}, nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, RepeatedTagKeys(tt.tags)); diff != "" {
+			t.Errorf("RepeatedTagKeys(%v) mismatch (-want +got):\n%s", tt.tags, diff)
+		}
+	}
+}
+
+// FuzzTagDecode feeds arbitrary JSON to the tag decoder: it never panics, the list holds every
+// pair with a non-empty key in order, the map holds the first value of each key, and nothing
+// else.
+func FuzzTagDecode(f *testing.F) {
+	for _, seed := range []string{
+		`{"tags":[{"key":"reaper-protect","value":"true"},{"key":"reaper-protect","value":"false"}]}`,
+		`{"tags":[{"key":"a","value":"1"},null,{"key":"","value":"x"},{"key":"a","value":null}]}`,
+		`{"tags":null}`, `null`, `{}`, `{"tags":[{"key":"Reaper-Keep","value":" TRUE "}]}`,
+		`{"tags":[{"key":"\u0000","value":"\u001b]0;x\u0007"}]}`, `{"tags":[1,2]}`, `[`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var w *wireTags
+		if json.Unmarshal(data, &w) != nil {
+			return
+		}
+		list, first := tagsFromWire(w, make(interner))
+		if (list == nil) != (first == nil) {
+			t.Fatalf("list %v and map %v disagree about having tags", list, first)
+		}
+		var want []Tag
+		if w != nil {
+			for _, t := range w.Tags {
+				if t.Key != "" {
+					want = append(want, Tag{t.Key, t.Value})
+				}
+			}
+		}
+		if diff := cmp.Diff(want, list); diff != "" {
+			t.Fatalf("list mismatch (-want +got):\n%s", diff)
+		}
+		for k, v := range first {
+			i := 0
+			for i < len(list) && list[i].Key != k {
+				i++
+			}
+			if i == len(list) || list[i].Value != v {
+				t.Fatalf("map value %q=%q is not the first pair of its key in %v", k, v, list)
+			}
+		}
+		for _, tag := range list {
+			if _, ok := first[tag.Key]; !ok {
+				t.Fatalf("key %q of the list is missing from the map", tag.Key)
+			}
+		}
+	})
+}
