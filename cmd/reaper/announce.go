@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/config"
@@ -68,7 +69,12 @@ func (a *announcer) events(r *report.Run) []notify.Event {
 		add("blocked", "reaper cycle blocked by "+r.Blocked.Limit, r.Blocked.Message+". Nothing was terminated.", pick(r, report.ActionBlocked))
 	}
 	if t := pick(r, report.ActionTerminated); len(t) > 0 {
-		add("terminated", fmt.Sprintf("reaper terminated %d instances", len(t)), "They stay in the recycle bin for 24 hours.", t)
+		add("terminated", fmt.Sprintf("reaper terminated %d instances", len(t)), whereTheyWent(t), t)
+	}
+	if u := pick(r, report.ActionUnconfirmed); len(u) > 0 {
+		add("unconfirmed", fmt.Sprintf("%d terminations did not take", len(u)),
+			"The API accepted them, but the instances were still there afterwards. They are not counted as terminated "+
+				"and are not called again before safety.unconfirmed_retry_after; check them in the Zenlayer console.", u)
 	}
 	if f := pick(r, report.ActionFailed); len(f) > 0 && r.Result == report.ResultOK {
 		add("failed", fmt.Sprintf("%d terminations failed", len(f)), "See the report for the errors.", f)
@@ -135,7 +141,44 @@ func eventInstances(in []report.Instance) []notify.EventInstance {
 		for k, r := range x.Reasons {
 			rs[k] = r.Policy + ": " + r.Reason
 		}
-		out[i] = notify.EventInstance{ID: x.ID, Name: x.Name, Action: x.Action, Reasons: rs, DueAt: x.DueAt, RequestID: x.RequestID}
+		out[i] = notify.EventInstance{ID: x.ID, Name: x.Name, Action: x.Action, Reasons: rs, DueAt: x.DueAt,
+			RequestID: x.RequestID, RecycleDeadline: x.RecycleDeadline}
 	}
 	return out
+}
+
+// whereTheyWent says what became of terminated instances, as the report's recycle deadlines say:
+// only those with a deadline wait in the recycle bin (each event instance carries its own).
+func whereTheyWent(t []report.Instance) string {
+	var bin, deleted, cancelled int
+	for _, in := range t {
+		switch {
+		case in.RecycleDeadline != nil:
+			bin++
+		case in.ChargeType == "PREPAID":
+			cancelled++
+		default:
+			deleted++
+		}
+	}
+	var parts []string
+	if bin > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s in the recycle bin until %s recycle deadline (24 hours after termination), then %s released for good",
+			bin, plural(bin, "stays", "stay"), plural(bin, "its", "their"), plural(bin, "it is", "they are")))
+	}
+	if deleted > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s deleted at once (CREATE_FAILED)", deleted, plural(deleted, "was", "were")))
+	}
+	if cancelled > 0 {
+		parts = append(parts, fmt.Sprintf("%d had %s subscription cancelled and %s",
+			cancelled, plural(cancelled, "its", "their"), plural(cancelled, "is returned when it expires", "are returned when they expire")))
+	}
+	return strings.Join(parts, "; ") + "."
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -137,7 +137,7 @@ func (c *cycler) observe(res *reconcile.Result, rep *report.Run) {
 	for _, e := range res.Entries {
 		byStatus[string(e.Instance.Status)]++
 		switch e.Action {
-		case reconcile.ActionTerminated, reconcile.ActionFailed:
+		case reconcile.ActionTerminated, reconcile.ActionFailed, reconcile.ActionUnconfirmed:
 			m.AddTermination(string(e.Action))
 		case reconcile.ActionSkipped:
 			if e.RequestID != "" { // the API refused the call

@@ -16,7 +16,7 @@ import (
 
 // actionOrder is the order actions are listed in summaries.
 var actionOrder = []reconcile.Action{
-	reconcile.ActionTerminated, reconcile.ActionWouldTerminate, reconcile.ActionFailed, reconcile.ActionBlocked,
+	reconcile.ActionTerminated, reconcile.ActionWouldTerminate, reconcile.ActionFailed, reconcile.ActionUnconfirmed, reconcile.ActionBlocked,
 	reconcile.ActionMarked, reconcile.ActionSkipped, reconcile.ActionProtected, reconcile.ActionExempt, reconcile.ActionKept,
 }
 
@@ -82,6 +82,8 @@ func due(e reconcile.Entry, now time.Time) string {
 		return "done " + clip(e.RequestID, 48)
 	case e.Action == reconcile.ActionFailed:
 		return "failed: " + clip(e.Error, 60)
+	case e.Action == reconcile.ActionUnconfirmed:
+		return "did not take " + e.RequestID
 	case e.DueAt == nil:
 		return "-"
 	case !e.DueAt.After(now):

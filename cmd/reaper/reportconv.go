@@ -1,20 +1,15 @@
 package main
 
 import (
-	"time"
-
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/report"
 )
 
-// recycleBinTTL is how long a terminated instance stays in the recycle bin before the API
-// releases it for good.
-const recycleBinTTL = 24 * time.Hour
-
 // toReport turns a cycle's result into the report document. The outcome shown is the outcome
-// observed: an entry says terminated only when the API accepted the call.
+// observed: an entry says terminated only when the API accepted the call and a describe confirmed
+// it took. The recycle deadline is left to report.Finalize, which alone derives it.
 func toReport(res *reconcile.Result, cfg *config.Config, engine *policy.Engine) *report.Run {
 	r := &report.Run{
 		SchemaVersion: report.SchemaVersion,
@@ -52,10 +47,6 @@ func reportInstance(e reconcile.Entry) report.Instance {
 		Reasons: reasons(e.Terminate), Exemptions: reasons(e.Exempt), Warnings: reasons(e.Warn),
 		SkipReason: e.SkipReason, MarkedAt: e.MarkedAt, DueAt: e.DueAt, RequestID: e.RequestID,
 		Error: e.Error, TerminatedAt: e.TerminatedAt, Marks: marks(e.Marks),
-	}
-	if e.TerminatedAt != nil {
-		deadline := e.TerminatedAt.Add(recycleBinTTL)
-		out.RecycleDeadline = &deadline
 	}
 	if t := e.Traffic; t != nil {
 		out.Traffic = &report.Traffic{

@@ -145,6 +145,7 @@ func settings(cfg *config.Config, e *policy.Engine) reconcile.Settings {
 		MaxFleetDropPercent:     s.MaxFleetDropPercent,
 		AllowSubscriptionCancel: s.AllowSubscriptionCancel,
 		CommitmentRetryAfter:    s.CommitmentRetryAfter.D(),
+		UnconfirmedRetryAfter:   s.UnconfirmedRetryAfter.D(),
 		Protect: reconcile.Protection{
 			InstanceIDs: s.Protect.InstanceIDs, NamePatterns: s.Protect.NamePatterns, Tags: s.Protect.Tags,
 		},

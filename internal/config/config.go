@@ -83,7 +83,11 @@ type Safety struct {
 	MaxFleetDropPercent     float64  `yaml:"max_fleet_drop_percent"`
 	AllowSubscriptionCancel bool     `yaml:"allow_subscription_cancel"`
 	CommitmentRetryAfter    Duration `yaml:"commitment_retry_after"`
-	Protect                 Protect  `yaml:"protect"`
+	// UnconfirmedRetryAfter is the first wait before calling TerminateInstance again for an
+	// instance whose accepted termination did not take; it doubles with each such call, up to
+	// a week.
+	UnconfirmedRetryAfter Duration `yaml:"unconfirmed_retry_after"`
+	Protect               Protect  `yaml:"protect"`
 }
 
 // Protect lists instances that are never terminated.
@@ -145,6 +149,7 @@ func Default() *Config {
 			MaxTerminationsPercent: 10,
 			MaxFleetDropPercent:    50,
 			CommitmentRetryAfter:   Duration(168 * time.Hour),
+			UnconfirmedRetryAfter:  Duration(6 * time.Hour),
 			Protect: Protect{
 				InstanceIDs:  []string{},
 				NamePatterns: []string{},

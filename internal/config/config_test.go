@@ -37,6 +37,7 @@ func TestDefaultMatchesDesign(t *testing.T) {
 		{"safety.max_fleet_drop_percent", c.Safety.MaxFleetDropPercent, 50.0},
 		{"safety.allow_subscription_cancel", c.Safety.AllowSubscriptionCancel, false},
 		{"safety.commitment_retry_after", c.Safety.CommitmentRetryAfter.D(), 168 * time.Hour},
+		{"safety.unconfirmed_retry_after", c.Safety.UnconfirmedRetryAfter.D(), 6 * time.Hour},
 		{"safety.protect.tags", c.Safety.Protect.Tags, map[string]string{"reaper-protect": "true"}},
 		{"state_dir", c.StateDir, "/var/lib/reaper"},
 		{"report.dir", c.Report.Dir, ""},

@@ -73,6 +73,7 @@ func TestParseValidFull(t *testing.T) {
 			MaxFleetDropPercent:     100,
 			AllowSubscriptionCancel: true,
 			CommitmentRetryAfter:    Duration(14 * 24 * time.Hour),
+			UnconfirmedRetryAfter:   Duration(12 * time.Hour),
 			Protect: Protect{
 				InstanceIDs:  []string{"932237369560662463"},
 				NamePatterns: []string{"prod-*", "db-?"},

@@ -175,6 +175,7 @@ func (c *Config) checkSafety(v *checker) {
 	v.inRange("safety.max_terminations_percent", s.MaxTerminationsPercent, 100)
 	v.inRange("safety.max_fleet_drop_percent", s.MaxFleetDropPercent, 100)
 	v.positive("safety.commitment_retry_after", s.CommitmentRetryAfter)
+	v.positive("safety.unconfirmed_retry_after", s.UnconfirmedRetryAfter)
 	checkInstanceIDs(v, s.Protect.InstanceIDs)
 	for i, p := range s.Protect.NamePatterns {
 		key := index("safety.protect.name_patterns", i)

@@ -50,6 +50,7 @@ func TestValidateBoundaries(t *testing.T) {
 		{"metrics off", func(c *Config) { c.Metrics.Listen = "" }, ""},
 		{"keep 0 keeps all", func(c *Config) { c.Report.Keep = 0 }, ""},
 		{"every report format", func(c *Config) { c.Report.Formats = []string{"json", "csv", "md", "html"} }, ""},
+		{"zero unconfirmed backoff", func(c *Config) { c.Safety.UnconfirmedRetryAfter = 0 }, "safety.unconfirmed_retry_after: must be > 0, got 0s"},
 		{"negative cycle timeout", func(c *Config) { c.CycleTimeout = -1 }, "cycle_timeout: must be >= 0, got -1ns"},
 		{"negative rps", func(c *Config) { c.Zenlayer.RequestsPerSecond = -3 }, "zenlayer.requests_per_second: must be in (0, 1000], got -3"},
 		{"empty timezone", func(c *Config) { c.Timezone = "" }, "timezone: must not be empty (use UTC)"},

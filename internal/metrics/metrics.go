@@ -30,8 +30,9 @@ const (
 // expected refusal by the API is counted as "refused_" plus the skip reason
 // (for example refused_commitment).
 const (
-	TerminationTerminated = "terminated" // the API accepted TerminateInstance
-	TerminationFailed     = "failed"     // the call failed with an unexpected error
+	TerminationTerminated  = "terminated"  // the API accepted TerminateInstance and a describe confirmed it took
+	TerminationUnconfirmed = "unconfirmed" // the API accepted it, but the instance did not go
+	TerminationFailed      = "failed"      // the call failed with an unexpected error
 )
 
 // Blocked-cycle reasons, the reason label of reaper_blocked_cycles_total:
@@ -129,7 +130,7 @@ func New() *Metrics {
 		m.reloads, m.trafficCalls, m.trafficCallsCycle,
 	)
 	initLabels(m.cycles, CycleOK, CycleBlocked, CycleAborted, CycleFailed, CyclePanic)
-	initLabels(m.terminations, TerminationTerminated, TerminationFailed)
+	initLabels(m.terminations, TerminationTerminated, TerminationUnconfirmed, TerminationFailed)
 	initLabels(m.blocked, BlockedMaxTerminationsPerRun, BlockedMaxTerminationsPercent, BlockedMaxFleetDropPercent, BlockedClock)
 	initLabels(m.reloads, ReloadOK, ReloadError)
 	return m

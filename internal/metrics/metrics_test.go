@@ -106,6 +106,7 @@ func TestKnownLabelsStartAtZero(t *testing.T) {
 		`reaper_cycles_total{result="failed"} 0`,
 		`reaper_cycles_total{result="panic"} 0`,
 		`reaper_terminations_total{result="failed"} 0`,
+		`reaper_terminations_total{result="unconfirmed"} 0`,
 		`reaper_blocked_cycles_total{reason="max_fleet_drop_percent"} 0`,
 		`reaper_blocked_cycles_total{reason="clock"} 0`,
 		`reaper_config_reloads_total{result="error"} 0`,

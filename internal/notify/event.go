@@ -10,16 +10,17 @@ import (
 
 // The kinds of events reaper announces.
 const (
-	KindDigest     = "digest"     // the candidate set of a run (sent when it changes)
-	KindMarked     = "marked"     // instances newly marked as candidates
-	KindTerminated = "terminated" // instances terminated by a run
-	KindBlocked    = "blocked"    // a safety limit blocked a run
-	KindFailed     = "failed"     // terminations or the run failed
+	KindDigest      = "digest"      // the candidate set of a run (sent when it changes)
+	KindMarked      = "marked"      // instances newly marked as candidates
+	KindTerminated  = "terminated"  // instances terminated by a run
+	KindUnconfirmed = "unconfirmed" // terminations the API accepted that did not take
+	KindBlocked     = "blocked"     // a safety limit blocked a run
+	KindFailed      = "failed"      // terminations or the run failed
 )
 
 // Event is one notification.
 type Event struct {
-	Kind      string // KindDigest, KindMarked, KindTerminated, KindBlocked or KindFailed
+	Kind      string // KindDigest, KindMarked, KindTerminated, KindUnconfirmed, KindBlocked or KindFailed
 	RunID     string
 	DryRun    bool
 	Title     string // one line, plain text
@@ -36,6 +37,9 @@ type EventInstance struct {
 	Reasons   []string // "policy: reason"
 	DueAt     *time.Time
 	RequestID string // of the TerminateInstance call, if any
+	// RecycleDeadline is when the recycle bin releases a terminated instance for good; nil when
+	// it does not go there (CREATE_FAILED is deleted at once, PREPAID loses its subscription).
+	RecycleDeadline *time.Time
 }
 
 // CandidateDigest returns a stable hash (hex SHA-256) of a set of instance IDs: order and duplicates

@@ -36,6 +36,8 @@ type genericInstance struct {
 	Reasons   []string   `json:"reasons"`
 	DueAt     *time.Time `json:"due_at"`
 	RequestID string     `json:"request_id"`
+	// RecycleDeadline is present only on terminated instances that went to the recycle bin.
+	RecycleDeadline *time.Time `json:"recycle_deadline,omitempty"`
 }
 
 func genericBody(e Event) ([]byte, error) {
@@ -47,7 +49,7 @@ func genericBody(e Event) ([]byte, error) {
 			reasons = []string{}
 		}
 		p.Instances = append(p.Instances, genericInstance{ID: in.ID, Name: in.Name, Action: in.Action,
-			Reasons: reasons, DueAt: utc(in.DueAt), RequestID: in.RequestID})
+			Reasons: reasons, DueAt: utc(in.DueAt), RequestID: in.RequestID, RecycleDeadline: utc(in.RecycleDeadline)})
 	}
 	return json.Marshal(p)
 }
@@ -123,6 +125,9 @@ func slackLine(in EventInstance) string {
 	}
 	if in.DueAt != nil {
 		line += " (due " + in.DueAt.UTC().Format("2006-01-02 15:04 UTC") + ")"
+	}
+	if in.RecycleDeadline != nil {
+		line += " (recycle bin until " + in.RecycleDeadline.UTC().Format("2006-01-02 15:04 UTC") + ")"
 	}
 	if in.RequestID != "" {
 		line += " request " + slackCode(truncate(in.RequestID, 40))

@@ -14,7 +14,10 @@ import (
 // never calls it for a dry cycle). Each due instance is described again and must still pass every
 // guard and still be a candidate (compare-and-act); an intent is recorded durably before the call
 // and its outcome after.
-func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]state.Refusal) error {
+//
+// The calls the API accepted are confirmed after the batch by one describe (confirm): only a
+// termination that took counts as terminated.
+func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]state.Refusal, pending map[string]state.Unconfirmed) error {
 	due := res.indices(ActionWouldTerminate)
 	if len(due) == 0 {
 		return nil
@@ -28,6 +31,8 @@ func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]s
 		return fmt.Errorf("re-check before acting: %w", err)
 	}
 	now := r.opts.Now().UTC()
+	var accepted []int
+	var stop error
 	for _, i := range due {
 		e := &res.Entries[i]
 		if ctx.Err() != nil {
@@ -39,18 +44,29 @@ func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]s
 			e.Action, e.SkipReason = ActionSkipped, SkipGone
 			continue
 		}
-		if why := r.disagrees(f, decisions[f.ID], e.Marks, refusals, now); why != "" {
+		if why := r.disagrees(f, decisions[f.ID], e.Marks, refusals, pending, now); why != "" {
 			e.Instance, e.Action, e.SkipReason = f, ActionSkipped, SkipChanged
 			e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "re-check before acting: " + why})
 			r.log.Info("instance changed before acting", "run_id", res.RunID, "instance_id", f.ID, "reason", why)
 			continue
 		}
 		e.Instance = f
-		if err := r.terminate(ctx, res.RunID, e); err != nil {
-			res.Status = StatusFailed
-			r.notAttempted(res, due)
-			return err
+		ok, err := r.terminate(ctx, res.RunID, e)
+		if ok {
+			accepted = append(accepted, i)
 		}
+		if err != nil {
+			stop = err
+			break
+		}
+	}
+	if err := r.confirm(ctx, res, accepted, pending); err != nil && stop == nil {
+		stop = err
+	}
+	if stop != nil {
+		res.Status = StatusFailed
+		r.notAttempted(res, due)
+		return stop
 	}
 	if n := len(res.skipped(SkipNotAttempted)); n > 0 {
 		res.Status = StatusFailed
@@ -84,9 +100,10 @@ func (r *Reconciler) recheck(ctx context.Context, res *Result, due []int) (map[s
 }
 
 // disagrees returns why fresh data no longer supports terminating, or "" when it still does: it
-// passes every guard, nothing exempts it, and a policy whose mark is due still nominates it.
-func (r *Reconciler) disagrees(f zen.Instance, d policy.Decision, marks []PolicyMark, refusals map[string]state.Refusal, now time.Time) string {
-	if g := r.opts.Settings.guard(f, refusals, now); !g.passed() {
+// passes every guard and the unconfirmed backoff, nothing exempts it, and a policy whose mark is
+// due still nominates it.
+func (r *Reconciler) disagrees(f zen.Instance, d policy.Decision, marks []PolicyMark, refusals map[string]state.Refusal, pending map[string]state.Unconfirmed, now time.Time) string {
+	if g := r.opts.Settings.screen(f, refusals, pending, now); !g.passed() {
 		return fmt.Sprintf("%s (%s)", g.action, g.reason)
 	}
 	switch {

@@ -13,11 +13,11 @@ import (
 // decide runs guards, enrichment and policy over the inventory and returns one entry per
 // instance, in inventory order. Candidates that passed every guard come back as ActionMarked; the
 // plan step turns them into marked, would_terminate or blocked.
-func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instance, refusals map[string]state.Refusal, res *Result) []Entry {
+func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instance, refusals map[string]state.Refusal, pending map[string]state.Unconfirmed, res *Result) []Entry {
 	guards := make([]guardResult, len(inv))
 	survivors := make([]zen.Instance, 0, len(inv))
 	for i, in := range inv {
-		guards[i] = r.opts.Settings.guard(in, refusals, now)
+		guards[i] = r.opts.Settings.screen(in, refusals, pending, now)
 		if guards[i].passed() {
 			survivors = append(survivors, in)
 		}

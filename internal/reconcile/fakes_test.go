@@ -17,10 +17,13 @@ import (
 
 var t0 = time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 
-// fakeAPI is a hand-written fake with function fields; unset fields serve from instances.
+// fakeAPI is a hand-written fake with function fields; unset fields serve from instances. A
+// termination it accepts takes as the API documents (a POSTPAID instance goes to RECYCLE, a
+// CREATE_FAILED one is deleted, a PREPAID one loses auto-renew) unless notTaken names the instance.
 type fakeAPI struct {
 	mu         sync.Mutex
 	instances  []zen.Instance
+	notTaken   map[string]bool
 	list       func() ([]zen.Instance, error)
 	describe   func(ids []string) ([]zen.Instance, error)
 	terminate  func(id string) (string, error)
@@ -55,10 +58,37 @@ func (f *fakeAPI) TerminateInstance(ctx context.Context, id string) (string, err
 	f.mu.Lock()
 	f.terminated = append(f.terminated, id)
 	f.mu.Unlock()
+	reqID, err := "T-"+id, error(nil)
 	if f.terminate != nil {
-		return f.terminate(id)
+		reqID, err = f.terminate(id)
 	}
-	return "T-" + id, nil
+	if err == nil {
+		f.take(id)
+	}
+	return reqID, err
+}
+
+// take applies an accepted termination to the fake's instances.
+func (f *fakeAPI) take(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.notTaken[id] {
+		return
+	}
+	for i, in := range f.instances {
+		if in.ID != id {
+			continue
+		}
+		switch {
+		case in.Status == zen.StatusCreateFailed:
+			f.instances = slices.Delete(f.instances, i, i+1)
+		case in.ChargeType == zen.ChargePrepaid:
+			f.instances[i].AutoRenew = false
+		default:
+			f.instances[i].Status = zen.StatusRecycle
+		}
+		return
+	}
 }
 
 func (f *fakeAPI) calls() []string {
@@ -96,13 +126,15 @@ type memStore struct {
 	marks    map[state.MarkKey]state.Mark
 	refusals map[string]state.Refusal
 	intents  []state.Intent
-	runs     []state.Run
-	failOn   string
-	log      []string // method calls in order, for ordering assertions
+	// unconfirmed holds the backoff of accepted terminations that did not take.
+	unconfirmed map[string]state.Unconfirmed
+	runs        []state.Run
+	failOn      string
+	log         []string // method calls in order, for ordering assertions
 }
 
 func newMemStore() *memStore {
-	return &memStore{marks: map[state.MarkKey]state.Mark{}, refusals: map[string]state.Refusal{}}
+	return &memStore{marks: map[state.MarkKey]state.Mark{}, refusals: map[string]state.Refusal{}, unconfirmed: map[string]state.Unconfirmed{}}
 }
 
 func (s *memStore) fail(op string) error {
@@ -147,6 +179,29 @@ func (s *memStore) DeleteRefusal(id string) error {
 	defer s.mu.Unlock()
 	delete(s.refusals, id)
 	return s.fail("DeleteRefusal")
+}
+
+func (s *memStore) Unconfirmed() (map[string]state.Unconfirmed, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.unconfirmed), s.fail("Unconfirmed")
+}
+
+func (s *memStore) PutUnconfirmed(u state.Unconfirmed) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail("PutUnconfirmed"); err != nil {
+		return err
+	}
+	s.unconfirmed[u.InstanceID] = u
+	return nil
+}
+
+func (s *memStore) DeleteUnconfirmed(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.unconfirmed, id)
+	return s.fail("DeleteUnconfirmed")
 }
 
 func (s *memStore) PutIntent(in state.Intent) error {

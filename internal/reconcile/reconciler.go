@@ -38,6 +38,9 @@ type Store interface {
 	Refusals() (map[string]state.Refusal, error)
 	PutRefusal(r state.Refusal) error
 	DeleteRefusal(instanceID string) error
+	Unconfirmed() (map[string]state.Unconfirmed, error)
+	PutUnconfirmed(u state.Unconfirmed) error
+	DeleteUnconfirmed(instanceID string) error
 	PutIntent(in state.Intent) error
 	CompleteIntent(runID, instanceID string, o state.Outcome) error
 	OpenIntents() ([]state.Intent, error)
@@ -58,7 +61,11 @@ type Settings struct {
 	MaxFleetDropPercent     float64
 	AllowSubscriptionCancel bool
 	CommitmentRetryAfter    time.Duration
-	Protect                 Protection
+	// UnconfirmedRetryAfter is the first wait before an instance whose accepted termination did
+	// not take is called again; each further such call doubles it, up to MaxUnconfirmedBackoff.
+	// Zero means DefaultUnconfirmedRetryAfter.
+	UnconfirmedRetryAfter time.Duration
+	Protect               Protection
 	// CallTimeout bounds one TerminateInstance call, retries included. It is applied to a context
 	// detached from the cycle's, so that cancellation never abandons a call in flight.
 	CallTimeout time.Duration
@@ -106,6 +113,9 @@ func New(opts Options) (*Reconciler, error) {
 	}
 	if opts.Settings.CallTimeout <= 0 {
 		opts.Settings.CallTimeout = 2 * time.Minute
+	}
+	if opts.Settings.UnconfirmedRetryAfter <= 0 {
+		opts.Settings.UnconfirmedRetryAfter = DefaultUnconfirmedRetryAfter
 	}
 	if opts.Settings.ClockTolerance <= 0 {
 		opts.Settings.ClockTolerance = DefaultClockTolerance
@@ -166,8 +176,12 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if err != nil {
 		return r.abort(res, fmt.Errorf("read refusals: %w", err))
 	}
+	pending, err := r.opts.Store.Unconfirmed()
+	if err != nil {
+		return r.abort(res, fmt.Errorf("read unconfirmed terminations: %w", err))
+	}
 	now := r.opts.Now().UTC()
-	res.Entries = r.decide(ctx, now, inv, refusals, res)
+	res.Entries = r.decide(ctx, now, inv, refusals, pending, res)
 	if res.Status == StatusAborted { // keep the first reason: it names what was running
 		return res.Err
 	}
@@ -187,7 +201,7 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if res.Status == StatusBlocked || res.DryRun {
 		return nil
 	}
-	return r.act(ctx, res, refusals)
+	return r.act(ctx, res, refusals, pending)
 }
 
 // abort marks the cycle as one that took no action because something could not be trusted.

@@ -37,7 +37,7 @@ func (r *Reconciler) record(res *Result) {
 	c := res.Count()
 	r.log.Info("cycle finished", "run_id", res.RunID, "command", res.Command, "dry_run", res.DryRun,
 		"status", string(res.Status), "inventory", res.InventorySize,
-		"terminated", c[ActionTerminated], "would_terminate", c[ActionWouldTerminate], "marked", c[ActionMarked],
+		"terminated", c[ActionTerminated], "unconfirmed", c[ActionUnconfirmed], "would_terminate", c[ActionWouldTerminate], "marked", c[ActionMarked],
 		"blocked", c[ActionBlocked], "failed", c[ActionFailed], "skipped", c[ActionSkipped],
 		"duration", res.FinishedAt.Sub(res.StartedAt))
 }
@@ -56,8 +56,57 @@ func (r *Reconciler) housekeep(res *Result) {
 		if err := r.opts.Store.PruneTraffic(keep); err != nil {
 			r.log.Warn("prune traffic cache failed", "error", err)
 		}
+		if err := r.pruneUnconfirmed(res); err != nil {
+			r.log.Warn("prune unconfirmed terminations failed", "error", err)
+		}
 	}
 	if _, err := r.opts.Store.PruneIntents(res.FinishedAt.Add(-intentRetention)); err != nil {
 		r.log.Warn("prune intents failed", "error", err)
 	}
+}
+
+// pruneUnconfirmed forgets the backoff of an instance that a complete inventory shows gone or in
+// the recycle bin (the termination took after all), that is protected or exempt, or that no
+// policy nominates any more. An instance a guard skips keeps its backoff while it stays nominated.
+func (r *Reconciler) pruneUnconfirmed(res *Result) error {
+	pending, err := r.opts.Store.Unconfirmed()
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	entries := make(map[string]*Entry, len(pending))
+	for i := range res.Entries {
+		if _, ok := pending[res.Entries[i].Instance.ID]; ok {
+			entries[res.Entries[i].Instance.ID] = &res.Entries[i]
+		}
+	}
+	for id, u := range pending {
+		why := forgetUnconfirmed(entries[id])
+		if why == "" {
+			continue
+		}
+		if err := r.opts.Store.DeleteUnconfirmed(id); err != nil {
+			return err
+		}
+		r.log.Info("unconfirmed termination forgotten", "run_id", res.RunID, "instance_id", id,
+			"reason", why, "attempts", u.Attempts, "request_id", u.RequestID)
+	}
+	return nil
+}
+
+// forgetUnconfirmed says why a backoff is no longer needed for the instance of e (nil: absent from
+// the inventory), or "" to keep it.
+func forgetUnconfirmed(e *Entry) string {
+	switch {
+	case e == nil:
+		return "instance absent"
+	case inRecycleBin(e.Instance):
+		return "instance in the recycle bin: the termination took late"
+	case e.Action == ActionProtected:
+		return "protected"
+	case len(e.Exempt) > 0:
+		return "exempt"
+	case len(e.Terminate) == 0:
+		return "no longer a candidate"
+	}
+	return ""
 }

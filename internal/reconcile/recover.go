@@ -11,7 +11,9 @@ import (
 // recoverIntents resolves intents that a previous process recorded but never completed (it
 // crashed or was killed between intent and outcome). Each instance is described afresh: recycled or
 // absent means the call landed or the instance went away; anything else is recorded as unconfirmed
-// and the instance is simply re-evaluated by this cycle, with the usual re-check before any call.
+// (OutcomeUnconfirmed: a call reaper cannot confirm took, the same word an accepted call that did
+// not take gets) and the instance is simply re-evaluated by this cycle, with the usual re-check
+// before any call. No backoff is recorded: whether the call was made at all is unknown.
 // If the instances cannot be described, the cycle is aborted: nothing acts on a guess.
 func (r *Reconciler) recoverIntents(ctx context.Context, runID string) ([]string, error) {
 	open, err := r.opts.Store.OpenIntents()
@@ -41,7 +43,7 @@ func (r *Reconciler) recoverIntents(ctx context.Context, runID string) ([]string
 		switch {
 		case !ok:
 			o.Result, o.Error = OutcomeGone, "resolved at start by "+runID+": instance absent"
-		case f.Status == zen.StatusRecycle:
+		case inRecycleBin(f):
 			o.Result, o.Error = OutcomeRecycled, "resolved at start by "+runID+": instance in the recycle bin"
 		default:
 			o.Result, o.Error = OutcomeUnconfirmed, "resolved at start by "+runID+": instance still "+string(f.Status)+"; re-evaluated"

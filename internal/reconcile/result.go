@@ -12,7 +12,8 @@ type Action string
 
 // The actions a report can show.
 const (
-	ActionTerminated     Action = "terminated"      // the API accepted TerminateInstance
+	ActionTerminated     Action = "terminated"      // the API accepted TerminateInstance and a describe confirmed it took
+	ActionUnconfirmed    Action = "unconfirmed"     // the API accepted TerminateInstance but the instance did not go
 	ActionWouldTerminate Action = "would_terminate" // due, but dry-run or plan
 	ActionMarked         Action = "marked"          // candidate inside its grace period
 	ActionBlocked        Action = "blocked"         // due, but a safety limit blocked the cycle
@@ -31,6 +32,7 @@ const (
 	SkipGone          = "gone"           // the instance no longer exists
 	SkipRecheckFailed = "recheck_failed" // the re-check before acting could not be made
 	SkipNotAttempted  = "not_attempted"  // the cycle was cancelled before this call started
+	SkipUnconfirmed   = "unconfirmed"    // an earlier accepted call did not take; backing off
 )
 
 // Status is how a cycle ended.
@@ -100,5 +102,9 @@ func (r *Result) Count() map[Action]int {
 	return out
 }
 
-// Failures is the number of terminations that failed with an unexpected error.
-func (r *Result) Failures() int { return r.Count()[ActionFailed] }
+// Failures is the number of terminations that failed with an unexpected error or that the API
+// accepted without them taking (unconfirmed). Either makes `run --once` exit 1.
+func (r *Result) Failures() int {
+	c := r.Count()
+	return c[ActionFailed] + c[ActionUnconfirmed]
+}

@@ -5,31 +5,35 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
 // Outcome results recorded in the state store for an intent.
 const (
-	OutcomeTerminated   = "terminated"
-	OutcomeRecycled     = "recycled" // already in the recycle bin: counts as done
+	OutcomeTerminated   = "terminated" // accepted, and a describe after the batch confirmed it took
+	OutcomeRecycled     = "recycled"   // already in the recycle bin: counts as done
 	OutcomeGone         = "gone"
 	OutcomeCommitment   = "commitment"
 	OutcomeSubscription = "subscription"
 	OutcomeBusy         = "busy" // creating or installing: tried again next cycle
 	OutcomeFailed       = "failed"
-	OutcomeUnconfirmed  = "unconfirmed" // found unfinished at start; the instance was still there
+	// OutcomeUnconfirmed is a call reaper cannot confirm took effect: one the API accepted while
+	// the describe after the batch still showed the instance (action unconfirmed, backed off), or
+	// an intent found unfinished at start whose instance was still there (re-evaluated).
+	OutcomeUnconfirmed = "unconfirmed"
 )
 
-// terminate records an intent, makes the call, and records the outcome. It returns an error only
-// when the state store fails, which stops all further acting.
-func (r *Reconciler) terminate(ctx context.Context, runID string, e *Entry) error {
+// terminate records an intent, makes the call, and records the outcome. A call the API accepted
+// is not final yet: it reports accepted, and its intent stays open until confirm has described
+// the instance. It returns an error only when the state store fails, which stops all further
+// acting.
+func (r *Reconciler) terminate(ctx context.Context, runID string, e *Entry) (accepted bool, err error) {
 	id := e.Instance.ID
 	intent := state.Intent{RunID: runID, InstanceID: id, CreatedAt: r.opts.Now().UTC(), Reasons: reasonTexts(e.Terminate)}
 	if err := r.opts.Store.PutIntent(intent); err != nil {
 		e.Action, e.Error = ActionFailed, "not called: record intent: "+err.Error()
-		return fmt.Errorf("record intent for %s: %w", id, err)
+		return false, fmt.Errorf("record intent for %s: %w", id, err)
 	}
 	// The call runs on a context detached from the cycle's: once started it finishes (bounded by
 	// CallTimeout) and is recorded, even when the daemon is asked to stop.
@@ -38,12 +42,20 @@ func (r *Reconciler) terminate(ctx context.Context, runID string, e *Entry) erro
 	reqID, err := r.call(callCtx, ctx, id)
 	now := r.opts.Now().UTC()
 	result := r.apply(e, reqID, err, now)
-	if err := r.remember(e, result, reqID, now); err != nil {
+	if result == OutcomeTerminated {
+		return true, nil
+	}
+	return false, r.complete(runID, e, result, now)
+}
+
+// complete remembers what the API taught and records the intent's outcome.
+func (r *Reconciler) complete(runID string, e *Entry, result string, now time.Time) error {
+	if err := r.remember(e, result, now); err != nil {
 		return err
 	}
 	o := state.Outcome{Result: result, RequestID: e.RequestID, Error: e.Error, At: now}
-	if err := r.opts.Store.CompleteIntent(runID, id, o); err != nil {
-		return fmt.Errorf("record outcome for %s: %w", id, err)
+	if err := r.opts.Store.CompleteIntent(runID, e.Instance.ID, o); err != nil {
+		return fmt.Errorf("record outcome for %s: %w", e.Instance.ID, err)
 	}
 	r.logOutcome(runID, e, result)
 	return nil
@@ -73,11 +85,8 @@ func (r *Reconciler) apply(e *Entry, reqID string, err error, now time.Time) str
 		e.RequestID = zen.RequestID(err)
 	}
 	switch {
-	case err == nil:
+	case err == nil: // accepted; confirm decides whether it took
 		e.Action, e.TerminatedAt = ActionTerminated, &now
-		if e.Instance.ChargeType == zen.ChargePrepaid {
-			e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "subscription cancelled: the instance is returned when it expires"})
-		}
 		return OutcomeTerminated
 	case zen.IsRecycled(err):
 		e.Action, e.SkipReason = ActionSkipped, string(zen.StatusRecycle)
@@ -105,7 +114,7 @@ func (r *Reconciler) apply(e *Entry, reqID string, err error, now time.Time) str
 
 // remember stores what the API taught reaper about an instance: a commitment period or a
 // subscription is not asked about again before CommitmentRetryAfter.
-func (r *Reconciler) remember(e *Entry, result, reqID string, now time.Time) error {
+func (r *Reconciler) remember(e *Entry, result string, now time.Time) error {
 	kind := state.RefusalKind("")
 	switch {
 	case result == OutcomeCommitment:
@@ -130,6 +139,8 @@ func (r *Reconciler) logOutcome(runID string, e *Entry, result string) {
 	switch e.Action {
 	case ActionTerminated:
 		r.log.Info("instance terminated", attrs...)
+	case ActionUnconfirmed:
+		r.log.Error("termination accepted but not confirmed", append(attrs, "error", e.Error)...)
 	case ActionFailed:
 		r.log.Error("terminate failed", append(attrs, "error", e.Error)...)
 	default:

@@ -4,14 +4,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Finalize derives everything the caller does not fill: the schema version, Summary, Savings, each
-// instance's MonthlyPrice (when pricing has its type and it is unset) and the RecycleDeadline of
-// terminated pay-as-you-go instances (TerminatedAt + RecycleRetention, when unset). Instances in
-// CREATE_FAILED are deleted at once and PREPAID ones only lose their subscription, so they get no
-// deadline. pricing maps an instance type to a monthly price; nil or empty means no estimate.
-// Finalize can be called again after the instances change.
+// instance's MonthlyPrice (when pricing has its type and it is unset) and each RecycleDeadline.
+// The recycle deadline is derived here and only here, whatever the caller set: TerminatedAt +
+// RecycleRetention for a terminated instance that goes to the recycle bin, nil for every other
+// (see goesToRecycleBin). pricing maps an instance type to a monthly price; nil or empty means no
+// estimate. Finalize can be called again after the instances change.
 func (r *Run) Finalize(pricing map[string]float64) {
 	r.SchemaVersion = SchemaVersion
 	r.Policies = nonNil(r.Policies)
@@ -32,16 +33,24 @@ func finalizeInstance(in *Instance, pricing map[string]float64) {
 	if p, ok := pricing[in.Type]; ok && in.MonthlyPrice == nil {
 		in.MonthlyPrice = &p
 	}
-	if in.Action == ActionTerminated && in.TerminatedAt != nil && in.RecycleDeadline == nil && goesToRecycleBin(in) {
-		d := in.TerminatedAt.Add(RecycleRetention)
-		in.RecycleDeadline = &d
-	}
+	in.RecycleDeadline = recycleDeadline(in)
 }
 
-// goesToRecycleBin reports whether a terminated instance waits in the recycle bin: CREATE_FAILED
-// instances are deleted at once and a PREPAID termination only cancels the subscription.
+// recycleDeadline is when the recycle bin releases a terminated instance for good, or nil when it
+// does not go there.
+func recycleDeadline(in *Instance) *time.Time {
+	if in.Action != ActionTerminated || in.TerminatedAt == nil || !goesToRecycleBin(in) {
+		return nil
+	}
+	d := in.TerminatedAt.Add(RecycleRetention)
+	return &d
+}
+
+// goesToRecycleBin reports whether a terminated instance waits in the recycle bin
+// (zenlayer-bmc-api.md §5): a POSTPAID one does; a CREATE_FAILED one is deleted at once, and a
+// PREPAID termination only cancels the subscription (the instance is returned at expiry).
 func goesToRecycleBin(in *Instance) bool {
-	return in.Status != "CREATE_FAILED" && in.ChargeType != "PREPAID"
+	return in.ChargeType == "POSTPAID" && in.Status != "CREATE_FAILED"
 }
 
 func summarize(instances []Instance) Summary {

@@ -14,7 +14,7 @@ func TestFinalizeSummary(t *testing.T) {
 		Candidates: 7,
 		ByAction: map[string]int{
 			ActionTerminated: 2, ActionWouldTerminate: 1, ActionMarked: 2, ActionBlocked: 1, ActionSkipped: 3,
-			ActionProtected: 1, ActionExempt: 1, ActionKept: 2, ActionFailed: 1,
+			ActionProtected: 1, ActionExempt: 1, ActionKept: 2, ActionFailed: 1, ActionUnconfirmed: 0,
 		},
 		// build-cache-old has two policies and counts once for each; skipped and exempt instances
 		// with terminate reasons are not candidates.
@@ -47,8 +47,9 @@ func TestFinalizeSavings(t *testing.T) {
 		return []Instance{
 			{ID: "1", Type: "S9I", Action: ActionWouldTerminate},
 			{ID: "2", Type: "M6C", Action: ActionTerminated},
-			{ID: "3", Type: "S9I", Action: ActionMarked},  // not counted
-			{ID: "4", Type: "L12G", Action: ActionFailed}, // not counted
+			{ID: "3", Type: "S9I", Action: ActionMarked},      // not counted
+			{ID: "4", Type: "L12G", Action: ActionFailed},     // not counted
+			{ID: "6", Type: "M6C", Action: ActionUnconfirmed}, // not counted: accepted, did not take
 		}
 	}
 	tests := []struct {
@@ -95,11 +96,18 @@ func TestFinalizeInstanceFields(t *testing.T) {
 		{ID: "postpaid", Type: "S9I", Status: "RUNNING", ChargeType: "POSTPAID", Action: ActionTerminated, TerminatedAt: &term},
 		{ID: "create-failed", Type: "S9I", Status: "CREATE_FAILED", ChargeType: "POSTPAID", Action: ActionTerminated, TerminatedAt: &term},
 		{ID: "prepaid", Type: "S9I", Status: "RUNNING", ChargeType: "PREPAID", Action: ActionTerminated, TerminatedAt: &term},
-		{ID: "preset", Type: "S9I", Status: "RUNNING", ChargeType: "POSTPAID", Action: ActionTerminated, TerminatedAt: &term, RecycleDeadline: &preset},
 		{ID: "kept", Type: "unpriced", Action: ActionKept},
+		// The deadline is derived only by Finalize: a caller's is replaced, so it cannot give a
+		// PREPAID or CREATE_FAILED instance a recycle bin it never enters.
+		{ID: "preset", Type: "S9I", Status: "RUNNING", ChargeType: "POSTPAID", Action: ActionTerminated, TerminatedAt: &term, RecycleDeadline: &preset},
+		{ID: "preset-prepaid", Type: "S9I", Status: "RUNNING", ChargeType: "PREPAID", Action: ActionTerminated, TerminatedAt: &term, RecycleDeadline: &preset},
+		{ID: "preset-create-failed", Type: "S9I", Status: "CREATE_FAILED", ChargeType: "POSTPAID", Action: ActionTerminated, TerminatedAt: &term, RecycleDeadline: &preset},
+		{ID: "unknown-charge", Type: "S9I", Status: "RUNNING", ChargeType: "", Action: ActionTerminated, TerminatedAt: &term},
+		{ID: "unconfirmed", Type: "S9I", Status: "RUNNING", ChargeType: "POSTPAID", Action: ActionUnconfirmed, TerminatedAt: &term},
 	}}
 	r.Finalize(map[string]float64{"S9I": 10})
-	wantDeadline := map[string]*time.Time{"postpaid": ptr(term.Add(24 * time.Hour)), "create-failed": nil, "prepaid": nil, "preset": &preset, "kept": nil}
+	wantDeadline := map[string]*time.Time{"postpaid": ptr(term.Add(24 * time.Hour)), "create-failed": nil, "prepaid": nil,
+		"preset": ptr(term.Add(24 * time.Hour)), "preset-prepaid": nil, "preset-create-failed": nil, "unknown-charge": nil, "unconfirmed": nil, "kept": nil}
 	for _, in := range r.Instances {
 		if diff := cmp.Diff(wantDeadline[in.ID], in.RecycleDeadline); diff != "" {
 			t.Errorf("%s recycle deadline (-want +got):\n%s", in.ID, diff)
@@ -111,7 +119,7 @@ func TestFinalizeInstanceFields(t *testing.T) {
 	if p := r.Instances[0].MonthlyPrice; p == nil || *p != 10 {
 		t.Errorf("monthly price: got %v, want 10", p)
 	}
-	if p := r.Instances[4].MonthlyPrice; p != nil {
+	if p := r.Instances[3].MonthlyPrice; p != nil {
 		t.Errorf("monthly price of an unpriced type: got %v, want nil", *p)
 	}
 }

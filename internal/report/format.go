@@ -128,6 +128,9 @@ func headline(r *Run) string {
 	if c[ActionFailed] > 0 {
 		s += fmt.Sprintf(" %d %s failed.", c[ActionFailed], plural(c[ActionFailed], "termination", "terminations"))
 	}
+	if n := c[ActionUnconfirmed]; n > 0 {
+		s += fmt.Sprintf(" %d %s accepted by the API did not take (unconfirmed).", n, plural(n, "termination", "terminations"))
+	}
 	if r.Result == ResultFailed && r.Error != "" && c[ActionFailed] == 0 {
 		s += " The cycle failed: " + strings.TrimSuffix(r.Error, ".") + "."
 	}

@@ -150,8 +150,8 @@ func cards(r *Run) []htmlCard {
 		Detail: fmt.Sprintf("instances in %d %s", zones, plural(zones, "zone", "zones")),
 	}, {
 		Key: "candidates", Label: "Candidates", Value: strconv.Itoa(r.Summary.Candidates), Tone: toneIf(r.Summary.Candidates > 0, "warn", "good"),
-		Detail: fmt.Sprintf("%d would terminate · %d marked · %d blocked · %d failed",
-			c[ActionWouldTerminate], c[ActionMarked], c[ActionBlocked], c[ActionFailed]),
+		Detail: fmt.Sprintf("%d would terminate · %d marked · %d blocked · %d failed · %d unconfirmed",
+			c[ActionWouldTerminate], c[ActionMarked], c[ActionBlocked], c[ActionFailed], c[ActionUnconfirmed]),
 	}}
 	term := htmlCard{Key: "terminated", Label: "Terminated", Value: strconv.Itoa(c[ActionTerminated]), Tone: "info"}
 	switch {

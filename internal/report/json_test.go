@@ -13,7 +13,7 @@ func TestJSONNeverNull(t *testing.T) {
 	r := &Run{RunID: "r", Instances: []Instance{{ID: "1", Action: ActionKept}}} // not finalized: nil slices
 	doc := string(renderJSON(t, r))
 	for _, want := range []string{
-		`"schema_version": 1`, `"policies": []`, `"reasons": []`, `"exemptions": []`, `"warnings": []`,
+		`"schema_version": 2`, `"policies": []`, `"reasons": []`, `"exemptions": []`, `"warnings": []`,
 		`"tags": {}`, `"by_action": {}`, `"marked_at": null`, `"blocked": null`, `"id": "1"`,
 	} {
 		if !strings.Contains(doc, want) {
@@ -42,7 +42,7 @@ func TestJSONRoundTrip(t *testing.T) {
 
 func TestReadJSONRejects(t *testing.T) {
 	tests := map[string]string{
-		"newer schema":   `{"schema_version": 2, "run_id": "x"}`,
+		"newer schema":   `{"schema_version": 3, "run_id": "x"}`,
 		"missing schema": `{"run_id": "x"}`,
 		"not json":       `<html>`,
 	}

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// SchemaVersion is the version of the report.json document this package writes.
-const SchemaVersion = 1
+// SchemaVersion is the version of the report.json document this package writes. Version 2 added
+// the action unconfirmed; ReadJSON still reads version 1.
+const SchemaVersion = 2
 
 // RecycleRetention is how long a terminated pay-as-you-go instance stays in the Zenlayer recycle bin
 // before it is released for good.
@@ -14,7 +15,8 @@ const RecycleRetention = 24 * time.Hour
 
 // The actions an instance can end a cycle with (DESIGN.md §6).
 const (
-	ActionTerminated     = "terminated"      // the API accepted the termination
+	ActionTerminated     = "terminated"      // the API accepted the termination and a describe confirmed it took
+	ActionUnconfirmed    = "unconfirmed"     // the API accepted the termination but the instance did not go; Error says what was seen
 	ActionWouldTerminate = "would_terminate" // due, but dry-run or plan
 	ActionMarked         = "marked"          // candidate inside its grace period
 	ActionBlocked        = "blocked"         // due, but a safety limit blocked the cycle
@@ -27,21 +29,22 @@ const (
 
 // Actions lists every action, most urgent first. Reports use this order.
 var Actions = []string{
-	ActionFailed, ActionBlocked, ActionTerminated, ActionWouldTerminate, ActionMarked,
+	ActionFailed, ActionUnconfirmed, ActionBlocked, ActionTerminated, ActionWouldTerminate, ActionMarked,
 	ActionSkipped, ActionProtected, ActionExempt, ActionKept,
 }
 
 // IsCandidate reports whether action belongs to an instance the policies chose for termination and no
-// guard or exemption saved: would_terminate, marked, blocked, failed or terminated.
+// guard or exemption saved: would_terminate, marked, blocked, failed, unconfirmed or terminated.
 func IsCandidate(action string) bool {
 	return IsOpenCandidate(action) || action == ActionTerminated
 }
 
 // IsOpenCandidate reports whether action belongs to a candidate that still exists and is waiting for
-// termination: would_terminate, marked, blocked or failed. Diff compares runs on this set.
+// termination: would_terminate, marked, blocked, failed or unconfirmed. Diff compares runs on this
+// set.
 func IsOpenCandidate(action string) bool {
 	switch action {
-	case ActionWouldTerminate, ActionMarked, ActionBlocked, ActionFailed:
+	case ActionWouldTerminate, ActionMarked, ActionBlocked, ActionFailed, ActionUnconfirmed:
 		return true
 	}
 	return false
@@ -52,7 +55,7 @@ const (
 	ResultOK      = "ok"      // the cycle completed (dry-run or acting)
 	ResultBlocked = "blocked" // a safety limit blocked every action; Blocked says which
 	ResultAborted = "aborted" // the cycle stopped before acting (for example a partial inventory)
-	ResultFailed  = "failed"  // at least one termination failed unexpectedly, or the cycle failed
+	ResultFailed  = "failed"  // the cycle failed (failed or unconfirmed terminations are counted by action)
 )
 
 // The commands that produce a run.
@@ -119,8 +122,8 @@ type Savings struct {
 	// figures are then a lower bound and Note says why.
 	Available             bool    `json:"available"`
 	WouldTerminateMonthly float64 `json:"would_terminate_monthly"`
-	TerminatedMonthly     float64 `json:"terminated_monthly"`
-	MissingPrices         int     `json:"missing_prices"` // candidates whose type has no price
+	TerminatedMonthly     float64 `json:"terminated_monthly"` // confirmed terminations only
+	MissingPrices         int     `json:"missing_prices"`     // candidates whose type has no price
 	Note                  string  `json:"note"`
 }
 
@@ -144,7 +147,7 @@ type Instance struct {
 	RequestID       string            `json:"request_id"`
 	Error           string            `json:"error"`
 	TerminatedAt    *time.Time        `json:"terminated_at"`
-	RecycleDeadline *time.Time        `json:"recycle_deadline"` // when the recycle bin releases it
+	RecycleDeadline *time.Time        `json:"recycle_deadline"` // when the recycle bin releases it; Finalize derives it
 	Traffic         *Traffic          `json:"traffic"`          // the figures behind idle decisions
 	MonthlyPrice    *float64          `json:"monthly_price"`
 }

@@ -250,7 +250,7 @@ func TestSchemaValidatorRejects(t *testing.T) {
 		{"null reasons", func(d map[string]any) { instance(d)["reasons"] = nil }, "$.instances[0].reasons: type: got null"},
 		{"bad time", func(d map[string]any) { d["started_at"] = "yesterday" }, "$.started_at: format date-time"},
 		{"numeric id", func(d map[string]any) { instance(d)["id"] = 932237369560662463.0 }, "$.instances[0].id: type: got integer"},
-		{"wrong schema version", func(d map[string]any) { d["schema_version"] = 2 }, "$.schema_version: const"},
+		{"wrong schema version", func(d map[string]any) { d["schema_version"] = 1 }, "$.schema_version: const"},
 		{"negative count", func(d map[string]any) {
 			d["summary"].(map[string]any)["by_zone"].(map[string]any)["HKG-A"] = -1
 		}, "$.summary.by_zone.HKG-A: minimum"},

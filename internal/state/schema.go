@@ -20,8 +20,11 @@ var (
 	bucketIntents  = []byte("intents")
 	bucketRuns     = []byte("runs")
 	bucketTraffic  = []byte("traffic")
+	// bucketUnconfirmed holds terminations the API accepted that did not take. A store made
+	// before it existed gains it when a writer opens it: the layout stays SchemaVersion 1.
+	bucketUnconfirmed = []byte("unconfirmed")
 
-	allBuckets = [][]byte{bucketMeta, bucketPolicyMarks, bucketRefusals, bucketIntents, bucketRuns, bucketTraffic}
+	allBuckets = [][]byte{bucketMeta, bucketPolicyMarks, bucketRefusals, bucketIntents, bucketRuns, bucketTraffic, bucketUnconfirmed}
 )
 
 // initSchema checks, read-only, the file's integrity and schema version; a

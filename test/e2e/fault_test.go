@@ -260,7 +260,8 @@ func (f *faultRun) cycle() *reconcile.Result {
 	before := len(f.w.sim.Calls())
 	res := f.w.cycle(faultSettings, "run", false)
 	f.n++
-	byID := terminateCallsIn(f.w.sim.Calls()[before:])
+	cycleCalls := f.w.sim.Calls()[before:]
+	byID := terminateCallsIn(cycleCalls)
 	if len(byID) > 0 && (res.Status == reconcile.StatusAborted || res.Status == reconcile.StatusBlocked) {
 		f.t.Errorf("cycle %d: %s, yet TerminateInstance was called for %v", f.n, res.Status, slices.Sorted(maps.Keys(byID)))
 	}
@@ -277,12 +278,12 @@ func (f *faultRun) cycle() *reconcile.Result {
 			}
 		}
 	}
-	f.checkIntents(res, byID)
+	f.checkIntents(res, byID, cycleCalls)
 	return res
 }
 
 // checkIntents holds the state store against the calls of the cycle of res.
-func (f *faultRun) checkIntents(res *reconcile.Result, byID map[string][]zensim.Call) {
+func (f *faultRun) checkIntents(res *reconcile.Result, byID map[string][]zensim.Call, cycleCalls []zensim.Call) {
 	f.t.Helper()
 	all, err := f.w.store.Intents()
 	if err != nil {
@@ -309,7 +310,7 @@ func (f *faultRun) checkIntents(res *reconcile.Result, byID map[string][]zensim.
 			continue
 		}
 		if o := mine[id].Outcome; o != nil {
-			f.checkOutcome(res, id, *o, calls)
+			f.checkOutcome(res, id, *o, calls, cycleCalls)
 		}
 	}
 }
@@ -317,15 +318,18 @@ func (f *faultRun) checkIntents(res *reconcile.Result, byID map[string][]zensim.
 // checkOutcome holds an intent's outcome against the answer to the last call of its cycle. An
 // answer that reached reaper (normal, or an injected JSON error) decides the outcome and gives its
 // request ID; an answer that was lost (cut off, reset, HTML, too slow) can only be a failure,
-// whether or not the call took effect.
-func (f *faultRun) checkOutcome(res *reconcile.Result, id string, o state.Outcome, calls []zensim.Call) {
+// whether or not the call took effect. A 200 is terminated only when the describe after the
+// batch answered (and so showed the instance in the recycle bin); otherwise it is unconfirmed.
+func (f *faultRun) checkOutcome(res *reconcile.Result, id string, o state.Outcome, calls, cycleCalls []zensim.Call) {
 	f.t.Helper()
 	last := calls[len(calls)-1]
 	answered := last.Fault == "" || last.Fault == zensim.FaultError.String() // "latency" here is always beyond the timeout
 	want := reconcile.OutcomeFailed
 	switch {
-	case answered && last.HTTPStatus == 200:
+	case answered && last.HTTPStatus == 200 && confirmedAfter(cycleCalls, last):
 		want = reconcile.OutcomeTerminated
+	case answered && last.HTTPStatus == 200:
+		want = reconcile.OutcomeUnconfirmed
 	case answered && last.Code == zen.CodeInstanceRecycled:
 		want = reconcile.OutcomeRecycled
 	}
@@ -342,6 +346,19 @@ func (f *faultRun) checkOutcome(res *reconcile.Result, id string, o state.Outcom
 	if e := entry(f.t, res, id); (e.Action == reconcile.ActionTerminated) != (o.Result == reconcile.OutcomeTerminated) {
 		f.t.Errorf("cycle %d: %s: entry %s but outcome %s", f.n, id, e.Action, o.Result)
 	}
+}
+
+// confirmedAfter reports whether the last DescribeInstances naming call's instance after it was
+// answered normally: the confirmation reaper makes after a batch of accepted calls.
+func confirmedAfter(cycleCalls []zensim.Call, call zensim.Call) bool {
+	var last *zensim.Call
+	for i, c := range cycleCalls {
+		if c.Seq > call.Seq && c.Action == "DescribeInstances" &&
+			slices.Contains(c.InstanceIDs, call.InstanceIDs[0]) {
+			last = &cycleCalls[i]
+		}
+	}
+	return last != nil && last.HTTPStatus == 200 && last.Fault == ""
 }
 
 // landedIDs lists the instances whose termination landed so far.

@@ -21,6 +21,10 @@ const (
 	// FaultTotalCountDrift makes DescribeInstances report totalCount+1 on pages after the first.
 	// It only matches DescribeInstances calls with pageNum > 1.
 	FaultTotalCountDrift
+	// FaultNotTaken makes a write accept and not take: TerminateInstance (or ReleaseInstances)
+	// checks the request and the instance as usual and answers 200 with a request ID, but the
+	// instance stays as it was (a RUNNING instance stays RUNNING). Reads are served normally.
+	FaultNotTaken
 )
 
 // String returns the kind's snake_case name, as recorded in Call.Fault.
@@ -36,6 +40,8 @@ func (k FaultKind) String() string {
 		return "reset"
 	case FaultTotalCountDrift:
 		return "total_count_drift"
+	case FaultNotTaken:
+		return "not_taken"
 	default:
 		return "unknown"
 	}

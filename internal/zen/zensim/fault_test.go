@@ -262,3 +262,46 @@ func TestFaultLatencyHonoursContext(t *testing.T) {
 		t.Fatal("handler still sleeping after the client went away")
 	}
 }
+
+func TestFaultNotTakenAcceptsAndChangesNothing(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.PrepaidCancels = true })
+	h.load(inst("1"), inst("2"), inst("3", func(s *SimInstance) { s.ChargeType = zen.ChargePrepaid; s.AutoRenew = true }),
+		inst("4", withStatus(zen.StatusInstalling)))
+	h.sim.SetFault("TerminateInstance", Fault{Kind: FaultNotTaken})
+	h.ok("TerminateInstance", terminate("1"), nil)
+	h.ok("TerminateInstance", terminate("1"), nil) // accepted again, still not taken
+	h.ok("TerminateInstance", terminate("3"), nil)
+	h.fail("TerminateInstance", terminate("4"), 403, "OPERATION_DENIED_INSTANCE_STATUS_INSTALLING") // checks still apply
+	h.fail("TerminateInstance", terminate("9"), 404, "INVALID_INSTANCE_NOT_FOUND")
+	if got, _ := h.sim.Instance("1"); got.Status != zen.StatusRunning {
+		t.Errorf("status %s after a not-taken terminate, want RUNNING", got.Status)
+	}
+	if got, _ := h.sim.Instance("3"); !got.AutoRenew || got.SubscriptionCancelled {
+		t.Errorf("prepaid instance changed by a not-taken terminate: auto_renew %v, cancelled %v", got.AutoRenew, got.SubscriptionCancelled)
+	}
+	var faults []string
+	for _, c := range h.sim.TerminateCalls() {
+		faults = append(faults, c.Fault)
+	}
+	if got := strings.Join(faults, ","); got != "not_taken,not_taken,not_taken,not_taken,not_taken" {
+		t.Errorf("recorded faults %q, want not_taken on every call", got)
+	}
+	h.sim.ClearFaults()
+	h.ok("TerminateInstance", terminate("2"), nil)
+	if got, _ := h.sim.Instance("2"); got.Status != zen.StatusRecycle {
+		t.Errorf("status %s after the fault cleared, want RECYCLE", got.Status)
+	}
+}
+
+func TestFaultNotTakenCount(t *testing.T) {
+	h := newHarness(t)
+	h.load(inst("1"), inst("2"))
+	h.sim.SetFault("TerminateInstance", Fault{Kind: FaultNotTaken, Count: 1})
+	h.ok("TerminateInstance", terminate("1"), nil)
+	h.ok("TerminateInstance", terminate("2"), nil)
+	one, _ := h.sim.Instance("1")
+	two, _ := h.sim.Instance("2")
+	if one.Status != zen.StatusRunning || two.Status != zen.StatusRecycle {
+		t.Fatalf("statuses %s, %s; want RUNNING (not taken), RECYCLE (taken)", one.Status, two.Status)
+	}
+}

@@ -64,6 +64,9 @@ type request struct {
 	now       time.Time
 	requestID string
 	fault     string // set by a handler that applied a fault itself (total count drift)
+	// notTaken makes a write handler answer as if it succeeded without changing anything
+	// (FaultNotTaken).
+	notTaken bool
 }
 
 type actionFunc func(s *Server, req *request) (any, *apiError)
@@ -120,10 +123,11 @@ func (s *Server) decideLocked(r *http.Request, body []byte, bodyErr error, now t
 	}
 	action := r.Header.Get("X-ZC-Action")
 	f, fired := s.fireFaultLocked(action, func(k FaultKind) bool { return k != FaultTotalCountDrift })
-	if fired && !f.latencyOnly() && !f.Executed {
+	notTaken := fired && f.Kind == FaultNotTaken
+	if fired && !f.latencyOnly() && !f.Executed && !notTaken {
 		return faultAnswer(f, rid, nil)
 	}
-	req := &request{body: body, now: now, requestID: rid}
+	req := &request{body: body, now: now, requestID: rid, notTaken: notTaken}
 	var a answer
 	if resp, e := actions[action](s, req); e != nil {
 		a = errorAnswer(rid, e)
@@ -134,6 +138,8 @@ func (s *Server) decideLocked(r *http.Request, body []byte, bodyErr error, now t
 	switch {
 	case fired && f.latencyOnly():
 		a.latency, a.fault = f.Latency, "latency"
+	case notTaken:
+		a.latency, a.fault = f.Latency, f.Kind.String()
 	case fired:
 		a = faultAnswer(f, rid, a.payload)
 	}

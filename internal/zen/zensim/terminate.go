@@ -28,6 +28,9 @@ func (s *Server) terminateInstance(req *request) (any, *apiError) {
 	if e := s.refuseTerminateLocked(inst); e != nil {
 		return nil, e
 	}
+	if req.notTaken {
+		return emptyResponse{RequestID: req.requestID}, nil
+	}
 	switch {
 	case inst.Status == zen.StatusCreateFailed:
 		s.removeLocked(map[string]struct{}{inst.ID: {}})
@@ -91,6 +94,8 @@ func (s *Server) releaseInstances(req *request) (any, *apiError) {
 		}
 		release[id] = struct{}{}
 	}
-	s.removeLocked(release)
+	if !req.notTaken {
+		s.removeLocked(release)
+	}
 	return emptyResponse{RequestID: req.requestID}, nil
 }
