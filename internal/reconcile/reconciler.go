@@ -66,13 +66,9 @@ type Settings struct {
 	// Zero means DefaultUnconfirmedRetryAfter.
 	UnconfirmedRetryAfter time.Duration
 	Protect               Protection
-	// CallTimeout bounds one TerminateInstance call, retries included. It is applied to a context
+	// CallTimeout bounds one TerminateInstance call, the client's retries included. It is applied to a context
 	// detached from the cycle's, so that cancellation never abandons a call in flight.
 	CallTimeout time.Duration
-	// ThrottleRetries is how many more times a throttled TerminateInstance is tried, with backoff,
-	// after the client's own retries gave up. It is never dropped silently: the last failure is
-	// recorded.
-	ThrottleRetries int
 	// ClockTolerance is how far the clock may be behind the last recorded run before the cycle is
 	// blocked (limit "clock"); 0 means DefaultClockTolerance.
 	ClockTolerance time.Duration
@@ -87,8 +83,6 @@ type Options struct {
 	Settings  Settings
 	Now       func() time.Time
 	Logger    *slog.Logger
-	// Sleep waits between throttle retries; tests inject one that returns at once.
-	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Reconciler runs cycles. It is not safe for concurrent cycles; the scheduler never overlaps them.
@@ -108,9 +102,6 @@ func New(opts Options) (*Reconciler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Sleep == nil {
-		opts.Sleep = sleepCtx
-	}
 	if opts.Settings.CallTimeout <= 0 {
 		opts.Settings.CallTimeout = 2 * time.Minute
 	}
@@ -119,9 +110,6 @@ func New(opts Options) (*Reconciler, error) {
 	}
 	if opts.Settings.ClockTolerance <= 0 {
 		opts.Settings.ClockTolerance = DefaultClockTolerance
-	}
-	if opts.Settings.ThrottleRetries < 0 {
-		opts.Settings.ThrottleRetries = 0
 	}
 	if opts.Settings.MaxTerminationsPerRun < 1 {
 		return nil, errors.New("reconcile: MaxTerminationsPerRun must be at least 1")
@@ -210,15 +198,4 @@ func (r *Reconciler) abort(res *Result, err error) error {
 	res.Err = err
 	r.log.Error("cycle aborted", "run_id", res.RunID, "error", err)
 	return err
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
