@@ -146,7 +146,7 @@ func (r *Reconciler) Run(ctx context.Context, c Cycle) (*Result, error) {
 func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	clock, lastRun, err := r.checkClock(res.StartedAt)
 	if err != nil {
-		return r.abort(res, fmt.Errorf("read last run time: %w", err))
+		return r.abort(res, err) // the store's error names the read
 	}
 	recovered, err := r.recoverIntents(ctx, res.RunID)
 	if err != nil {
@@ -162,11 +162,11 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 
 	refusals, err := r.opts.Store.Refusals()
 	if err != nil {
-		return r.abort(res, fmt.Errorf("read refusals: %w", err))
+		return r.abort(res, err) // the store's error names the read
 	}
 	pending, err := r.opts.Store.Unconfirmed()
 	if err != nil {
-		return r.abort(res, fmt.Errorf("read unconfirmed terminations: %w", err))
+		return r.abort(res, err) // the store's error names the read
 	}
 	now := r.opts.Now().UTC()
 	res.Entries = r.decide(ctx, now, inv, refusals, pending, res)
@@ -192,10 +192,11 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	return r.act(ctx, res, refusals, pending)
 }
 
-// abort marks the cycle as one that took no action because something could not be trusted.
+// abort marks the cycle as one that took no action because something could not be trusted. It
+// does not log the error: the caller reports it, once (the daemon's "cycle failed", the command's
+// error line), and the cycle's summary line says it aborted.
 func (r *Reconciler) abort(res *Result, err error) error {
 	res.Status = StatusAborted
 	res.Err = err
-	r.log.Error("cycle aborted", "run_id", res.RunID, "error", err)
 	return err
 }
