@@ -30,7 +30,7 @@ func repeatedSegment(msg string) string {
 
 func TestRepeatedSegment(t *testing.T) {
 	for msg, want := range map[string]string{
-		"read marks: read marks: boom":            "read marks",
+		"read marks: read marks: boom":             "read marks",
 		"zen: inventory: zen: DescribeInstances":   "zen",
 		"plan: inventory: list instances: refused": "",
 	} {

@@ -66,7 +66,7 @@ func TestStoreErrorsWrappedOnce(t *testing.T) {
 			t.Cleanup(func() { st.Close() })
 			rec, err := New(Options{
 				API: &fakeAPI{instances: []zen.Instance{inst("a")}}, Evaluator: tagEvaluator{},
-				Store: &failingStore{Store: st, failOn: method},
+				Store:    &failingStore{Store: st, failOn: method},
 				Settings: Settings{MaxTerminationsPerRun: 10, MaxTerminationsPercent: 100, MaxFleetDropPercent: 50},
 				Now:      func() time.Time { return t0 },
 			})
