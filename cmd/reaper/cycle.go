@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"time"
@@ -85,7 +84,6 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, dryRun boo
 	var werr error
 	out.reportDir, werr = report.Write(dir, rep, withJSON(cfg.Report.Formats))
 	if werr != nil {
-		werr = fmt.Errorf("write report: %w", werr)
 		c.log.Error("report not written", "run_id", runID, "error", werr)
 	} else if cfg.Report.Keep > 0 && outDir == "" {
 		if _, err := report.Prune(dir, cfg.Report.Keep); err != nil {

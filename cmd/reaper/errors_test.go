@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -146,5 +148,47 @@ func TestPlanFailedPageAtSimulator(t *testing.T) {
 	}
 	if strings.Contains(r.stdout, "INVALID_PARAMETER") {
 		t.Errorf("error printed on stdout too:\n%s", r.stdout)
+	}
+}
+
+// TestReportWriteErrorSaidOnce: a report that cannot be written fails the command with one line
+// that says "write report" once.
+func TestReportWriteErrorSaidOnce(t *testing.T) {
+	_, url := startSim(t, fleetN(2, healthyInstance))
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "not-a-dir")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := writeConfig(t, url, testSecret, "")
+	r := reaper(t, "plan", "--config", path, "--out", filepath.Join(blocker, "reports"))
+	lines := errorLines(r.stderr)
+	if r.code != exitFailure || len(lines) != 1 {
+		t.Fatalf("exit %d, error lines %q; want exit 1 and one error line", r.code, lines)
+	}
+	if n := strings.Count(lines[0], "write report"); n != 1 {
+		t.Errorf("error %q says \"write report\" %d times, want once", lines[0], n)
+	}
+	if seg := repeatedSegment(lines[0]); seg != "" {
+		t.Errorf("error %q repeats %q", lines[0], seg)
+	}
+}
+
+// TestReportDirErrorNamesReportDir: a report directory that cannot be read is reported as such
+// (naming report.dir), not as a failure to open the state.
+func TestReportDirErrorNamesReportDir(t *testing.T) {
+	_, url := startSim(t, fleetN(2, healthyInstance))
+	blocker := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := writeConfig(t, url, testSecret, "report: {dir: "+filepath.Join(blocker, "reports")+"}\n")
+	r := reaper(t, "plan", "--config", path)
+	lines := errorLines(r.stderr)
+	if r.code != exitFailure || len(lines) != 1 {
+		t.Fatalf("exit %d, error lines %q; want exit 1 and one error line", r.code, lines)
+	}
+	if msg := lines[0]; !strings.Contains(msg, "report.dir") || strings.Contains(msg, "open state") {
+		t.Errorf("error %q: want it to name report.dir, not the state", msg)
 	}
 }

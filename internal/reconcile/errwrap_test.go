@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +87,18 @@ func TestStoreErrorsWrappedOnce(t *testing.T) {
 				seen[seg] = true
 			}
 		})
+	}
+}
+
+// TestEvaluatorErrorNotRewrapped: the policy engine's error names the evaluation itself
+// ("evaluate policies: ...", "policy evaluation stopped ..."), so the cycle aborts with it as
+// it is rather than saying "evaluate policies: evaluate policies: ...".
+func TestEvaluatorErrorNotRewrapped(t *testing.T) {
+	want := errors.New("evaluate policies: open policy store: boom")
+	h := newHarness(t, []zen.Instance{inst("a")}, nil)
+	h.rec.opts.Evaluator = tagEvaluator{err: want}
+	res := h.cycle(t, true)
+	if res.Status != StatusAborted || !errors.Is(res.Err, want) || res.Err.Error() != want.Error() {
+		t.Errorf("cycle %s, error %v; want aborted with %q as it is", res.Status, res.Err, want)
 	}
 }
