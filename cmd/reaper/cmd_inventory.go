@@ -81,6 +81,8 @@ func explainAPI(err error) error {
 			"(check zenlayer.access_key_id and the secret, or the token, and this host's clock): %w", err)
 	case isNet && ne.Timeout:
 		return fmt.Errorf("the Zenlayer API did not answer within zenlayer.timeout (check zenlayer.endpoint and the network): %w", err)
+	case isNet && ne.Reset:
+		return fmt.Errorf("the connection to the Zenlayer API was cut off (check zenlayer.endpoint and any proxy): %w", err)
 	case isNet:
 		return fmt.Errorf("cannot reach the Zenlayer API (check zenlayer.endpoint): %w", err)
 	case isIntegrity && ie.Inconsistent():

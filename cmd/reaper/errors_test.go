@@ -108,6 +108,7 @@ func TestFailedPageIsNotInconsistent(t *testing.T) {
 	}{
 		{"500", page(&zen.APIError{Action: "DescribeInstances", HTTPStatus: 500, Code: zen.CodeInternalServerError}), false, "page 2"},
 		{"timeout", page(&zen.NetworkError{Action: "DescribeInstances", Timeout: true, Err: errors.New("i/o timeout")}), false, "zenlayer.timeout"},
+		{"reset", page(&zen.NetworkError{Action: "DescribeInstances", Reset: true, Err: errors.New("read: connection reset by peer")}), false, "zenlayer.endpoint"},
 		{"refused", page(&zen.NetworkError{Action: "DescribeInstances", Err: errors.New("connect: connection refused")}), false, "zenlayer.endpoint"},
 		{"stopped", fmt.Errorf("inventory: %w", &zen.IntegrityError{Kind: zen.IntegrityPageFailed, Reason: "listing stopped before every page was fetched"}), false, "stopped"},
 		{"total changed", fmt.Errorf("inventory: %w", &zen.IntegrityError{Kind: zen.IntegrityTotalChanged, Reason: "totalCount changed from 3 to 4", Page: 2}), true, "totalCount"},
