@@ -61,16 +61,34 @@ func cmdInventory(ctx context.Context, env Env, args []string) int {
 	return exitOK
 }
 
-// apiError adds what a user needs to know to the errors they can act on.
+// apiError adds what a user needs to know to the errors they can act on, after op.
 func apiError(op string, err error) error {
+	return fmt.Errorf("%s: %w", op, explainAPI(err))
+}
+
+// explainAPI prefixes an API error with what it means for the user and the config key to check:
+// bad credentials, an endpoint that cannot be reached or does not answer in time, a listing that
+// contradicts itself. A page that failed is not an inconsistent listing. Other errors, and nil,
+// are returned as they are.
+func explainAPI(err error) error {
+	ne, isNet := errors.AsType[*zen.NetworkError](err)
+	ie, isIntegrity := errors.AsType[*zen.IntegrityError](err)
 	switch {
+	case err == nil:
+		return nil
 	case zen.IsAuth(err):
-		return fmt.Errorf("%s: authentication failed: the API rejected the credentials "+
-			"(check zenlayer.access_key_id and the secret, or the token, and this host's clock): %w", op, err)
-	case errors.As(err, new(*zen.IntegrityError)):
-		return fmt.Errorf("%s: the listing was inconsistent, so nothing was acted on: %w", op, err)
+		return fmt.Errorf("authentication failed: the API rejected the credentials "+
+			"(check zenlayer.access_key_id and the secret, or the token, and this host's clock): %w", err)
+	case isNet && ne.Timeout:
+		return fmt.Errorf("the Zenlayer API did not answer within zenlayer.timeout (check zenlayer.endpoint and the network): %w", err)
+	case isNet && ne.Reset:
+		return fmt.Errorf("the connection to the Zenlayer API was cut off (check zenlayer.endpoint and any proxy): %w", err)
+	case isNet:
+		return fmt.Errorf("cannot reach the Zenlayer API (check zenlayer.endpoint): %w", err)
+	case isIntegrity && ie.Inconsistent():
+		return fmt.Errorf("the listing was inconsistent, so nothing was acted on: %w", err)
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	return err
 }
 
 func printInventory(env Env, list []zen.Instance) {

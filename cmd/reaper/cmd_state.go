@@ -27,10 +27,11 @@ func openState(cfg *config.Config, now func() time.Time) (*state.Store, error) {
 		return nil, stateError(err)
 	}
 	max, err := report.MaxSeq(cfg.ReportDir())
-	if err == nil {
-		err = store.AdvanceRunSeq(max)
-	}
 	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("report.dir: %w", err)
+	}
+	if err := store.AdvanceRunSeq(max); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("open state: %w", err)
 	}

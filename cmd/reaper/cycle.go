@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"time"
@@ -84,10 +83,9 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, dryRun boo
 	out := &cycleRun{res: res, report: rep}
 	var werr error
 	out.reportDir, werr = report.Write(dir, rep, withJSON(cfg.Report.Formats))
-	if werr != nil {
-		werr = fmt.Errorf("write report: %w", werr)
-		c.log.Error("report not written", "run_id", runID, "error", werr)
-	} else if cfg.Report.Keep > 0 && outDir == "" {
+	// A report not written is returned, not logged: the caller reports it once (the daemon's
+	// "cycle failed", the command's error line).
+	if werr == nil && cfg.Report.Keep > 0 && outDir == "" {
 		if _, err := report.Prune(dir, cfg.Report.Keep); err != nil {
 			c.log.Warn("report retention failed", "error", err)
 		}

@@ -130,7 +130,7 @@ func (d *daemon) job(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return cr.res.Err
+	return explainAPI(cr.res.Err)
 }
 
 // ready is /readyz: the last cycle succeeded within two intervals.

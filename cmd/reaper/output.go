@@ -21,7 +21,8 @@ var actionOrder = []reconcile.Action{
 }
 
 // printSummary writes the short table `run --once` and `plan` print: the outcome, counts per
-// action, and the candidates with their reasons and due times.
+// action, and the candidates with their reasons and due times. The cycle's error is not repeated
+// here: the command prints it once, on stderr.
 func printSummary(w io.Writer, cr *cycleRun) {
 	res := cr.res
 	mode := "acting"
@@ -31,9 +32,6 @@ func printSummary(w io.Writer, cr *cycleRun) {
 	fmt.Fprintf(w, "run %s (%s, %s): %s, %d instances in inventory\n", res.RunID, res.Command, mode, res.Status, res.InventorySize)
 	if res.Block != nil {
 		fmt.Fprintf(w, "BLOCKED by %s: %s. Nothing was terminated.\n", inert.Text(res.Block.Limit), inert.Text(res.Block.Message))
-	}
-	if res.Err != nil {
-		fmt.Fprintf(w, "error: %s\n", inert.Text(res.Err.Error()))
 	}
 	counts := res.Count()
 	var parts []string

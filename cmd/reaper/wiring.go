@@ -149,7 +149,6 @@ func settings(cfg *config.Config, e *policy.Engine) reconcile.Settings {
 		Protect: reconcile.Protection{
 			InstanceIDs: s.Protect.InstanceIDs, NamePatterns: s.Protect.NamePatterns, Tags: s.Protect.Tags,
 		},
-		CallTimeout:     2 * cfg.Zenlayer.Timeout.D(), // inside systemd's TimeoutStopSec=90s at the default 30s
-		ThrottleRetries: 5,
+		CallTimeout: 2 * cfg.Zenlayer.Timeout.D(), // inside systemd's TimeoutStopSec=90s at the default 30s
 	}
 }

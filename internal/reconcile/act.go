@@ -89,7 +89,7 @@ func (r *Reconciler) recheck(ctx context.Context, res *Result, due []int) (map[s
 	}
 	ds, err := r.evaluate(ctx, r.opts.Now().UTC(), list, traffic)
 	if err != nil {
-		return nil, nil, fmt.Errorf("evaluate policies: %w", err)
+		return nil, nil, err // the engine's error names the evaluation
 	}
 	fresh := make(map[string]zen.Instance, len(list))
 	decisions := make(map[string]policy.Decision, len(list))

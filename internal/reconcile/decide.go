@@ -26,7 +26,7 @@ func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instan
 
 	decisions, err := r.evaluate(ctx, now, inv, traffic)
 	if err != nil {
-		r.abort(res, fmt.Errorf("evaluate policies: %w", err))
+		r.abort(res, err) // the engine's error names the evaluation
 		return nil
 	}
 

@@ -304,15 +304,13 @@ func newHarness(t *testing.T, instances []zen.Instance, mutate func(*Settings)) 
 	s := Settings{
 		GracePeriod: 0, MaxTerminationsPerRun: 10, MaxTerminationsPercent: 100, MaxFleetDropPercent: 50,
 		CommitmentRetryAfter: 168 * time.Hour, Protect: Protection{Tags: map[string]string{"reaper-protect": "true"}},
-		ThrottleRetries: 3,
 	}
 	if mutate != nil {
 		mutate(&s)
 	}
 	rec, err := New(Options{
 		API: h.api, Evaluator: tagEvaluator{}, Store: h.store, Settings: s,
-		Now:   func() time.Time { return h.now },
-		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		Now: func() time.Time { return h.now },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 func (r *Reconciler) plan(now time.Time, res *Result) error {
 	old, err := r.opts.Store.Marks()
 	if err != nil {
-		return fmt.Errorf("read marks: %w", err)
+		return err // the store's error names the read
 	}
 	marks := make(map[state.MarkKey]state.Mark)
 	var due []int
@@ -56,7 +56,7 @@ func (r *Reconciler) blastRadius(due, inventory int) (*Block, error) {
 	s := r.opts.Settings
 	last, ok, err := r.opts.Store.LastCompleteInventory()
 	if err != nil {
-		return nil, fmt.Errorf("read last inventory size: %w", err)
+		return nil, err // the store's error names the read
 	}
 	if ok && last > 0 && float64(last-inventory)*100 > s.MaxFleetDropPercent*float64(last) {
 		drop := float64(last-inventory) * 100 / float64(last)
@@ -81,7 +81,7 @@ func (r *Reconciler) blastRadius(due, inventory int) (*Block, error) {
 func (r *Reconciler) pruneRefusals(res *Result) error {
 	refusals, err := r.opts.Store.Refusals()
 	if err != nil {
-		return fmt.Errorf("read refusals: %w", err)
+		return err // the store's error names the read
 	}
 	seen := make(map[string]bool, len(res.Entries))
 	for _, e := range res.Entries {

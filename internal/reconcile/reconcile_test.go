@@ -298,19 +298,23 @@ func TestCommitmentNotRetriedBeforeInterval(t *testing.T) {
 	}
 }
 
-func TestThrottleRetriedNeverDropped(t *testing.T) {
+// TestThrottledCallMadeOnceAndRecorded: the cycle calls TerminateInstance once per due instance;
+// retrying is the client's (the one retry layer), and a call that still fails is recorded, not
+// dropped.
+func TestThrottledCallMadeOnceAndRecorded(t *testing.T) {
 	h := newHarness(t, []zen.Instance{inst("a"), inst("b")}, nil)
-	left := map[string]int{"a": 2, "b": 10}
 	h.api.terminate = func(id string) (string, error) {
-		if left[id] > 0 {
-			left[id]--
+		if id == "b" {
 			return "", apiErr(429, zen.CodeRequestLimitExceeded)
 		}
 		return "T-" + id, nil
 	}
 	res := h.cycle(t, false)
+	if got := h.api.calls(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("calls = %v, want one per due instance", got)
+	}
 	if e := res.entry(t, "a"); e.Action != ActionTerminated {
-		t.Errorf("a = %s, want terminated after retries", e.Action)
+		t.Errorf("a = %s, want terminated", e.Action)
 	}
 	e := res.entry(t, "b")
 	if e.Action != ActionFailed || !strings.Contains(e.Error, zen.CodeRequestLimitExceeded) {

@@ -66,13 +66,9 @@ type Settings struct {
 	// Zero means DefaultUnconfirmedRetryAfter.
 	UnconfirmedRetryAfter time.Duration
 	Protect               Protection
-	// CallTimeout bounds one TerminateInstance call, retries included. It is applied to a context
+	// CallTimeout bounds one TerminateInstance call, the client's retries included. It is applied to a context
 	// detached from the cycle's, so that cancellation never abandons a call in flight.
 	CallTimeout time.Duration
-	// ThrottleRetries is how many more times a throttled TerminateInstance is tried, with backoff,
-	// after the client's own retries gave up. It is never dropped silently: the last failure is
-	// recorded.
-	ThrottleRetries int
 	// ClockTolerance is how far the clock may be behind the last recorded run before the cycle is
 	// blocked (limit "clock"); 0 means DefaultClockTolerance.
 	ClockTolerance time.Duration
@@ -87,8 +83,6 @@ type Options struct {
 	Settings  Settings
 	Now       func() time.Time
 	Logger    *slog.Logger
-	// Sleep waits between throttle retries; tests inject one that returns at once.
-	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Reconciler runs cycles. It is not safe for concurrent cycles; the scheduler never overlaps them.
@@ -108,9 +102,6 @@ func New(opts Options) (*Reconciler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Sleep == nil {
-		opts.Sleep = sleepCtx
-	}
 	if opts.Settings.CallTimeout <= 0 {
 		opts.Settings.CallTimeout = 2 * time.Minute
 	}
@@ -119,9 +110,6 @@ func New(opts Options) (*Reconciler, error) {
 	}
 	if opts.Settings.ClockTolerance <= 0 {
 		opts.Settings.ClockTolerance = DefaultClockTolerance
-	}
-	if opts.Settings.ThrottleRetries < 0 {
-		opts.Settings.ThrottleRetries = 0
 	}
 	if opts.Settings.MaxTerminationsPerRun < 1 {
 		return nil, errors.New("reconcile: MaxTerminationsPerRun must be at least 1")
@@ -158,7 +146,7 @@ func (r *Reconciler) Run(ctx context.Context, c Cycle) (*Result, error) {
 func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	clock, lastRun, err := r.checkClock(res.StartedAt)
 	if err != nil {
-		return r.abort(res, fmt.Errorf("read last run time: %w", err))
+		return r.abort(res, err) // the store's error names the read
 	}
 	recovered, err := r.recoverIntents(ctx, res.RunID)
 	if err != nil {
@@ -174,11 +162,11 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 
 	refusals, err := r.opts.Store.Refusals()
 	if err != nil {
-		return r.abort(res, fmt.Errorf("read refusals: %w", err))
+		return r.abort(res, err) // the store's error names the read
 	}
 	pending, err := r.opts.Store.Unconfirmed()
 	if err != nil {
-		return r.abort(res, fmt.Errorf("read unconfirmed terminations: %w", err))
+		return r.abort(res, err) // the store's error names the read
 	}
 	now := r.opts.Now().UTC()
 	res.Entries = r.decide(ctx, now, inv, refusals, pending, res)
@@ -204,21 +192,11 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	return r.act(ctx, res, refusals, pending)
 }
 
-// abort marks the cycle as one that took no action because something could not be trusted.
+// abort marks the cycle as one that took no action because something could not be trusted. It
+// does not log the error: the caller reports it, once (the daemon's "cycle failed", the command's
+// error line), and the cycle's summary line says it aborted.
 func (r *Reconciler) abort(res *Result, err error) error {
 	res.Status = StatusAborted
 	res.Err = err
-	r.log.Error("cycle aborted", "run_id", res.RunID, "error", err)
 	return err
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

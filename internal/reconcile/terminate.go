@@ -36,10 +36,11 @@ func (r *Reconciler) terminate(ctx context.Context, runID string, e *Entry) (acc
 		return false, fmt.Errorf("record intent for %s: %w", id, err)
 	}
 	// The call runs on a context detached from the cycle's: once started it finishes (bounded by
-	// CallTimeout) and is recorded, even when the daemon is asked to stop.
+	// CallTimeout) and is recorded, even when the daemon is asked to stop. It is made once: the
+	// client's retries are the only retry layer (see the README, "The Zenlayer client").
 	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Settings.CallTimeout)
 	defer cancel()
-	reqID, err := r.call(callCtx, ctx, id)
+	reqID, err := r.opts.API.TerminateInstance(callCtx, id)
 	now := r.opts.Now().UTC()
 	result := r.apply(e, reqID, err, now)
 	if result == OutcomeTerminated {
@@ -59,23 +60,6 @@ func (r *Reconciler) complete(runID string, e *Entry, result string, now time.Ti
 	}
 	r.logOutcome(runID, e, result)
 	return nil
-}
-
-// call makes TerminateInstance, trying a throttled call again with backoff. Waits between
-// attempts end early when the cycle is cancelled; the last error is then returned and recorded.
-func (r *Reconciler) call(callCtx, cycleCtx context.Context, id string) (string, error) {
-	backoff := 2 * time.Second
-	for attempt := 0; ; attempt++ {
-		reqID, err := r.opts.API.TerminateInstance(callCtx, id)
-		if err == nil || !zen.IsRateLimited(err) || attempt >= r.opts.Settings.ThrottleRetries {
-			return reqID, err
-		}
-		r.log.Warn("terminate throttled, retrying", "instance_id", id, "attempt", attempt+1, "backoff", backoff)
-		if werr := r.opts.Sleep(cycleCtx, backoff); werr != nil {
-			return reqID, fmt.Errorf("%w (not retried: %v)", err, werr)
-		}
-		backoff = min(backoff*2, time.Minute)
-	}
 }
 
 // apply maps the API's answer to the entry's action and returns the outcome to record.

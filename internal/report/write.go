@@ -47,7 +47,7 @@ func Write(dir string, r *Run, formats []string) (string, error) {
 	}
 	order, err := writeOrder(formats)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("write report: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("write report: %w", err)

@@ -87,20 +87,22 @@ func callWith[T any](ctx context.Context, c *Client, action string, params any, 
 		if !retryable(err) {
 			return nil, "", err
 		}
+		// The attempt's error names the package and the action; what stopped the retries
+		// follows it, so neither is said twice.
 		if cerr := ctx.Err(); cerr != nil {
-			return nil, "", fmt.Errorf("zen: %s: %w (after attempt %d failed: %w)", action, cerr, n, err)
+			return nil, "", fmt.Errorf("%w (attempt %d, not retried: %w)", err, n, cerr)
 		}
 		if n >= c.retry.maxAttempts {
 			return nil, "", fmt.Errorf("gave up after %d attempts: %w", n, err)
 		}
 		wait, werr := c.retryWait(ctx, n, err)
 		if werr != nil {
-			return nil, "", fmt.Errorf("zen: %s: %w (after attempt %d failed: %w)", action, werr, n, err)
+			return nil, "", fmt.Errorf("%w (attempt %d, not retried: %w)", err, n, werr)
 		}
 		c.log.Warn("zenlayer request will be retried",
 			"action", action, "attempt", n, "max_attempts", c.retry.maxAttempts, "wait", wait, "error", err)
 		if serr := c.sleep(ctx, wait); serr != nil {
-			return nil, "", fmt.Errorf("zen: %s: retry wait: %w (after attempt %d failed: %w)", action, serr, n, err)
+			return nil, "", fmt.Errorf("%w (attempt %d, retry wait: %w)", err, n, serr)
 		}
 	}
 }

@@ -24,6 +24,7 @@ const (
 
 // IntegrityError says an inventory listing cannot be trusted: a page failed, the API contradicted
 // itself, or the data broke an invariant. The caller must not act on any part of the listing.
+// Inconsistent tells a failed page from the API contradicting itself.
 type IntegrityError struct {
 	Kind          IntegrityKind
 	Reason        string // what went wrong, in words
@@ -34,7 +35,9 @@ type IntegrityError struct {
 	Err           error  // the page's error for IntegrityPageFailed
 }
 
-// Error returns the reason and where in the listing it happened.
+// Error returns the reason and where in the listing it happened. Only the kinds other than
+// IntegrityPageFailed are called integrity failures: a page that failed (refused, 5xx, timeout,
+// an undecodable field) is described by its own error.
 func (e *IntegrityError) Error() string {
 	var where []string
 	if e.Zone != "" {
@@ -46,7 +49,14 @@ func (e *IntegrityError) Error() string {
 	if e.Page > 0 {
 		where = append(where, fmt.Sprintf("page %d", e.Page))
 	}
+	// A page that failed is not an integrity finding, and its error names the package already.
 	s := "zen: inventory integrity: " + e.Reason
+	switch {
+	case e.Kind == IntegrityPageFailed && e.Err != nil:
+		s = e.Reason
+	case e.Kind == IntegrityPageFailed:
+		s = "zen: " + e.Reason
+	}
 	if len(where) > 0 {
 		s += " (" + strings.Join(where, ", ") + ")"
 	}
@@ -58,3 +68,7 @@ func (e *IntegrityError) Error() string {
 
 // Unwrap returns the underlying page error, so errors.As still finds an APIError inside.
 func (e *IntegrityError) Unwrap() error { return e.Err }
+
+// Inconsistent reports whether the listing failed because the API contradicted itself or the data
+// broke an invariant, rather than because a page could not be fetched or decoded.
+func (e *IntegrityError) Inconsistent() bool { return e.Kind != IntegrityPageFailed }

@@ -41,7 +41,6 @@ func TestNullTrafficIsNeverIdle(t *testing.T) {
 	rec, err := reconcile.New(reconcile.Options{
 		API: w.client, Evaluator: w.engine, Store: w.store, Settings: defaultSettings(w.engine), Now: w.clock.Now,
 		Enricher: enrich.New(enrich.Options{API: w.client, Cache: w.store}),
-		Sleep:    func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +129,6 @@ func TestAbsentCreateTimeNeverReadsOld(t *testing.T) {
 	rec, err := reconcile.New(reconcile.Options{
 		API: client, Evaluator: w.engine, Store: w.store, Settings: defaultSettings(w.engine), Now: w.clock.Now,
 		Enricher: enrich.New(enrich.Options{API: client, Cache: w.store}),
-		Sleep:    func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -116,7 +116,6 @@ func (w *benchWorld) cycle(b *testing.B, params map[string]any) *reconcile.Resul
 			CommitmentRetryAfter:   168 * time.Hour,
 			Protect:                reconcile.Protection{Tags: map[string]string{"reaper-protect": "true"}},
 			CallTimeout:            2 * time.Minute,
-			ThrottleRetries:        5,
 		},
 	})
 	if err != nil {

@@ -232,7 +232,9 @@ func TestChangedBetweenInventoryAndAct(t *testing.T) {
 func TestThrottledTerminationsAllLand(t *testing.T) {
 	fleet := fleetOf(6, func(id string) zensim.FleetInstance { return expired(id) })
 	w := newWorld(t, fleet)
-	w.sim.SetFault("TerminateInstance", zensim.Fault{HTTPStatus: 429, Count: 14})
+	// Fewer throttled answers than the client's attempts per call: every throttled call lands on
+	// a retry of the client, the only retry layer.
+	w.sim.SetFault("TerminateInstance", zensim.Fault{HTTPStatus: 429, Count: 2})
 	res := w.cycle(nil, "run", false)
 	if got := res.Count()[reconcile.ActionTerminated]; got != 6 {
 		t.Fatalf("terminated = %d, want 6 (actions %v)", got, res.Count())

@@ -22,6 +22,9 @@ const (
 	secret = "e2e-secret-value-123"
 )
 
+// harnessAttempts is the client's attempts per call in these tests.
+const harnessAttempts = 3
+
 var t0 = time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 
 type world struct {
@@ -52,7 +55,7 @@ func newWorld(t *testing.T, fleet []zensim.FleetInstance, opts ...worldOption) *
 	w := &world{t: t, clock: clocktest.New(t0), dir: t.TempDir()}
 	so := zensim.Options{Now: w.clock.Now, Keys: map[string]string{keyID: secret}, Seed: 7}
 	zo := []zen.Option{zen.WithAccessKey(keyID, secret), zen.WithClock(w.clock.Now),
-		zen.WithRetry(3, time.Millisecond, 5*time.Millisecond), zen.WithRequestsPerSecond(1000)}
+		zen.WithRetry(harnessAttempts, time.Millisecond, 5*time.Millisecond), zen.WithRequestsPerSecond(1000)}
 	for _, o := range opts {
 		o(&so, &zo)
 	}
@@ -96,7 +99,6 @@ func defaultSettings(e *policy.Engine) reconcile.Settings {
 		MaxFleetDropPercent:    50,
 		CommitmentRetryAfter:   168 * time.Hour,
 		Protect:                reconcile.Protection{Tags: map[string]string{"reaper-protect": "true"}},
-		ThrottleRetries:        5,
 		CallTimeout:            30 * time.Second,
 	}
 }
@@ -109,7 +111,6 @@ func (w *world) reconciler(mutate func(*reconcile.Settings)) *reconcile.Reconcil
 	}
 	rec, err := reconcile.New(reconcile.Options{
 		API: w.client, Evaluator: w.engine, Store: w.store, Settings: s, Now: w.clock.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
 	if err != nil {
 		w.t.Fatal(err)
