@@ -22,8 +22,9 @@ func TestTook(t *testing.T) {
 		{"absent (CREATE_FAILED is deleted at once)", zen.Instance{}, false, true, "absent"},
 		{"recycle bin", inst("a", withStatus(zen.StatusRecycle)), true, true, "RECYCLE"},
 		{"on its way to the bin", inst("a", withStatus(zen.StatusRecycling)), true, true, "RECYCLING"},
-		{"prepaid, auto-renew off", inst("a", withCharge(zen.ChargePrepaid)), true, true, "subscription cancelled"},
-		{"prepaid, auto-renew still on", inst("a", withCharge(zen.ChargePrepaid), func(in *zen.Instance) { in.AutoRenew = true }), true, false, "RUNNING"},
+		{"prepaid, auto-renew off", inst("a", withCharge(zen.ChargePrepaid), withAutoRenew(false)), true, true, "subscription cancelled"},
+		{"prepaid, auto-renew still on", inst("a", withCharge(zen.ChargePrepaid), withAutoRenew(true)), true, false, "RUNNING"},
+		{"prepaid, auto-renew absent", inst("a", withCharge(zen.ChargePrepaid)), true, false, "RUNNING"},
 		{"postpaid still running", inst("a"), true, false, "RUNNING"},
 		{"postpaid still stopped", inst("a", withStatus(zen.StatusStopped)), true, false, "STOPPED"},
 		{"create failed still there", inst("a", withStatus(zen.StatusCreateFailed)), true, false, "CREATE_FAILED"},
@@ -197,4 +198,8 @@ func TestUnconfirmedForgotten(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withAutoRenew(on bool) func(*zen.Instance) {
+	return func(in *zen.Instance) { in.AutoRenew = &on }
 }

@@ -47,7 +47,6 @@ func (w *wireInstance) toInstance(action string, in interner) (Instance, error) 
 		ChargeType:         ChargeType(in.get(w.InstanceChargeType)),
 		InternetChargeType: in.get(w.InternetChargeType),
 		CreatedAt:          created,
-		AutoRenew:          bool(w.AutoRenew),
 		ResourceGroupID:    in.get(w.ResourceGroupID),
 		ResourceGroupName:  in.get(w.ResourceGroupName),
 		PublicIPs:          nonEmpty(w.PublicIPAddresses),
@@ -56,6 +55,9 @@ func (w *wireInstance) toInstance(action string, in interner) (Instance, error) 
 	inst.TagList, inst.Tags = tagsFromWire(w.Tags, in)
 	if !expired.IsZero() {
 		inst.ExpiresAt = &expired
+	}
+	if w.AutoRenew.Valid {
+		inst.AutoRenew = &w.AutoRenew.Value
 	}
 	if w.Period.Valid {
 		p := int(w.Period.Value)

@@ -1,0 +1,175 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/zen"
+	"github.com/reaper-bmc/reaper/internal/zen/zensim"
+)
+
+// rewriteDescribe answers as the simulator does, except that every instance of a DescribeInstances
+// answer (listing, re-check and confirmation alike) is passed through edit first.
+type rewriteDescribe struct {
+	sim  http.Handler
+	edit func(in map[string]any)
+}
+
+func (p rewriteDescribe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := httptest.NewRecorder()
+	p.sim.ServeHTTP(rec, r)
+	var body map[string]any
+	if r.Header.Get("X-ZC-Action") != "DescribeInstances" || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
+	if resp, ok := body["response"].(map[string]any); ok {
+		list, _ := resp["dataSet"].([]any)
+		for _, in := range list {
+			if m, ok := in.(map[string]any); ok {
+				p.edit(m)
+			}
+		}
+	}
+	w.WriteHeader(rec.Code)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// proxied returns a reconciler for w whose client talks to the simulator through h.
+func (w *world) proxied(h http.Handler, mutate func(*reconcile.Settings)) *reconcile.Reconciler {
+	w.t.Helper()
+	srv := httptest.NewServer(h)
+	w.t.Cleanup(srv.Close)
+	client, err := zen.New(zen.WithEndpoint(srv.URL), zen.WithAccessKey(keyID, secret), zen.WithClock(w.clock.Now),
+		zen.WithRetry(3, time.Millisecond, 5*time.Millisecond), zen.WithRequestsPerSecond(1000))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	s := defaultSettings(w.engine)
+	if mutate != nil {
+		mutate(&s)
+	}
+	rec, err := reconcile.New(reconcile.Options{
+		API: client, Evaluator: w.engine, Store: w.store, Settings: s, Now: w.clock.Now,
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return rec
+}
+
+// A PREPAID termination is confirmed by autoRenew turning false. An answer that leaves autoRenew
+// out (null, "" or no key) says nothing about it: absent is never false, so a call that did not
+// take is unconfirmed and backed off, not counted as terminated and repeated every cycle.
+func TestAbsentAutoRenewNeverConfirms(t *testing.T) {
+	for _, how := range []string{"null", "empty", "missing"} {
+		t.Run(how, func(t *testing.T) {
+			prepaid := func(in *zensim.FleetInstance) { in.ChargeType = zen.ChargePrepaid; in.AutoRenew = true }
+			w := newWorld(t, []zensim.FleetInstance{expired("pre", prepaid)}, withPrepaidCancels())
+			w.sim.SetFault("TerminateInstance", zensim.Fault{Kind: zensim.FaultNotTaken})
+			proxy := rewriteDescribe{sim: w.sim, edit: func(m map[string]any) {
+				switch how {
+				case "null":
+					m["autoRenew"] = nil
+				case "empty":
+					m["autoRenew"] = ""
+				case "missing":
+					delete(m, "autoRenew")
+				}
+			}}
+			allow := func(s *reconcile.Settings) { s.AllowSubscriptionCancel = true }
+			for n := range 2 {
+				w.runs++
+				res, _ := w.proxied(proxy, allow).Run(context.Background(), reconcile.Cycle{
+					RunID: fmt.Sprintf("20261126T080000Z-%03d", w.runs), Command: "run"})
+				e := entry(t, res, "pre")
+				want := reconcile.ActionUnconfirmed
+				if n == 1 {
+					want = reconcile.ActionSkipped // inside the backoff
+				}
+				if e.Action != want {
+					t.Fatalf("cycle %d: %s (%s %s), want %s", n+1, e.Action, e.SkipReason, e.Error, want)
+				}
+				w.clock.Advance(time.Hour)
+			}
+			w.wantTerminateCalls("pre")
+		})
+	}
+}
+
+// countingEdit applies edit to every instance of the DescribeInstances answers after the first
+// (the listing of a small fleet is one page): what changes between the inventory and the act step.
+func countingEdit(edit func(m map[string]any)) func(m map[string]any) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	return func(m map[string]any) {
+		mu.Lock()
+		id := fmt.Sprint(m["instanceId"])
+		seen[id]++
+		n := seen[id]
+		mu.Unlock()
+		if n > 1 {
+			edit(m)
+		}
+	}
+}
+
+// addTags appends tag pairs to an instance of a DescribeInstances answer.
+func addTags(m map[string]any, pairs ...[2]string) {
+	wrap, _ := m["tags"].(map[string]any)
+	if wrap == nil {
+		wrap = map[string]any{}
+		m["tags"] = wrap
+	}
+	list, _ := wrap["tags"].([]any)
+	for _, p := range pairs {
+		list = append(list, map[string]any{"key": p[0], "value": p[1]})
+	}
+	wrap["tags"] = list
+}
+
+// A protect tag that appears between the inventory and the act step, as a second value of a
+// repeated key and in another case with spaces, protects: the re-check describe reads every pair,
+// loosely, against a protect map whose own key is written in another case.
+func TestProtectTagAddedBeforeActProtects(t *testing.T) {
+	tests := []struct {
+		name    string
+		protect map[string]string
+		pairs   [][2]string
+		acts    bool // the control: nothing protects
+	}{
+		{"repeated key, second value protects", map[string]string{"reaper-protect": "true"},
+			[][2]string{{"reaper-protect", "false"}, {"reaper-protect", "true"}}, false},
+		{"loose key and value", map[string]string{"reaper-protect": "true"}, [][2]string{{" Reaper-Protect ", " YES "}}, false},
+		{"config key in another case", map[string]string{"Reaper-Protect": "TRUE"}, [][2]string{{"reaper-protect", "1"}}, false},
+		{"custom value", map[string]string{"Team": "Payments"}, [][2]string{{"team", "web"}, {"TEAM", " payments"}}, false},
+		{"control: a value that says no", map[string]string{"reaper-protect": "true"}, [][2]string{{"reaper-protect", "no"}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, []zensim.FleetInstance{expired("x")})
+			proxy := rewriteDescribe{sim: w.sim, edit: countingEdit(func(m map[string]any) { addTags(m, tt.pairs...) })}
+			res, _ := w.proxied(proxy, func(s *reconcile.Settings) { s.Protect.Tags = tt.protect }).Run(context.Background(),
+				reconcile.Cycle{RunID: "20261126T080000Z-protect", Command: "run"})
+			if tt.acts {
+				if e := entry(t, res, "x"); e.Action != reconcile.ActionTerminated {
+					t.Fatalf("control: %s/%s, want terminated", e.Action, e.SkipReason)
+				}
+				return
+			}
+			if e := entry(t, res, "x"); e.Action != reconcile.ActionSkipped || e.SkipReason != reconcile.SkipChanged {
+				t.Fatalf("%s/%s, want skipped/changed (protected on the re-check)", e.Action, e.SkipReason)
+			}
+			w.wantTerminateCalls()
+		})
+	}
+}
