@@ -47,8 +47,12 @@ const intentRetention = 90 * 24 * time.Hour
 
 // housekeep drops cached traffic of instances that left a complete inventory, and completed
 // intents older than intentRetention. Failures are logged: they cost disk, not safety.
+//
+// What left the inventory is read from the cycle's entries, so it is pruned only when there is an
+// entry for every listed instance: a cycle aborted after the listing (its evaluation stopped, the
+// state unreadable) has none, and that says nothing about which instances are gone.
 func (r *Reconciler) housekeep(res *Result) {
-	if res.InventoryComplete {
+	if res.InventoryComplete && len(res.Entries) == res.InventorySize {
 		keep := make(map[string]bool, len(res.Entries))
 		for _, e := range res.Entries {
 			keep[e.Instance.ID] = true

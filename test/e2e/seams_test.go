@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/enrich"
+	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/zen"
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
@@ -172,4 +174,66 @@ func TestProtectTagAddedBeforeActProtects(t *testing.T) {
 			w.wantTerminateCalls()
 		})
 	}
+}
+
+// stoppedEvaluator is a policy engine whose evaluation is stopped (a deadline, the memory limit)
+// while stop is set.
+type stoppedEvaluator struct {
+	reconcile.Evaluator
+	stop *bool
+}
+
+func (s stoppedEvaluator) Evaluate(ctx context.Context, now time.Time, params map[string]any, in []policy.Instance) ([]policy.Decision, error) {
+	if *s.stop {
+		return nil, &policy.LimitError{Policy: "reaper.bomb", Cause: context.DeadlineExceeded}
+	}
+	return s.Evaluator.Evaluate(ctx, now, params, in)
+}
+
+// A cycle whose policy evaluation was stopped decided nothing about any instance. Its housekeeping
+// must not read that as "every instance is gone": it would forget every unconfirmed termination's
+// backoff (so the next cycle calls the API again at once) and drop the whole traffic cache.
+func TestStoppedEvaluationForgetsNothing(t *testing.T) {
+	const stuck, quiet = "900000000000000001", "900000000000000002"
+	w := newWorld(t, []zensim.FleetInstance{expired(stuck), idleSince(quiet, nil, nil)})
+	w.sim.SetFault("TerminateInstance", zensim.Fault{Kind: zensim.FaultNotTaken})
+	stop := false
+	cycle := func() *reconcile.Result {
+		s := defaultSettings(w.engine)
+		s.UnconfirmedRetryAfter = 6 * time.Hour
+		s.GracePeriod = 0
+		rec, err := reconcile.New(reconcile.Options{
+			API: w.client, Evaluator: stoppedEvaluator{Evaluator: w.engine, stop: &stop}, Store: w.store, Settings: s,
+			Now: w.clock.Now, Enricher: enrich.New(enrich.Options{API: w.client, Cache: w.store}),
+			Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.runs++
+		res, _ := rec.Run(context.Background(), reconcile.Cycle{RunID: fmt.Sprintf("20261126T080000Z-%03d", w.runs), Command: "run"})
+		w.clock.Advance(time.Hour)
+		return res
+	}
+	if e := entry(t, cycle(), stuck); e.Action != reconcile.ActionUnconfirmed {
+		t.Fatalf("cycle 1: %s, want unconfirmed", e.Action)
+	}
+	if _, ok, err := w.store.Traffic(quiet); err != nil || !ok {
+		t.Fatalf("cycle 1 cached no traffic for %s (%v)", quiet, err)
+	}
+	stop = true
+	if res := cycle(); res.Status != reconcile.StatusAborted {
+		t.Fatalf("cycle 2: status %s, want aborted (evaluation stopped)", res.Status)
+	}
+	if pending, err := w.store.Unconfirmed(); err != nil || len(pending) != 2 {
+		t.Fatalf("after the stopped cycle: unconfirmed %v (%v), want both backoffs kept", pending, err)
+	}
+	if _, ok, err := w.store.Traffic(quiet); err != nil || !ok {
+		t.Fatalf("after the stopped cycle: traffic of %s dropped (%v)", quiet, err)
+	}
+	stop = false
+	if e := entry(t, cycle(), stuck); e.Action != reconcile.ActionSkipped || e.SkipReason != reconcile.SkipUnconfirmed {
+		t.Fatalf("cycle 3 (2h into a 6h backoff): %s/%s, want skipped/unconfirmed", e.Action, e.SkipReason)
+	}
+	w.wantTerminateCalls(stuck, quiet)
 }
