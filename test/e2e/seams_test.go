@@ -237,3 +237,33 @@ func TestStoppedEvaluationForgetsNothing(t *testing.T) {
 	}
 	w.wantTerminateCalls(stuck, quiet)
 }
+
+// Repeated and loose tags served by the simulator (a fleet replay's tag_list) through the whole
+// cycle: listing, guards, bundled policies, re-check. Only the control instance is terminated.
+func TestRepeatedTagsThroughTheSimulator(t *testing.T) {
+	list := func(id string, pairs ...[2]string) zensim.FleetInstance {
+		return expired(id, func(in *zensim.FleetInstance) {
+			in.Tags = nil
+			in.TagList = []zensim.Tag{{Key: "reaper-expires-at", Value: "2026-11-01"}}
+			for _, p := range pairs {
+				in.TagList = append(in.TagList, zensim.Tag{Key: p[0], Value: p[1]})
+			}
+		})
+	}
+	w := newWorld(t, []zensim.FleetInstance{
+		list("protect", [2]string{"reaper-protect", "false"}, [2]string{"Reaper-Protect", " True"}),
+		list("keep", [2]string{"reaper-keep", "no"}, [2]string{"REAPER-KEEP", "yes "}),
+		list("conflict", [2]string{"reaper-expires-at", "2099-01-01"}),
+		list("control", [2]string{"reaper-protect", "false"}),
+	})
+	res := w.cycle(nil, "run", false)
+	for id, want := range map[string]reconcile.Action{
+		"protect": reconcile.ActionProtected, "keep": reconcile.ActionExempt, "conflict": reconcile.ActionKept,
+		"control": reconcile.ActionTerminated,
+	} {
+		if e := entry(t, res, id); e.Action != want {
+			t.Errorf("%s: %s/%s (%v), want %s", id, e.Action, e.SkipReason, e.Terminate, want)
+		}
+	}
+	w.wantTerminateCalls("control")
+}
