@@ -267,3 +267,42 @@ func TestRepeatedTagsThroughTheSimulator(t *testing.T) {
 	}
 	w.wantTerminateCalls("control")
 }
+
+// stopOnCall is a policy engine whose evaluation is stopped from its n-th call on.
+type stopOnCall struct {
+	reconcile.Evaluator
+	n, calls *int
+}
+
+func (s stopOnCall) Evaluate(ctx context.Context, now time.Time, params map[string]any, in []policy.Instance) ([]policy.Decision, error) {
+	*s.calls++
+	if *s.calls >= *s.n {
+		return nil, &policy.LimitError{Policy: "reaper.bomb", Cause: context.DeadlineExceeded}
+	}
+	return s.Evaluator.Evaluate(ctx, now, params, in)
+}
+
+// An evaluation stopped during the re-check before acting (its deadline, the memory limit) is a
+// failed re-check: nothing is terminated, and the due instances say so.
+func TestStoppedRecheckNeverTerminates(t *testing.T) {
+	w := newWorld(t, []zensim.FleetInstance{expired("a"), expired("b")})
+	n, calls := 2, 0 // the first evaluation decides, the second is the re-check's
+	rec, err := reconcile.New(reconcile.Options{
+		API: w.client, Evaluator: stopOnCall{Evaluator: w.engine, n: &n, calls: &calls}, Store: w.store,
+		Settings: defaultSettings(w.engine), Now: w.clock.Now,
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rec.Run(context.Background(), reconcile.Cycle{RunID: "20261126T080000Z-recheck", Command: "run"})
+	if err == nil || res.Status != reconcile.StatusFailed || calls != 2 {
+		t.Fatalf("status %s, err %v, evaluations %d; want failed after the re-check's evaluation", res.Status, err, calls)
+	}
+	for _, id := range []string{"a", "b"} {
+		if e := entry(t, res, id); e.Action != reconcile.ActionSkipped || e.SkipReason != reconcile.SkipRecheckFailed {
+			t.Errorf("%s: %s/%s, want skipped/%s", id, e.Action, e.SkipReason, reconcile.SkipRecheckFailed)
+		}
+	}
+	w.wantTerminateCalls()
+}
