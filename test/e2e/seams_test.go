@@ -306,3 +306,49 @@ func TestStoppedRecheckNeverTerminates(t *testing.T) {
 	}
 	w.wantTerminateCalls()
 }
+
+// A field the re-check describe leaves out (null, "" or no key) is unknown, never the value that
+// lets the call go ahead: status and charge type fail the guards, a creation time gives no age.
+func TestAbsentFieldsInRecheckNeverTerminate(t *testing.T) {
+	ttl := func(id string) zensim.FleetInstance {
+		in := healthy(id)
+		in.CreatedAt, in.Tags = t0.Add(-30*24*time.Hour), map[string]string{"reaper-ttl": "1h"}
+		return in
+	}
+	failed := func(id string) zensim.FleetInstance {
+		in := healthy(id)
+		in.CreatedAt, in.Status = t0.Add(-30*24*time.Hour), zen.StatusCreateFailed
+		return in
+	}
+	tests := []struct {
+		field string
+		in    zensim.FleetInstance
+	}{
+		{"instanceStatus", expired("x")},
+		{"instanceChargeType", expired("x")},
+		{"createTime", ttl("x")},
+		{"createTime", failed("x")},
+	}
+	for _, tt := range tests {
+		for _, how := range []string{"null", "empty", "missing"} {
+			t.Run(tt.field+"/"+tt.in.Name+"/"+how, func(t *testing.T) {
+				w := newWorld(t, []zensim.FleetInstance{tt.in})
+				proxy := rewriteDescribe{sim: w.sim, edit: countingEdit(func(m map[string]any) {
+					switch how {
+					case "null":
+						m[tt.field] = nil
+					case "empty":
+						m[tt.field] = ""
+					case "missing":
+						delete(m, tt.field)
+					}
+				})}
+				res, _ := w.proxied(proxy, nil).Run(context.Background(), reconcile.Cycle{RunID: "20261126T080000Z-absent", Command: "run"})
+				if e := entry(t, res, "x"); e.Action != reconcile.ActionSkipped || e.SkipReason != reconcile.SkipChanged {
+					t.Fatalf("%s/%s (%v), want skipped/changed", e.Action, e.SkipReason, e.Warn)
+				}
+				w.wantTerminateCalls()
+			})
+		}
+	}
+}
