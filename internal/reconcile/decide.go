@@ -39,7 +39,7 @@ func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instan
 
 // entry combines a guard verdict and a policy decision into a first action.
 func (r *Reconciler) entry(in zen.Instance, g guardResult, d policy.Decision, tr *policy.Traffic) Entry {
-	e := Entry{Instance: in, Terminate: d.Terminate, Exempt: d.Exempt, Warn: d.Warn, Traffic: tr}
+	e := Entry{Instance: in, Terminate: d.Terminate, Exempt: d.Exempt, Warn: d.Warn, Traffic: tr, EvalFailed: d.Err != nil}
 	for _, w := range r.opts.Settings.Protect.tagWarnings(in) {
 		e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: w})
 	}

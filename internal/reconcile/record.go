@@ -98,7 +98,7 @@ func (r *Reconciler) pruneUnconfirmed(res *Result) error {
 }
 
 // forgetUnconfirmed says why a backoff is no longer needed for the instance of e (nil: absent from
-// the inventory), or "" to keep it.
+// the inventory), or "" to keep it. An instance the policies could not decide about keeps it.
 func forgetUnconfirmed(e *Entry) string {
 	switch {
 	case e == nil:
@@ -109,7 +109,7 @@ func forgetUnconfirmed(e *Entry) string {
 		return "protected"
 	case len(e.Exempt) > 0:
 		return "exempt"
-	case len(e.Terminate) == 0:
+	case len(e.Terminate) == 0 && !e.EvalFailed:
 		return "no longer a candidate"
 	}
 	return ""

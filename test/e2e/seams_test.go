@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -351,4 +352,62 @@ func TestAbsentFieldsInRecheckNeverTerminate(t *testing.T) {
 			})
 		}
 	}
+}
+
+// failFor is a policy engine whose evaluation of one instance fails (a builtin error) while fail
+// is set.
+type failFor struct {
+	reconcile.Evaluator
+	id   string
+	fail *bool
+}
+
+func (f failFor) Evaluate(ctx context.Context, now time.Time, params map[string]any, in []policy.Instance) ([]policy.Decision, error) {
+	ds, err := f.Evaluator.Evaluate(ctx, now, params, in)
+	if err != nil || !*f.fail {
+		return ds, err
+	}
+	for i := range ds {
+		if ds[i].InstanceID == f.id {
+			ds[i] = policy.Decision{InstanceID: f.id, Err: &policy.EvalError{InstanceID: f.id, Err: errors.New("builtin failed")}}
+		}
+	}
+	return ds, nil
+}
+
+// An instance whose evaluation failed was not decided: that is not "no longer a candidate", so
+// the backoff of its unconfirmed termination is kept, and the next cycle does not call again.
+func TestFailedEvaluationKeepsTheBackoff(t *testing.T) {
+	const stuck = "900000000000000001"
+	w := newWorld(t, []zensim.FleetInstance{expired(stuck)})
+	w.sim.SetFault("TerminateInstance", zensim.Fault{Kind: zensim.FaultNotTaken})
+	fail := false
+	cycle := func() *reconcile.Result {
+		s := defaultSettings(w.engine)
+		s.UnconfirmedRetryAfter = 6 * time.Hour
+		rec, err := reconcile.New(reconcile.Options{
+			API: w.client, Evaluator: failFor{Evaluator: w.engine, id: stuck, fail: &fail}, Store: w.store, Settings: s,
+			Now: w.clock.Now, Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.runs++
+		res, _ := rec.Run(context.Background(), reconcile.Cycle{RunID: fmt.Sprintf("20261126T080000Z-%03d", w.runs), Command: "run"})
+		w.clock.Advance(time.Hour)
+		return res
+	}
+	if e := entry(t, cycle(), stuck); e.Action != reconcile.ActionUnconfirmed {
+		t.Fatalf("cycle 1: %s, want unconfirmed", e.Action)
+	}
+	fail = true
+	cycle()
+	if pending, err := w.store.Unconfirmed(); err != nil || len(pending) != 1 {
+		t.Fatalf("after a failed evaluation: unconfirmed %v (%v), want the backoff kept", pending, err)
+	}
+	fail = false
+	if e := entry(t, cycle(), stuck); e.Action != reconcile.ActionSkipped || e.SkipReason != reconcile.SkipUnconfirmed {
+		t.Fatalf("cycle 3 (2h into a 6h backoff): %s/%s, want skipped/unconfirmed", e.Action, e.SkipReason)
+	}
+	w.wantTerminateCalls(stuck)
 }
