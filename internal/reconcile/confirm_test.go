@@ -176,11 +176,14 @@ func TestUnconfirmedForgotten(t *testing.T) {
 	tests := []struct {
 		name   string
 		mutate func(*harness)
+		after  time.Duration
 	}{
-		{"absent", func(h *harness) { h.api.instances = nil }},
-		{"took late", func(h *harness) { h.api.instances[0].Status = zen.StatusRecycle }},
-		{"no longer a candidate", func(h *harness) { delete(h.api.instances[0].Tags, "doomed") }},
-		{"exempt", func(h *harness) { h.api.instances[0].Tags["keep"] = "yes" }},
+		{"absent", func(h *harness) { h.api.instances = nil }, time.Hour},
+		{"took late", func(h *harness) { h.api.instances[0].Status = zen.StatusRecycle }, time.Hour},
+		// Not nominated is a decision only on full data: once the backoff is over (a backed-off
+		// instance gets no traffic, so the idle policy could not nominate it).
+		{"no longer a candidate", func(h *harness) { delete(h.api.instances[0].Tags, "doomed") }, DefaultUnconfirmedRetryAfter},
+		{"exempt", func(h *harness) { h.api.instances[0].Tags["keep"] = "yes" }, time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,7 +194,7 @@ func TestUnconfirmedForgotten(t *testing.T) {
 				t.Fatal("no backoff after the first cycle")
 			}
 			tt.mutate(h)
-			h.now = t0.Add(time.Hour)
+			h.now = t0.Add(tt.after)
 			h.cycle(t, false)
 			if _, ok := h.store.unconfirmed["a"]; ok {
 				t.Fatal("backoff kept")

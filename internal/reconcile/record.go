@@ -98,7 +98,10 @@ func (r *Reconciler) pruneUnconfirmed(res *Result) error {
 }
 
 // forgetUnconfirmed says why a backoff is no longer needed for the instance of e (nil: absent from
-// the inventory), or "" to keep it. An instance the policies could not decide about keeps it.
+// the inventory), or "" to keep it. "No longer a candidate" needs a decision on full data: an
+// instance the policies could not evaluate, or one a guard skipped (the backoff itself included;
+// guards run before traffic is fetched, so a policy that needs traffic cannot nominate it), keeps
+// its backoff.
 func forgetUnconfirmed(e *Entry) string {
 	switch {
 	case e == nil:
@@ -109,7 +112,7 @@ func forgetUnconfirmed(e *Entry) string {
 		return "protected"
 	case len(e.Exempt) > 0:
 		return "exempt"
-	case len(e.Terminate) == 0 && !e.EvalFailed:
+	case len(e.Terminate) == 0 && !e.EvalFailed && e.Action != ActionSkipped:
 		return "no longer a candidate"
 	}
 	return ""

@@ -411,3 +411,37 @@ func TestFailedEvaluationKeepsTheBackoff(t *testing.T) {
 	}
 	w.wantTerminateCalls(stuck)
 }
+
+// An idle instance whose termination did not take is backed off like any other. A backed-off
+// instance gets no traffic fetched (the guards skip it), so the idle policy cannot nominate it:
+// that is not "no longer a candidate", and must not forget the backoff.
+func TestIdleUnconfirmedStaysBackedOff(t *testing.T) {
+	const quiet = "900000000000000002"
+	w := newWorld(t, []zensim.FleetInstance{idleSince(quiet, nil, nil)})
+	w.sim.SetFault("TerminateInstance", zensim.Fault{Kind: zensim.FaultNotTaken})
+	cycle := func() *reconcile.Result {
+		s := defaultSettings(w.engine)
+		s.UnconfirmedRetryAfter = 6 * time.Hour
+		rec, err := reconcile.New(reconcile.Options{
+			API: w.client, Evaluator: w.engine, Store: w.store, Settings: s, Now: w.clock.Now,
+			Enricher: enrich.New(enrich.Options{API: w.client, Cache: w.store}),
+			Sleep:    func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.runs++
+		res, _ := rec.Run(context.Background(), reconcile.Cycle{RunID: fmt.Sprintf("20261126T080000Z-%03d", w.runs), Command: "run"})
+		w.clock.Advance(time.Hour)
+		return res
+	}
+	if e := entry(t, cycle(), quiet); e.Action != reconcile.ActionUnconfirmed {
+		t.Fatalf("cycle 1: %s/%s, want unconfirmed", e.Action, e.SkipReason)
+	}
+	for n := 2; n <= 5; n++ {
+		if e := entry(t, cycle(), quiet); e.Action != reconcile.ActionSkipped || e.SkipReason != reconcile.SkipUnconfirmed {
+			t.Fatalf("cycle %d (inside the 6h backoff): %s/%s, want skipped/unconfirmed", n, e.Action, e.SkipReason)
+		}
+	}
+	w.wantTerminateCalls(quiet)
+}
