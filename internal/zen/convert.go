@@ -57,7 +57,8 @@ func (w *wireInstance) toInstance(action string, in interner) (Instance, error) 
 		inst.ExpiresAt = &expired
 	}
 	if w.AutoRenew.Valid {
-		inst.AutoRenew = &w.AutoRenew.Value
+		renew := w.AutoRenew.Value // a copy: the instance must not keep the wire page alive
+		inst.AutoRenew = &renew
 	}
 	if w.Period.Valid {
 		p := int(w.Period.Value)
