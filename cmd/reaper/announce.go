@@ -120,14 +120,16 @@ func pick(r *report.Run, action string) []report.Instance {
 
 // newlyMarked returns the instances inside their grace period that some policy marked in this
 // run: a first candidacy, and also a policy that joins an instance another policy had already
-// marked (its own grace period starts, so it is news).
+// marked (its own grace period starts, so it is news). Whether a mark is new is what the cycle
+// says, not read from times: a mark made while the clock was in doubt starts at the last run
+// time, after the start of the cycles that follow, and is news only once.
 func newlyMarked(r *report.Run) []report.Instance {
 	var out []report.Instance
 	for _, in := range r.Instances {
 		if in.Action != report.ActionMarked {
 			continue
 		}
-		if slices.ContainsFunc(in.Marks, func(m report.Mark) bool { return !m.MarkedAt.Before(r.StartedAt) }) {
+		if slices.ContainsFunc(in.Marks, func(m report.Mark) bool { return m.New }) {
 			out = append(out, in)
 		}
 	}

@@ -68,7 +68,7 @@ func reasons(rs []policy.Reason) []report.Reason {
 func marks(ms []reconcile.PolicyMark) []report.Mark {
 	out := make([]report.Mark, len(ms))
 	for i, m := range ms {
-		out[i] = report.Mark{Policy: m.Policy, MarkedAt: m.MarkedAt, DueAt: m.DueAt}
+		out[i] = report.Mark{Policy: m.Policy, MarkedAt: m.MarkedAt, DueAt: m.DueAt, New: m.New}
 	}
 	return out
 }

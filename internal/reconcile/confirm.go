@@ -47,14 +47,15 @@ func inRecycleBin(in zen.Instance) bool {
 // after the call (zenlayer-bmc-api.md §5, seed-terminateinstance.md): a POSTPAID instance moves to
 // the recycle bin (RECYCLE; the transient RECYCLING counts), a CREATE_FAILED one is deleted at once
 // (absent), and a PREPAID one stays RUNNING with autoRenew off until it expires. Anything else,
-// such as a POSTPAID instance still RUNNING or STOPPED, did not take. It also says what was seen.
+// such as a POSTPAID instance still RUNNING or STOPPED, or a PREPAID one whose autoRenew the
+// answer left out (absent is not false), did not take. It also says what was seen.
 func took(in zen.Instance, found bool) (bool, string) {
 	switch {
 	case !found:
 		return true, "absent"
 	case inRecycleBin(in):
 		return true, string(in.Status)
-	case in.ChargeType == zen.ChargePrepaid && !in.AutoRenew:
+	case in.ChargeType == zen.ChargePrepaid && in.AutoRenew != nil && !*in.AutoRenew:
 		return true, "subscription cancelled"
 	}
 	return false, statusReason(in.Status)

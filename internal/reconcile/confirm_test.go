@@ -22,8 +22,9 @@ func TestTook(t *testing.T) {
 		{"absent (CREATE_FAILED is deleted at once)", zen.Instance{}, false, true, "absent"},
 		{"recycle bin", inst("a", withStatus(zen.StatusRecycle)), true, true, "RECYCLE"},
 		{"on its way to the bin", inst("a", withStatus(zen.StatusRecycling)), true, true, "RECYCLING"},
-		{"prepaid, auto-renew off", inst("a", withCharge(zen.ChargePrepaid)), true, true, "subscription cancelled"},
-		{"prepaid, auto-renew still on", inst("a", withCharge(zen.ChargePrepaid), func(in *zen.Instance) { in.AutoRenew = true }), true, false, "RUNNING"},
+		{"prepaid, auto-renew off", inst("a", withCharge(zen.ChargePrepaid), withAutoRenew(false)), true, true, "subscription cancelled"},
+		{"prepaid, auto-renew still on", inst("a", withCharge(zen.ChargePrepaid), withAutoRenew(true)), true, false, "RUNNING"},
+		{"prepaid, auto-renew absent", inst("a", withCharge(zen.ChargePrepaid)), true, false, "RUNNING"},
 		{"postpaid still running", inst("a"), true, false, "RUNNING"},
 		{"postpaid still stopped", inst("a", withStatus(zen.StatusStopped)), true, false, "STOPPED"},
 		{"create failed still there", inst("a", withStatus(zen.StatusCreateFailed)), true, false, "CREATE_FAILED"},
@@ -175,11 +176,14 @@ func TestUnconfirmedForgotten(t *testing.T) {
 	tests := []struct {
 		name   string
 		mutate func(*harness)
+		after  time.Duration
 	}{
-		{"absent", func(h *harness) { h.api.instances = nil }},
-		{"took late", func(h *harness) { h.api.instances[0].Status = zen.StatusRecycle }},
-		{"no longer a candidate", func(h *harness) { delete(h.api.instances[0].Tags, "doomed") }},
-		{"exempt", func(h *harness) { h.api.instances[0].Tags["keep"] = "yes" }},
+		{"absent", func(h *harness) { h.api.instances = nil }, time.Hour},
+		{"took late", func(h *harness) { h.api.instances[0].Status = zen.StatusRecycle }, time.Hour},
+		// Not nominated is a decision only on full data: once the backoff is over (a backed-off
+		// instance gets no traffic, so the idle policy could not nominate it).
+		{"no longer a candidate", func(h *harness) { delete(h.api.instances[0].Tags, "doomed") }, DefaultUnconfirmedRetryAfter},
+		{"exempt", func(h *harness) { h.api.instances[0].Tags["keep"] = "yes" }, time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,11 +194,15 @@ func TestUnconfirmedForgotten(t *testing.T) {
 				t.Fatal("no backoff after the first cycle")
 			}
 			tt.mutate(h)
-			h.now = t0.Add(time.Hour)
+			h.now = t0.Add(tt.after)
 			h.cycle(t, false)
 			if _, ok := h.store.unconfirmed["a"]; ok {
 				t.Fatal("backoff kept")
 			}
 		})
 	}
+}
+
+func withAutoRenew(on bool) func(*zen.Instance) {
+	return func(in *zen.Instance) { in.AutoRenew = &on }
 }

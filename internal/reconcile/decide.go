@@ -39,7 +39,7 @@ func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instan
 
 // entry combines a guard verdict and a policy decision into a first action.
 func (r *Reconciler) entry(in zen.Instance, g guardResult, d policy.Decision, tr *policy.Traffic) Entry {
-	e := Entry{Instance: in, Terminate: d.Terminate, Exempt: d.Exempt, Warn: d.Warn, Traffic: tr}
+	e := Entry{Instance: in, Terminate: d.Terminate, Exempt: d.Exempt, Warn: d.Warn, Traffic: tr, EvalFailed: d.Err != nil}
 	for _, w := range r.opts.Settings.Protect.tagWarnings(in) {
 		e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: w})
 	}
@@ -124,7 +124,7 @@ func PolicyInput(in zen.Instance, tr *policy.Traffic) policy.Instance {
 	return policy.Instance{
 		ID: in.ID, Name: in.Name, Hostname: in.Hostname, Zone: in.Zone, Type: in.Type,
 		Status: string(in.Status), ChargeType: string(in.ChargeType), InternetChargeType: in.InternetChargeType,
-		CreatedAt: in.CreatedAt.UTC(), ExpiresAt: in.ExpiresAt, AutoRenew: in.AutoRenew,
+		CreatedAt: in.CreatedAt.UTC(), ExpiresAt: in.ExpiresAt, AutoRenew: in.AutoRenew != nil && *in.AutoRenew,
 		PeriodMonths:  in.PeriodMonths,
 		ResourceGroup: policy.ResourceGroup{ID: in.ResourceGroupID, Name: in.ResourceGroupName},
 		Tags:          tags, TagList: list, PublicIPs: nonNil(in.PublicIPs), PrivateIPs: nonNil(in.PrivateIPs),

@@ -83,7 +83,7 @@ func (f *fakeAPI) take(id string) {
 		case in.Status == zen.StatusCreateFailed:
 			f.instances = slices.Delete(f.instances, i, i+1)
 		case in.ChargeType == zen.ChargePrepaid:
-			f.instances[i].AutoRenew = false
+			f.instances[i].AutoRenew = new(bool)
 		default:
 			f.instances[i].Status = zen.StatusRecycle
 		}

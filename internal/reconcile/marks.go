@@ -18,6 +18,7 @@ type PolicyMark struct {
 	Policy   string
 	MarkedAt time.Time
 	DueAt    time.Time
+	New      bool // made in this cycle: the policy did not nominate the instance in the last one
 }
 
 // Due reports whether the mark's grace period is over at now.
@@ -37,7 +38,7 @@ func (r *Reconciler) keepMarks(now time.Time, e *Entry, old, next map[state.Mark
 		}
 		m.Reasons = reasonsOf(e.Terminate, p)
 		next[k] = m
-		e.Marks = append(e.Marks, PolicyMark{Policy: p, MarkedAt: m.FirstSeen, DueAt: m.FirstSeen.Add(r.opts.Settings.GracePeriod)})
+		e.Marks = append(e.Marks, PolicyMark{Policy: p, MarkedAt: m.FirstSeen, DueAt: m.FirstSeen.Add(r.opts.Settings.GracePeriod), New: !ok})
 	}
 	if len(e.Marks) == 0 {
 		return

@@ -47,8 +47,12 @@ const intentRetention = 90 * 24 * time.Hour
 
 // housekeep drops cached traffic of instances that left a complete inventory, and completed
 // intents older than intentRetention. Failures are logged: they cost disk, not safety.
+//
+// What left the inventory is read from the cycle's entries, so it is pruned only when there is an
+// entry for every listed instance: a cycle aborted after the listing (its evaluation stopped, the
+// state unreadable) has none, and that says nothing about which instances are gone.
 func (r *Reconciler) housekeep(res *Result) {
-	if res.InventoryComplete {
+	if res.InventoryComplete && len(res.Entries) == res.InventorySize {
 		keep := make(map[string]bool, len(res.Entries))
 		for _, e := range res.Entries {
 			keep[e.Instance.ID] = true
@@ -94,7 +98,10 @@ func (r *Reconciler) pruneUnconfirmed(res *Result) error {
 }
 
 // forgetUnconfirmed says why a backoff is no longer needed for the instance of e (nil: absent from
-// the inventory), or "" to keep it.
+// the inventory), or "" to keep it. "No longer a candidate" needs a decision on full data: an
+// instance the policies could not evaluate, or one a guard skipped (the backoff itself included;
+// guards run before traffic is fetched, so a policy that needs traffic cannot nominate it), keeps
+// its backoff.
 func forgetUnconfirmed(e *Entry) string {
 	switch {
 	case e == nil:
@@ -105,7 +112,7 @@ func forgetUnconfirmed(e *Entry) string {
 		return "protected"
 	case len(e.Exempt) > 0:
 		return "exempt"
-	case len(e.Terminate) == 0:
+	case len(e.Terminate) == 0 && !e.EvalFailed && e.Action != ActionSkipped:
 		return "no longer a candidate"
 	}
 	return ""

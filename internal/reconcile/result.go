@@ -70,6 +70,9 @@ type Entry struct {
 	Error        string
 	TerminatedAt *time.Time
 	Traffic      *policy.Traffic
+	// EvalFailed says the policies could not decide about the instance (its Decision.Err): its
+	// empty Terminate means unknown, not "no longer a candidate".
+	EvalFailed bool
 }
 
 // Result is everything one cycle observed, decided and did. Reports, metrics and notifications are

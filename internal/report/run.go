@@ -159,6 +159,9 @@ type Mark struct {
 	Policy   string    `json:"policy"`
 	MarkedAt time.Time `json:"marked_at"`
 	DueAt    time.Time `json:"due_at"`
+	// New says the mark was made in this run (for announcements); it is not written: a report
+	// read back does not know it.
+	New bool `json:"-"`
 }
 
 // Reason is one terminate, exempt or warn reason and the policy that gave it.

@@ -47,7 +47,6 @@ func (w *wireInstance) toInstance(action string, in interner) (Instance, error) 
 		ChargeType:         ChargeType(in.get(w.InstanceChargeType)),
 		InternetChargeType: in.get(w.InternetChargeType),
 		CreatedAt:          created,
-		AutoRenew:          bool(w.AutoRenew),
 		ResourceGroupID:    in.get(w.ResourceGroupID),
 		ResourceGroupName:  in.get(w.ResourceGroupName),
 		PublicIPs:          nonEmpty(w.PublicIPAddresses),
@@ -56,6 +55,10 @@ func (w *wireInstance) toInstance(action string, in interner) (Instance, error) 
 	inst.TagList, inst.Tags = tagsFromWire(w.Tags, in)
 	if !expired.IsZero() {
 		inst.ExpiresAt = &expired
+	}
+	if w.AutoRenew.Valid {
+		renew := w.AutoRenew.Value // a copy: the instance must not keep the wire page alive
+		inst.AutoRenew = &renew
 	}
 	if w.Period.Valid {
 		p := int(w.Period.Value)

@@ -34,7 +34,7 @@ const (
 )
 
 // Instance is one BMC instance as reaper sees it. Fields the API left null are zero values;
-// ExpiresAt and PeriodMonths are nil when absent.
+// ExpiresAt, AutoRenew and PeriodMonths are nil when absent.
 type Instance struct {
 	ID                 string
 	Name               string
@@ -46,7 +46,7 @@ type Instance struct {
 	InternetChargeType string
 	CreatedAt          time.Time
 	ExpiresAt          *time.Time
-	AutoRenew          bool
+	AutoRenew          *bool
 	PeriodMonths       *int
 	ResourceGroupID    string
 	ResourceGroupName  string

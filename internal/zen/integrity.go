@@ -20,6 +20,7 @@ const (
 	IntegrityOutOfScope       IntegrityKind = "out_of_scope"      // an instance outside the requested filter
 	IntegrityImplausibleTotal IntegrityKind = "implausible_total" // totalCount negative or absurdly large
 	IntegrityUnexpectedID     IntegrityKind = "unexpected_id"     // DescribeInstances returned an ID not asked for
+	IntegritySecretInID       IntegrityKind = "secret_in_id"      // an instanceId holds a credential
 )
 
 // IntegrityError says an inventory listing cannot be trusted: a page failed, the API contradicted

@@ -315,8 +315,9 @@ func (l *listing) checkScope(num int, w *wireInstance) error {
 	return nil
 }
 
-// checkIDs rejects empty IDs and IDs already in seen, and adds the IDs to seen. list starts at
-// page firstPage.
+// checkIDs rejects empty IDs, IDs that hold a credential (an ID is never redacted: it is what
+// reaper acts on, so such a listing cannot be shown or used) and IDs already in seen, and adds
+// the IDs to seen. list starts at page firstPage.
 func (l *listing) checkIDs(list []Instance, firstPage int, seen map[string]struct{}) error {
 	for i := range list {
 		id := list[i].ID
@@ -324,6 +325,10 @@ func (l *listing) checkIDs(list []Instance, firstPage int, seen map[string]struc
 		if id == "" {
 			return l.fail(IntegrityEmptyID, page, "",
 				fmt.Sprintf("instance %d of the page has no instanceId", i%pageSize+1))
+		}
+		if l.redact(id) != id {
+			return l.fail(IntegritySecretInID, page, "",
+				fmt.Sprintf("the instanceId of instance %d of the page holds a credential", i%pageSize+1))
 		}
 		if _, dup := seen[id]; dup {
 			return l.fail(IntegrityDuplicateID, page, id, fmt.Sprintf("instanceId %s seen twice", id))

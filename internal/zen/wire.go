@@ -118,16 +118,21 @@ func parseInteger(s string) (int64, error) {
 	return int64(f), nil
 }
 
-// flexBool is a boolean sent as true/false, "true"/"false", or null (false).
-type flexBool bool
+// flexBool is a boolean sent as true/false or "true"/"false". null, "" and a missing key are
+// absent (Valid false), never false: absent is not a value.
+type flexBool struct {
+	Value, Valid bool
+}
 
 // UnmarshalJSON accepts true, false, "true", "false", null and "".
 func (v *flexBool) UnmarshalJSON(b []byte) error {
 	switch string(bytes.TrimSpace(b)) {
 	case "true", `"true"`:
-		*v = true
-	case "false", `"false"`, "null", `""`:
-		*v = false
+		*v = flexBool{Value: true, Valid: true}
+	case "false", `"false"`:
+		*v = flexBool{Valid: true}
+	case "null", `""`:
+		*v = flexBool{}
 	default:
 		return fmt.Errorf("boolean: cannot use %s", quoted(string(b)))
 	}

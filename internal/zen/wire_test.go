@@ -39,7 +39,7 @@ func TestDecodeDocExample(t *testing.T) {
 	want := Instance{
 		ID: "932237369560662463", Name: "ci-runner-1", Hostname: "ci-runner-1", Zone: "HKG-A", Type: "S9I",
 		Status: StatusRunning, ChargeType: ChargePostpaid, InternetChargeType: "ByBandwidth",
-		CreatedAt:       time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), AutoRenew: new(bool),
 		ResourceGroupID: "rg-1", ResourceGroupName: "Default Resource Group",
 		Tags: map[string]string{"owner": "ci"}, TagList: []Tag{{"owner", "ci"}}, PublicIPs: []string{"203.0.113.10"},
 	}
@@ -93,7 +93,11 @@ func TestDecodeTolerance(t *testing.T) {
 		{"period as number", `{"instanceId":"1","period":3}`, func(i Instance) bool { return i.PeriodMonths != nil && *i.PeriodMonths == three }},
 		{"period as string", `{"instanceId":"1","period":"3"}`, func(i Instance) bool { return i.PeriodMonths != nil && *i.PeriodMonths == three }},
 		{"period empty string", `{"instanceId":"1","period":""}`, func(i Instance) bool { return i.PeriodMonths == nil }},
-		{"autoRenew as string", `{"instanceId":"1","autoRenew":"true"}`, func(i Instance) bool { return i.AutoRenew }},
+		{"autoRenew as string", `{"instanceId":"1","autoRenew":"true"}`, func(i Instance) bool { return i.AutoRenew != nil && *i.AutoRenew }},
+		{"autoRenew false", `{"instanceId":"1","autoRenew":false}`, func(i Instance) bool { return i.AutoRenew != nil && !*i.AutoRenew }},
+		{"autoRenew null is absent", `{"instanceId":"1","autoRenew":null}`, func(i Instance) bool { return i.AutoRenew == nil }},
+		{"autoRenew empty is absent", `{"instanceId":"1","autoRenew":""}`, func(i Instance) bool { return i.AutoRenew == nil }},
+		{"autoRenew missing is absent", `{"instanceId":"1"}`, func(i Instance) bool { return i.AutoRenew == nil }},
 		{"instanceId as number", `{"instanceId":932237369560662463}`, func(i Instance) bool { return i.ID == "932237369560662463" }},
 		{"instanceId with escape", `{"instanceId":"a\u0062c"}`, func(i Instance) bool { return i.ID == "abc" }},
 		{"wrapped null tags", `{"instanceId":"1","tags":{"tags":null}}`, func(i Instance) bool { return i.Tags == nil }},

@@ -176,7 +176,7 @@ func FleetFromInstances(in []zen.Instance) Fleet {
 			InternetChargeType: z.InternetChargeType,
 			CreatedAt:          z.CreatedAt,
 			ExpiresAt:          z.ExpiresAt,
-			AutoRenew:          z.AutoRenew,
+			AutoRenew:          z.AutoRenew != nil && *z.AutoRenew, // the simulator always sends one
 			PeriodMonths:       z.PeriodMonths,
 			ResourceGroupID:    z.ResourceGroupID,
 			ResourceGroupName:  z.ResourceGroupName,

@@ -171,12 +171,12 @@ func TestFleetFromInstancesRoundTrip(t *testing.T) {
 		{
 			ID: "100000000000000001", Name: "a", Hostname: "a.h", Zone: "HKG-A", Type: "S9I", Status: zen.StatusRunning,
 			ChargeType: zen.ChargePostpaid, InternetChargeType: "ByBandwidth", CreatedAt: t0.Add(-time.Hour),
-			ResourceGroupID: "rg-1", ResourceGroupName: "Default", Tags: map[string]string{"owner": "ci"},
+			ResourceGroupID: "rg-1", ResourceGroupName: "Default", Tags: map[string]string{"owner": "ci"}, AutoRenew: ptr(false),
 			PublicIPs: []string{"198.18.0.1"}, PrivateIPs: []string{"10.0.0.1"}, TagList: []zen.Tag{{Key: "owner", Value: "ci"}},
 		},
 		{
 			ID: "100000000000000002", Name: "b", Zone: "SIN-A", Status: zen.StatusStopped, ChargeType: zen.ChargePrepaid,
-			CreatedAt: t0.Add(-40 * 24 * time.Hour), ExpiresAt: &exp, AutoRenew: true, PeriodMonths: ptr(1),
+			CreatedAt: t0.Add(-40 * 24 * time.Hour), ExpiresAt: &exp, AutoRenew: ptr(true), PeriodMonths: ptr(1),
 		},
 	}
 	var buf bytes.Buffer

@@ -132,6 +132,7 @@ func (s SimInstance) Domain() zen.Instance {
 			}
 		}
 	}
+	renew := c.AutoRenew
 	return zen.Instance{
 		ID:                 c.ID,
 		Name:               c.Name,
@@ -143,7 +144,7 @@ func (s SimInstance) Domain() zen.Instance {
 		InternetChargeType: c.InternetChargeType,
 		CreatedAt:          c.CreatedAt,
 		ExpiresAt:          c.ExpiresAt,
-		AutoRenew:          c.AutoRenew,
+		AutoRenew:          &renew,
 		PeriodMonths:       c.PeriodMonths,
 		ResourceGroupID:    c.ResourceGroupID,
 		ResourceGroupName:  c.ResourceGroupName,
