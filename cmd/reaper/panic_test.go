@@ -49,7 +49,8 @@ func TestWorkerPanicExitsOne(t *testing.T) {
 	if code != exitFailure {
 		t.Fatalf("run --once: code %d, want %d\n%s", code, exitFailure, stderr.String())
 	}
-	if got := stderr.String(); !strings.Contains(got, "internal error in policy evaluation of instance 77") || !strings.Contains(got, "stderr bug") {
+	if got := stderr.String(); !strings.Contains(got, "internal error in policy evaluation of instance 77") || !strings.Contains(got, "stderr bug") ||
+		!strings.Contains(got, "this is a bug in reaper") || !strings.Contains(got, "internal/policy.(*worker).evaluate") {
 		t.Errorf("stderr does not name where the panic happened:\n%s", got)
 	}
 	if n := terminateCount(sim); n != 0 {
