@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/safego"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
 )
@@ -69,7 +70,8 @@ func cmdDemo(ctx context.Context, env Env, args []string) int {
 		return fail(env, fmt.Errorf("demo: listen on loopback: %w", err))
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
+	served := make(chan error, 1)
+	safego.Go("demo simulator", func() { served <- srv.Serve(ln) }, func(err error) { served <- err })
 	defer srv.Close()
 
 	path, err := writeDemoConfig(abs, "http://"+ln.Addr().String())
@@ -82,6 +84,11 @@ func cmdDemo(ctx context.Context, env Env, args []string) int {
 		return fail(env, err)
 	}
 	code := cycleOnce(ctx, env, cfg, "plan", true, "", false)
+	select {
+	case err := <-served: // the simulator stopped under the plan: an internal error
+		return fail(env, fmt.Errorf("demo: %w", err))
+	default:
+	}
 	if code == exitOK {
 		fmt.Fprintf(env.Stdout, "\nThis was a plan: nothing was terminated. Open the HTML report above in a browser.\n"+
 			"Next: read %s, then `reaper validate --config %s`.\n", path, path)

@@ -79,6 +79,7 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	printSummary(env.Stdout, cr)
 	if err := cr.res.Err; err != nil {
 		fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(apiError(command, err).Error()))
+		printPanicStack(env, err)
 	}
 	code := exitCode(cr.res, detailed && command == "plan")
 	if werr != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/safego"
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
 )
 
@@ -65,7 +66,7 @@ func cmdSim(ctx context.Context, env Env, args []string) int {
 func serveUntilDone(ctx context.Context, env Env, ln net.Listener, h http.Handler, log *slog.Logger) int {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	safego.Go("simulator server", func() { errc <- srv.Serve(ln) }, func(err error) { errc <- err })
 	select {
 	case err := <-errc:
 		return fail(env, err)

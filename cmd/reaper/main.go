@@ -9,11 +9,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // bastions may lack tzdata; schedules name IANA zones
+
+	"github.com/reaper-bmc/reaper/internal/safego"
 )
 
 // Set by the linker (see the Makefile).
@@ -36,24 +39,24 @@ func main() {
 
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
-	go func() {
+	safego.Go("signal handler", func() {
 		<-stop
 		cancel() // first signal: stop scheduling, finish what is in flight
 		<-stop
 		os.Exit(130) // second signal: exit at once
-	}()
+	}, internalError)
 
 	reload := make(chan struct{}, 1)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	go func() {
+	safego.Go("reload signal handler", func() {
 		for range hup {
 			select {
 			case reload <- struct{}{}:
 			default: // a reload is already pending
 			}
 		}
-	}()
+	}, internalError)
 
 	os.Exit(Main(ctx, Env{
 		Args:   os.Args[1:],
@@ -63,4 +66,11 @@ func main() {
 		Getenv: os.Getenv,
 		Reload: reload,
 	}))
+}
+
+// internalError ends the process after a panic in one of main's own goroutines: exit 1, never
+// Go's exit 2 (see contain).
+func internalError(err error) {
+	fmt.Fprintf(os.Stderr, "reaper: %v\n", err)
+	os.Exit(exitFailure)
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+
+	"github.com/reaper-bmc/reaper/internal/safego"
 )
 
 // contain runs a command and turns a panic into exit 1 with one clear line (and the stack, for
@@ -19,6 +22,15 @@ func contain(env Env, run func() int) (code int) {
 		}
 	}()
 	return run()
+}
+
+// printPanicStack adds, when err carries a panic contained in a goroutine, the stack for the bug
+// report (the error line itself is printed by the caller).
+func printPanicStack(env Env, err error) {
+	var pe *safego.PanicError
+	if errors.As(err, &pe) {
+		fmt.Fprintf(env.Stderr, "(this is a bug in reaper; please report it with the stack below)\n%s", pe.Stack)
+	}
 }
 
 // goContained runs fn for a goroutine of the daemon: a panic there is logged and stops the daemon

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/safego"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
@@ -27,6 +28,9 @@ type cycle struct {
 	failed   int
 	first    error // the first failure, for the summary
 	cacheErr error // a failure to write the cache
+
+	mu    sync.Mutex
+	panic error // the first panic of a fetch worker (a *safego.PanicError)
 }
 
 // plan picks the eligible instances, answers those with fresh cached traffic, and returns the
@@ -73,11 +77,18 @@ func (c *cycle) fetchAll(ctx context.Context, todo []zen.Instance) []state.Traff
 	}
 	results := make([]result, len(todo))
 	jobs := make(chan int)
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	var wg sync.WaitGroup
 	for range min(c.concurrency, len(todo)) {
 		wg.Go(func() {
 			for i := range jobs {
-				results[i] = c.fetchOne(ctx, todo[i])
+				if err := safego.Call("traffic fetch of instance "+todo[i].ID, func() {
+					results[i] = c.fetchOne(ctx, todo[i])
+				}); err != nil {
+					c.panicked(err, stop)
+					results[i].err = err
+				}
 			}
 		})
 	}
@@ -128,6 +139,17 @@ func (c *cycle) store(recs []state.TrafficRecord) {
 		c.cacheErr = fmt.Errorf("cache traffic: %w", err)
 		c.log.Warn("traffic cache write failed", "records", len(recs), "error", err)
 	}
+}
+
+// panicked keeps the first panic of a fetch worker, and stops the other fetches: the cycle
+// cannot trust what this one computed.
+func (c *cycle) panicked(err error, stop context.CancelCauseFunc) {
+	c.mu.Lock()
+	if c.panic == nil {
+		c.panic = err
+	}
+	c.mu.Unlock()
+	stop(err)
 }
 
 // fail counts an instance left without traffic.

@@ -77,7 +77,9 @@ func New(opts Options) *Enricher {
 // (a call failed, the cache could not be read, ctx ended) is absent from the map; the error then
 // is a *PartialError counting them, for the log, and the other instances are still returned. A
 // malformed idle param is a *ParamError and nothing is fetched. A failure to write the cache is
-// reported too, but the fetched traffic is returned all the same.
+// reported too, but the fetched traffic is returned all the same. A panic in a fetch worker
+// stops the others and is returned (a *safego.PanicError) with no traffic at all: the caller
+// must abort, as for any internal error.
 func (e *Enricher) Enrich(ctx context.Context, now time.Time, params map[string]any, in []zen.Instance) (map[string]*policy.Traffic, int, error) {
 	if e.api == nil {
 		return nil, 0, errors.New("enrich traffic: no traffic API")
@@ -94,6 +96,9 @@ func (e *Enricher) Enrich(ctx context.Context, now time.Time, params map[string]
 	c := &cycle{Enricher: e, now: now, params: p, win: windowAt(now, p.Window), out: map[string]*policy.Traffic{}}
 	todo := c.plan(in)
 	fetched := c.fetchAll(ctx, todo)
+	if c.panic != nil { // an internal error: nothing of this cycle is trusted, or cached
+		return nil, int(c.calls.Load()), fmt.Errorf("enrich traffic: %w", c.panic)
+	}
 	c.store(fetched)
 	e.log.Info("traffic enriched", "eligible", c.eligible, "cached", c.cached, "fetched", len(fetched),
 		"failed", c.failed, "traffic_calls", c.calls.Load(), "window", p.Window)

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/safego"
 )
 
 // shutdownTimeout bounds how long Serve waits for scrapes in progress when
@@ -47,7 +49,8 @@ func ServeListener(ctx context.Context, ln net.Listener, m *Metrics, ready func(
 	logger.Info("metrics listening", "addr", ln.Addr().String())
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	// A panic in the server's own loop (handlers are contained by net/http) is Serve's error.
+	safego.Go("metrics server", func() { served <- srv.Serve(ln) }, func(err error) { served <- err })
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve metrics: %w", err)

@@ -14,6 +14,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/topdown"
 	"github.com/open-policy-agent/opa/v1/topdown/print"
+
+	"github.com/reaper-bmc/reaper/internal/safego"
 )
 
 // EvalError is the failed evaluation of one instance, reported in its Decision.Err. Such a
@@ -44,7 +46,8 @@ const batchSize = 64
 // instance's Decision.Err says why, and it has no reasons. Evaluate itself fails when params
 // cannot be converted, and when the evaluation is stopped before it finishes: ctx ends (its
 // deadline) or the heap grows past the memory limit. It then returns no decisions at all, and
-// a *LimitError that names the policy that was running.
+// a *LimitError that names the policy that was running. A panic while evaluating (a bug) is
+// returned as a *safego.PanicError naming the instance, again with no decisions.
 func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]any, instances []Instance) ([]Decision, error) {
 	set := e.set.Load()
 	shared, err := newShared(now, set, params)
@@ -70,24 +73,35 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 	var failed atomic.Pointer[error]
 	stopped := &stoppedAt{}
 	var wg sync.WaitGroup
+	fail := func(err error) {
+		failed.CompareAndSwap(nil, &err)
+		cancel.Cancel()
+	}
 	for range workers {
 		wg.Go(func() {
-			w, err := set.newWorker(ctx, e.logger, shared, cancel)
-			if err != nil {
-				failed.CompareAndSwap(nil, &err)
-				cancel.Cancel()
-				return
-			}
-			defer w.close(ctx)
-			w.folded, w.stopped = folded, stopped
-			for ctx.Err() == nil && failed.Load() == nil {
-				start := int(next.Add(batchSize)) - batchSize
-				if start >= len(instances) {
+			var at string // the instance being evaluated, for a panic's error
+			err := safego.Call("policy evaluation worker", func() {
+				w, err := set.newWorker(ctx, e.logger, shared, cancel)
+				if err != nil {
+					fail(err)
 					return
 				}
-				for i := start; i < min(start+batchSize, len(instances)); i++ {
-					decisions[i] = w.evaluate(ctx, &instances[i])
+				defer w.close(ctx)
+				w.folded, w.stopped = folded, stopped
+				for ctx.Err() == nil && failed.Load() == nil {
+					start := int(next.Add(batchSize)) - batchSize
+					if start >= len(instances) {
+						return
+					}
+					for i := start; i < min(start+batchSize, len(instances)); i++ {
+						at = instances[i].ID
+						decisions[i] = w.evaluate(ctx, &instances[i])
+						at = ""
+					}
 				}
+			})
+			if err != nil {
+				fail(atInstance(err, at))
 			}
 		})
 	}
@@ -99,6 +113,14 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 		return nil, fmt.Errorf("evaluate policies: %w", *err)
 	}
 	return decisions, nil
+}
+
+// atInstance names the instance whose evaluation panicked in a *safego.PanicError.
+func atInstance(err error, id string) error {
+	if pe, ok := err.(*safego.PanicError); ok && id != "" {
+		pe.Where = "policy evaluation of instance " + id
+	}
+	return err
 }
 
 // stoppedAt remembers, of the instance evaluations that a stop interrupted, the one that had
@@ -178,15 +200,11 @@ func (w *worker) close(ctx context.Context) { w.set.store.Abort(ctx, w.txn) }
 
 var noMetrics = metrics.NoOp()
 
-// evaluate evaluates one instance. A panic inside OPA becomes that instance's error; a stop
-// (cancellation) is recorded in w.stopped with the policy that was running.
+// evaluate evaluates one instance. A stop (cancellation) is recorded in w.stopped with the policy
+// that was running. A panic (inside OPA, or in the print hook's logger) is not this instance's
+// error: it goes up to the caller, which makes it the whole evaluation's internal error.
 func (w *worker) evaluate(ctx context.Context, in *Instance) (d Decision) {
 	d.InstanceID = in.ID
-	defer func() {
-		if r := recover(); r != nil {
-			d = Decision{InstanceID: in.ID, Err: &EvalError{InstanceID: in.ID, Err: fmt.Errorf("panic: %v", r)}}
-		}
-	}()
 	w.hook.instanceID = in.ID
 	began := time.Now()
 	cache := newFoldedCache(w.folded, w.set.running)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/reaper-bmc/reaper/internal/safego"
 )
 
 // Explain evaluates one instance as Evaluate does and writes the evaluation trace to w (OPA's
@@ -38,7 +40,10 @@ func (e *Engine) Explain(ctx context.Context, now time.Time, params map[string]a
 	tracer := topdown.NewBufferTracer()
 	wk.tracer = tracer
 	wk.fields = instanceFields // the whole document, for a complete trace
-	d := wk.evaluate(ctx, &in)
+	var d Decision
+	if err := safego.Call("policy evaluation of instance "+in.ID, func() { d = wk.evaluate(ctx, &in) }); err != nil {
+		return Decision{}, fmt.Errorf("explain policies: %w", err)
+	}
 	if cause := stopCause(ctx); cause != nil {
 		return Decision{}, &LimitError{Policy: tracedPolicy(*tracer, set.packages), InstanceID: in.ID, Cause: cause}
 	}

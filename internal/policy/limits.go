@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/metrics"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/safego"
 )
 
 // Limits: every evaluation (Evaluate, Explain, RunTests) stops at the deadline of its ctx and
@@ -87,18 +89,23 @@ func watchMemory(ctx context.Context, limit uint64) (context.Context, func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(memoryPoll)
-		defer t.Stop()
-		for {
-			if h := heapBytes(); h > limit {
-				cancel(&memoryError{heap: h, limit: limit})
-				return
+		err := safego.Call("policy memory watch", func() {
+			t := time.NewTicker(memoryPoll)
+			defer t.Stop()
+			for {
+				if h := heapBytes(); h > limit {
+					cancel(&memoryError{heap: h, limit: limit})
+					return
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+		})
+		if err != nil {
+			cancel(err) // the evaluation stops with the panic as its cause
 		}
 	}()
 	return ctx, func() {

@@ -2,10 +2,12 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/safego"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
@@ -22,7 +24,11 @@ func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instan
 			survivors = append(survivors, in)
 		}
 	}
-	traffic := r.enrich(ctx, now, survivors, res)
+	traffic, err := r.enrich(ctx, now, survivors, res)
+	if err != nil {
+		r.abort(res, err)
+		return nil
+	}
 
 	decisions, err := r.evaluate(ctx, now, inv, traffic)
 	if err != nil {
@@ -91,10 +97,11 @@ func (r *Reconciler) evaluate(ctx context.Context, now time.Time, inv []zen.Inst
 const enrichShare = 0.5
 
 // enrich fetches traffic for the survivors. A failure or a spent budget costs the data, never the
-// cycle: missing traffic never makes an instance idle.
-func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.Instance, res *Result) map[string]*policy.Traffic {
+// cycle: missing traffic never makes an instance idle. Only an internal error (a panic in a
+// traffic worker, a *safego.PanicError) is returned: it aborts the cycle.
+func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.Instance, res *Result) (map[string]*policy.Traffic, error) {
 	if r.opts.Enricher == nil || len(survivors) == 0 {
-		return nil
+		return nil, nil
 	}
 	if deadline, ok := ctx.Deadline(); ok { // a context deadline is wall-clock time by nature
 		var cancel context.CancelFunc
@@ -103,10 +110,13 @@ func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.
 	}
 	traffic, calls, err := r.opts.Enricher.Enrich(ctx, now, r.opts.Settings.Params, survivors)
 	res.TrafficCalls = calls
+	if pe := (*safego.PanicError)(nil); errors.As(err, &pe) {
+		return nil, err
+	}
 	if err != nil {
 		r.log.Warn("traffic enrichment incomplete", "error", err, "traffic_calls", calls)
 	}
-	return traffic
+	return traffic, nil
 }
 
 // PolicyInput turns an instance into the document policies see as input.instance. The policy

@@ -283,7 +283,7 @@ func (s *memStore) PruneTraffic(keep map[string]bool) error {
 	return s.fail("PruneTraffic")
 }
 
-func (s *memStore) PruneIntents(before time.Time) (int, error) {
+func (s *memStore) PruneIntents(before time.Time, keep int) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return 0, s.fail("PruneIntents")

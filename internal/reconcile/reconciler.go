@@ -48,7 +48,7 @@ type Store interface {
 	LastCompleteInventory() (size int, ok bool, err error)
 	LastRunTime() (t time.Time, ok bool, err error)
 	PruneTraffic(keep map[string]bool) error
-	PruneIntents(before time.Time) (int, error)
+	PruneIntents(before time.Time, keep int) (int, error)
 }
 
 // Settings are the parts of the config a cycle obeys.

@@ -42,11 +42,17 @@ func (r *Reconciler) record(res *Result) {
 		"duration", res.FinishedAt.Sub(res.StartedAt))
 }
 
-// intentRetention is how long completed intents are kept for audit.
-const intentRetention = 90 * 24 * time.Hour
+// intentRetention is how long completed intents are kept for audit, and intentKeep how many of
+// the newest (by run sequence) are kept whatever their age: a clock far ahead makes every intent
+// look old, and must not delete the audit trail.
+const (
+	intentRetention = 90 * 24 * time.Hour
+	intentKeep      = 1000
+)
 
 // housekeep drops cached traffic of instances that left a complete inventory, and completed
-// intents older than intentRetention. Failures are logged: they cost disk, not safety.
+// intents older than intentRetention beyond the newest intentKeep. Failures are logged: they cost
+// disk, not safety.
 //
 // What left the inventory is read from the cycle's entries, so it is pruned only when there is an
 // entry for every listed instance: a cycle aborted after the listing (its evaluation stopped, the
@@ -64,7 +70,7 @@ func (r *Reconciler) housekeep(res *Result) {
 			r.log.Warn("prune unconfirmed terminations failed", "error", err)
 		}
 	}
-	if _, err := r.opts.Store.PruneIntents(res.FinishedAt.Add(-intentRetention)); err != nil {
+	if _, err := r.opts.Store.PruneIntents(res.FinishedAt.Add(-intentRetention), intentKeep); err != nil {
 		r.log.Warn("prune intents failed", "error", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/safego"
 )
 
 // ErrCycleTimeout is the cause (see context.Cause) of a cycle context that
@@ -31,9 +33,17 @@ func (r *Runner) cycle(ctx context.Context, tick time.Time, job func(context.Con
 	took := r.clock.Now().Sub(start)
 
 	var perr *panicError
+	var worker *safego.PanicError
 	switch {
 	case errors.As(err, &perr):
 		// call logged it with the stack.
+	case errors.As(err, &worker) || errors.As(context.Cause(jctx), &worker):
+		// A goroutine of the job panicked and the job returned it: a panic all the same.
+		r.logger.Error("cycle panicked", "where", worker.Where, "panic", fmt.Sprint(worker.Value),
+			"error", err, "stack", string(worker.Stack))
+		if r.onPanic != nil {
+			r.onPanic(worker.Value)
+		}
 	case errors.Is(context.Cause(jctx), ErrCycleTimeout):
 		r.logger.Error("cycle timed out", "timeout", timeout, "duration", took, "error", err)
 	case err != nil && ctx.Err() != nil:
@@ -92,11 +102,16 @@ func (r *Runner) withTimeout(ctx context.Context, d time.Duration) (context.Cont
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer stop()
-		select {
-		case <-fired:
-			cancel(ErrCycleTimeout)
-		case <-jctx.Done():
+		err := safego.Call("cycle timer", func() {
+			defer stop()
+			select {
+			case <-fired:
+				cancel(ErrCycleTimeout)
+			case <-jctx.Done():
+			}
+		})
+		if err != nil {
+			cancel(err) // the cycle stops, and cycle() reports the panic
 		}
 	}()
 	return jctx, func() {

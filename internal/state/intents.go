@@ -1,8 +1,10 @@
 package state
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -116,21 +118,34 @@ func (s *Store) Intents() ([]Intent, error) {
 	return intents, nil
 }
 
-// PruneIntents deletes completed intents created before before and returns
-// how many it deleted. Open intents are never pruned.
-func (s *Store) PruneIntents(before time.Time) (int, error) {
+// PruneIntents deletes completed intents created before before, except the keep newest
+// completed ones, and returns how many it deleted. Open intents are never pruned. "Newest" is
+// the run sequence (see Run.Seq), never a time: an intent of a run not recorded yet (the cycle
+// in progress) is newer than all. So a clock far ahead, which makes every intent look old, can
+// delete only what is beyond the newest keep, and a run made with it does not push the newest
+// real intents out.
+func (s *Store) PruneIntents(before time.Time, keep int) (int, error) {
 	var n int
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIntents)
-		var stale [][]byte
+		var done []seqIntent
 		err := eachJSON(b, func(k []byte, in Intent) error {
-			if in.Outcome != nil && in.CreatedAt.Before(before) {
-				stale = append(stale, slices.Clone(k))
+			if in.Outcome == nil {
+				return nil
 			}
-			return nil
+			seq, err := runSeq(tx, in.RunID)
+			done = append(done, seqIntent{key: slices.Clone(k), seq: seq, createdAt: in.CreatedAt})
+			return err
 		})
 		if err != nil {
 			return err
+		}
+		slices.SortStableFunc(done, func(a, b seqIntent) int { return cmp.Compare(b.seq, a.seq) }) // newest first
+		var stale [][]byte
+		for _, in := range done[min(max(keep, 0), len(done)):] {
+			if in.createdAt.Before(before) {
+				stale = append(stale, in.key)
+			}
 		}
 		n = len(stale)
 		return deleteKeys(b, stale)
@@ -139,6 +154,28 @@ func (s *Store) PruneIntents(before time.Time) (int, error) {
 		return 0, fmt.Errorf("prune intents: %w", err)
 	}
 	return n, nil
+}
+
+// seqIntent is a completed intent with the sequence number of its run.
+type seqIntent struct {
+	key       []byte
+	seq       uint64
+	createdAt time.Time
+}
+
+// runSeq is the sequence number of run id, or the highest possible for a run not recorded (yet).
+func runSeq(tx *bolt.Tx, id string) (uint64, error) {
+	var r struct {
+		Seq uint64 `json:"seq"`
+	}
+	found, err := getJSON(tx.Bucket(bucketRuns), []byte(id), &r)
+	if err != nil {
+		return 0, err
+	}
+	if !found || r.Seq == 0 {
+		return math.MaxUint64, nil
+	}
+	return r.Seq, nil
 }
 
 // intentKey is runID/instanceID; run IDs sort chronologically, so keys do too.

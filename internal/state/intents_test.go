@@ -115,7 +115,7 @@ func TestPruneIntents(t *testing.T) {
 		}
 	}
 
-	n, err := s.PruneIntents(t0.Add(24 * time.Hour))
+	n, err := s.PruneIntents(t0.Add(24*time.Hour), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/reaper-bmc/reaper/internal/safego"
 )
 
 const (
@@ -162,22 +164,27 @@ func (c *Client) listScope(ctx context.Context, l *listing) ([]Instance, error) 
 	slots := make(chan struct{}, c.pageConcurrency)
 	for range min(2*c.pageConcurrency, l.pages-1) {
 		wg.Go(func() {
-			in := make(interner, 64)
-			for {
-				num := int(next.Add(1))
-				if num > l.pages || ctx.Err() != nil {
-					return
+			// A panic (in the HTTP layer, say) is the listing's error, not the process's end.
+			if err := safego.Call("zen page worker", func() {
+				in := make(interner, 64)
+				for {
+					num := int(next.Add(1))
+					if num > l.pages || ctx.Err() != nil {
+						return
+					}
+					p, err := c.fetchChecked(ctx, l, num, slots)
+					if err == nil {
+						start := (num - 1) * pageSize
+						err = l.convert(p, in, out[start:start+len(p.data)])
+					}
+					if err != nil {
+						fail(err)
+						return
+					}
+					fetched.Add(1)
 				}
-				p, err := c.fetchChecked(ctx, l, num, slots)
-				if err == nil {
-					start := (num - 1) * pageSize
-					err = l.convert(p, in, out[start:start+len(p.data)])
-				}
-				if err != nil {
-					fail(err)
-					return
-				}
-				fetched.Add(1)
+			}); err != nil {
+				fail(err)
 			}
 		})
 	}
