@@ -196,11 +196,6 @@ type wireTerminateRequest struct {
 	InstanceID string `json:"instanceId"`
 }
 
-// wireReleaseRequest is the body of ReleaseInstances (§5).
-type wireReleaseRequest struct {
-	InstanceIDs []string `json:"instanceIds"`
-}
-
 // wireTimeLayouts are tried in order; zone-less forms are UTC.
 var wireTimeLayouts = []string{
 	time.RFC3339Nano,      // 2026-01-02T03:04:05Z, with offset or fraction

@@ -75,7 +75,6 @@ type actionFunc func(s *Server, req *request) (any, *apiError)
 var actions = map[string]actionFunc{
 	"DescribeInstances":       (*Server).describeInstances,
 	"TerminateInstance":       (*Server).terminateInstance,
-	"ReleaseInstances":        (*Server).releaseInstances,
 	"DescribeInstanceTraffic": (*Server).describeInstanceTraffic,
 }
 
