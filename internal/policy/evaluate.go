@@ -46,7 +46,7 @@ const batchSize = 64
 // deadline) or the heap grows past the memory limit. It then returns no decisions at all, and
 // a *LimitError that names the policy that was running.
 func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]any, instances []Instance) ([]Decision, error) {
-	set := e.set.Load()
+	set := e.set
 	shared, err := newShared(now, set, params)
 	if err != nil {
 		return nil, err
