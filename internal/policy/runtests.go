@@ -147,7 +147,8 @@ func runTests(ctx context.Context, modules map[string]*ast.Module, opts TestOpti
 		RaiseBuiltinErrors(true).
 		SetTimeout(timeout).
 		Filter(opts.Run).
-		Run(ctx, modules)
+		SetModules(modules).
+		RunTests(ctx, nil)
 	if err != nil {
 		var errs ast.Errors
 		if errors.As(err, &errs) {

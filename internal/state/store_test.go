@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	bolt "go.etcd.io/bbolt"
+	bolterr "go.etcd.io/bbolt/errors"
 )
 
 func TestOpenCreatesPrivateFiles(t *testing.T) {
@@ -451,7 +452,7 @@ func TestReadOnly(t *testing.T) {
 	if v, ok, err := r2.Meta("k"); v != "v" || !ok || err != nil {
 		t.Errorf("Meta(k) = %q, %v, %v; want \"v\", true, nil", v, ok, err)
 	}
-	if err := r1.SetMeta("k", "w"); !errors.Is(err, bolt.ErrDatabaseReadOnly) {
+	if err := r1.SetMeta("k", "w"); !errors.Is(err, bolterr.ErrDatabaseReadOnly) {
 		t.Errorf("SetMeta on a read-only store = %v, want ErrDatabaseReadOnly", err)
 	}
 	_, err = Open(dir, func(o *options) { o.lockTimeout = 100 * time.Millisecond })

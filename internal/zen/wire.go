@@ -105,7 +105,7 @@ func (n *flexInt64) UnmarshalJSON(b []byte) error {
 }
 
 // measure is the domain form: absent stays absent.
-func (n flexInt64) measure() Measure { return Measure{Value: n.Value, Valid: n.Valid} }
+func (n flexInt64) measure() Measure { return Measure(n) }
 
 func parseInteger(s string) (int64, error) {
 	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
