@@ -55,9 +55,6 @@ func New(opts Options) *Server {
 	}
 }
 
-// Handler returns the simulator as an http.Handler (the Server itself).
-func (s *Server) Handler() http.Handler { return s }
-
 // request is what an action handler sees.
 type request struct {
 	body      []byte
