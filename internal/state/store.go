@@ -225,9 +225,6 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Path returns the path of the database file.
-func (s *Store) Path() string { return s.path }
-
 // Close closes the database, removes the PID file and releases the lock.
 // It is safe to call more than once.
 func (s *Store) Close() error {
