@@ -8,6 +8,7 @@ COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN := bin/reaper
 FUZZTIME ?= 30s
+STATICCHECK_VERSION := v0.8.2
 
 .PHONY: check-alerts help build test vet fmt-check lint policy-test demo bench bench-cycle fuzz fuzz-ci reliability reliability-long check-systemd install clean
 
@@ -28,7 +29,8 @@ fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-lint: vet fmt-check ## vet, gofmt, govulncheck (from the Go module proxy; VULNDB=file:///path for an offline copy)
+lint: vet fmt-check ## vet, gofmt, staticcheck, govulncheck (from the Go module proxy; VULNDB=file:///path for an offline copy)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	$(GO) run golang.org/x/vuln/cmd/govulncheck@v1.9.0 $(if $(VULNDB),-db $(VULNDB)) ./...
 
 policy-test: ## run the bundled Rego policy tests

@@ -64,7 +64,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, dryRun boo
 		API:       rt.client,
 		Evaluator: c.timedEvaluator(rt.engine),
 		Store:     c.store,
-		Enricher:  newEnricher(rt.client, c.store, c.log, c.env.now),
+		Enricher:  newEnricher(rt.client, c.store, c.log),
 		Settings:  settings(cfg, rt.engine),
 		Now:       c.env.now,
 		Logger:    c.log,

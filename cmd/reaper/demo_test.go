@@ -63,7 +63,7 @@ func TestDemoNeverWritesWhereItDidNotCreate(t *testing.T) {
 			t.Fatalf("demo on a locked state: exit %d, stderr %q; want exit 1 naming the lock", r.code, r.stderr)
 		}
 		assertFile(t, filepath.Join(dir, "config.yaml"), string(before))
-		if _, err := os.Stat(st.Path()); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, "state", "state.db")); err != nil {
 			t.Errorf("the locked store was removed: %v", err)
 		}
 		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"time"
 
 	"github.com/reaper-bmc/reaper/internal/enrich"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
@@ -11,6 +10,6 @@ import (
 )
 
 // newEnricher fetches traffic for idle detection, cached in the state store.
-func newEnricher(client *zen.Client, store *state.Store, log *slog.Logger, now func() time.Time) reconcile.Enricher {
+func newEnricher(client *zen.Client, store *state.Store, log *slog.Logger) reconcile.Enricher {
 	return enrich.New(enrich.Options{API: client, Cache: store, Logger: log})
 }

@@ -84,7 +84,7 @@ func logHandler(w io.Writer, format string, level slog.Level, tty bool) slog.Han
 	case format == "text" && !tty:
 		return slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
 	default:
-		return tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly})
+		return tint.NewTextHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly})
 	}
 }
 

@@ -176,9 +176,3 @@ func (c *Config) ReportDir() string {
 // MayAct reports whether the config permits terminations: only when the file itself says
 // dry_run: false.
 func (c *Config) MayAct() bool { return c.DryRunExplicit && !c.DryRun }
-
-// HasCredentials reports whether an access key pair or a token is present.
-func (c *Config) HasCredentials() bool {
-	z := c.Zenlayer
-	return z.AccessKeyID != "" && z.AccessKeySecret != "" || z.Token != ""
-}

@@ -123,9 +123,6 @@ func New(opts Options) (*Notifier, error) {
 	return n, nil
 }
 
-// Webhook returns the redacted webhook URL (scheme and host), safe to show.
-func (n *Notifier) Webhook() string { return n.webhook }
-
 // Redact returns the part of a webhook URL that is safe to show: scheme and host, then "…"
 // (https://hooks.slack.com/…). Anything that does not parse becomes "(invalid url)".
 func Redact(raw string) string {

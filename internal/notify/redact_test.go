@@ -94,7 +94,7 @@ func TestWebhookQueryAndUserinfoNeverShown(t *testing.T) {
 			}
 			shown := map[string]string{
 				"error": sendErr.Error(), "json logs": jsonLogs.String(), "text logs": textLogs.String(),
-				"body": ne.Body, "cause": fmt.Sprint(errors.Unwrap(sendErr)), "webhook": n.Webhook(),
+				"body": ne.Body, "cause": fmt.Sprint(errors.Unwrap(sendErr)),
 			}
 			for what, text := range shown {
 				for _, secret := range webhookSecrets {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage"
@@ -26,12 +25,12 @@ type Options struct {
 	MemoryLimit uint64
 }
 
-// Engine evaluates instances against a compiled policy set. It is safe for concurrent use;
-// Reload swaps the set atomically, and each Evaluate call sees one set throughout.
+// Engine evaluates instances against a compiled policy set. Its set never changes after Load
+// (a reload loads a new Engine), so it is safe for concurrent use.
 type Engine struct {
 	opts   Options
 	logger *slog.Logger
-	set    atomic.Pointer[policySet]
+	set    *policySet
 }
 
 // policySet is one loaded, compiled and prepared policy set. It is immutable.
@@ -56,28 +55,14 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{opts: opts, logger: logger}
 	set, err := load(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	e.set.Store(set)
+	e := &Engine{opts: opts, logger: logger, set: set}
 	logger.LogAttrs(ctx, slog.LevelDebug, "policies loaded",
 		slog.Any("packages", set.packages), slog.String("digest", set.digest))
 	return e, nil
-}
-
-// Reload loads the policy set again from the same Options and, only if that succeeds, swaps
-// it in atomically. On error the engine keeps the set it had.
-func (e *Engine) Reload(ctx context.Context) error {
-	set, err := load(ctx, e.opts)
-	if err != nil {
-		return err
-	}
-	e.set.Store(set)
-	e.logger.LogAttrs(ctx, slog.LevelInfo, "policies reloaded",
-		slog.Any("packages", set.packages), slog.String("digest", set.digest))
-	return nil
 }
 
 func load(ctx context.Context, opts Options) (*policySet, error) {
@@ -135,12 +120,12 @@ func (e *Engine) memoryLimit() uint64 {
 
 // Digest identifies the loaded policy set: "sha256:" and the hex SHA-256 over its policy
 // files (tests excluded) and params.json, sorted by name, each with its name and contents.
-func (e *Engine) Digest() string { return e.set.Load().digest }
+func (e *Engine) Digest() string { return e.set.digest }
 
 // Packages returns the names of the loaded policies, sorted: ["reaper.expiry", ...].
 // Helper packages under reaper.lib are not policies and are not listed.
-func (e *Engine) Packages() []string { return append([]string(nil), e.set.Load().packages...) }
+func (e *Engine) Packages() []string { return append([]string(nil), e.set.packages...) }
 
 // DefaultParams returns a copy of the loaded set's params defaults (its params.json; empty
 // when the set has none). Evaluate merges its params argument over these.
-func (e *Engine) DefaultParams() map[string]any { return MergeParams(e.set.Load().params, nil) }
+func (e *Engine) DefaultParams() map[string]any { return MergeParams(e.set.params, nil) }

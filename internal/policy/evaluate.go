@@ -49,7 +49,7 @@ const batchSize = 64
 // a *LimitError that names the policy that was running. A panic while evaluating (a bug) is
 // returned as a *safego.PanicError naming the instance, again with no decisions.
 func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]any, instances []Instance) ([]Decision, error) {
-	set := e.set.Load()
+	set := e.set
 	shared, err := newShared(now, set, params)
 	if err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ import (
 // Decision.Err, as with Evaluate; the error return is for params, w and a stopped evaluation
 // (a *LimitError, as with Evaluate).
 func (e *Engine) Explain(ctx context.Context, now time.Time, params map[string]any, in Instance, w io.Writer) (Decision, error) {
-	set := e.set.Load()
+	set := e.set
 	sh, err := newShared(now, set, params)
 	if err != nil {
 		return Decision{}, err

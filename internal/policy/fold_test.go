@@ -16,7 +16,7 @@ import (
 // the whole input document is built for every instance.
 func evaluatePlain(t *testing.T, e *Engine, now time.Time, params map[string]any, fleet []Instance) []Decision {
 	t.Helper()
-	set := e.set.Load()
+	set := e.set
 	sh, err := newShared(now, set, params)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestFoldableRefs(t *testing.T) {
 			`tag(k) := input.instance.tags[k]`),
 	})
 	var got []string
-	for _, f := range e.set.Load().folds {
+	for _, f := range e.set.folds {
 		got = append(got, f.ref.String())
 	}
 	want := []string{"data.reaper.a.limit", "data.reaper.a.stamp", "data.reaper.a.warn"}

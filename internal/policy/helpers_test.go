@@ -76,14 +76,4 @@ func policiesOf(rs []Reason) []string {
 	return out
 }
 
-// writePoliciesInto writes files into an existing directory.
-func writePoliciesInto(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -140,7 +140,7 @@ func TestInputFieldsOnlyWhatPoliciesRead(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := loadPolicies(t, map[string]string{"a.rego": tt.src})
 			var got []string
-			for _, f := range e.set.Load().fields {
+			for _, f := range e.set.fields {
 				got = append(got, f.name)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
@@ -160,7 +160,7 @@ func allFieldNames() []string {
 
 func TestBundledPoliciesReadFewFields(t *testing.T) {
 	var got []string
-	for _, f := range loadBundled(t).set.Load().fields {
+	for _, f := range loadBundled(t).set.fields {
 		got = append(got, f.name)
 	}
 	want := []string{"status", "age_seconds", "tags", "tag_list", "reaper_tags", "traffic"}

@@ -45,9 +45,6 @@ type TestSummary struct {
 	Skipped int // todo_test_ rules
 }
 
-// OK reports whether every test that ran passed and at least one ran.
-func (s TestSummary) OK() bool { return s.Failed == 0 && s.Errored == 0 && s.Passed > 0 }
-
 // DefaultTestTimeout is the deadline of one test when TestOptions.Timeout is 0.
 const DefaultTestTimeout = 10 * time.Second
 
@@ -147,7 +144,8 @@ func runTests(ctx context.Context, modules map[string]*ast.Module, opts TestOpti
 		RaiseBuiltinErrors(true).
 		SetTimeout(timeout).
 		Filter(opts.Run).
-		Run(ctx, modules)
+		SetModules(modules).
+		RunTests(ctx, nil)
 	if err != nil {
 		var errs ast.Errors
 		if errors.As(err, &errs) {

@@ -56,7 +56,6 @@ type Runner struct {
 
 	mu       sync.Mutex
 	schedule Schedule
-	next     time.Time // planned start of the cycle being waited for
 }
 
 // New returns a Runner for opts.
@@ -96,18 +95,6 @@ func (r *Runner) SetSchedule(s Schedule) {
 	}
 }
 
-// Next returns the planned start of the next cycle, jitter included, while
-// the runner waits for it; otherwise (before Run, during a cycle) it returns
-// the schedule's next run after now.
-func (r *Runner) Next() time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.next.IsZero() {
-		return r.next
-	}
-	return r.schedule.Next(r.clock.Now())
-}
-
 // Run runs job on the schedule until ctx is done. Cycles never overlap: runs
 // that fall inside a cycle that is still running are skipped. A job's panic
 // is recovered and logged, and scheduling goes on. When ctx is done, a wait
@@ -144,7 +131,6 @@ func (r *Runner) Run(ctx context.Context, job func(ctx context.Context) error) e
 // wait blocks until the first run after base (plus jitter) and returns that
 // run's scheduled time.
 func (r *Runner) wait(ctx context.Context, base time.Time) (time.Time, error) {
-	defer r.setNext(time.Time{})
 	for {
 		select { // the schedule read below is the latest one
 		case <-r.changed:
@@ -156,7 +142,6 @@ func (r *Runner) wait(ctx context.Context, base time.Time) (time.Time, error) {
 			return time.Time{}, ErrNoNextRun
 		}
 		start := tick.Add(r.jitterDelay())
-		r.setNext(start)
 		r.logger.Info("next cycle", "next_run", start, "schedule", sched.String(), "jitter", start.Sub(tick))
 
 		fired, stop := startTimer(r.clock, start.Sub(r.clock.Now()))
@@ -201,10 +186,4 @@ func (r *Runner) currentSchedule() Schedule {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.schedule
-}
-
-func (r *Runner) setNext(t time.Time) {
-	r.mu.Lock()
-	r.next = t
-	r.mu.Unlock()
 }

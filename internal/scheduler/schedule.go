@@ -104,9 +104,6 @@ func (s Schedule) MinInterval(from time.Time) time.Duration {
 	return minGap
 }
 
-// IsZero reports whether s is the zero Schedule.
-func (s Schedule) IsZero() bool { return s.sched == nil }
-
 // String returns the spec and time zone, for logs.
 func (s Schedule) String() string {
 	if s.sched == nil {

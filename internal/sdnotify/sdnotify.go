@@ -59,12 +59,6 @@ func (n *Notifier) Stopping() error { return n.send("STOPPING=1") }
 // Watchdog pings the service watchdog (WATCHDOG=1).
 func (n *Notifier) Watchdog() error { return n.send("WATCHDOG=1") }
 
-// Status sets the one-line status shown by systemctl status (STATUS=...).
-// Line breaks in s are replaced by spaces.
-func (n *Notifier) Status(s string) error {
-	return n.send("STATUS=" + strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s))
-}
-
 // send writes one datagram to the notify socket.
 func (n *Notifier) send(msg string) error {
 	if n == nil {

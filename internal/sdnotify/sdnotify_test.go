@@ -56,8 +56,6 @@ func TestNotifierSends(t *testing.T) {
 		{"reloading", n.Reloading, "RELOADING=1\nMONOTONIC_USEC=1234567"},
 		{"stopping", n.Stopping, "STOPPING=1"},
 		{"watchdog", n.Watchdog, "WATCHDOG=1"},
-		{"status", func() error { return n.Status("next cycle 09:00") }, "STATUS=next cycle 09:00"},
-		{"status on one line", func() error { return n.Status("a\nb\r\nc") }, "STATUS=a b c"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,7 +121,7 @@ func TestNilNotifierIsNoop(t *testing.T) {
 	}
 	for name, send := range map[string]func() error{
 		"Ready": n.Ready, "Reloading": n.Reloading, "Stopping": n.Stopping,
-		"Watchdog": n.Watchdog, "Status": func() error { return n.Status("x") },
+		"Watchdog": n.Watchdog,
 	} {
 		if err := send(); err != nil {
 			t.Errorf("nil %s = %v, want nil", name, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterr "go.etcd.io/bbolt/errors"
 )
 
 // Marks are kept per (instance, policy): each policy that nominates an instance has its own mark
@@ -93,7 +94,7 @@ func (s *Store) Marks() (map[MarkKey]Mark, error) {
 func (s *Store) ReplaceMarks(marks map[MarkKey]Mark) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketPolicyMarks, bucketMarks} {
-			if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+			if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolterr.ErrBucketNotFound) {
 				return err
 			}
 		}

@@ -27,7 +27,6 @@ type Run struct {
 	Counts            map[string]int `json:"counts"`
 	Blocked           string         `json:"blocked"`
 	Error             string         `json:"error"`
-	ReportDir         string         `json:"report_dir"`
 }
 
 // bucketRunSeq indexes the runs by sequence number: an 8-byte big-endian
@@ -117,22 +116,6 @@ func (s *Store) LastCompleteInventory() (size int, ok bool, err error) {
 		size = 0
 	}
 	return size, ok, nil
-}
-
-// LastRunSeq returns the sequence number of the newest run, or the number
-// the sequence was advanced to; 0 when there is neither.
-func (s *Store) LastRunSeq() (uint64, error) {
-	var seq uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bucketRuns); b != nil {
-			seq = b.Sequence()
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("read run sequence: %w", err)
-	}
-	return seq, nil
 }
 
 // AdvanceRunSeq makes the next run's sequence number greater than min. It

@@ -15,7 +15,7 @@ func TestRunsNewestFirst(t *testing.T) {
 	mk := func(id string, size int) Run {
 		return Run{ID: id, Command: "run", StartedAt: t0, FinishedAt: t0.Add(time.Minute),
 			Result: "ok", InventoryComplete: true, InventorySize: size,
-			Counts: map[string]int{"kept": size}, ReportDir: "/var/lib/reaper/reports/" + id}
+			Counts: map[string]int{"kept": size}}
 	}
 	r1, r2, r3 := mk("20261126T080000Z-a", 1), mk("20261126T083000Z-b", 2), mk("20261126T090000Z-c", 3)
 	for i, r := range []*Run{&r1, &r2, &r3} {
@@ -182,9 +182,6 @@ func TestAdvanceRunSeq(t *testing.T) {
 	}
 	if seq, err := s.PutRun(Run{ID: "b"}); err != nil || seq != 43 {
 		t.Errorf("PutRun after AdvanceRunSeq(7) = %d, %v; want 43", seq, err)
-	}
-	if got, err := s.LastRunSeq(); err != nil || got != 43 {
-		t.Errorf("LastRunSeq = %d, %v; want 43", got, err)
 	}
 }
 

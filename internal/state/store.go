@@ -10,6 +10,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterr "go.etcd.io/bbolt/errors"
 )
 
 const (
@@ -196,14 +197,14 @@ func closeAfterPanic(db *bolt.DB, file *os.File) {
 // means the file is not a readable database.
 func openError(dir, path string, readOnly, existed bool, err error) error {
 	switch {
-	case errors.Is(err, bolt.ErrTimeout):
+	case errors.Is(err, bolterr.ErrTimeout):
 		e := &LockedError{Dir: dir}
 		if readOnly {
 			e.PID = readPID(dir)
 		}
 		return e
-	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum),
-		errors.Is(err, bolt.ErrVersionMismatch), errors.Is(err, bolt.ErrInvalidMapping):
+	case errors.Is(err, bolterr.ErrInvalid), errors.Is(err, bolterr.ErrChecksum),
+		errors.Is(err, bolterr.ErrVersionMismatch), errors.Is(err, bolterr.ErrInvalidMapping):
 		return &CorruptError{Path: path, Err: err}
 	case existed && !errors.Is(err, fs.ErrPermission):
 		return &CorruptError{Path: path, Err: err}
@@ -223,9 +224,6 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
-
-// Path returns the path of the database file.
-func (s *Store) Path() string { return s.path }
 
 // Close closes the database, removes the PID file and releases the lock.
 // It is safe to call more than once.

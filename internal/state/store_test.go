@@ -15,21 +15,19 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	bolt "go.etcd.io/bbolt"
+	bolterr "go.etcd.io/bbolt/errors"
 )
 
 func TestOpenCreatesPrivateFiles(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "state")
 	s := openStoreIn(t, dir)
 
-	if got, want := s.Path(), filepath.Join(dir, "state.db"); got != want {
-		t.Errorf("Path() = %q, want %q", got, want)
-	}
 	for _, c := range []struct {
 		path string
 		want fs.FileMode
 	}{
 		{dir, 0o700 | fs.ModeDir},
-		{s.Path(), 0o600},
+		{filepath.Join(dir, "state.db"), 0o600},
 		{filepath.Join(dir, lockFile), 0o600},
 	} {
 		fi, err := os.Stat(c.path)
@@ -227,7 +225,7 @@ func setSchemaVersion(t *testing.T, dir, version string) string {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return s.Path()
+	return filepath.Join(dir, dbFile)
 }
 
 func TestCorruptDatabase(t *testing.T) {
@@ -451,7 +449,7 @@ func TestReadOnly(t *testing.T) {
 	if v, ok, err := r2.Meta("k"); v != "v" || !ok || err != nil {
 		t.Errorf("Meta(k) = %q, %v, %v; want \"v\", true, nil", v, ok, err)
 	}
-	if err := r1.SetMeta("k", "w"); !errors.Is(err, bolt.ErrDatabaseReadOnly) {
+	if err := r1.SetMeta("k", "w"); !errors.Is(err, bolterr.ErrDatabaseReadOnly) {
 		t.Errorf("SetMeta on a read-only store = %v, want ErrDatabaseReadOnly", err)
 	}
 	_, err = Open(dir, func(o *options) { o.lockTimeout = 100 * time.Millisecond })

@@ -75,9 +75,10 @@ func fuzzStatus(n uint16) int {
 // Whatever the body, the call never panics and returns either data or one of the package's typed
 // errors; a non-200 answer never yields data; returned instances have non-empty, distinct IDs and
 // only the ones asked for; and no error text contains the client's secret, even when the body
-// echoes it. The listing goes through Pages, which shares fetching, decoding and the page checks
-// with ListInstances but fetches one page at a time, so a fuzzed totalCount of a million cannot
-// make one input cost a thousand requests. Seeds are in testdata/fuzz/FuzzDecodeResponse.
+// echoes it. The listing goes through fuzzPages, which uses ListInstances' fetching, decoding and
+// checks but fetches one page at a time and stops at the first failure, so a fuzzed totalCount of a
+// million cannot make one input cost a thousand requests. Seeds are in
+// testdata/fuzz/FuzzDecodeResponse.
 func FuzzDecodeResponse(f *testing.F) {
 	f.Add(uint8(0), uint16(200), []byte(`{"requestId":"T-1","response":{"totalCount":1,"dataSet":[{"instanceId":"1"}]}}`))
 	fc := &fuzzCases{cases: map[string]fuzzAnswer{}}
@@ -134,14 +135,30 @@ func FuzzDecodeResponse(f *testing.F) {
 	})
 }
 
-// fuzzPages walks every page of an unfiltered listing, as the inventory does.
+// fuzzPages walks every page of an unfiltered listing one at a time, with the checks
+// ListInstances makes (per page, then the IDs across pages), and stops at the first failure.
 func fuzzPages(ctx context.Context, c *Client) ([]Instance, error) {
+	scopes, err := Filter{}.scopes()
+	if err != nil {
+		return nil, err
+	}
+	l := newListing(Filter{}, scopes[0], c.redact)
+	seen := make(map[string]struct{})
+	in := make(interner, 64)
 	var all []Instance
-	for page, err := range c.Pages(ctx, Filter{}) {
+	for num := 1; num == 1 || num <= l.pages; num++ {
+		p, err := c.fetchChecked(ctx, l, num, nil)
 		if err != nil {
-			return page, err // page is nil with an error; the caller checks that
+			return nil, err
 		}
-		all = append(all, page...)
+		items := make([]Instance, len(p.data))
+		if err := l.convert(p, in, items); err != nil {
+			return nil, err
+		}
+		if err := l.checkIDs(items, num, seen); err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
 	}
 	return all, nil
 }

@@ -3,7 +3,6 @@ package zen
 import (
 	"context"
 	"fmt"
-	"iter"
 	"maps"
 	"slices"
 	"sync"
@@ -82,46 +81,6 @@ func (c *Client) ListInstances(ctx context.Context, f Filter) ([]Instance, error
 		out = append(out, p...)
 	}
 	return out, nil
-}
-
-// Pages returns the raw pages (pageSize 1000) of one zone × resource group combination, in
-// order, fetched one at a time. f may name at most one zone and one resource group. Each page
-// passes the same checks as in ListInstances; the iteration stops after the first error, which
-// it yields with a nil page. Stopping early is allowed; the pages seen so far are then a partial
-// inventory and must not be acted on.
-func (c *Client) Pages(ctx context.Context, f Filter) iter.Seq2[[]Instance, error] {
-	return func(yield func([]Instance, error) bool) {
-		scopes, err := f.scopes()
-		if err == nil && len(scopes) != 1 {
-			err = fmt.Errorf("filter names %d zones and %d resource groups; Pages takes at most one of each (ListInstances takes many)",
-				len(f.Zones), len(f.ResourceGroups))
-		}
-		if err != nil {
-			yield(nil, fmt.Errorf("list instance pages: %w", err))
-			return
-		}
-		l := newListing(f, scopes[0], c.redact)
-		seen := make(map[string]struct{})
-		in := make(interner, 64)
-		for num := 1; num == 1 || num <= l.pages; num++ {
-			p, err := c.fetchChecked(ctx, l, num, nil)
-			var items []Instance
-			if err == nil {
-				items = make([]Instance, len(p.data))
-				err = l.convert(p, in, items)
-			}
-			if err == nil {
-				err = l.checkIDs(items, num, seen)
-			}
-			if err != nil {
-				yield(nil, fmt.Errorf("list instance pages: %w", err))
-				return
-			}
-			if !yield(items, nil) {
-				return
-			}
-		}
-	}
 }
 
 // listScope lists one combination: the first page alone (it tells how many there are), the rest

@@ -86,7 +86,7 @@ func FuzzTagDecode(f *testing.F) {
 		if w != nil {
 			for _, t := range w.Tags {
 				if t.Key != "" {
-					want = append(want, Tag{t.Key, t.Value})
+					want = append(want, Tag(t))
 				}
 			}
 		}

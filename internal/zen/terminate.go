@@ -6,13 +6,7 @@ import (
 	"fmt"
 )
 
-const (
-	actionTerminateInstance = "TerminateInstance"
-	actionReleaseInstances  = "ReleaseInstances"
-
-	// maxReleaseIDs is the API's limit of instanceIds per ReleaseInstances request (§5).
-	maxReleaseIDs = 100
-)
+const actionTerminateInstance = "TerminateInstance"
 
 // TerminateInstance returns (terminates) one instance and gives the request ID of the accepted
 // call. POSTPAID instances move to the recycle bin; CREATE_FAILED ones are deleted at once; for a
@@ -33,30 +27,6 @@ func (c *Client) TerminateInstance(ctx context.Context, id string) (requestID st
 	_, reqID, err := call[wireResponse](ctx, c, actionTerminateInstance, wireTerminateRequest{InstanceID: id})
 	if err != nil {
 		return "", fmt.Errorf("terminate instance %s: %w", id, err)
-	}
-	return reqID, nil
-}
-
-// ReleaseInstances permanently deletes up to 100 instances that are already in the recycle bin
-// and gives the request ID. There is no undo. As with TerminateInstance, a retry after a timeout
-// or reset may answer INVALID_INSTANCE_NOT_FOUND for instances the first attempt released.
-func (c *Client) ReleaseInstances(ctx context.Context, ids []string) (requestID string, err error) {
-	if len(ids) == 0 || len(ids) > maxReleaseIDs {
-		return "", fmt.Errorf("release instances: need 1 to %d instance IDs, got %d", maxReleaseIDs, len(ids))
-	}
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if id == "" {
-			return "", errors.New("release instances: empty instance ID")
-		}
-		if seen[id] {
-			return "", fmt.Errorf("release instances: instance ID %s given twice", id)
-		}
-		seen[id] = true
-	}
-	_, reqID, err := call[wireResponse](ctx, c, actionReleaseInstances, wireReleaseRequest{InstanceIDs: ids})
-	if err != nil {
-		return "", fmt.Errorf("release instances: %w", err)
 	}
 	return reqID, nil
 }

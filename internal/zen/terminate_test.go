@@ -3,7 +3,6 @@ package zen
 import (
 	"context"
 	"net/http"
-	"strings"
 	"testing"
 )
 
@@ -28,33 +27,5 @@ func TestTerminateInstance(t *testing.T) {
 	}
 	if n := f.count(); n != 1 {
 		t.Errorf("server saw %d requests, want 1", n)
-	}
-}
-
-func TestReleaseInstances(t *testing.T) {
-	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, req apiRequest) { ok(t, w, "T-rel", nil) })
-	c := newTestClient(t, f)
-	id, err := c.ReleaseInstances(context.Background(), []string{"1", "2"})
-	if err != nil || id != "T-rel" {
-		t.Fatalf("ReleaseInstances = %q, %v; want T-rel", id, err)
-	}
-	r := f.requests()[0]
-	if r.Action != "ReleaseInstances" || string(r.Body) != `{"instanceIds":["1","2"]}` {
-		t.Errorf("request %s %s, want ReleaseInstances {\"instanceIds\":[\"1\",\"2\"]}", r.Action, r.Body)
-	}
-	many := make([]string, 101)
-	for i := range many {
-		many[i] = strings.Repeat("9", i+1)
-	}
-	bad := map[string][]string{"none": nil, "101": many, "empty ID": {"1", ""}, "repeat": {"1", "1"}}
-	for name, ids := range bad {
-		t.Run(name, func(t *testing.T) {
-			if _, err := c.ReleaseInstances(context.Background(), ids); err == nil {
-				t.Errorf("ReleaseInstances(%s) succeeded, want an error", name)
-			}
-		})
-	}
-	if n := f.count(); n != 1 {
-		t.Errorf("server saw %d requests, want 1 (invalid input never reaches it)", n)
 	}
 }

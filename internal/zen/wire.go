@@ -105,7 +105,7 @@ func (n *flexInt64) UnmarshalJSON(b []byte) error {
 }
 
 // measure is the domain form: absent stays absent.
-func (n flexInt64) measure() Measure { return Measure{Value: n.Value, Valid: n.Valid} }
+func (n flexInt64) measure() Measure { return Measure(n) }
 
 func parseInteger(s string) (int64, error) {
 	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -199,11 +199,6 @@ type wireTrafficPoint struct {
 // wireTerminateRequest is the body of TerminateInstance (§5).
 type wireTerminateRequest struct {
 	InstanceID string `json:"instanceId"`
-}
-
-// wireReleaseRequest is the body of ReleaseInstances (§5).
-type wireReleaseRequest struct {
-	InstanceIDs []string `json:"instanceIds"`
 }
 
 // wireTimeLayouts are tried in order; zone-less forms are UTC.

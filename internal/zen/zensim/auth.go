@@ -24,8 +24,6 @@ const (
 	hmacSignedHeaders = "content-type;host"
 )
 
-var errAuth = errors.New("authentication failed")
-
 // authScheme names the scheme a request presents, whether or not it verifies.
 func authScheme(r *http.Request) string {
 	v := r.Header.Get("Authorization")

@@ -227,6 +227,7 @@ func TestRequestValidation(t *testing.T) {
 	}{
 		{"missing action", func(r *http.Request) *http.Request { r.Header.Del("X-ZC-Action"); return r }, `{}`, 400, "INVALID_ACTION"},
 		{"unknown action", func(r *http.Request) *http.Request { r.Header.Set("X-ZC-Action", "RebootInstances"); return r }, `{}`, 400, "INVALID_ACTION"},
+		{"ReleaseInstances is not served", func(r *http.Request) *http.Request { r.Header.Set("X-ZC-Action", "ReleaseInstances"); return r }, `{"instanceIds":["1"]}`, 400, "INVALID_ACTION"},
 		{"missing version", func(r *http.Request) *http.Request { r.Header.Del("X-ZC-Version"); return r }, `{}`, 400, "INVALID_VERSION"},
 		{"unknown version", func(r *http.Request) *http.Request { r.Header.Set("X-ZC-Version", "2020-01-01"); return r }, `{}`, 400, "INVALID_VERSION"},
 		{"other service", func(r *http.Request) *http.Request { r.Header.Set("X-ZC-Service", "zrm"); return r }, `{}`, 400, "INVALID_SERVICE"},

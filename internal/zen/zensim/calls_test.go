@@ -21,7 +21,7 @@ func TestCallRecording(t *testing.T) {
 	h.clock.Advance(time.Minute)
 	h.ok("TerminateInstance", terminate("1"), nil)
 	h.fail("TerminateInstance", terminate("2"), http.StatusForbidden, "OPERATION_DENIED_INSTANCE_RECYCLED")
-	status, _ := h.do(h.newAPIRequest("ReleaseInstances", []byte(`{"instanceIds":["2"]}`))) // unsigned
+	status, _ := h.do(h.newAPIRequest("DescribeInstances", []byte(`{"instanceIds":["2"]}`))) // unsigned
 	if status != http.StatusUnauthorized {
 		t.Fatalf("unsigned call: %d, want 401", status)
 	}
@@ -46,7 +46,7 @@ func TestCallRecording(t *testing.T) {
 		{1, t0, "DescribeInstances", `{"instanceIds":["1","2"]}`, []string{"1", "2"}, 200, "", "hmac", true},
 		{2, t1, "TerminateInstance", `{"instanceId":"1"}`, []string{"1"}, 200, "", "hmac", true},
 		{3, t1, "TerminateInstance", `{"instanceId":"2"}`, []string{"2"}, 403, "OPERATION_DENIED_INSTANCE_RECYCLED", "hmac", true},
-		{4, t1, "ReleaseInstances", `{"instanceIds":["2"]}`, []string{"2"}, 401, "AUTHFAILURE_SIGNATURE_FAILURE", "none", true},
+		{4, t1, "DescribeInstances", `{"instanceIds":["2"]}`, []string{"2"}, 401, "AUTHFAILURE_SIGNATURE_FAILURE", "none", true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("calls (-want +got):\n%s", diff)

@@ -1,7 +1,7 @@
 // Package zensim is a stateful simulator of the Zenlayer Bare Metal Cloud API 2.0 (the parts reaper
-// uses: DescribeInstances, TerminateInstance, ReleaseInstances, DescribeInstanceTraffic). Tests use a
-// *Server in-process as an http.Handler under httptest; `reaper sim` and `reaper demo` serve it on
-// loopback.
+// uses: DescribeInstances, TerminateInstance, DescribeInstanceTraffic). Tests use a *Server
+// in-process as an http.Handler under httptest; `reaper sim` and `reaper demo` serve it on loopback.
+// Any other action, ReleaseInstances included, is refused with 400 INVALID_ACTION.
 //
 // The simulator speaks the wire format of zenlayer-bmc-api.md: POST /api/v2/bmc, the action in
 // X-ZC-Action, success as {"requestId","response":{...}}, errors as {"requestId","code","message"}
@@ -15,7 +15,6 @@
 //   - Multiple DescribeInstances tag filters are ANDed: an instance matches only if it carries every
 //     key of tagKeys and every key=value pair of tags. Filters on imageId or subnetId match nothing,
 //     because the simulator models no images or subnets.
-//   - ReleaseInstances is all or nothing: every ID is checked before any is released.
 //   - TerminateInstance sets RECYCLE synchronously; the instance is released 24 hours later on the
 //     simulator clock. With Options.PrepaidCancels a PREPAID instance has its subscription cancelled
 //     (autoRenew false, status unchanged) and goes to RECYCLE at its expiry time.

@@ -21,9 +21,9 @@ const (
 	// FaultTotalCountDrift makes DescribeInstances report totalCount+1 on pages after the first.
 	// It only matches DescribeInstances calls with pageNum > 1.
 	FaultTotalCountDrift
-	// FaultNotTaken makes a write accept and not take: TerminateInstance (or ReleaseInstances)
-	// checks the request and the instance as usual and answers 200 with a request ID, but the
-	// instance stays as it was (a RUNNING instance stays RUNNING). Reads are served normally.
+	// FaultNotTaken makes a write accept and not take: TerminateInstance checks the request and
+	// the instance as usual and answers 200 with a request ID, but the instance stays as it was
+	// (a RUNNING instance stays RUNNING). Reads are served normally.
 	FaultNotTaken
 )
 

@@ -55,9 +55,6 @@ func New(opts Options) *Server {
 	}
 }
 
-// Handler returns the simulator as an http.Handler (the Server itself).
-func (s *Server) Handler() http.Handler { return s }
-
 // request is what an action handler sees.
 type request struct {
 	body      []byte
@@ -75,7 +72,6 @@ type actionFunc func(s *Server, req *request) (any, *apiError)
 var actions = map[string]actionFunc{
 	"DescribeInstances":       (*Server).describeInstances,
 	"TerminateInstance":       (*Server).terminateInstance,
-	"ReleaseInstances":        (*Server).releaseInstances,
 	"DescribeInstanceTraffic": (*Server).describeInstanceTraffic,
 }
 

@@ -24,7 +24,6 @@ func TestRequestKeysMatchExactly(t *testing.T) {
 		{"DescribeInstances", `{"instanceIds":["1"],"InstanceIds":["2"]}`, "InstanceIds"},
 		{"TerminateInstance", `{"InstanceId":"1"}`, "InstanceId"},
 		{"TerminateInstance", `{"instanceId":"1","force":true}`, "force"},
-		{"ReleaseInstances", `{"InstanceIDs":["1"]}`, "InstanceIDs"},
 		{"DescribeInstanceTraffic", `{"instanceId":"1","StartTime":"2026-11-26T07:00:00Z","endTime":"2026-11-26T08:00:00Z"}`, "StartTime"},
 	}
 	for _, tt := range tests {

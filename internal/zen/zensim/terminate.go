@@ -8,10 +8,6 @@ type terminateInstanceRequest struct {
 	InstanceID string `json:"instanceId"`
 }
 
-type releaseInstancesRequest struct {
-	InstanceIDs []string `json:"instanceIds"`
-}
-
 // terminateInstance returns an instance (zenlayer-bmc-api.md §4, §5; seed-terminateinstance.md).
 func (s *Server) terminateInstance(req *request) (any, *apiError) {
 	var in terminateInstanceRequest
@@ -68,34 +64,4 @@ func (s *Server) refuseTerminateLocked(inst *SimInstance) *apiError {
 		return operationDenied("OPERATION_DENIED_POSTPAID_PROMISE", "operation failed, resources in commitment period")
 	}
 	return nil
-}
-
-// releaseInstances permanently deletes recycled instances; the whole batch is checked first.
-func (s *Server) releaseInstances(req *request) (any, *apiError) {
-	var in releaseInstancesRequest
-	if e := decodeBody(req.body, &in); e != nil {
-		return nil, e
-	}
-	if len(in.InstanceIDs) == 0 {
-		return nil, missingParameter("instanceIds")
-	}
-	if len(in.InstanceIDs) > MaxIDsPerRequest {
-		return nil, invalidParameter("instanceIds accepts at most %d ids", MaxIDsPerRequest)
-	}
-	for _, id := range in.InstanceIDs { // unknown IDs first: 404 wins over 403
-		if _, e := s.lookupLocked(id); e != nil {
-			return nil, e
-		}
-	}
-	release := make(map[string]struct{}, len(in.InstanceIDs))
-	for _, id := range in.InstanceIDs {
-		if s.byID[id].Status != zen.StatusRecycle {
-			return nil, operationDenied("OPERATION_DENIED_INSTANCE_NOT_RECYCLED", "the instance `%s` is not in the recycle bin", id)
-		}
-		release[id] = struct{}{}
-	}
-	if !req.notTaken {
-		s.removeLocked(release)
-	}
-	return emptyResponse{RequestID: req.requestID}, nil
 }

@@ -1,0 +1,31 @@
+package zen
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+)
+
+// TestClientSurface pins the calls a *Client can make. A reaper needs to list, describe, read
+// traffic and terminate; a destructive call nothing uses (ReleaseInstances, which deletes for
+// good) must not be one method away. Adding a method here is a decision, not a side effect.
+func TestClientSurface(t *testing.T) {
+	want := []string{
+		"DescribeInstanceTraffic",
+		"DescribeInstances",
+		"GoString",
+		"ListInstances",
+		"LogValue",
+		"String",
+		"TerminateInstance",
+	}
+	typ := reflect.TypeFor[*Client]()
+	var got []string
+	for m := range typ.Methods() {
+		got = append(got, m.Name)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("exported methods of *Client:\n got %v\nwant %v", got, want)
+	}
+}
