@@ -95,7 +95,7 @@ func (e *Enricher) Enrich(ctx context.Context, now time.Time, params map[string]
 	todo := c.plan(in)
 	fetched := c.fetchAll(ctx, todo)
 	c.store(fetched)
-	e.log.Info("traffic enriched", "eligible", c.eligible, "cached", c.cached, "fetched", len(fetched),
+	e.log.Debug("traffic enriched", "eligible", c.eligible, "cached", c.cached, "fetched", len(fetched),
 		"failed", c.failed, "traffic_calls", c.calls.Load(), "window", p.Window)
 	return c.out, int(c.calls.Load()), c.err()
 }
