@@ -72,14 +72,22 @@ func dispatch(ctx context.Context, env Env) int {
 		usage(env.Stderr)
 		return exitUsage
 	}
-	name := env.Args[0]
-	if name == "help" || name == "-h" || name == "--help" {
+	name, args := env.Args[0], env.Args[1:]
+	switch {
+	case name == "help" && len(args) > 0:
+		name, args = args[0], helpTopic(args[1:])
+	case name == "help" || isHelpFlag(name):
 		usage(env.Stdout)
 		return exitOK
+	case name == "--version":
+		name = "version"
 	}
 	for _, c := range commands() {
 		if c.name == name {
-			return c.run(ctx, env, env.Args[1:])
+			if code, ok := commandHelp(env, c, args); ok {
+				return code
+			}
+			return c.run(ctx, env, args)
 		}
 	}
 	fmt.Fprintf(env.Stderr, "reaper: unknown command %q\n\n", name)
@@ -92,15 +100,16 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.usage)
 	}
-	fmt.Fprintln(w, "\nRun `reaper COMMAND -h` for a command's flags. Exit codes: 0 ok, 1 failure, 2 usage, 3 blocked by a safety limit.")
+	fmt.Fprintln(w, "\nRun `reaper COMMAND -h` (or `reaper help COMMAND`) for a command's flags; `reaper --version` prints the version. Exit codes: 0 ok, 1 failure, 2 usage, 3 blocked by a safety limit.")
 }
 
-// newFlags returns a flag set that reports errors to stderr and never exits the process.
+// newFlags returns a flag set that reports errors to stderr, help to stdout (see parseFlags), and
+// never exits the process.
 func newFlags(env Env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet("reaper "+name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs.SetOutput(&flagOutput{stdout: env.Stdout, stderr: env.Stderr})
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "Usage: reaper %s %s\n\nFlags:\n", name, synopsis)
+		fmt.Fprintf(fs.Output(), "Usage: reaper %s %s\n\nFlags:\n", name, synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
@@ -112,7 +121,7 @@ func newFlags(env Env, name, synopsis string) *flag.FlagSet {
 func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return exitOK, false
 			}

@@ -80,7 +80,7 @@ func policyEval(ctx context.Context, env Env, args []string) int {
 	}
 	cfg := config.Default()
 	if *cfgFlag != "" {
-		c, err := loadConfig(env, *cfgFlag, false)
+		c, err := loadConfigNoSecrets(env, *cfgFlag)
 		if err != nil {
 			return fail(env, err)
 		}

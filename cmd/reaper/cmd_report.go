@@ -46,7 +46,7 @@ func reportDir(env Env, dirFlag, cfgFlag string) (string, error) {
 	if dirFlag != "" {
 		return dirFlag, nil
 	}
-	cfg, err := loadConfig(env, configPath(env, cfgFlag), false)
+	cfg, err := loadConfigNoSecrets(env, configPath(env, cfgFlag))
 	if err != nil {
 		return "", err
 	}

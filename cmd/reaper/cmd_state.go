@@ -89,7 +89,7 @@ func stateDir(env Env, dirFlag, cfgFlag string) (string, error) {
 	if dirFlag != "" {
 		return dirFlag, nil
 	}
-	cfg, err := loadConfig(env, configPath(env, cfgFlag), false)
+	cfg, err := loadConfigNoSecrets(env, configPath(env, cfgFlag))
 	if err != nil {
 		return "", err
 	}

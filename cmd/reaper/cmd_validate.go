@@ -35,7 +35,7 @@ func cmdValidate(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(w, "  warning: %s\n", inert.Text(fmt.Sprint(warn)))
 	}
 	problems := 0
-	if err := cfg.ValidateCredentials(); err != nil {
+	if err := cfg.CheckCredentials(); err != nil {
 		problems++
 		fmt.Fprintf(w, "  error: %v\n", err)
 	}

@@ -37,6 +37,7 @@ type daemon struct {
 	sched       scheduler.Schedule
 	lastSuccess time.Time
 	lastResult  string
+	probe       apiProbe // /readyz before the first cycle has finished
 }
 
 func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
@@ -58,6 +59,7 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 	}
 	defer store.Close()
 	m := metrics.New()
+	_ = m.SetBuildInfo(buildInfo())
 	rt, err := buildLoaded(ctx, cfg, log, m)
 	if err != nil {
 		return fail(env, err)
@@ -84,6 +86,9 @@ func (d *daemon) serve(ctx context.Context, cfg *config.Config) int {
 			}
 		}))
 	}
+	wg.Go(goContained(d.log, cancel, "api probe", func() {
+		d.probe.run(ctx, d.pinger, cfg.Zenlayer.Timeout.D(), d.log)
+	}))
 	wg.Go(goContained(d.log, cancel, "watchdog", func() { d.watchdog(ctx) }))
 	wg.Go(goContained(d.log, cancel, "reload", func() { d.reloads(ctx) }))
 
@@ -133,18 +138,23 @@ func (d *daemon) job(ctx context.Context) error {
 	return explainAPI(cr.res.Err)
 }
 
-// ready is /readyz: the last cycle succeeded within two intervals.
+// ready is /readyz: before any cycle has finished, the API check (see apiProbe); afterwards, the
+// last cycle succeeded within two intervals.
 func (d *daemon) ready() (bool, string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.lastSuccess.IsZero() && d.lastResult == "" {
+		return d.probe.status()
+	}
 	if d.lastSuccess.IsZero() {
 		return false, "no successful cycle yet (last result: " + orNone(d.lastResult) + ")"
 	}
 	window := 2 * d.sched.MinInterval(d.env.now())
-	if age := d.env.now().Sub(d.lastSuccess); age > window {
+	age := d.env.now().Sub(d.lastSuccess)
+	if age > window {
 		return false, fmt.Sprintf("last successful cycle %s ago, more than two intervals (%s)", age.Round(time.Second), window)
 	}
-	return true, "ok"
+	return true, fmt.Sprintf("ready: last successful cycle %s ago", age.Round(time.Second))
 }
 
 func orNone(s string) string {

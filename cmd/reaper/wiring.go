@@ -74,7 +74,7 @@ func newLogger(env Env, c config.Log) *slog.Logger {
 	} else if f, ok := env.Stderr.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
-	return slog.New(newInertHandler(logHandler(env.Stderr, c.Format, level, tty)))
+	return slog.New(secondsHandler{newInertHandler(logHandler(env.Stderr, c.Format, level, tty))})
 }
 
 func logHandler(w io.Writer, format string, level slog.Level, tty bool) slog.Handler {

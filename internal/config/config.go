@@ -44,6 +44,9 @@ type Config struct {
 	// Warnings are problems that do not stop reaper (a group-readable secret file, metrics on a
 	// non-loopback address); commands should print or log them once.
 	Warnings []string `yaml:"-"`
+	// ServiceOnly lists the secret file keys that name ${CREDENTIALS_DIRECTORY} while it is unset:
+	// they were not read, and are checked only inside the service (see ValidateCredentials).
+	ServiceOnly []string `yaml:"-"`
 }
 
 // Zenlayer is the API endpoint, credentials and client limits. Secret values are never read from

@@ -11,6 +11,17 @@ import (
 // policies.dir and the secret files) resolve against the directory of the file. env looks up environment variables (os.Getenv in production); nil means
 // an empty environment.
 func Load(path string, env func(string) string) (*Config, error) {
+	return load(path, env, true)
+}
+
+// LoadWithoutSecrets is Load without reading the secret files, for commands that need no secret
+// (report, policy, state): a secret file they cannot read never fails them. The secrets are left
+// empty, and the config must not be used to call the API or send notifications.
+func LoadWithoutSecrets(path string, env func(string) string) (*Config, error) {
+	return load(path, env, false)
+}
+
+func load(path string, env func(string) string, secrets bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -19,7 +30,7 @@ func Load(path string, env func(string) string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(data, env, filepath.Dir(abs))
+	return parse(data, env, filepath.Dir(abs), secrets)
 }
 
 // Parse builds a Config from YAML: defaults, then a strict decode of data (an empty document keeps
@@ -28,6 +39,10 @@ func Load(path string, env func(string) string) (*Config, error) {
 // errors.Join; apart from a YAML syntax error, each is a *KeyError whose text starts with the key
 // path. Credentials are not required here: see ValidateCredentials.
 func Parse(data []byte, env func(string) string, baseDir string) (*Config, error) {
+	return parse(data, env, baseDir, true)
+}
+
+func parse(data []byte, env func(string) string, baseDir string, secrets bool) (*Config, error) {
 	if env == nil {
 		env = func(string) string { return "" }
 	}
@@ -39,7 +54,11 @@ func Parse(data []byte, env func(string) string, baseDir string) (*Config, error
 	c.DryRunExplicit = set["dry_run"]
 	resolvePaths(c, baseDir)
 	fillFromEnv(c, env)
-	secretErrs, warns := loadSecrets(c, env, baseDir)
+	var secretErrs []error
+	var warns []string
+	if secrets {
+		secretErrs, warns = loadSecrets(c, env, baseDir)
+	}
 	checkErrs, checkWarns := c.check()
 	errs = append(append(errs, secretErrs...), checkErrs...)
 	if len(errs) > 0 {

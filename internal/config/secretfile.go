@@ -40,19 +40,25 @@ func fillFromEnv(c *Config, env func(string) string) {
 	}
 }
 
-// loadSecrets reads every configured secret file into its Secret field.
+// loadSecrets reads every configured secret file into its Secret field. A file under an unset
+// ${CREDENTIALS_DIRECTORY} is not read: it is listed in ServiceOnly, with a warning.
 func loadSecrets(c *Config, env func(string) string, baseDir string) (errs []error, warns []string) {
 	files := []struct {
 		key  string
 		path string
 		dst  *Secret
 	}{
-		{"zenlayer.access_key_secret_file", c.Zenlayer.AccessKeySecretFile, &c.Zenlayer.AccessKeySecret},
-		{"zenlayer.token_file", c.Zenlayer.TokenFile, &c.Zenlayer.Token},
-		{"notify.webhook_url_file", c.Notify.WebhookURLFile, &c.Notify.WebhookURL},
+		{keyAccessKeySecretFile, c.Zenlayer.AccessKeySecretFile, &c.Zenlayer.AccessKeySecret},
+		{keyTokenFile, c.Zenlayer.TokenFile, &c.Zenlayer.Token},
+		{keyWebhookURLFile, c.Notify.WebhookURLFile, &c.Notify.WebhookURL},
 	}
 	for _, f := range files {
 		if f.path == "" {
+			continue
+		}
+		if serviceOnly(f.path, env) {
+			c.ServiceOnly = append(c.ServiceOnly, f.key)
+			warns = append(warns, serviceOnlyWarning(f.key))
 			continue
 		}
 		s, warn, err := readSecretFile(f.key, f.path, env, baseDir)
@@ -133,7 +139,7 @@ func checkSecretMode(key, path string, f *os.File) (warn string, err error) {
 // expandCredentialsDirectory replaces ${CREDENTIALS_DIRECTORY}, and nothing else, in a secret file
 // path.
 func expandCredentialsDirectory(path string, env func(string) string) (string, error) {
-	if !strings.Contains(path, credentialsDirectoryRef) {
+	if !containsRef(path) {
 		return path, nil
 	}
 	dir := env(EnvCredentialsDirectory)
@@ -143,6 +149,9 @@ func expandCredentialsDirectory(path string, env func(string) string) (string, e
 	}
 	return strings.ReplaceAll(path, credentialsDirectoryRef, dir), nil
 }
+
+// containsRef reports whether a secret file path names ${CREDENTIALS_DIRECTORY}.
+func containsRef(path string) bool { return strings.Contains(path, credentialsDirectoryRef) }
 
 // looksLikePath tells a file name from a secret pasted into a *_file key by mistake: a value of 16
 // or more characters with no directory separator, dot or variable is not shown in errors.

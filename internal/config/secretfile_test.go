@@ -78,8 +78,6 @@ func TestSecretFileErrors(t *testing.T) {
 			"zenlayer.token_file: refusing {dir}/tok: it is readable by others (mode 0604); chmod 600 it"},
 		{"pasted secret is not shown", nil, pasted,
 			"zenlayer.token_file: cannot open the file: no such file or directory (the value is not shown: it does not look like a path and may be the secret itself)"},
-		{"credentials directory unset", nil, "${CREDENTIALS_DIRECTORY}/token",
-			"zenlayer.token_file: ${CREDENTIALS_DIRECTORY} is not set (systemd sets it for units with LoadCredential=)"},
 		{"other variables are not expanded", nil, "$HOME/token",
 			"zenlayer.token_file: open {dir}/$HOME/token: no such file or directory"},
 	}

@@ -32,10 +32,9 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// ValidateCredentials checks that there is exactly one complete set of credentials: an access key
-// ID with its secret, or a token. Commands that need no network (validate, policy eval, report)
-// skip it.
-func (c *Config) ValidateCredentials() error {
+// completeCredentials checks that there is exactly one complete set of credentials: an access key
+// ID with its secret, or a token.
+func (c *Config) completeCredentials() error {
 	z := c.Zenlayer
 	keys := z.AccessKeyID != "" || z.AccessKeySecret != ""
 	switch {

@@ -100,7 +100,7 @@ func (e *Enricher) Enrich(ctx context.Context, now time.Time, params map[string]
 		return nil, int(c.calls.Load()), fmt.Errorf("enrich traffic: %w", c.panic)
 	}
 	c.store(fetched)
-	e.log.Info("traffic enriched", "eligible", c.eligible, "cached", c.cached, "fetched", len(fetched),
+	e.log.Debug("traffic enriched", "eligible", c.eligible, "cached", c.cached, "fetched", len(fetched),
 		"failed", c.failed, "traffic_calls", c.calls.Load(), "window", p.Window)
 	return c.out, int(c.calls.Load()), c.err()
 }

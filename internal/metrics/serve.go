@@ -22,8 +22,8 @@ const shutdownTimeout = 5 * time.Second
 // is in use, say) is returned at once, as is any later serving error.
 //
 // /healthz answers 200 while the server runs. /readyz calls ready and
-// answers 200, or 503 with the reason ready gives; a nil ready is always
-// ready.
+// answers 200 or 503, with the reason ready gives as the body ("ready" or
+// "not ready" when it gives none); a nil ready is always ready.
 func Serve(ctx context.Context, addr string, m *Metrics, ready func() (bool, string), logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -81,14 +81,18 @@ func newMux(m *Metrics, ready func() (bool, string)) *http.ServeMux {
 			writeText(w, http.StatusOK, "ready")
 			return
 		}
-		if ok, reason := ready(); !ok {
-			if reason == "" {
-				reason = "not ready"
-			}
-			writeText(w, http.StatusServiceUnavailable, reason)
-			return
+		ok, reason := ready()
+		switch {
+		case !ok && reason == "":
+			reason = "not ready"
+		case ok && reason == "":
+			reason = "ready"
 		}
-		writeText(w, http.StatusOK, "ready")
+		code := http.StatusOK
+		if !ok {
+			code = http.StatusServiceUnavailable
+		}
+		writeText(w, code, reason)
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		writeText(w, http.StatusOK, "reaper: /metrics /healthz /readyz")

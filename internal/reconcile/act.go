@@ -47,7 +47,7 @@ func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]s
 		if why := r.disagrees(f, decisions[f.ID], e.Marks, refusals, pending, now); why != "" {
 			e.Instance, e.Action, e.SkipReason = f, ActionSkipped, SkipChanged
 			e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "re-check before acting: " + why})
-			r.log.Info("instance changed before acting", "run_id", res.RunID, "instance_id", f.ID, "reason", why)
+			r.log.Debug("instance changed before acting", "run_id", res.RunID, "instance_id", f.ID, "reason", why)
 			continue
 		}
 		e.Instance = f

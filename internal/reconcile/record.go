@@ -97,7 +97,7 @@ func (r *Reconciler) pruneUnconfirmed(res *Result) error {
 		if err := r.opts.Store.DeleteUnconfirmed(id); err != nil {
 			return err
 		}
-		r.log.Info("unconfirmed termination forgotten", "run_id", res.RunID, "instance_id", id,
+		r.log.Debug("unconfirmed termination forgotten", "run_id", res.RunID, "instance_id", id,
 			"reason", why, "attempts", u.Attempts, "request_id", u.RequestID)
 	}
 	return nil

@@ -142,7 +142,7 @@ func (r *Runner) wait(ctx context.Context, base time.Time) (time.Time, error) {
 			return time.Time{}, ErrNoNextRun
 		}
 		start := tick.Add(r.jitterDelay())
-		r.logger.Info("next cycle", "next_run", start, "schedule", sched.String(), "jitter", start.Sub(tick))
+		r.logger.Debug("next cycle", "next_run", start, "schedule", sched.String(), "jitter", start.Sub(tick))
 
 		fired, stop := startTimer(r.clock, start.Sub(r.clock.Now()))
 		select {
