@@ -62,7 +62,6 @@ func (w *world) proxied(h http.Handler, mutate func(*reconcile.Settings)) *recon
 	}
 	rec, err := reconcile.New(reconcile.Options{
 		API: client, Evaluator: w.engine, Store: w.store, Settings: s, Now: w.clock.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
 	if err != nil {
 		w.t.Fatal(err)
@@ -206,7 +205,6 @@ func TestStoppedEvaluationForgetsNothing(t *testing.T) {
 		rec, err := reconcile.New(reconcile.Options{
 			API: w.client, Evaluator: stoppedEvaluator{Evaluator: w.engine, stop: &stop}, Store: w.store, Settings: s,
 			Now: w.clock.Now, Enricher: enrich.New(enrich.Options{API: w.client, Cache: w.store}),
-			Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -291,7 +289,6 @@ func TestStoppedRecheckNeverTerminates(t *testing.T) {
 	rec, err := reconcile.New(reconcile.Options{
 		API: w.client, Evaluator: stopOnCall{Evaluator: w.engine, n: &n, calls: &calls}, Store: w.store,
 		Settings: defaultSettings(w.engine), Now: w.clock.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -387,7 +384,7 @@ func TestFailedEvaluationKeepsTheBackoff(t *testing.T) {
 		s.UnconfirmedRetryAfter = 6 * time.Hour
 		rec, err := reconcile.New(reconcile.Options{
 			API: w.client, Evaluator: failFor{Evaluator: w.engine, id: stuck, fail: &fail}, Store: w.store, Settings: s,
-			Now: w.clock.Now, Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+			Now: w.clock.Now,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -425,7 +422,6 @@ func TestIdleUnconfirmedStaysBackedOff(t *testing.T) {
 		rec, err := reconcile.New(reconcile.Options{
 			API: w.client, Evaluator: w.engine, Store: w.store, Settings: s, Now: w.clock.Now,
 			Enricher: enrich.New(enrich.Options{API: w.client, Cache: w.store}),
-			Sleep:    func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 		})
 		if err != nil {
 			t.Fatal(err)
