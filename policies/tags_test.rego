@@ -34,8 +34,14 @@ test_present_tag_keeps if {
 	count(tags.terminate) == 0 with input as _input(["owner"], _grace * 100, {"owner": " ci "})
 }
 
-test_keys_are_case_sensitive if {
-	count(tags.terminate) == 1 with input as _input(["owner"], _grace, {"Owner": "ci"})
+# A key that differs from a required one only in case or surrounding spaces is a near miss: it
+# never terminates (the owner did tag the instance), and a warn names it.
+test_near_miss_keys_never_terminate_and_warn if {
+	every k in ["Owner", "OWNER", " owner", "owner "] {
+		count(tags.terminate) == 0 with input as _input(["owner"], _grace, {k: "ci"})
+		tags.warn == {sprintf("required tag \"owner\" is written %s; tag keys are case-sensitive, so rename it (not terminated for it)", [json.marshal(k)])} with input as _input(["owner"], _grace, {k: "ci"})
+	}
+	count(tags.terminate) == 1 with input as _input(["owner"], _grace, {"Owner": " "})
 }
 
 test_one_reason_per_missing_key if {

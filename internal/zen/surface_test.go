@@ -16,6 +16,7 @@ func TestClientSurface(t *testing.T) {
 		"GoString",
 		"ListInstances",
 		"LogValue",
+		"Ping", // one DescribeInstances of pageSize 1, for /readyz
 		"String",
 		"TerminateInstance",
 	}
