@@ -104,7 +104,12 @@ var instanceFields = []instanceField{
 		}
 		return ast.StringTerm(formatTime(*in.ExpiresAt))
 	}},
-	{"auto_renew", keyAutoRenew, func(in *Instance, _ time.Time) *ast.Term { return ast.InternedTerm(in.AutoRenew) }},
+	{"auto_renew", keyAutoRenew, func(in *Instance, _ time.Time) *ast.Term {
+		if in.AutoRenew == nil {
+			return ast.InternedNullTerm
+		}
+		return ast.InternedTerm(*in.AutoRenew)
+	}},
 	{"period_months", keyPeriodMonths, func(in *Instance, _ time.Time) *ast.Term {
 		if in.PeriodMonths == nil {
 			return ast.InternedNullTerm

@@ -11,12 +11,12 @@ import (
 
 func TestInputValueIsTheJSONDocument(t *testing.T) {
 	expires := time.Date(2027, 1, 2, 3, 4, 5, 600, time.UTC)
-	months := 12
+	months, renew := 12, true
 	full := Instance{
 		ID: "932237369560662463", Name: "ci-runner-1", Hostname: "ci-runner-1", Zone: "HKG-A", Type: "S9I",
 		Status: "RUNNING", ChargeType: "PREPAID", InternetChargeType: "ByBandwidth",
 		CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		ExpiresAt: &expires, AutoRenew: true, PeriodMonths: &months,
+		ExpiresAt: &expires, AutoRenew: &renew, PeriodMonths: &months,
 		ResourceGroup: ResourceGroup{ID: "rg-1", Name: "Default Resource Group"},
 		Tags:          map[string]string{"owner": "ci", "": "empty key", "ünï": "cödé"},
 		TagList:       []Tag{{"owner", "ci"}, {"ünï", "cödé"}, {"owner", "cd"}, {" Reaper-Keep", " yes "}, {"reaper-keep", "no"}, {"reaper-", ""}},

@@ -17,7 +17,7 @@ type Instance struct {
 	InternetChargeType string            `json:"internet_charge_type"`
 	CreatedAt          time.Time         `json:"created_at"`
 	ExpiresAt          *time.Time        `json:"expires_at"`
-	AutoRenew          bool              `json:"auto_renew"`
+	AutoRenew          *bool             `json:"auto_renew"`
 	PeriodMonths       *int              `json:"period_months"`
 	ResourceGroup      ResourceGroup     `json:"resource_group"`
 	Tags               map[string]string `json:"tags"`

@@ -134,7 +134,7 @@ func PolicyInput(in zen.Instance, tr *policy.Traffic) policy.Instance {
 	return policy.Instance{
 		ID: in.ID, Name: in.Name, Hostname: in.Hostname, Zone: in.Zone, Type: in.Type,
 		Status: string(in.Status), ChargeType: string(in.ChargeType), InternetChargeType: in.InternetChargeType,
-		CreatedAt: in.CreatedAt.UTC(), ExpiresAt: in.ExpiresAt, AutoRenew: in.AutoRenew != nil && *in.AutoRenew,
+		CreatedAt: in.CreatedAt.UTC(), ExpiresAt: in.ExpiresAt, AutoRenew: in.AutoRenew,
 		PeriodMonths:  in.PeriodMonths,
 		ResourceGroup: policy.ResourceGroup{ID: in.ResourceGroupID, Name: in.ResourceGroupName},
 		Tags:          tags, TagList: list, PublicIPs: nonNil(in.PublicIPs), PrivateIPs: nonNil(in.PrivateIPs),

@@ -62,7 +62,7 @@ type wireInstance struct {
 	ResourceGroupID        string   `json:"resourceGroupId"`
 	ResourceGroupName      string   `json:"resourceGroupName"`
 	InstanceStatus         string   `json:"instanceStatus"`
-	AutoRenew              bool     `json:"autoRenew"`
+	AutoRenew              *bool    `json:"autoRenew"` // null when the instance's is unknown
 	Tags                   wireTags `json:"tags"`
 }
 
@@ -80,8 +80,11 @@ func toWireInstance(in *SimInstance) wireInstance {
 		ResourceGroupID:    in.ResourceGroupID,
 		ResourceGroupName:  in.ResourceGroupName,
 		InstanceStatus:     string(in.Status),
-		AutoRenew:          in.AutoRenew,
 		Tags:               wireTags{Tags: []wireTag{}},
+	}
+	if !in.AutoRenewUnknown {
+		renew := in.AutoRenew
+		w.AutoRenew = &renew
 	}
 	if !in.CreatedAt.IsZero() {
 		t := formatWireTime(in.CreatedAt)

@@ -176,7 +176,8 @@ func FleetFromInstances(in []zen.Instance) Fleet {
 			InternetChargeType: z.InternetChargeType,
 			CreatedAt:          z.CreatedAt,
 			ExpiresAt:          z.ExpiresAt,
-			AutoRenew:          z.AutoRenew != nil && *z.AutoRenew, // the simulator always sends one
+			AutoRenew:          z.AutoRenew != nil && *z.AutoRenew,
+			AutoRenewUnknown:   z.AutoRenew == nil,
 			PeriodMonths:       z.PeriodMonths,
 			ResourceGroupID:    z.ResourceGroupID,
 			ResourceGroupName:  z.ResourceGroupName,

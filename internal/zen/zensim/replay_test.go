@@ -28,6 +28,9 @@ func oddFleet(n int) Fleet {
 		if i%9 == 0 {
 			in.CreatedAt = time.Time{} // the API sent no creation time
 		}
+		if i%7 == 3 {
+			in.AutoRenewUnknown = true // the API sent autoRenew null
+		}
 		switch i % 4 {
 		case 0:
 			in.Tags, in.TagList = nil, []Tag{
@@ -103,6 +106,9 @@ func TestFleetReplayIsExact(t *testing.T) {
 		if got.Status != want.Status || got.ChargeType != want.ChargeType || got.Name != want.Name {
 			t.Errorf("instance %s listed as status %q charge %q name %q, want %q %q %q", want.ID,
 				got.Status, got.ChargeType, got.Name, want.Status, want.ChargeType, want.Name)
+		}
+		if want.AutoRenewUnknown != (got.AutoRenew == nil) {
+			t.Errorf("instance %s listed with autoRenew %v, want unknown=%v", want.ID, got.AutoRenew, want.AutoRenewUnknown)
 		}
 		if want.TagList != nil && !cmp.Equal(tagPairs(got.TagList), want.TagList) {
 			t.Errorf("instance %s listed with tags %v, want %v in API order", want.ID, got.TagList, want.TagList)

@@ -11,21 +11,24 @@ import (
 // SimInstance is one simulated BMC instance: what DescribeInstances reports plus the simulator's
 // own settings (commitment period, recycle time, traffic). The JSON names are the fleet file format.
 type SimInstance struct {
-	ID                 string            `json:"id"`
-	Name               string            `json:"name,omitempty"`
-	Hostname           string            `json:"hostname,omitempty"`
-	Zone               string            `json:"zone,omitempty"`
-	Type               string            `json:"type,omitempty"`
-	Status             zen.Status        `json:"status"`      // served verbatim; see Fleet.Verbatim for the default
-	ChargeType         zen.ChargeType    `json:"charge_type"` // served verbatim; see Fleet.Verbatim for the default
-	InternetChargeType string            `json:"internet_charge_type,omitempty"`
-	CreatedAt          time.Time         `json:"created_at,omitzero"`
-	ExpiresAt          *time.Time        `json:"expires_at,omitempty"`
-	AutoRenew          bool              `json:"auto_renew,omitempty"`
-	PeriodMonths       *int              `json:"period_months,omitempty"`
-	ResourceGroupID    string            `json:"resource_group_id,omitempty"`
-	ResourceGroupName  string            `json:"resource_group_name,omitempty"`
-	Tags               map[string]string `json:"tags,omitempty"`
+	ID                 string         `json:"id"`
+	Name               string         `json:"name,omitempty"`
+	Hostname           string         `json:"hostname,omitempty"`
+	Zone               string         `json:"zone,omitempty"`
+	Type               string         `json:"type,omitempty"`
+	Status             zen.Status     `json:"status"`      // served verbatim; see Fleet.Verbatim for the default
+	ChargeType         zen.ChargeType `json:"charge_type"` // served verbatim; see Fleet.Verbatim for the default
+	InternetChargeType string         `json:"internet_charge_type,omitempty"`
+	CreatedAt          time.Time      `json:"created_at,omitzero"`
+	ExpiresAt          *time.Time     `json:"expires_at,omitempty"`
+	AutoRenew          bool           `json:"auto_renew,omitempty"`
+	// AutoRenewUnknown serves autoRenew as null, as an API answer that left it out reads; a
+	// fleet file written from such a listing keeps it, so a replay never invents a false.
+	AutoRenewUnknown  bool              `json:"auto_renew_unknown,omitempty"`
+	PeriodMonths      *int              `json:"period_months,omitempty"`
+	ResourceGroupID   string            `json:"resource_group_id,omitempty"`
+	ResourceGroupName string            `json:"resource_group_name,omitempty"`
+	Tags              map[string]string `json:"tags,omitempty"`
 	// TagList, when not nil, is the instance's tag list exactly as DescribeInstances reports it:
 	// in this order, repeated keys included. Tags must then be empty. Without it the tags are
 	// Tags, sorted by key.
@@ -132,7 +135,11 @@ func (s SimInstance) Domain() zen.Instance {
 			}
 		}
 	}
-	renew := c.AutoRenew
+	var renew *bool
+	if !c.AutoRenewUnknown {
+		v := c.AutoRenew
+		renew = &v
+	}
 	return zen.Instance{
 		ID:                 c.ID,
 		Name:               c.Name,
@@ -144,7 +151,7 @@ func (s SimInstance) Domain() zen.Instance {
 		InternetChargeType: c.InternetChargeType,
 		CreatedAt:          c.CreatedAt,
 		ExpiresAt:          c.ExpiresAt,
-		AutoRenew:          &renew,
+		AutoRenew:          renew,
 		PeriodMonths:       c.PeriodMonths,
 		ResourceGroupID:    c.ResourceGroupID,
 		ResourceGroupName:  c.ResourceGroupName,

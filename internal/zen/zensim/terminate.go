@@ -31,7 +31,7 @@ func (s *Server) terminateInstance(req *request) (any, *apiError) {
 	case inst.Status == zen.StatusCreateFailed:
 		s.removeLocked(map[string]struct{}{inst.ID: {}})
 	case inst.ChargeType == zen.ChargePrepaid: // only reached with PrepaidCancels
-		inst.AutoRenew = false
+		inst.AutoRenew, inst.AutoRenewUnknown = false, false
 		inst.SubscriptionCancelled = true
 	default:
 		now := req.now
