@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -17,9 +18,13 @@ var fuzzEncoders = []func(string) string{
 	func(s string) string { return s },
 	func(s string) string { return jsonString(s, true) },
 	func(s string) string { return strings.ReplaceAll(jsonString(s, false), "/", `\/`) },
-	func(s string) string {
+	func(s string) string { // every rune as \uXXXX, as JSON writes it: a surrogate pair above U+FFFF
 		var b strings.Builder
 		for _, r := range s {
+			if hi, lo := utf16.EncodeRune(r); hi != utf8.RuneError {
+				fmt.Fprintf(&b, `\u%04x\u%04x`, hi, lo)
+				continue
+			}
 			fmt.Fprintf(&b, `\u%04x`, r)
 		}
 		return b.String()
