@@ -76,9 +76,9 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 // serve runs until ctx is cancelled (SIGTERM/SIGINT) or the metrics listener fails.
 func (d *daemon) serve(ctx context.Context, cfg *config.Config) int {
 	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer cancel(nil) // before the wait: however serve returns, its goroutines are told to stop
 	if addr := cfg.Metrics.Listen; addr != "" {
 		wg.Go(goContained(d.log, cancel, "metrics", func() {
 			if err := metrics.Serve(ctx, addr, d.metrics, d.ready, d.log); err != nil {

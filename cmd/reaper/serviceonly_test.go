@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // writeServiceConfig writes a config whose secrets are systemd credentials, as the shipped unit
@@ -80,6 +82,28 @@ func TestCommandsWithoutSecretsNeverFailOnOne(t *testing.T) {
 				r := reaper(t, cmd, "--config", path)
 				if r.code != exitFailure || !strings.Contains(r.stderr, "zenlayer.access_key_secret_file") {
 					t.Fatalf("code %d, stderr %q; want 1 naming zenlayer.access_key_secret_file", r.code, r.stderr)
+				}
+			})
+		}
+	}
+}
+
+// TestActingCommandsNeedTheSecret: run --once and the daemon never start without the secret, in
+// a shell (the variable unset) or inside the service (the file missing). The context only bounds a
+// daemon that wrongly started; a correct one exits at once.
+func TestActingCommandsNeedTheSecret(t *testing.T) {
+	for name, secret := range map[string]string{
+		"unset credentials directory": "'${CREDENTIALS_DIRECTORY}/zenlayer-secret'",
+		"missing secret file":         "/nonexistent/zenlayer-secret",
+	} {
+		path := writeServiceConfig(t, secret)
+		for _, args := range [][]string{{"run", "--once"}, {"run"}} {
+			t.Run(name+"/"+strings.Join(args, " "), func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				r := reaperEnv(t, ctx, map[string]string{}, append(args, "--config", path)...)
+				if r.code != exitFailure || !strings.Contains(r.stderr, "zenlayer.access_key_secret_file") || ctx.Err() != nil {
+					t.Fatalf("code %d, stderr %q; want 1 at once naming zenlayer.access_key_secret_file", r.code, r.stderr)
 				}
 			})
 		}

@@ -33,6 +33,7 @@ func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]s
 	now := r.opts.Now().UTC()
 	var accepted []int
 	var stop error
+	var budget time.Time // the deadline of the last call's detached context
 	for _, i := range due {
 		e := &res.Entries[i]
 		if ctx.Err() != nil {
@@ -51,7 +52,8 @@ func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]s
 			continue
 		}
 		e.Instance = f
-		ok, err := r.terminate(ctx, res.RunID, e)
+		ok, until, err := r.terminate(ctx, res.RunID, e)
+		budget = until
 		if ok {
 			accepted = append(accepted, i)
 		}
@@ -60,7 +62,7 @@ func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]s
 			break
 		}
 	}
-	if err := r.confirm(ctx, res, accepted, pending); err != nil && stop == nil {
+	if err := r.confirm(ctx, res, accepted, pending, budget); err != nil && stop == nil {
 		stop = err
 	}
 	if stop != nil {

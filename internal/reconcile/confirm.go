@@ -64,8 +64,10 @@ func took(in zen.Instance, found bool) (bool, string) {
 // confirm describes every instance whose termination the API accepted in this cycle, once, after
 // the batch of calls, and settles each: terminated when the call took, unconfirmed (backed off and
 // failing the run) when it did not or when the describe failed. It records the intents' outcomes.
-// It returns an error only when the state store fails.
-func (r *Reconciler) confirm(ctx context.Context, res *Result, accepted []int, pending map[string]state.Unconfirmed) error {
+// It returns an error only when the state store fails. budget is the deadline of the last call's
+// detached context: once the cycle is cancelled the describe shares it, so a stop waits for at
+// most one CallTimeout (the call in flight and its confirmation together), not two.
+func (r *Reconciler) confirm(ctx context.Context, res *Result, accepted []int, pending map[string]state.Unconfirmed, budget time.Time) error {
 	if len(accepted) == 0 {
 		return nil
 	}
@@ -76,6 +78,11 @@ func (r *Reconciler) confirm(ctx context.Context, res *Result, accepted []int, p
 	// Like the calls, the describe is not abandoned when the cycle is cancelled.
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Settings.CallTimeout)
 	defer cancel()
+	if ctx.Err() != nil && !budget.IsZero() {
+		var stopCancel context.CancelFunc
+		dctx, stopCancel = context.WithDeadline(dctx, budget)
+		defer stopCancel()
+	}
 	list, derr := r.opts.API.DescribeInstances(dctx, ids)
 	fresh := make(map[string]zen.Instance, len(list))
 	for _, in := range list {

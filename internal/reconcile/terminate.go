@@ -27,26 +27,27 @@ const (
 // terminate records an intent, makes the call, and records the outcome. A call the API accepted
 // is not final yet: it reports accepted, and its intent stays open until confirm has described
 // the instance. It returns an error only when the state store fails, which stops all further
-// acting.
-func (r *Reconciler) terminate(ctx context.Context, runID string, e *Entry) (accepted bool, err error) {
+// acting. until is the deadline of the call's detached context (zero when no call was made).
+func (r *Reconciler) terminate(ctx context.Context, runID string, e *Entry) (accepted bool, until time.Time, err error) {
 	id := e.Instance.ID
 	intent := state.Intent{RunID: runID, InstanceID: id, CreatedAt: r.opts.Now().UTC(), Reasons: reasonTexts(e.Terminate)}
 	if err := r.opts.Store.PutIntent(intent); err != nil {
 		e.Action, e.Error = ActionFailed, "not called: record intent: "+err.Error()
-		return false, fmt.Errorf("record intent for %s: %w", id, err)
+		return false, time.Time{}, fmt.Errorf("record intent for %s: %w", id, err)
 	}
 	// The call runs on a context detached from the cycle's: once started it finishes (bounded by
 	// CallTimeout) and is recorded, even when the daemon is asked to stop. It is made once: the
 	// client's retries are the only retry layer (see the README, "The Zenlayer client").
 	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Settings.CallTimeout)
 	defer cancel()
+	until, _ = callCtx.Deadline()
 	reqID, err := r.opts.API.TerminateInstance(callCtx, id)
 	now := r.opts.Now().UTC()
 	result := r.apply(e, reqID, err, now)
 	if result == OutcomeTerminated {
-		return true, nil
+		return true, until, nil
 	}
-	return false, r.complete(runID, e, result, now)
+	return false, until, r.complete(runID, e, result, now)
 }
 
 // complete remembers what the API taught and records the intent's outcome.
