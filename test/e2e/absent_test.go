@@ -2,9 +2,7 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -65,38 +63,19 @@ func TestNullTrafficIsNeverIdle(t *testing.T) {
 	}
 }
 
-// blankCreateTime answers as the simulator does, except that instances listed in how get their
-// createTime sent as null ("null"), as "" ("empty") or not at all ("missing").
-type blankCreateTime struct {
-	sim http.Handler
-	how map[string]string
-}
-
-func (b blankCreateTime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := httptest.NewRecorder()
-	b.sim.ServeHTTP(rec, r)
-	var body map[string]any
-	if r.Header.Get("X-ZC-Action") != "DescribeInstances" || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
-		return
-	}
-	if resp, ok := body["response"].(map[string]any); ok {
-		list, _ := resp["dataSet"].([]any)
-		for _, in := range list {
-			m, _ := in.(map[string]any)
-			switch b.how[fmt.Sprint(m["instanceId"])] {
-			case "null":
-				m["createTime"] = nil
-			case "empty":
-				m["createTime"] = ""
-			case "missing":
-				delete(m, "createTime")
-			}
+// blankCreateTime edits a DescribeInstances answer (see rewriteDescribe) so that the instances
+// listed in how get their createTime sent as null, "" or not at all.
+func blankCreateTime(how map[string]string) func(m map[string]any) {
+	return func(m map[string]any) {
+		switch how[fmt.Sprint(m["instanceId"])] {
+		case "null":
+			m["createTime"] = nil
+		case "empty":
+			m["createTime"] = ""
+		case "missing":
+			delete(m, "createTime")
 		}
 	}
-	w.WriteHeader(rec.Code)
-	_ = json.NewEncoder(w).Encode(body)
 }
 
 // TestAbsentCreateTimeNeverReadsOld: an instance whose createTime the API leaves out (null, ""
@@ -119,7 +98,7 @@ func TestAbsentCreateTimeNeverReadsOld(t *testing.T) {
 		ttl("11"), ttl("12"), failed("21"), failed("22"), quiet("31"), quiet("32"), quiet("33"), quiet("34"),
 	})
 	absent := map[string]string{"12": "null", "22": "empty", "32": "missing", "33": "null", "34": "empty"}
-	srv := httptest.NewServer(blankCreateTime{sim: w.sim, how: absent})
+	srv := httptest.NewServer(rewriteDescribe{sim: w.sim, edit: blankCreateTime(absent)})
 	t.Cleanup(srv.Close)
 	client, err := zen.New(zen.WithEndpoint(srv.URL), zen.WithAccessKey(keyID, secret), zen.WithClock(w.clock.Now),
 		zen.WithRetry(3, time.Millisecond, 5*time.Millisecond), zen.WithRequestsPerSecond(1000))
