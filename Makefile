@@ -10,7 +10,7 @@ BIN := bin/reaper
 FUZZTIME ?= 30s
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: check-alerts help build test vet fmt-check lint policy-test demo bench bench-cycle fuzz fuzz-ci reliability reliability-long check-systemd install clean
+.PHONY: check-install check-alerts help build test vet fmt-check lint policy-test demo bench bench-cycle fuzz fuzz-ci reliability reliability-long check-systemd install clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,10 +67,15 @@ check-alerts: ## check docs/alerts.yml and its unit test with promtool (needs pr
 
 install: build ## install binary, unit, example config and policies under $(DESTDIR)$(PREFIX)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/reaper
-	install -D -m 0644 systemd/reaper.service $(DESTDIR)/etc/systemd/system/reaper.service
-	install -D -m 0640 config.example.yaml $(DESTDIR)/etc/reaper/config.example.yaml
+	install -d -m 0755 $(DESTDIR)/etc/systemd/system
+	sed 's|/usr/local/bin/reaper|$(PREFIX)/bin/reaper|g' systemd/reaper.service > $(DESTDIR)/etc/systemd/system/reaper.service
+	chmod 0644 $(DESTDIR)/etc/systemd/system/reaper.service
+	install -D -m 0644 config.example.yaml $(DESTDIR)/etc/reaper/config.example.yaml
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/reaper/policies
-	install -m 0644 policies/*.rego policies/params.json $(DESTDIR)$(PREFIX)/share/reaper/policies/
+	install -m 0644 $(filter-out %_test.rego,$(wildcard policies/*.rego)) policies/params.json $(DESTDIR)$(PREFIX)/share/reaper/policies/
+
+check-install: ## make install into a temporary root with PREFIX=/usr and check what lands there
+	./scripts/check-install.sh
 
 clean: ## remove build output
 	rm -rf bin dist .demo
