@@ -31,6 +31,17 @@ type Env struct {
 	Now func() time.Time
 	// IsTTY reports whether stderr is a terminal; nil means detect.
 	IsTTY func() bool
+	// Executable is the path of the running binary, for commands reaper suggests; "" means
+	// "reaper".
+	Executable string
+}
+
+// executable is the command that runs this binary again, for suggested next steps.
+func (e Env) executable() string {
+	if e.Executable == "" {
+		return "reaper"
+	}
+	return e.Executable
 }
 
 func (e Env) now() time.Time {

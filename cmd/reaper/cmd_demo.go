@@ -91,7 +91,8 @@ func cmdDemo(ctx context.Context, env Env, args []string) int {
 	}
 	if code == exitOK {
 		fmt.Fprintf(env.Stdout, "\nThis was a plan: nothing was terminated. Open the HTML report above in a browser.\n"+
-			"Next: read %s, then `reaper validate --config %s`.\n", path, path)
+			"Next: read %s, then `%s validate --config %s`, and list the reports with `%s report list --config %s`.\n",
+			path, env.executable(), path, env.executable(), path)
 	}
 	return code
 }

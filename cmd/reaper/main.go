@@ -59,12 +59,13 @@ func main() {
 	}, internalError)
 
 	os.Exit(Main(ctx, Env{
-		Args:   os.Args[1:],
-		Stdin:  os.Stdin,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		Getenv: os.Getenv,
-		Reload: reload,
+		Args:       os.Args[1:],
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Getenv:     os.Getenv,
+		Reload:     reload,
+		Executable: executablePath(),
 	}))
 }
 
@@ -73,4 +74,13 @@ func main() {
 func internalError(err error) {
 	fmt.Fprintf(os.Stderr, "reaper: %v\n", err)
 	os.Exit(exitFailure)
+}
+
+// executablePath is the running binary's absolute path, or "" when the OS cannot say.
+func executablePath() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return p
 }
