@@ -3,6 +3,7 @@ package safego
 import (
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -18,9 +19,9 @@ func TestCall(t *testing.T) {
 		{name: "string panic", fn: func() { panic("boom") }, wantErr: "internal error in worker: panic: boom"},
 		{name: "error panic", fn: func() { panic(io.ErrUnexpectedEOF) }, wantErr: "internal error in worker: panic: unexpected EOF", wantUnwrp: io.ErrUnexpectedEOF},
 		{name: "runtime error", fn: func() {
-			var m map[string]int
-			m["x"] = 1
-		}, wantErr: "internal error in worker: panic: assignment to entry in nil map"},
+			var s []int
+			_ = s[len(os.Args)] // index out of range
+		}, wantErr: "internal error in worker: panic: runtime error: index out of range"},
 		{name: "nil panic", fn: func() { panic(nil) }, wantErr: "internal error in worker: panic: panic called with nil argument"},
 	}
 	for _, tt := range tests {
