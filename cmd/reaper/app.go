@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/scheduler"
 )
 
 // Exit codes (DESIGN.md §3).
@@ -27,8 +29,9 @@ type Env struct {
 	Getenv func(string) string
 	// Reload receives a value for each SIGHUP.
 	Reload <-chan struct{}
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock is the time source: what reaper reads as now, and what the daemon's schedule waits
+	// on. nil means the system clock; tests pass a scheduler.FakeClock and move it themselves.
+	Clock scheduler.Clock
 	// IsTTY reports whether stderr is a terminal; nil means detect.
 	IsTTY func() bool
 	// Executable is the path of the running binary, for commands reaper suggests; "" means
@@ -45,8 +48,8 @@ func (e Env) executable() string {
 }
 
 func (e Env) now() time.Time {
-	if e.Now != nil {
-		return e.Now()
+	if e.Clock != nil {
+		return e.Clock.Now()
 	}
 	return time.Now()
 }

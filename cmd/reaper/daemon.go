@@ -67,7 +67,7 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 	d := &daemon{env: env, path: path, forceDry: forceDry, log: log, store: store, metrics: m,
 		sd: sdnotify.New(env.Getenv("NOTIFY_SOCKET")), rt: rt, ann: newAnnouncer(cfg, store, log), sched: sched}
 	d.runner = scheduler.New(scheduler.Options{
-		Schedule: sched, Jitter: cfg.ScheduleJitter.D(), Timeout: cfg.CycleTimeout.D(), Logger: log,
+		Schedule: sched, Jitter: cfg.ScheduleJitter.D(), Timeout: cfg.CycleTimeout.D(), Clock: env.Clock, Logger: log,
 		OnPanic: func(v any) { m.ObserveCycle("panic", 0, false, env.now()) },
 	})
 	return d.serve(ctx, cfg)

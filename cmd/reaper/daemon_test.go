@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/report"
+	"github.com/reaper-bmc/reaper/internal/scheduler"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
 )
@@ -65,8 +67,9 @@ func (s *notifySocket) count(prefix string) int {
 	return n
 }
 
-// eventually polls cond until it holds or the deadline passes. It waits for the daemon's own
-// schedule of real one-second cycles, never for a guessed duration.
+// eventually polls cond until it holds or the deadline passes. It waits for what the daemon does
+// in real time (a socket message, a reload, a listener), never for its schedule, which runs on a
+// fake clock (see fakeSchedule).
 func eventually(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -76,6 +79,54 @@ func eventually(t *testing.T, what string, d time.Duration, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// fakeSchedule drives a daemon's schedule on a fake clock: a cycle runs when the test moves the
+// clock to the run the daemon waits for, and not before.
+type fakeSchedule struct {
+	clock *scheduler.FakeClock
+	sched scheduler.Schedule
+	next  time.Time // the run the daemon waits for next
+}
+
+// newFakeSchedule returns a fake clock a minute behind real time (so the simulator, on real time,
+// never sees requests about its future) and the runs of spec from there.
+func newFakeSchedule(t *testing.T, spec string) *fakeSchedule {
+	t.Helper()
+	sched, err := scheduler.Parse(spec, "UTC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().Add(-time.Minute).Truncate(time.Second)
+	return &fakeSchedule{clock: scheduler.NewFakeClock(t0), sched: sched, next: sched.Next(t0)}
+}
+
+// await waits until the daemon waits for the run at f.next: the previous cycle, if any, is over.
+func (f *fakeSchedule) await(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := f.clock.BlockUntilWaiterAt(ctx, f.next); err != nil {
+		t.Fatalf("the daemon never waited for its run at %s: %v", f.next.Format(time.RFC3339), err)
+	}
+}
+
+// fire moves the clock to the awaited run; the cycle starts. It returns the run's time.
+func (f *fakeSchedule) fire(t *testing.T) time.Time {
+	t.Helper()
+	f.await(t)
+	tick := f.next
+	f.clock.AdvanceTo(tick)
+	f.next = f.sched.Next(tick)
+	return tick
+}
+
+// cycle runs one whole cycle: it fires the next run and waits until the daemon waits for the one
+// after.
+func (f *fakeSchedule) cycle(t *testing.T) {
+	t.Helper()
+	f.fire(t)
+	f.await(t)
 }
 
 func freePort(t *testing.T) string {
@@ -110,14 +161,14 @@ type daemonRun struct {
 	stderr *syncBuffer
 }
 
-func startDaemon(t *testing.T, path string, envVars map[string]string) *daemonRun {
+func startDaemon(t *testing.T, path string, envVars map[string]string, clock scheduler.Clock) *daemonRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &daemonRun{cancel: cancel, done: make(chan int, 1), reload: make(chan struct{}, 1), stderr: &syncBuffer{}}
 	go func() {
 		d.done <- Main(ctx, Env{Args: []string{"run", "--config", path}, Stdin: strings.NewReader(""),
 			Stdout: io.Discard, Stderr: d.stderr, Getenv: func(k string) string { return envVars[k] },
-			Reload: d.reload, IsTTY: func() bool { return false }})
+			Reload: d.reload, IsTTY: func() bool { return false }, Clock: clock})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -162,8 +213,6 @@ func doomed(id, value string) zensim.FleetInstance {
 
 func TestDaemon(t *testing.T) {
 	sim, url := startSim(t, []zensim.FleetInstance{doomed("1", "now"), doomed("2", "now"), doomed("3", "later")})
-	// Each inventory takes longer than the one-second schedule, so cycles would overlap if they could.
-	sim.SetFault("DescribeInstances", zensim.Fault{Latency: 1200 * time.Millisecond})
 	policies := t.TempDir()
 	writePolicy(t, policies, "now")
 	addr := freePort(t)
@@ -171,11 +220,33 @@ func TestDaemon(t *testing.T) {
 		"schedule: \"@every 1s\"\ncycle_timeout: 5s\nsafety: {grace_period: 0s, max_terminations_percent: 100}\npolicies: {dir: %s}\nmetrics: {listen: %q}\n",
 		policies, addr))
 	sock := newNotifySocket(t)
+	fs := newFakeSchedule(t, "@every 1s")
 	d := startDaemon(t, path, map[string]string{
 		"NOTIFY_SOCKET": sock.path, "WATCHDOG_USEC": "200000", "WATCHDOG_PID": fmt.Sprint(os.Getpid()),
-	})
+	}, fs.clock)
 	reports := filepath.Join(dir, "reports")
 	listRuns := func() []report.Entry { e, _ := report.List(reports); return e }
+	latest := func(t *testing.T) *report.Run { // the newest report, which must be the only new one
+		t.Helper()
+		runs := listRuns()
+		if len(runs) == 0 {
+			t.Fatal("no report")
+		}
+		r, err := report.Load(reports, runs[0].RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	defer func() {
+		if t.Failed() {
+			for _, l := range strings.Split(d.stderr.String(), "\n") {
+				if !strings.Contains(l, `"DEBUG"`) {
+					t.Log(l)
+				}
+			}
+		}
+	}()
 
 	eventually(t, "READY=1", 10*time.Second, func() bool {
 		select {
@@ -186,49 +257,61 @@ func TestDaemon(t *testing.T) {
 		}
 		return sock.count("READY=1") > 0
 	})
-	eventually(t, "two cycles", 20*time.Second, func() bool { return len(listRuns()) >= 2 })
+	// No cycle runs before its time: the API check alone answers /readyz.
+	eventually(t, "the API check", 10*time.Second, func() bool { code, _ := getReadyz(addr); return code == http.StatusOK })
+	if n := len(listRuns()); n != 0 {
+		t.Fatalf("%d reports before the first scheduled run", n)
+	}
+
+	fs.cycle(t)
+	if n := len(listRuns()); n != 1 {
+		t.Fatalf("%d reports after one scheduled run, want 1", n)
+	}
+
+	// A cycle that outlasts three runs of the schedule: they are skipped, not overlapped or queued.
+	var armed atomic.Bool
+	armed.Store(true)
+	sim.OnCall(func(c zensim.Call) {
+		if c.Action == "DescribeInstances" && armed.CompareAndSwap(true, false) {
+			fs.clock.Advance(3 * time.Second)
+		}
+	})
+	long := fs.fire(t)
+	fs.next = long.Add(4 * time.Second)
+	fs.await(t)
+	sim.OnCall(nil)
+	if n := len(listRuns()); n != 2 {
+		t.Fatalf("%d reports after the long cycle, want 2", n)
+	}
+	if !strings.Contains(d.stderr.String(), `"msg":"cycle skipped","reason":"still_running","count":3`) {
+		t.Error("the three runs inside the long cycle were not logged as skipped")
+	}
+
 	eventually(t, "a watchdog ping", 5*time.Second, func() bool { return sock.count("WATCHDOG=1") > 0 })
 
-	// SIGHUP with a changed policy: later cycles use it.
+	// SIGHUP with a changed policy: the next cycle uses it.
 	writePolicy(t, policies, "later")
-	reloadedAt := time.Now()
 	d.reload <- struct{}{}
-	eventually(t, "RELOADING=1", 10*time.Second, func() bool { return sock.count("RELOADING=1") > 0 })
-	defer func() {
-		if t.Failed() {
-			for _, l := range strings.Split(d.stderr.String(), "\n") {
-				if !strings.Contains(l, `"DEBUG"`) {
-					t.Log(l)
-				}
-			}
-		}
-	}()
-	eventually(t, "a cycle with the new policy", 20*time.Second, func() bool {
-		for _, e := range listRuns() {
-			if e.StartedAt.After(reloadedAt) {
-				r, err := report.Load(reports, e.RunID)
-				return err == nil && actionOf(r, "3") == report.ActionWouldTerminate && actionOf(r, "1") == report.ActionKept
-			}
-		}
-		return false
+	eventually(t, "RELOADING=1 and READY=1 again", 10*time.Second, func() bool {
+		return sock.count("RELOADING=1") == 1 && sock.count("READY=1") == 2
 	})
+	fs.cycle(t)
+	if r := latest(t); len(listRuns()) != 3 || actionOf(r, "3") != report.ActionWouldTerminate || actionOf(r, "1") != report.ActionKept {
+		t.Errorf("after the reload: %d reports, instance 3 %q and 1 %q; want 3 reports, %q and %q", len(listRuns()),
+			actionOf(r, "3"), actionOf(r, "1"), report.ActionWouldTerminate, report.ActionKept)
+	}
 
 	// A broken policy on reload keeps the running one.
 	os.WriteFile(filepath.Join(policies, "custom.rego"), []byte("package reaper.custom\nterminate contains x if {"), 0o600)
-	brokenAt := time.Now()
 	d.reload <- struct{}{}
-	eventually(t, "the failed reload counted", 10*time.Second, func() bool {
-		return strings.Contains(scrape(t, addr), `reaper_config_reloads_total{result="error"} 1`)
+	eventually(t, "the failed reload counted and READY=1 again", 10*time.Second, func() bool {
+		return strings.Contains(scrape(t, addr), `reaper_config_reloads_total{result="error"} 1`) && sock.count("READY=1") == 3
 	})
-	eventually(t, "a cycle after the broken reload", 20*time.Second, func() bool {
-		for _, e := range listRuns() {
-			if e.StartedAt.After(brokenAt) {
-				r, err := report.Load(reports, e.RunID)
-				return err == nil && r.Result == report.ResultOK && actionOf(r, "3") == report.ActionWouldTerminate
-			}
-		}
-		return false
-	})
+	fs.cycle(t)
+	if r := latest(t); len(listRuns()) != 4 || r.Result != report.ResultOK || actionOf(r, "3") != report.ActionWouldTerminate {
+		t.Errorf("after the broken reload: %d reports, result %q, instance 3 %q; want 4, %q, %q", len(listRuns()),
+			r.Result, actionOf(r, "3"), report.ResultOK, report.ActionWouldTerminate)
+	}
 
 	metrics := scrape(t, addr)
 	for _, name := range []string{"reaper_cycles_total", "reaper_cycle_duration_seconds", "reaper_last_success_timestamp_seconds",
@@ -239,8 +322,8 @@ func TestDaemon(t *testing.T) {
 			t.Errorf("/metrics lacks %s", name)
 		}
 	}
-	if resp, err := http.Get("http://" + addr + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
-		t.Errorf("/readyz: %v %v", resp, err)
+	if code, body := getReadyz(addr); code != http.StatusOK || !strings.HasPrefix(body, "ready: last successful cycle") {
+		t.Errorf("/readyz = %d %q, want 200 after a successful cycle", code, body)
 	}
 
 	if code := d.stop(t); code != exitOK {
@@ -253,6 +336,9 @@ func TestDaemon(t *testing.T) {
 		if runs[i].FinishedAt.After(runs[i-1].StartedAt) {
 			t.Errorf("runs %s and %s overlap", runs[i].RunID, runs[i-1].RunID)
 		}
+	}
+	if got, want := runs[len(runs)-2].FinishedAt.Sub(runs[len(runs)-2].StartedAt), 3*time.Second; got != want {
+		t.Errorf("the long cycle took %s on the daemon's clock, want %s", got, want)
 	}
 	if terminateCount(sim) != 0 {
 		t.Error("a dry-run daemon called TerminateInstance")
@@ -275,13 +361,15 @@ func TestDaemonStopMidCycle(t *testing.T) {
 	sim.SetFault("TerminateInstance", zensim.Fault{Latency: 300 * time.Millisecond})
 	path, dir := writeConfig(t, url, testSecret,
 		"dry_run: false\nschedule: \"@every 1s\"\nsafety: {grace_period: 0s, max_terminations_percent: 100}\n")
-	d := startDaemon(t, path, map[string]string{})
+	fs := newFakeSchedule(t, "@every 1s")
+	d := startDaemon(t, path, map[string]string{}, fs.clock)
 	var once sync.Once
 	sim.OnCall(func(c zensim.Call) {
 		if c.Action == "TerminateInstance" {
 			once.Do(d.cancel) // SIGTERM while the first call is being answered
 		}
 	})
+	fs.fire(t)
 	select {
 	case code := <-d.done:
 		d.done <- code

@@ -41,7 +41,7 @@ func TestReadyzBeforeFirstCycle(t *testing.T) {
 			addr := freePort(t)
 			path, _ := writeConfig(t, tt.url, testSecret, fmt.Sprintf(
 				"schedule: \"@every 1h\"\nmetrics: {listen: %q}\n", addr))
-			d := startDaemon(t, path, nil)
+			d := startDaemon(t, path, nil, newFakeSchedule(t, "@every 1h").clock)
 			var code int
 			var body string
 			eventually(t, "/readyz to answer", 30*time.Second, func() bool {

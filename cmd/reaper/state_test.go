@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/report"
+	"github.com/reaper-bmc/reaper/internal/scheduler"
 	"github.com/reaper-bmc/reaper/internal/state"
 )
 
@@ -22,7 +23,7 @@ func reaperAt(t *testing.T, now time.Time, args ...string) result {
 	code := Main(context.Background(), Env{
 		Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
 		Getenv: func(string) string { return "" }, IsTTY: func() bool { return false },
-		Now: func() time.Time { return now },
+		Clock: scheduler.NewFakeClock(now),
 	})
 	return result{code, out.String(), errOut.String()}
 }

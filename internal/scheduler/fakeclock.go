@@ -133,6 +133,25 @@ func (c *FakeClock) BlockUntil(ctx context.Context, n int) error {
 	}
 }
 
+// BlockUntilWaiterAt waits until a waiter is pending that fires exactly at t, for example a
+// Runner waiting for its run at t. It returns ctx's error if ctx ends first.
+func (c *FakeClock) BlockUntilWaiterAt(ctx context.Context, t time.Time) error {
+	for {
+		c.mu.Lock()
+		found := slices.ContainsFunc(c.waiters, func(w *fakeWaiter) bool { return w.at.Equal(t) })
+		changed := c.changed
+		c.mu.Unlock()
+		if found {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 func (c *FakeClock) notifyLocked() {
 	close(c.changed)
 	c.changed = make(chan struct{})

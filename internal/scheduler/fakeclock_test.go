@@ -94,3 +94,25 @@ func TestFakeClockBlockUntil(t *testing.T) {
 		t.Errorf("BlockUntil with a cancelled ctx = %v, want context.Canceled", err)
 	}
 }
+
+func TestFakeClockBlockUntilWaiterAt(t *testing.T) {
+	t0 := utc("2026-11-26T08:00:00Z")
+	c := NewFakeClock(t0)
+	c.After(time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := c.BlockUntilWaiterAt(ctx, t0.Add(time.Minute)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("no waiter at +1m: BlockUntilWaiterAt = %v, want the context's deadline", err)
+	}
+	found := make(chan error, 1)
+	go func() { found <- c.BlockUntilWaiterAt(context.Background(), t0.Add(time.Minute)) }()
+	c.After(time.Minute)
+	select {
+	case err := <-found:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("BlockUntilWaiterAt did not see the waiter at +1m")
+	}
+}

@@ -151,6 +151,11 @@ func (r *Runner) wait(ctx context.Context, base time.Time) (time.Time, error) {
 			return tick, nil
 		case <-r.changed:
 			stop()
+			select {
+			case <-fired: // the run was due before the change was seen: it is not dropped
+				return tick, nil
+			default:
+			}
 			base = r.clock.Now()
 		case <-ctx.Done():
 			stop()

@@ -351,3 +351,60 @@ func TestRunnerRefuses(t *testing.T) {
 		}
 	})
 }
+
+// dueClock answers the runner's first wait with a run that is already due, and at the same moment
+// a schedule change (a reload) is pending. Later waits for a run never fire; they are reported on
+// rewait. (The cycle's timer, dueTimeout long, never fires either.)
+type dueClock struct {
+	now    time.Time
+	r      *Runner
+	waits  int
+	rewait chan struct{}
+}
+
+func (c *dueClock) Now() time.Time { return c.now }
+
+const dueTimeout = time.Hour
+
+func (c *dueClock) After(d time.Duration) <-chan time.Time {
+	if d == dueTimeout {
+		return make(chan time.Time)
+	}
+	c.waits++
+	if c.waits > 1 {
+		close(c.rewait)
+		return make(chan time.Time)
+	}
+	c.r.SetSchedule(c.r.currentSchedule()) // a reload with the same schedule, seen during the wait
+	fired := make(chan time.Time, 1)
+	fired <- c.now
+	return fired
+}
+
+// TestRunnerReloadAtTheTickKeepsTheRun: a schedule change that arrives when the run is already
+// due does not drop that run. (Both are ready when the runner looks; before the fix, the select
+// chose the change half of the time and the due run was skipped.)
+func TestRunnerReloadAtTheTickKeepsTheRun(t *testing.T) {
+	for i := range 32 {
+		clock := &dueClock{now: utc("2026-11-26T08:00:00Z"), rewait: make(chan struct{})}
+		r := New(Options{Schedule: MustParse("@every 1m", "UTC"), Timeout: dueTimeout, Clock: clock})
+		clock.r = r
+		ctx, cancel := context.WithCancel(context.Background())
+		ran := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			done <- r.Run(ctx, func(context.Context) error { close(ran); cancel(); return nil })
+		}()
+		select {
+		case <-ran:
+		case <-clock.rewait:
+			t.Fatalf("attempt %d: the due run was dropped and the runner waited again", i)
+		case <-time.After(testTimeout):
+			t.Fatalf("attempt %d: neither a run nor a new wait", i)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+	}
+}
