@@ -9,8 +9,10 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN := bin/reaper
 FUZZTIME ?= 30s
 STATICCHECK_VERSION := v0.8.2
+# nfpm builds the Debian package (make deb); run from the Go module proxy, never a dependency in go.mod.
+NFPM_VERSION := v2.48.0
 
-.PHONY: check-install check-alerts help build test vet fmt-check lint policy-test demo bench bench-cycle fuzz fuzz-ci reliability reliability-long check-systemd install clean
+.PHONY: deb check-deb check-install check-alerts help build test vet fmt-check lint policy-test demo bench bench-cycle fuzz fuzz-ci reliability reliability-long check-systemd install clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,6 +75,12 @@ install: build ## install binary, unit, example config and policies under $(DEST
 	install -D -m 0644 config.example.yaml $(DESTDIR)/etc/reaper/config.example.yaml
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/reaper/policies
 	install -m 0644 $(filter-out %_test.rego,$(wildcard policies/*.rego)) policies/params.json $(DESTDIR)$(PREFIX)/share/reaper/policies/
+
+deb: man completions ## build bin/reaper_<version>_amd64.deb (nfpm; version rule in scripts/deb-version.sh)
+	NFPM_VERSION=$(NFPM_VERSION) GO=$(GO) ./scripts/build-deb.sh
+
+check-deb: ## build the .deb, inspect it with dpkg-deb and install it into a throwaway root (needs dpkg)
+	./scripts/check-deb.sh
 
 check-install: ## make install into a temporary root with PREFIX=/usr and check what lands there
 	./scripts/check-install.sh
