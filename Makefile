@@ -11,14 +11,26 @@ FUZZTIME ?= 30s
 STATICCHECK_VERSION := v0.8.2
 # nfpm builds the Debian package (make deb); run from the Go module proxy, never a dependency in go.mod.
 NFPM_VERSION := v2.48.0
+# The date in the man pages: the last commit's, so a rebuild of the same tree writes the same pages.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 
-.PHONY: deb check-deb check-install check-alerts help build test vet fmt-check lint policy-test demo bench bench-cycle fuzz fuzz-ci reliability reliability-long check-systemd install clean
+.PHONY: deb check-deb check-install check-alerts help build completions man test vet fmt-check lint policy-test demo bench bench-cycle fuzz fuzz-ci reliability reliability-long check-systemd install clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/reaper
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/reaper
+
+completions: build ## shell completion for bash, zsh, fish: bin/completions/reaper.bash, _reaper, reaper.fish
+	mkdir -p bin/completions
+	./$(BIN) completion bash > bin/completions/reaper.bash
+	./$(BIN) completion zsh > bin/completions/_reaper
+	./$(BIN) completion fish > bin/completions/reaper.fish
+
+man: build ## a man page per command and subcommand in bin/man/*.1, from the CLI's own definitions
+	rm -rf bin/man
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) ./$(BIN) __gen-man bin/man
 
 test: vet fmt-check ## vet, gofmt check, race-enabled tests, the Rego policy tests
 	$(GO) test -race -count=1 -timeout 20m ./...

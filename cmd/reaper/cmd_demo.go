@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/reaper-bmc/reaper/internal/safego"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
@@ -41,13 +43,21 @@ metrics: { listen: "" }
 log: { level: warn }
 `
 
-func cmdDemo(ctx context.Context, env Env, args []string) int {
-	fs := newFlags(env, "demo", "[--dir DIR]")
-	dir := fs.String("dir", ".demo", "where the demo writes its config, state and reports")
-	if code, ok := parse(fs, args); !ok {
-		return code
+func demoCommand(cl *cli) *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "simulator + sample fleet + plan: the newcomer's first command",
+		Args:  wantArgs(),
+		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdDemo(ctx, env, dir) }),
 	}
-	abs, err := filepath.Abs(*dir)
+	c.Flags().StringVar(&dir, "dir", ".demo", "where the demo writes its config, state and reports")
+	_ = c.MarkFlagDirname("dir")
+	return c
+}
+
+func cmdDemo(ctx context.Context, env Env, dir string) int {
+	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return fail(env, err)
 	}

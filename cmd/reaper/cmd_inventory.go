@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
@@ -18,17 +20,29 @@ import (
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
 )
 
-func cmdInventory(ctx context.Context, env Env, args []string) int {
-	fs := newFlags(env, "inventory", "[--config F] [--format table|json|fleet]")
-	cfgFlag := configFlag(fs)
-	format := fs.String("format", "table", "table, json (policy input documents), or fleet (a simulator fleet file)")
-	if code, ok := parse(fs, args); !ok {
-		return code
+func inventoryCommand(cl *cli) *cobra.Command {
+	var o inventoryOptions
+	c := &cobra.Command{
+		Use:   "inventory",
+		Short: "list the fleet as reaper sees it (table, json, or a simulator fleet file)",
+		Args:  wantArgs(),
+		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdInventory(ctx, env, o) }),
 	}
-	if !slices.Contains([]string{"table", "json", "fleet"}, *format) {
-		return usageErr(env, "--format must be table, json or fleet, got %q", *format)
+	configFlag(c.Flags(), &o.config)
+	c.Flags().StringVar(&o.format, "format", "table", "table, json (policy input documents), or fleet (a simulator fleet file)")
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(inventoryFormats, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+type inventoryOptions struct{ config, format string }
+
+var inventoryFormats = []string{"table", "json", "fleet"}
+
+func cmdInventory(ctx context.Context, env Env, o inventoryOptions) int {
+	if !slices.Contains(inventoryFormats, o.format) {
+		return usageErr(env, "--format must be table, json or fleet, got %q", o.format)
 	}
-	cfg, err := loadConfig(env, configPath(env, *cfgFlag), true)
+	cfg, err := loadConfig(env, configPath(env, o.config), true)
 	if err != nil {
 		return fail(env, err)
 	}
@@ -41,7 +55,7 @@ func cmdInventory(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		return fail(env, apiError("inventory", err))
 	}
-	switch *format {
+	switch o.format {
 	case "fleet":
 		err = zensim.FleetFromInstances(list).Write(inert.JSON(env.Stdout))
 	case "json":

@@ -11,6 +11,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/policy"
@@ -21,31 +23,55 @@ import (
 
 var timeZero time.Time
 
-func cmdPolicy(ctx context.Context, env Env, args []string) int {
-	if len(args) == 0 {
-		return usageErr(env, "policy needs a subcommand: test [DIR...] | eval --instance FILE")
+func policyCommand(cl *cli) *cobra.Command {
+	var t policyTestOptions
+	test := &cobra.Command{
+		Use:   "test [DIR...]",
+		Short: "run Rego unit tests as opa test does (no DIR: the bundled policies)",
+		Long: "Run Rego unit tests as opa test does, in the production sandbox. With no DIR it tests the\n" +
+			"bundled policies. Exit 0 when all pass, 2 when a test fails or errs, 1 on an error.",
+		Args: cobra.ArbitraryArgs,
+		RunE: cl.run(func(ctx context.Context, env Env, args []string) int { return policyTest(ctx, env, t, args) }),
 	}
-	switch args[0] {
-	case "test":
-		return policyTest(ctx, env, args[1:])
-	case "eval":
-		return policyEval(ctx, env, args[1:])
+	test.Flags().StringVar(&t.run, "run", "", "run only tests whose name matches REGEX")
+	test.Flags().BoolVarP(&t.verbose, "verbose", "v", false, "list every test and its duration")
+	timeoutFlag(test.Flags(), &t.timeout, policy.DefaultTestTimeout, "stop each test after this long (it counts as an error)")
+
+	var e policyEvalOptions
+	eval := &cobra.Command{
+		Use:   "eval --instance FILE|-",
+		Short: "show the decision for one instance document, with reasons",
+		Args:  wantArgs(),
+		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return policyEval(ctx, env, e) }),
 	}
-	return usageErr(env, "unknown policy subcommand %q (test, eval)", args[0])
+	eval.Flags().StringVar(&e.file, "instance", "", "instance document (JSON), or - for standard input")
+	eval.Flags().StringVar(&e.config, "config", "", "config file for policies.dir and policies.params (default: the bundled policies and defaults)")
+	_ = eval.MarkFlagFilename("config", "yaml", "yml")
+	_ = eval.MarkFlagFilename("instance", "json")
+	eval.Flags().StringVar(&e.now, "now", "", "evaluate at this time (RFC 3339; default: now)")
+	eval.Flags().BoolVar(&e.explain, "explain", false, "print an evaluation trace")
+	timeoutFlag(eval.Flags(), &e.timeout, defaultEvalTimeout, "stop the evaluation after this long")
+
+	return cl.group("policy", "policy test [DIR...] | policy eval --instance FILE", test, eval)
+}
+
+type policyTestOptions struct {
+	run     string
+	verbose bool
+	timeout time.Duration
+}
+
+type policyEvalOptions struct {
+	file, config, now string
+	explain           bool
+	timeout           time.Duration
 }
 
 // policyTest runs Rego unit tests as `opa test` does: exit 0 when all pass, 2 when a test fails,
 // 1 on error. With no DIR it tests the bundled policies.
-func policyTest(ctx context.Context, env Env, args []string) int {
-	fs := newFlags(env, "policy test", "[--run REGEX] [-v] [--timeout D] [DIR...]")
-	run := fs.String("run", "", "run only tests whose name matches REGEX")
-	verbose := fs.Bool("v", false, "list every test and its duration")
-	timeout := timeoutFlag(fs, policy.DefaultTestTimeout, "stop each test after this long (it counts as an error)")
-	if code, ok := parse(fs, args); !ok {
-		return code
-	}
-	opts := policy.TestOptions{Run: *run, Verbose: *verbose, Timeout: *timeout, MemoryLimit: policyMemoryLimit()}
-	sum, err := policy.RunTests(ctx, fs.Args(), policies.FS, opts, env.Stdout)
+func policyTest(ctx context.Context, env Env, o policyTestOptions, dirs []string) int {
+	opts := policy.TestOptions{Run: o.run, Verbose: o.verbose, Timeout: o.timeout, MemoryLimit: policyMemoryLimit()}
+	sum, err := policy.RunTests(ctx, dirs, policies.FS, opts, env.Stdout)
 	switch {
 	case err != nil:
 		return fail(env, err)
@@ -57,36 +83,27 @@ func policyTest(ctx context.Context, env Env, args []string) int {
 
 // policyEval shows the decision for one instance document (as `reaper inventory --format json`
 // prints them, or a whole input document with now, params and instance).
-func policyEval(ctx context.Context, env Env, args []string) int {
-	fs := newFlags(env, "policy eval", "--instance FILE|- [--config F] [--now RFC3339] [--explain] [--timeout D]")
-	file := fs.String("instance", "", "instance document (JSON), or - for standard input")
-	cfgFlag := fs.String("config", "", "config file for policies.dir and policies.params (default: the bundled policies and defaults)")
-	nowFlag := fs.String("now", "", "evaluate at this time (RFC 3339; default: now)")
-	explain := fs.Bool("explain", false, "print an evaluation trace")
-	timeout := timeoutFlag(fs, defaultEvalTimeout, "stop the evaluation after this long")
-	if code, ok := parse(fs, args); !ok {
-		return code
-	}
-	if *file == "" {
+func policyEval(ctx context.Context, env Env, o policyEvalOptions) int {
+	if o.file == "" {
 		return usageErr(env, "policy eval needs --instance FILE (or - for standard input)")
 	}
 	now := env.now().UTC()
-	if *nowFlag != "" {
-		t, err := time.Parse(time.RFC3339, *nowFlag)
+	if o.now != "" {
+		t, err := time.Parse(time.RFC3339, o.now)
 		if err != nil {
 			return usageErr(env, "--now: %v", err)
 		}
 		now = t
 	}
 	cfg := config.Default()
-	if *cfgFlag != "" {
-		c, err := loadConfigNoSecrets(env, *cfgFlag)
+	if o.config != "" {
+		c, err := loadConfigNoSecrets(env, o.config)
 		if err != nil {
 			return fail(env, err)
 		}
 		cfg = c
 	}
-	in, err := readInstance(env, *file)
+	in, err := readInstance(env, o.file)
 	if err != nil {
 		return fail(env, err)
 	}
@@ -94,11 +111,11 @@ func policyEval(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	ctx, cancel := withDeadline(ctx, *timeout, "--timeout")
+	ctx, cancel := withDeadline(ctx, o.timeout, "--timeout")
 	defer cancel()
 	var d policy.Decision
 	var trace bytes.Buffer
-	if *explain {
+	if o.explain {
 		d, err = engine.Explain(ctx, now, params(cfg, engine), in, &trace)
 	} else {
 		var ds []policy.Decision
@@ -114,7 +131,7 @@ func policyEval(ctx context.Context, env Env, args []string) int {
 		d.Warn = append(d.Warn, policy.Reason{Policy: "reaper", Reason: w})
 	}
 	printDecision(env.Stdout, in, now, d)
-	if *explain {
+	if o.explain {
 		fmt.Fprintf(env.Stdout, "\ntrace:\n%s", inertLines(trace.String()))
 	}
 	return exitOK

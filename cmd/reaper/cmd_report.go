@@ -8,37 +8,51 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/report"
 )
 
-func cmdReport(ctx context.Context, env Env, args []string) int {
-	const synopsis = "list | show RUN [--format text|md|json|csv|html] | diff RUN1 RUN2  [--config F] [--dir DIR]"
-	if len(args) == 0 {
-		return usageErr(env, "report needs a subcommand: %s", synopsis)
+// reportCommand is `reaper report list|show|diff`. --config and --dir belong to all three.
+func reportCommand(cl *cli) *cobra.Command {
+	var cfgFlag, dirFlag, format string
+	// sub runs a subcommand's body with the report directory.
+	sub := func(body func(env Env, dir string, args []string) int) func(*cobra.Command, []string) error {
+		return cl.run(func(_ context.Context, env Env, args []string) int {
+			dir, err := reportDir(env, dirFlag, cfgFlag)
+			if err != nil {
+				return fail(env, err)
+			}
+			return body(env, dir, args)
+		})
 	}
-	sub := args[0]
-	fs := newFlags(env, "report "+sub, synopsis)
-	cfgFlag := configFlag(fs)
-	dirFlag := fs.String("dir", "", "report directory (default: report.dir from the config)")
-	format := fs.String("format", "text", "show: text, md, json, csv or html")
-	if code, ok := parse(fs, args[1:]); !ok {
-		return code
+	show := &cobra.Command{
+		Use:   "show RUN",
+		Short: "print one report; RUN is a run ID, a unique prefix of one, or latest",
+		Args:  wantArgs("RUN"),
+		RunE:  sub(func(env Env, dir string, args []string) int { return reportShow(env, dir, args[0], format) }),
 	}
-	dir, err := reportDir(env, *dirFlag, *cfgFlag)
-	if err != nil {
-		return fail(env, err)
-	}
-	rest := fs.Args()
-	switch {
-	case sub == "list" && len(rest) == 0:
-		return reportList(env, dir)
-	case sub == "show" && len(rest) == 1:
-		return reportShow(env, dir, rest[0], *format)
-	case sub == "diff" && len(rest) == 2:
-		return reportDiff(env, dir, rest[0], rest[1])
-	}
-	return usageErr(env, "usage: reaper report %s", synopsis)
+	show.Flags().StringVar(&format, "format", "text", "text, md, json, csv or html")
+	_ = show.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "md", "json", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp))
+	c := cl.group("report", "read past reports: list, show RUN, diff RUN1 RUN2",
+		&cobra.Command{
+			Use:   "list",
+			Short: "list the runs, newest first",
+			Args:  wantArgs(),
+			RunE:  sub(func(env Env, dir string, _ []string) int { return reportList(env, dir) }),
+		},
+		show,
+		&cobra.Command{
+			Use:   "diff RUN1 RUN2",
+			Short: "what changed between two runs",
+			Args:  wantArgs("RUN1", "RUN2"),
+			RunE:  sub(func(env Env, dir string, args []string) int { return reportDiff(env, dir, args[0], args[1]) }),
+		},
+	)
+	configFlag(c.PersistentFlags(), &cfgFlag)
+	c.PersistentFlags().StringVar(&dirFlag, "dir", "", "report directory (default: report.dir from the config)")
+	return c
 }
 
 // reportDir is --dir, or the config's report directory. Reading reports needs no credentials.

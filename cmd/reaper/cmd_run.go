@@ -4,48 +4,68 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/reaper-bmc/reaper/internal/config"
 )
 
-func cmdRun(ctx context.Context, env Env, args []string) int {
-	fs := newFlags(env, "run", "[--config F] [--once] [--dry-run]")
-	cfgFlag := configFlag(fs)
-	once := fs.Bool("once", false, "run one cycle and exit")
-	dry := fs.Bool("dry-run", false, "force dry-run (nothing on the command line can force acting)")
-	if code, ok := parse(fs, args); !ok {
-		return code
+func runCommand(cl *cli) *cobra.Command {
+	var o runOptions
+	c := &cobra.Command{
+		Use:   "run",
+		Short: "run the daemon on its schedule (--once: one cycle and exit)",
+		Args:  wantArgs(),
+		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdRun(ctx, env, o) }),
 	}
-	if fs.NArg() > 0 {
-		return usageErr(env, "run takes no arguments, got %q", fs.Args())
-	}
-	path := configPath(env, *cfgFlag)
-	if !*once {
-		return runDaemon(ctx, env, path, *dry)
+	configFlag(c.Flags(), &o.config)
+	c.Flags().BoolVar(&o.once, "once", false, "run one cycle and exit")
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "force dry-run (nothing on the command line can force acting)")
+	return c
+}
+
+type runOptions struct {
+	config       string
+	once, dryRun bool
+}
+
+func cmdRun(ctx context.Context, env Env, o runOptions) int {
+	path := configPath(env, o.config)
+	if !o.once {
+		return runDaemon(ctx, env, path, o.dryRun)
 	}
 	cfg, err := loadConfig(env, path, true)
 	if err != nil {
 		return fail(env, err)
 	}
-	dryRun := *dry || !cfg.MayAct()
+	dryRun := o.dryRun || !cfg.MayAct()
 	return cycleOnce(ctx, env, cfg, "run", dryRun, "", false)
 }
 
-func cmdPlan(ctx context.Context, env Env, args []string) int {
-	fs := newFlags(env, "plan", "[--config F] [--out DIR] [--detailed-exitcode]")
-	cfgFlag := configFlag(fs)
-	out := fs.String("out", "", "write the report here instead of the report directory")
-	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when there are candidates (as terraform plan does)")
-	if code, ok := parse(fs, args); !ok {
-		return code
+func planCommand(cl *cli) *cobra.Command {
+	var o planOptions
+	c := &cobra.Command{
+		Use:   "plan",
+		Short: "one cycle that never acts; writes the report and prints a summary",
+		Args:  wantArgs(),
+		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdPlan(ctx, env, o) }),
 	}
-	if fs.NArg() > 0 {
-		return usageErr(env, "plan takes no arguments, got %q", fs.Args())
-	}
-	cfg, err := loadConfig(env, configPath(env, *cfgFlag), true)
+	configFlag(c.Flags(), &o.config)
+	c.Flags().StringVar(&o.out, "out", "", "write the report here instead of the report directory")
+	c.Flags().BoolVar(&o.detailed, "detailed-exitcode", false, "exit 2 when there are candidates (as terraform plan does)")
+	return c
+}
+
+type planOptions struct {
+	config, out string
+	detailed    bool
+}
+
+func cmdPlan(ctx context.Context, env Env, o planOptions) int {
+	cfg, err := loadConfig(env, configPath(env, o.config), true)
 	if err != nil {
 		return fail(env, err)
 	}
-	return cycleOnce(ctx, env, cfg, "plan", true, *out, *detailed)
+	return cycleOnce(ctx, env, cfg, "plan", true, o.out, o.detailed)
 }
 
 // cycleOnce runs a single cycle (run --once, plan), prints the summary and returns the exit code.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/safego"
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
@@ -21,41 +23,55 @@ const (
 	simSecret = "reaper-sim-secret"
 )
 
-func cmdSim(ctx context.Context, env Env, args []string) int {
-	fs := newFlags(env, "sim", "[--fleet F | --size N [--seed S]] [--listen ADDR]")
-	fleetFile := fs.String("fleet", "", "fleet file (JSON) to serve; default: the demo fleet")
-	size := fs.Int("size", 0, "generate a realistic fleet of this many instances instead")
-	seed := fs.Int64("seed", 1, "seed for --size")
-	listen := fs.String("listen", "127.0.0.1:8700", "loopback address to listen on")
-	if code, ok := parse(fs, args); !ok {
-		return code
+func simCommand(cl *cli) *cobra.Command {
+	var o simOptions
+	c := &cobra.Command{
+		Use:   "sim",
+		Short: "run the Zenlayer simulator on loopback",
+		Args:  wantArgs(),
+		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdSim(ctx, env, o) }),
 	}
-	if err := loopbackOnly(*listen); err != nil {
+	c.Flags().StringVar(&o.fleetFile, "fleet", "", "fleet file (JSON) to serve; default: the demo fleet")
+	_ = c.MarkFlagFilename("fleet", "json")
+	c.Flags().IntVar(&o.size, "size", 0, "generate a realistic fleet of this many instances instead")
+	c.Flags().Int64Var(&o.seed, "seed", 1, "seed for --size")
+	c.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8700", "loopback address to listen on")
+	return c
+}
+
+type simOptions struct {
+	fleetFile, listen string
+	size              int
+	seed              int64
+}
+
+func cmdSim(ctx context.Context, env Env, o simOptions) int {
+	if err := loopbackOnly(o.listen); err != nil {
 		return usageErr(env, "--listen: %v", err)
 	}
 	now := env.now()
 	fleet := zensim.DemoFleet(now)
 	switch {
-	case *fleetFile != "" && *size > 0:
+	case o.fleetFile != "" && o.size > 0:
 		return usageErr(env, "--fleet and --size exclude each other")
-	case *fleetFile != "":
-		f, err := zensim.LoadFleetFile(*fleetFile)
+	case o.fleetFile != "":
+		f, err := zensim.LoadFleetFile(o.fleetFile)
 		if err != nil {
 			return fail(env, err)
 		}
-		warnUndocumented(env, *fleetFile, f.Undocumented())
+		warnUndocumented(env, o.fleetFile, f.Undocumented())
 		fleet = f
-	case *size > 0:
-		fleet = zensim.Generate(*size, *seed, now)
+	case o.size > 0:
+		fleet = zensim.Generate(o.size, o.seed, now)
 	}
 	log := newLogger(env, config.Log{Level: "info", Format: "auto"})
 	sim := zensim.New(zensim.Options{Now: env.now, Keys: map[string]string{simKeyID: simSecret}, Logger: log, MaxCalls: 10000})
 	if err := sim.Load(fleet); err != nil {
 		return fail(env, err)
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		return fail(env, fmt.Errorf("listen %s: %w", *listen, err))
+		return fail(env, fmt.Errorf("listen %s: %w", o.listen, err))
 	}
 	fmt.Fprintf(env.Stdout, "Zenlayer BMC simulator with %d instances\n  endpoint:      http://%s\n  access key id: %s\n  secret:        %s (simulator only)\n",
 		len(fleet.Instances), ln.Addr(), simKeyID, simSecret)

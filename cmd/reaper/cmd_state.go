@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/report"
@@ -46,42 +48,61 @@ func stateError(err error) error {
 	return fmt.Errorf("open state: %w", err)
 }
 
-func cmdState(ctx context.Context, env Env, args []string) int {
-	const synopsis = "check | backup FILE | reset --yes | accept-clock --yes  [--config F] [--dir STATE_DIR]"
-	if len(args) == 0 {
-		return usageErr(env, "state needs a subcommand: %s", synopsis)
-	}
-	sub := args[0]
-	fs := newFlags(env, "state "+sub, synopsis)
-	cfgFlag := configFlag(fs)
-	dirFlag := fs.String("dir", "", "state directory (default: state_dir from the config)")
-	yes := fs.Bool("yes", false, "reset, accept-clock: really do it")
-	if code, ok := parse(fs, args[1:]); !ok {
-		return code
-	}
-	rest := fs.Args()
-	switch {
-	case sub == "check" && len(rest) == 0, sub == "backup" && len(rest) == 1:
-	case (sub == "reset" || sub == "accept-clock") && len(rest) == 0:
-		if !*yes {
-			return usageErr(env, "state %s changes the state store; add --yes to confirm", sub)
+// stateCommand is `reaper state check|backup|reset|accept-clock`. --config and --dir belong to
+// all of them; a subcommand is one more entry in the group.
+func stateCommand(cl *cli) *cobra.Command {
+	var cfgFlag, dirFlag string
+	// sub runs a subcommand's body with the state directory. A subcommand that changes the store
+	// passes confirm, its --yes: without it, it is a usage error and nothing is opened.
+	sub := func(confirm *bool, body func(env Env, dir string, args []string) int) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			return cl.run(func(_ context.Context, env Env, args []string) int {
+				if confirm != nil && !*confirm {
+					return usageErr(env, "state %s changes the state store; add --yes to confirm", cmd.Name())
+				}
+				dir, err := stateDir(env, dirFlag, cfgFlag)
+				if err != nil {
+					return fail(env, err)
+				}
+				return body(env, dir, args)
+			})(cmd, args)
 		}
-	default:
-		return usageErr(env, "usage: reaper state %s", synopsis)
 	}
-	dir, err := stateDir(env, *dirFlag, *cfgFlag)
-	if err != nil {
-		return fail(env, err)
+	var yesReset, yesClock bool
+	reset := &cobra.Command{
+		Use:   "reset --yes",
+		Short: "move the state file aside (timestamped) and start a fresh store",
+		Args:  wantArgs(),
+		RunE:  sub(&yesReset, func(env Env, dir string, _ []string) int { return stateReset(env, dir) }),
 	}
-	switch sub {
-	case "check":
-		return stateCheck(env, dir)
-	case "backup":
-		return stateBackup(env, dir, rest[0])
-	case "reset":
-		return stateReset(env, dir)
+	reset.Flags().BoolVar(&yesReset, "yes", false, "really do it")
+	acceptClock := &cobra.Command{
+		Use:   "accept-clock --yes",
+		Short: "make now the clock baseline (after a clock that was wrong)",
+		Args:  wantArgs(),
+		RunE:  sub(&yesClock, func(env Env, dir string, _ []string) int { return stateAcceptClock(env, dir) }),
 	}
-	return stateAcceptClock(env, dir)
+	acceptClock.Flags().BoolVar(&yesClock, "yes", false, "really do it")
+	c := cl.group("state", "state check | backup FILE | reset --yes | accept-clock --yes",
+		&cobra.Command{
+			Use:   "check",
+			Short: "verify every page of the state file and say what it holds",
+			Args:  wantArgs(),
+			RunE:  sub(nil, func(env Env, dir string, _ []string) int { return stateCheck(env, dir) }),
+		},
+		&cobra.Command{
+			Use:   "backup FILE",
+			Short: "write a consistent copy of the state (or the damaged file byte for byte)",
+			Args:  wantArgs("FILE"),
+			RunE:  sub(nil, func(env Env, dir string, args []string) int { return stateBackup(env, dir, args[0]) }),
+		},
+		reset,
+		acceptClock,
+	)
+	configFlag(c.PersistentFlags(), &cfgFlag)
+	c.PersistentFlags().StringVar(&dirFlag, "dir", "", "state directory (default: state_dir from the config)")
+	_ = c.MarkPersistentFlagDirname("dir")
+	return c
 }
 
 // stateDir is --dir, or the config's state_dir. It needs no credentials.

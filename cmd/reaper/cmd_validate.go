@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/policy"
@@ -14,17 +16,29 @@ import (
 	"github.com/reaper-bmc/reaper/policies"
 )
 
+func validateCommand(cl *cli) *cobra.Command {
+	var o validateOptions
+	c := &cobra.Command{
+		Use:   "validate",
+		Short: "check config, schedule and policies (compile and tests); no network",
+		Args:  wantArgs(),
+		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdValidate(ctx, env, o) }),
+	}
+	configFlag(c.Flags(), &o.config)
+	timeoutFlag(c.Flags(), &o.timeout, policy.DefaultTestTimeout, "stop each Rego test after this long (it counts as an error)")
+	return c
+}
+
+type validateOptions struct {
+	config  string
+	timeout time.Duration
+}
+
 // cmdValidate checks everything that can be checked without the network: the config (every
 // problem at once), the schedule, the policies (compile, sandbox, contract) and their Rego tests.
 // It never prints a secret.
-func cmdValidate(ctx context.Context, env Env, args []string) int {
-	fs := newFlags(env, "validate", "[--config F] [--timeout D]")
-	cfgFlag := configFlag(fs)
-	timeout := timeoutFlag(fs, policy.DefaultTestTimeout, "stop each Rego test after this long (it counts as an error)")
-	if code, ok := parse(fs, args); !ok {
-		return code
-	}
-	path := configPath(env, *cfgFlag)
+func cmdValidate(ctx context.Context, env Env, o validateOptions) int {
+	path := configPath(env, o.config)
 	cfg, err := loadConfig(env, path, false)
 	if err != nil {
 		return fail(env, err)
@@ -40,7 +54,7 @@ func cmdValidate(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(w, "  error: %v\n", err)
 	}
 	problems += validateSchedule(w, cfg)
-	problems += validatePolicies(ctx, w, cfg, *timeout)
+	problems += validatePolicies(ctx, w, cfg, o.timeout)
 	if problems > 0 {
 		fmt.Fprintf(env.Stderr, "reaper: validate: %d problems\n", problems)
 		return exitFailure

@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math"
 	"runtime/debug"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/policy"
@@ -18,8 +19,8 @@ import (
 const defaultEvalTimeout = 10 * time.Second
 
 // timeoutFlag adds --timeout to a command that evaluates policies.
-func timeoutFlag(fs *flag.FlagSet, def time.Duration, what string) *time.Duration {
-	return fs.Duration("timeout", def, what)
+func timeoutFlag(fs *pflag.FlagSet, p *time.Duration, def time.Duration, what string) {
+	fs.DurationVar(p, "timeout", def, what)
 }
 
 // withDeadline bounds ctx by d (none when d <= 0). The cause names the setting or flag that

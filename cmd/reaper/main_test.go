@@ -17,10 +17,10 @@ func TestUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{nil, exitUsage, "Usage: reaper COMMAND"},
-		{[]string{"help"}, exitOK, "Commands:"},
+		{nil, exitUsage, "Usage:\n  reaper [command]"},
+		{[]string{"help"}, exitOK, "Available Commands:\n  run "},
 		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
-		{[]string{"run", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{[]string{"run", "--bogus"}, exitUsage, "unknown flag: --bogus"},
 		{[]string{"inventory", "--format", "xml"}, exitUsage, "--format must be table, json or fleet"},
 		{[]string{"policy"}, exitUsage, "policy needs a subcommand"},
 		{[]string{"report"}, exitUsage, "report needs a subcommand"},

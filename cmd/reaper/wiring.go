@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/lmittmann/tint"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/reaper-bmc/reaper/internal/config"
@@ -22,8 +23,10 @@ import (
 
 const defaultConfigPath = "/etc/reaper/config.yaml"
 
-func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("config", "", "config file (default $REAPER_CONFIG, else "+defaultConfigPath+")")
+// configFlag adds --config; shell completion offers YAML files.
+func configFlag(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "config", "", "config file (default $REAPER_CONFIG, else "+defaultConfigPath+")")
+	_ = cobra.MarkFlagFilename(fs, "config", "yaml", "yml")
 }
 
 func configPath(env Env, flagValue string) string {
