@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -31,9 +32,34 @@ func chromiumPath(t *testing.T) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("chromium not found at %s (set CHROMIUM): %v", path, err)
 		}
-		t.Skipf("chromium not found at %s (set CHROMIUM to run the browser tests): %v", path, err)
+		msg := fmt.Sprintf("chromium not found at %s (set CHROMIUM to run the browser tests): %v", path, err)
+		noteSkip(t, msg)
+		t.Skip(msg)
 	}
 	return path
+}
+
+// skipFileEnv names the file where a test that skips for want of a component says so. `make test`
+// sets it and prints a banner on stderr at the end when the file is not empty, so a skipped
+// browser test cannot pass unseen in a long, green test run.
+const skipFileEnv = "REAPER_SKIP_FILE"
+
+// noteSkip appends "package test: why" to $REAPER_SKIP_FILE, if it is set.
+func noteSkip(t *testing.T, why string) {
+	t.Helper()
+	path := os.Getenv(skipFileEnv)
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Errorf("record the skip in %s: %v", path, err)
+		return
+	}
+	defer f.Close()
+	if _, err := fmt.Fprintf(f, "internal/report %s: %s\n", t.Name(), why); err != nil {
+		t.Errorf("record the skip in %s: %v", path, err)
+	}
 }
 
 // browserPage is one headless tab with the report open.
