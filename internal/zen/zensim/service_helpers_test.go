@@ -76,3 +76,5 @@ func generic(t *testing.T, raw []byte) any {
 	}
 	return v
 }
+
+func jsonUnmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }
