@@ -211,6 +211,12 @@ func (s *Server) describeBillDetail(req *request) (any, *apiError) {
 	}
 	resp.TotalCash, resp.TotalVoucher, resp.TotalRefund = money(round6(cash)), money(round6(voucher)), money(round6(refund))
 	resp.TotalSpend = money(round6(cash + voucher - refund))
+	if pageNum > 1 {
+		if _, fired := s.fireFaultLocked("DescribeBillDetail", func(k FaultKind) bool { return k == FaultTotalCountDrift }); fired {
+			resp.TotalCount++
+			req.fault = FaultTotalCountDrift.String()
+		}
+	}
 	return resp, nil
 }
 

@@ -191,6 +191,21 @@ func TestBillErrors(t *testing.T) {
 		t.Errorf("faulted call recorded as %+v", c[len(c)-2])
 	}
 
+	// totalCount drift on a later page, as for DescribeInstances.
+	h.sim.SetFault("DescribeBillDetail", Fault{Kind: FaultTotalCountDrift, Count: 1})
+	if p := h.billPage(map[string]any{"billMonthly": 202610, "pageSize": 2}); p.TotalCount != 4 {
+		t.Errorf("page 1 drifted: %d", p.TotalCount)
+	}
+	if p := h.billPage(map[string]any{"billMonthly": 202610, "pageSize": 2, "pageNum": 2}); p.TotalCount != 5 {
+		t.Errorf("page 2 totalCount %d, want the drifted 5", p.TotalCount)
+	}
+	if c := h.sim.Calls(); c[len(c)-1].Fault != "total_count_drift" {
+		t.Errorf("drift not recorded: %+v", c[len(c)-1])
+	}
+	if p := h.billPage(map[string]any{"billMonthly": 202610, "pageSize": 2, "pageNum": 2}); p.TotalCount != 4 {
+		t.Errorf("the drift outlived its count: %d", p.TotalCount)
+	}
+
 	denied := newBillHarness(t, func(o *Options) { o.NoPermission = map[string][]string{testKeyID: {ServiceZBC}} })
 	denied.failAt(zbcEndpoint, "DescribeBillDetail", map[string]any{}, 403, CodeNoPermission)
 	denied.failAt(zbcEndpoint, "DescribeMonthlyBillSummary", map[string]any{}, 403, CodeNoPermission)

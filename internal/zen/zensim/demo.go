@@ -53,6 +53,10 @@ func DemoFleet(now time.Time) Fleet {
 	d.add("no-owner-tag", zen.StatusRunning, ago(5*day), busy, nil)
 	stopped := d.add("stopped-no-traffic", zen.StatusStopped, ago(45*day), idle, tags("owner", "edge"))
 	stopped.Traffic.GapsFrom = at(ago(10 * day))
+	d.add("snoozed-expired", zen.StatusRunning, ago(30*day), busy,
+		tags("owner", "ml", "reaper-expires-at", expired, "reaper-snooze-until", now.Add(3*day).Format(time.RFC3339)))
+	d.add("snoozed-too-far", zen.StatusRunning, ago(30*day), busy,
+		tags("owner", "ml", "reaper-expires-at", expired, "reaper-snooze-until", now.AddDate(0, 3, 0).Format(time.DateOnly)))
 	return Fleet{Instances: d.out, Prices: demoPrices(), Bills: demoBills(d.out, now)}
 }
 

@@ -84,6 +84,7 @@
 //     5000 lines, billMonthly defaults to the simulator clock's UTC month, amounts are printed
 //     with six decimals and amount = cash + voucher, totalSpend = totalCash + totalVoucher −
 //     totalRefund. The product filter (Go SDK only) is applied as an exact match.
+//     FaultTotalCountDrift applies to its pages after the first, as to DescribeInstances'.
 //     DescribeMonthlyBillSummary sums the same lines by product or resource group.
 //
 // Error codes not documented by Zenlayer are invented here and listed so clients do not depend on
