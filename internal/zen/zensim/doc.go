@@ -36,7 +36,8 @@
 //     lowercase hex). X-ZC-Service is optional (see below).
 //
 //   - Checks run in the order a gateway would: method, path, body size, credentials, rate limit,
-//     headers (action, version, service, Content-Type application/json), faults, then the action.
+//     headers (action, version, service, Content-Type application/json), permission, faults, then
+//     the action.
 //     A body that is not a JSON object is a 400. So is a member whose name is not exactly a
 //     parameter of the action, at any depth: names are case-sensitive ("InstanceIds" is not
 //     instanceIds) and unknown names are refused, 400 INVALID_PARAMETER naming the member. The
@@ -55,9 +56,11 @@
 //
 //   - ModifyResourceTags (zenlayer-bmc-api.md §10) applies at once: the next DescribeInstances
 //     and its tagKeys/tags filters see it (§10.4 infers this; a real propagation delay, if any,
-//     is not modelled). A changed key keeps its place, a new key is appended, a deleted key is
-//     dropped, keys in neither list stay (the inferred upsert reading; the alternative, that
-//     replaceTags replaces the whole set, is not modelled). Keys and values must be 1 to 64
+//     is not modelled). Keys in neither list stay (the inferred upsert reading; the alternative,
+//     that replaceTags replaces the whole set, is not modelled). On an instance with a tag list a
+//     changed key keeps its place, a new key is appended and a deleted key is dropped; an
+//     instance with a tags map keeps it (served sorted by key, as always; the order is not
+//     documented), so Mutate can still change SimInstance.Tags after a write. Keys and values must be 1 to 64
 //     characters (runes, not bytes) and each list at most 20 entries (inferred from CreateTags);
 //     a key twice in a list, or in both lists, is refused; all 400 INVALID_PARAMETER. Deleting a
 //     key the resource lacks and a call with both lists empty succeed and change nothing (the

@@ -42,8 +42,10 @@ type resourceTag struct {
 }
 
 // modifyResourceTags upserts replaceTags and removes deleteTagKeys on one instance (§10.2, §10.4):
-// a changed key keeps its place, a new key is appended, a deleted key is dropped, keys in neither
-// list stay. The change is visible to the next DescribeInstances.
+// keys in neither list stay, and the change is visible to the next DescribeInstances. On an
+// instance with a TagList a changed key keeps its place, a new key is appended and a deleted key
+// is dropped (§10.4's suggestion for a fake); an instance with a Tags map keeps it, served sorted
+// by key as always (the API does not document the order).
 func (s *Server) modifyResourceTags(req *request) (any, *apiError) {
 	var in modifyResourceTagsRequest
 	if e := decodeBody(req.body, &in); e != nil {
@@ -65,10 +67,22 @@ func (s *Server) modifyResourceTags(req *request) (any, *apiError) {
 	if req.notTaken {
 		return emptyResponse{RequestID: req.requestID}, nil
 	}
-	list := slices.Clone(inst.tagPairs())
-	if list == nil {
-		list = []Tag{}
+	if inst.TagList == nil {
+		// A map-form instance stays one (served sorted by key, before and after), so tests
+		// that change in.Tags through Mutate keep working after reaper wrote a tag.
+		if inst.Tags == nil {
+			inst.Tags = map[string]string{}
+		}
+		for _, t := range in.ReplaceTags {
+			inst.Tags[t.Key] = t.Value
+			s.tagCreatedLocked(Tag(t), req.now)
+		}
+		for _, k := range in.DeleteTagKeys {
+			delete(inst.Tags, k)
+		}
+		return emptyResponse{RequestID: req.requestID}, nil
 	}
+	list := slices.Clone(inst.TagList)
 	for _, t := range in.ReplaceTags {
 		i := slices.IndexFunc(list, func(x Tag) bool { return x.Key == t.Key })
 		if i < 0 {
@@ -79,10 +93,9 @@ func (s *Server) modifyResourceTags(req *request) (any, *apiError) {
 		// A resource holds a key once (§7): a replayed fleet's repeats of the key collapse into it.
 		list = slices.Concat(list[:i+1], slices.DeleteFunc(list[i+1:], func(x Tag) bool { return x.Key == t.Key }))
 	}
-	list = slices.DeleteFunc(list, func(x Tag) bool { return slices.Contains(in.DeleteTagKeys, x.Key) })
-	inst.Tags, inst.TagList = nil, list
-	for _, t := range list {
-		s.tagCreatedLocked(t, req.now)
+	inst.TagList = slices.DeleteFunc(list, func(x Tag) bool { return slices.Contains(in.DeleteTagKeys, x.Key) })
+	for _, t := range in.ReplaceTags {
+		s.tagCreatedLocked(Tag(t), req.now)
 	}
 	return emptyResponse{RequestID: req.requestID}, nil
 }

@@ -62,6 +62,28 @@ func TestModifyResourceTagsShowsInDescribeInstances(t *testing.T) {
 	}
 }
 
+// TestModifyResourceTagsOnATagsMap: an instance given as a tags map stays one: served sorted by
+// key before and after the write, and a test can still change in.Tags through Mutate afterwards.
+func TestModifyResourceTagsOnATagsMap(t *testing.T) {
+	h := newHarness(t)
+	h.load(inst("100", func(s *SimInstance) { s.Tags = map[string]string{"owner": "ci", "b": "1"} }), inst("200"))
+	h.okAt(zrmEndpoint, "ModifyResourceTags", map[string]any{
+		"resourceUuid": "100", "replaceTags": []map[string]string{{"key": "a", "value": "x"}}, "deleteTagKeys": []string{"b"},
+	})
+	h.okAt(zrmEndpoint, "ModifyResourceTags", map[string]any{"resourceUuid": "200", "replaceTags": []map[string]string{{"key": "k", "value": "v"}}})
+	if diff := cmp.Diff([]wireTag{{"a", "x"}, {"owner", "ci"}}, tagsOf(t, h, "100")); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+	h.sim.Mutate("100", func(s *SimInstance) { s.Tags["reaper-keep"] = "true" })
+	h.sim.Mutate("200", func(s *SimInstance) { s.Tags["reaper-keep"] = "true" })
+	if diff := cmp.Diff([]wireTag{{"a", "x"}, {"owner", "ci"}, {"reaper-keep", "true"}}, tagsOf(t, h, "100")); diff != "" {
+		t.Fatalf("after Mutate (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]wireTag{{"k", "v"}, {"reaper-keep", "true"}}, tagsOf(t, h, "200")); diff != "" {
+		t.Fatalf("an untagged instance after a write and Mutate (-want +got):\n%s", diff)
+	}
+}
+
 // TestModifyResourceTagsCollapsesRepeatedKey: a resource holds a key once (§7), so writing a key
 // a replayed fleet lists twice leaves one, in the first one's place; deleting drops every copy.
 func TestModifyResourceTagsCollapsesRepeatedKey(t *testing.T) {
