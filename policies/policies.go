@@ -1,5 +1,5 @@
 // Package policies holds reaper's bundled Rego policies (reaper.expiry, reaper.idle,
-// reaper.tags, reaper.failed, reaper.keep), the helper library they share (reaper.lib), their
+// reaper.tags, reaper.failed, reaper.keep, reaper.snooze), the helper library they share (reaper.lib), their
 // Rego unit tests (*_test.rego) and the defaults of their params (params.json).
 //
 // The files are embedded in FS. The policy engine loads FS when policies.dir is empty: it

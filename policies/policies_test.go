@@ -14,6 +14,7 @@ func TestDefaultParams(t *testing.T) {
 		"idle":   map[string]any{"min_age": "7d", "window": "72h", "max_p95_bps": json.Number("100000"), "refresh": "6h"},
 		"tags":   map[string]any{"required": []any{}, "grace": "72h"},
 		"failed": map[string]any{"after": "6h"},
+		"snooze": map[string]any{"max": "30d"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("DefaultParams() mismatch (-want +got):\n%s", diff)
@@ -25,7 +26,7 @@ func TestDefaultParams(t *testing.T) {
 }
 
 func TestFSHoldsEveryPolicyAndItsTest(t *testing.T) {
-	for _, name := range []string{"expiry", "idle", "tags", "failed", "keep", "lib"} {
+	for _, name := range []string{"expiry", "idle", "tags", "failed", "keep", "snooze", "lib"} {
 		for _, file := range []string{name + ".rego", name + "_test.rego"} {
 			if _, err := fs.Stat(FS, file); err != nil {
 				t.Errorf("FS lacks %s: %v", file, err)

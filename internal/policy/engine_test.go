@@ -19,7 +19,7 @@ func TestLoadBundled(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load(bundled): %v", err)
 	}
-	want := []string{"reaper.expiry", "reaper.failed", "reaper.idle", "reaper.keep", "reaper.tags"}
+	want := []string{"reaper.expiry", "reaper.failed", "reaper.idle", "reaper.keep", "reaper.snooze", "reaper.tags"}
 	if diff := cmp.Diff(want, e.Packages()); diff != "" {
 		t.Errorf("Packages() mismatch (-want +got):\n%s", diff)
 	}

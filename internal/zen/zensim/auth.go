@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,27 @@ func authScheme(r *http.Request) string {
 	default:
 		return AuthNone
 	}
+}
+
+// credential returns the identity a request presents: the access key ID of an HMAC request, the
+// token of a bearer request, "" otherwise. Only used after the request verified.
+func credential(r *http.Request) string {
+	authz := r.Header.Get("Authorization")
+	switch authScheme(r) {
+	case AuthBearer:
+		return strings.TrimPrefix(authz, "Bearer ")
+	case AuthHMAC:
+		keyID, _, err := parseHMACAuthorization(authz)
+		if err == nil {
+			return keyID
+		}
+	}
+	return ""
+}
+
+// deniedLocked reports whether cred lacks permission for the named service (Options.NoPermission).
+func (s *Server) deniedLocked(cred, service string) bool {
+	return cred != "" && slices.Contains(s.opts.NoPermission[cred], service)
 }
 
 // verifier checks a request's credentials against the configured keys and tokens.

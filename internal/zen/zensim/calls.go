@@ -9,13 +9,16 @@ import (
 // Call is one request the simulator answered, recorded whether it succeeded, was refused or was
 // faulted.
 type Call struct {
-	Seq         int       // 1-based, in arrival order
-	Time        time.Time // simulator clock when the call was handled
-	Action      string    // X-ZC-Action as sent
-	Body        []byte    // the raw request body
-	InstanceIDs []string  // instanceId or instanceIds from the body, if any
-	HTTPStatus  int       // what the client was answered; 0 when the connection was reset
-	Code        string    // error code; empty on success and for HTML or malformed answers
+	Seq     int       // 1-based, in arrival order
+	Time    time.Time // simulator clock when the call was handled
+	Action  string    // X-ZC-Action as sent
+	Service string    // the service the path names (ServiceBMC, ServiceZRM, ServiceZBC); "" for another path
+	Body    []byte    // the raw request body
+	// InstanceIDs holds instanceId or instanceIds from the body, and resourceUuid (zrm) or
+	// resourceId (zbc), which name an instance too; nil when there is none.
+	InstanceIDs []string
+	HTTPStatus  int    // what the client was answered; 0 when the connection was reset
+	Code        string // error code; empty on success and for HTML or malformed answers
 	RequestID   string
 	Auth        string // the scheme presented: AuthHMAC, AuthBearer or AuthNone (see HTTPStatus for the verdict)
 	Fault       string // the injected fault (FaultKind.String, or "latency"); empty if none
@@ -27,16 +30,21 @@ func (c Call) clone() Call {
 	return c
 }
 
-// instanceIDsIn extracts instanceId and instanceIds from a request body, ignoring anything invalid.
+// instanceIDsIn extracts instanceId, instanceIds, resourceUuid and resourceId from a request
+// body, ignoring anything invalid.
 func instanceIDsIn(body []byte) []string {
 	var v struct {
-		InstanceID  string   `json:"instanceId"`
-		InstanceIDs []string `json:"instanceIds"`
+		InstanceID   string   `json:"instanceId"`
+		InstanceIDs  []string `json:"instanceIds"`
+		ResourceUUID string   `json:"resourceUuid"`
+		ResourceID   string   `json:"resourceId"`
 	}
 	_ = json.Unmarshal(body, &v)
 	var ids []string
-	if v.InstanceID != "" {
-		ids = append(ids, v.InstanceID)
+	for _, id := range []string{v.InstanceID, v.ResourceUUID, v.ResourceID} {
+		if id != "" {
+			ids = append(ids, id)
+		}
 	}
 	return append(ids, v.InstanceIDs...)
 }

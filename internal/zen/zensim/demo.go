@@ -1,6 +1,8 @@
 package zensim
 
 import (
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/zen"
@@ -51,8 +53,83 @@ func DemoFleet(now time.Time) Fleet {
 	d.add("no-owner-tag", zen.StatusRunning, ago(5*day), busy, nil)
 	stopped := d.add("stopped-no-traffic", zen.StatusStopped, ago(45*day), idle, tags("owner", "edge"))
 	stopped.Traffic.GapsFrom = at(ago(10 * day))
-	return Fleet{Instances: d.out}
+	d.add("snoozed-expired", zen.StatusRunning, ago(30*day), busy,
+		tags("owner", "ml", "reaper-expires-at", expired, "reaper-snooze-until", now.Add(3*day).Format(time.RFC3339)))
+	d.add("snoozed-too-far", zen.StatusRunning, ago(30*day), busy,
+		tags("owner", "ml", "reaper-expires-at", expired, "reaper-snooze-until", now.AddDate(0, 3, 0).Format(time.DateOnly)))
+	return Fleet{Instances: d.out, Prices: demoPrices(), Bills: demoBills(d.out, now)}
 }
+
+// Demo prices: list prices of the demo type in every demo zone.
+const (
+	demoHourly  = 0.95  // POSTPAID, per hour
+	demoMonthly = 590.0 // PREPAID, per month before the 10 % term discount
+)
+
+// demoPrices quotes the demo type in every demo zone: POSTPAID hourly, PREPAID monthly with a
+// 10 % discount, both for every internet charge type.
+func demoPrices() PriceBook {
+	var out PriceBook
+	for _, zone := range demoZones {
+		out = append(out, PriceOffer{
+			Zone: zone, Type: "S9I",
+			Postpaid: &PriceQuote{Instance: PriceItem{UnitPrice: ptrOf(demoHourly), ChargeUnit: "HOUR"}},
+			Prepaid:  &PriceQuote{Instance: PriceItem{OriginalPrice: ptrOf(demoMonthly), Discount: ptrOf(90.0)}},
+		})
+	}
+	return out
+}
+
+// demoBills bills the last full UTC calendar month before now: each POSTPAID instance that
+// existed then gets two lines (to mid-month and the rest) at the hourly price for the hours it
+// existed, part of the first paid by voucher; a PREPAID one its discounted monthly price, deducted
+// on the 1st. Instances that failed to create cost nothing.
+func demoBills(instances []FleetInstance, now time.Time) []BillLine {
+	end := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	start := end.AddDate(0, -1, 0)
+	mid := start.AddDate(0, 0, 15)
+	var out []BillLine
+	for i, in := range instances {
+		if !in.CreatedAt.Before(end) || in.Status == zen.StatusCreateFailed {
+			continue
+		}
+		line := BillLine{
+			ResourceID: in.ID, Label: in.Name, Location: in.Zone,
+			ResourceGroupID: in.ResourceGroupID, ResourceGroupName: in.ResourceGroupName,
+		}
+		if in.ChargeType == zen.ChargePrepaid {
+			line.Cash = round6(demoMonthly * 0.9)
+			line.OrderSn = fmt.Sprintf("DEMO-%02d-%d", i+1, monthOf(start))
+			line.BillingMode = "Subscription"
+			line.DeductionTime, line.StartTime, line.EndTime = start, start, end
+			out = append(out, line)
+			continue
+		}
+		for half, period := range [][2]time.Time{{start, mid}, {mid, end}} {
+			from := period[0]
+			if created := in.CreatedAt.UTC().Truncate(time.Hour); created.After(from) {
+				from = created
+			}
+			if !from.Before(period[1]) {
+				continue
+			}
+			l := line
+			amount := round6(math.Round(period[1].Sub(from).Hours()*demoHourly*100) / 100)
+			if half == 0 {
+				l.Voucher = round6(math.Min(amount, 20))
+			}
+			l.Cash = round6(amount - l.Voucher)
+			l.OrderSn = fmt.Sprintf("DEMO-%02d-%d-%d", i+1, monthOf(start), half+1)
+			l.DeductionTime, l.StartTime, l.EndTime = period[1], from, period[1]
+			l.BillMonthly = monthOf(start) // the line deducted at midnight on the 1st is the month before's
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// demoZones are the zones demo instances are spread over.
+var demoZones = []string{"HKG-A", "SIN-A", "FRA-A", "LAX-A"}
 
 // demoBuilder numbers demo instances in order, so listing order is scenario order.
 type demoBuilder struct {
@@ -61,7 +138,7 @@ type demoBuilder struct {
 
 func (d *demoBuilder) add(name string, status zen.Status, created time.Time, traffic TrafficProfile, t map[string]string) *FleetInstance {
 	n := len(d.out) + 1
-	zones := []string{"HKG-A", "SIN-A", "FRA-A", "LAX-A"}
+	zones := demoZones
 	d.out = append(d.out, FleetInstance{
 		ID:                 "9322373695606624" + string(rune('0'+n/10)) + string(rune('0'+n%10)),
 		Name:               name,

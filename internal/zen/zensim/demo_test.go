@@ -120,6 +120,20 @@ func TestDemoFleetScenarios(t *testing.T) {
 				expiredTag(t, get(t, n))
 			}
 		}},
+		{"snoozed within and beyond the 30d maximum", func(t *testing.T) {
+			in := get(t, "snoozed-expired")
+			expiredTag(t, in)
+			until, err := time.Parse(time.RFC3339, in.Tags["reaper-snooze-until"])
+			if err != nil || !until.After(t0) || until.After(t0.Add(30*24*time.Hour)) {
+				t.Errorf("snoozed-expired: reaper-snooze-until %q, want within 30 days after now", in.Tags["reaper-snooze-until"])
+			}
+			far := get(t, "snoozed-too-far")
+			expiredTag(t, far)
+			date, err := time.Parse(time.DateOnly, far.Tags["reaper-snooze-until"])
+			if err != nil || !date.After(t0.Add(30*24*time.Hour)) {
+				t.Errorf("snoozed-too-far: reaper-snooze-until %q, want a date beyond 30 days", far.Tags["reaper-snooze-until"])
+			}
+		}},
 		{"no owner tag, young enough to keep without tags.required", func(t *testing.T) {
 			in := get(t, "no-owner-tag")
 			if len(in.Tags) != 0 || age(in) >= 7*24*time.Hour || in.Status != zen.StatusRunning {

@@ -18,8 +18,8 @@ const (
 	FaultMalformedJSON
 	// FaultReset hijacks the connection, sends the headers and part of the body, and closes it.
 	FaultReset
-	// FaultTotalCountDrift makes DescribeInstances report totalCount+1 on pages after the first.
-	// It only matches DescribeInstances calls with pageNum > 1.
+	// FaultTotalCountDrift makes DescribeInstances or DescribeBillDetail report totalCount+1 on
+	// pages after the first. It only matches calls of those actions with pageNum > 1.
 	FaultTotalCountDrift
 	// FaultNotTaken makes a write accept and not take: TerminateInstance checks the request and
 	// the instance as usual and answers 200 with a request ID, but the instance stays as it was

@@ -14,9 +14,12 @@ import (
 )
 
 // Fleet is a set of simulated instances, and the JSON format of a fleet file:
-// {"instances":[{...}, ...]}.
+// {"instances":[{...}, ...]}, optionally with "prices" (what InquiryPriceCreateInstance quotes)
+// and "bills" (the lines DescribeBillDetail and DescribeMonthlyBillSummary serve).
 type Fleet struct {
 	Instances []FleetInstance `json:"instances"`
+	Prices    PriceBook       `json:"prices,omitempty"`
+	Bills     []BillLine      `json:"bills,omitempty"`
 	// Verbatim makes Load serve every Status and ChargeType exactly as given, empty and unknown
 	// values included (a replayed fleet). Otherwise Load gives an empty Status RUNNING and an
 	// empty ChargeType POSTPAID, for fleets built in Go. DecodeFleet and FleetFromInstances set
@@ -48,6 +51,8 @@ func LoadFleetFile(path string) (Fleet, error) {
 func DecodeFleet(r io.Reader) (Fleet, error) {
 	var raw struct {
 		Instances []json.RawMessage `json:"instances"`
+		Prices    []json.RawMessage `json:"prices"`
+		Bills     []json.RawMessage `json:"bills"`
 	}
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -64,6 +69,22 @@ func DecodeFleet(r io.Reader) (Fleet, error) {
 		f.Instances[i].fillDefaults() // for the keys the file leaves out
 		if err := decodeStrict(msg, &f.Instances[i]); err != nil {
 			return Fleet{}, fmt.Errorf("instance %d: %w", i, err)
+		}
+	}
+	if raw.Prices != nil {
+		f.Prices = make(PriceBook, len(raw.Prices))
+	}
+	for i, msg := range raw.Prices {
+		if err := decodeStrict(msg, &f.Prices[i]); err != nil {
+			return Fleet{}, fmt.Errorf("prices[%d]: %w", i, err)
+		}
+	}
+	if raw.Bills != nil {
+		f.Bills = make([]BillLine, len(raw.Bills))
+	}
+	for i, msg := range raw.Bills {
+		if err := decodeStrict(msg, &f.Bills[i]); err != nil {
+			return Fleet{}, fmt.Errorf("bills[%d]: %w", i, err)
 		}
 	}
 	if err := f.validate(); err != nil {
@@ -89,8 +110,14 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
-// validate checks every instance and the uniqueness of IDs.
+// validate checks every instance, the uniqueness of IDs, the price offers and the bill lines.
 func (f Fleet) validate() error {
+	if err := f.Prices.validate(); err != nil {
+		return err
+	}
+	if err := validateBills(f.Bills); err != nil {
+		return err
+	}
 	seen := make(map[string]int, len(f.Instances))
 	for i, in := range f.Instances {
 		if err := in.validate(); err != nil {

@@ -36,6 +36,11 @@ type Options struct {
 	// MaxCalls, when positive, keeps only the most recent MaxCalls recorded calls (a long-running
 	// `reaper sim` would otherwise grow without bound). Zero keeps every call.
 	MaxCalls int
+	// NoPermission maps a credential (an access key ID or a bearer token) to the services it may
+	// not use (ServiceBMC, ServiceZRM, ServiceZBC): its authenticated calls to them are answered
+	// 403 CodeNoPermission, as for a zenConsole member without billing or tagging permission
+	// (zenlayer-bmc-api.md §1.5 says such keys exist but documents no code).
+	NoPermission map[string][]string
 	// Logger receives one debug record per call. Default: discard.
 	Logger *slog.Logger
 }
@@ -59,5 +64,10 @@ func (o Options) withDefaults() Options {
 	}
 	o.Keys = keys
 	o.Tokens = append([]string(nil), o.Tokens...)
+	denied := make(map[string][]string, len(o.NoPermission))
+	for k, v := range o.NoPermission {
+		denied[k] = append([]string(nil), v...)
+	}
+	o.NoPermission = denied
 	return o
 }

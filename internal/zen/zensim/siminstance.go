@@ -39,6 +39,10 @@ type SimInstance struct {
 	// Commitment marks a POSTPAID instance in its commitment period: TerminateInstance answers
 	// 403 OPERATION_DENIED_POSTPAID_PROMISE. The API never reports it.
 	Commitment bool `json:"commitment,omitempty"`
+	// TagsLocked makes ModifyResourceTags answer 404 INVALID_RESOURCE_CAN_NOT_BOUND for the
+	// instance (the reference does not say which resources or states get it). The API never
+	// reports it.
+	TagsLocked bool `json:"tags_locked,omitempty"`
 	// RecycledAt is when the instance entered the recycle bin; it is released 24 hours later.
 	RecycledAt *time.Time `json:"recycled_at,omitempty"`
 	// Traffic shapes DescribeInstanceTraffic answers.

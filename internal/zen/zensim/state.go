@@ -36,7 +36,28 @@ func (s *Server) Load(f Fleet) error {
 		s.trackLocked(&c)
 	}
 	slices.SortFunc(s.order, func(a, b *SimInstance) int { return strings.Compare(a.ID, b.ID) })
+	s.dateTagsLocked(now)
+	s.prices = f.Prices.clone()
+	s.bills = slices.Clone(f.Bills)
 	return nil
+}
+
+// dateTagsLocked starts the account's tag registry afresh: each key=value tag of the fleet came to
+// exist when the first instance carrying it was created (now for one without a creation time).
+func (s *Server) dateTagsLocked(now time.Time) {
+	s.tagCreated = map[Tag]time.Time{}
+	for _, in := range s.order {
+		created := in.CreatedAt
+		if created.IsZero() || created.After(now) {
+			created = now
+		}
+		created = created.UTC().Truncate(time.Second)
+		for _, t := range in.tagPairs() {
+			if c, ok := s.tagCreated[t]; !ok || created.Before(c) {
+				s.tagCreated[t] = created
+			}
+		}
+	}
 }
 
 // Instance returns a copy of the instance with the given ID.

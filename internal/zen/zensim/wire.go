@@ -39,6 +39,10 @@ type wireTags struct {
 	Tags []wireTag `json:"tags"`
 }
 
+// CodeNoPermission answers, with 403, a call by a credential that may not use the service
+// (Options.NoPermission). The code is the simulator's own: the API documents none.
+const CodeNoPermission = "OPERATION_DENIED_NO_PERMISSION"
+
 // apiError is an error answer before it gets a request ID.
 type apiError struct {
 	status     int
