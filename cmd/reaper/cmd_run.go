@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/reconcile"
 )
 
 func cmdRun(ctx context.Context, env Env, args []string) int {
@@ -26,8 +27,7 @@ func cmdRun(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	dryRun := *dry || !cfg.MayAct()
-	return cycleOnce(ctx, env, cfg, "run", dryRun, "", false)
+	return cycleOnce(ctx, env, cfg, reconcile.CommandRun, *dry, "", false)
 }
 
 func cmdPlan(ctx context.Context, env Env, args []string) int {
@@ -45,13 +45,13 @@ func cmdPlan(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	return cycleOnce(ctx, env, cfg, "plan", true, *out, *detailed)
+	return cycleOnce(ctx, env, cfg, reconcile.CommandPlan, false, *out, *detailed)
 }
 
 // cycleOnce runs a single cycle (run --once, plan), prints the summary and returns the exit code.
 // The cycle is bounded as the daemon's are: by cycle_timeout, or 80% of the schedule's shortest
 // interval.
-func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string, dryRun bool, outDir string, detailed bool) int {
+func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string, forceDry bool, outDir string, detailed bool) int {
 	log := newLogger(env, cfg.Log)
 	for _, w := range cfg.Warnings {
 		log.Warn("config warning", "warning", w)
@@ -72,7 +72,7 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 		return fail(env, err)
 	}
 	c := &cycler{env: env, log: log, store: store, notify: newAnnouncer(cfg, store, log)}
-	cr, werr := c.run(ctx, rt, command, dryRun, outDir)
+	cr, werr := c.run(ctx, rt, command, forceDry, outDir)
 	if cr == nil {
 		return fail(env, werr)
 	}
@@ -81,7 +81,7 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 		fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(apiError(command, err).Error()))
 		printPanicStack(env, err)
 	}
-	code := exitCode(cr.res, detailed && command == "plan")
+	code := exitCode(cr.res, detailed && command == reconcile.CommandPlan)
 	if werr != nil {
 		fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(werr.Error()))
 		return exitFailure

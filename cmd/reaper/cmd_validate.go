@@ -10,6 +10,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/scheduler"
 	"github.com/reaper-bmc/reaper/policies"
 )
@@ -46,7 +47,7 @@ func cmdValidate(ctx context.Context, env Env, args []string) int {
 		return exitFailure
 	}
 	mode := "dry-run (set dry_run: false in the file to act)"
-	if cfg.MayAct() {
+	if !reconcile.DryRun(cfg.MayAct(), false, reconcile.CommandRun) {
 		mode = "ACTING: terminations will be made"
 	}
 	fmt.Fprintf(w, "mode      %s\n", mode)

@@ -55,10 +55,10 @@ type cycleRun struct {
 	reportDir string
 }
 
-// run executes one cycle with rt. command is "run" or "plan"; outDir overrides the report
-// directory. Errors here are about reaper itself (reports could not be written); the cycle's own
+// run executes one cycle with rt. command is reconcile.CommandRun or CommandPlan; forceDry is
+// --dry-run (reconcile.DryRun decides); outDir overrides the report directory. Errors here are about reaper itself (reports could not be written); the cycle's own
 // outcome is in res.Status.
-func (c *cycler) run(ctx context.Context, rt *loaded, command string, dryRun bool, outDir string) (*cycleRun, error) {
+func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry bool, outDir string) (*cycleRun, error) {
 	cfg := rt.cfg
 	rec, err := reconcile.New(reconcile.Options{
 		API:       rt.client,
@@ -73,7 +73,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, dryRun boo
 		return nil, err
 	}
 	runID := report.NewRunID(c.env.now())
-	res, _ := rec.Run(ctx, reconcile.Cycle{RunID: runID, Command: command, DryRun: dryRun})
+	res, _ := rec.Run(ctx, reconcile.Cycle{RunID: runID, Command: command, DryRun: forceDry})
 
 	rep := toReport(res, cfg, rt.engine)
 	dir := outDir

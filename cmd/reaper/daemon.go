@@ -92,9 +92,8 @@ func (d *daemon) serve(ctx context.Context, cfg *config.Config) int {
 	wg.Go(goContained(d.log, cancel, "watchdog", func() { d.watchdog(ctx) }))
 	wg.Go(goContained(d.log, cancel, "reload", func() { d.reloads(ctx) }))
 
-	dryRun := d.forceDry || !cfg.MayAct()
 	d.log.Info("reaper started", "version", version, "schedule", cfg.Schedule, "timezone", cfg.Timezone,
-		"dry_run", dryRun, "state_dir", cfg.StateDir, "metrics", cfg.Metrics.Listen)
+		"dry_run", reconcile.DryRun(cfg.MayAct(), d.forceDry, reconcile.CommandRun), "state_dir", cfg.StateDir, "metrics", cfg.Metrics.Listen)
 	_ = d.sd.Ready()
 	err := d.runner.Run(ctx, d.job)
 	_ = d.sd.Stopping()
@@ -120,9 +119,8 @@ func (d *daemon) job(ctx context.Context) error {
 	d.mu.Lock()
 	rt, ann := d.rt, d.ann
 	d.mu.Unlock()
-	dryRun := d.forceDry || !rt.cfg.MayAct()
 	c := &cycler{env: d.env, log: d.log, store: d.store, metrics: d.metrics, notify: ann}
-	cr, err := c.run(ctx, rt, "run", dryRun, "")
+	cr, err := c.run(ctx, rt, reconcile.CommandRun, d.forceDry, "")
 	if cr == nil {
 		return err
 	}

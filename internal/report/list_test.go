@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/reconcile"
 )
 
 // fleetOfRuns writes runs started one hour apart (the last is newest) plus junk that List, Load and
@@ -67,7 +69,7 @@ func TestList(t *testing.T) {
 		t.Fatalf("List order: got %v, want %v", got, want)
 	}
 	newest := entries[0]
-	if newest.Command != CommandRun || !newest.DryRun || newest.InventorySize != 14 || newest.Counts[ActionTerminated] != 2 || newest.Result != ResultFailed {
+	if newest.Command != reconcile.CommandRun || !newest.DryRun || newest.InventorySize != 14 || newest.Counts[ActionTerminated] != 2 || newest.Result != ResultFailed {
 		t.Errorf("newest entry: got %+v", newest)
 	}
 	if !newest.StartedAt.Equal(t0.Add(2 * time.Hour)) {
