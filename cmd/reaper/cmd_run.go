@@ -6,6 +6,7 @@ import (
 
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/record"
 )
 
 func cmdRun(ctx context.Context, env Env, args []string) int {
@@ -71,17 +72,17 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	if err != nil {
 		return fail(env, err)
 	}
-	c := &cycler{env: env, log: log, store: store, notify: newAnnouncer(cfg, store, log)}
-	cr, werr := c.run(ctx, rt, command, forceDry, outDir)
-	if cr == nil {
+	c := &cycler{env: env, log: log, store: store, notify: record.NewAnnouncer(cfg.Notify, store, log)}
+	run, werr := c.run(ctx, rt, command, forceDry, outDir)
+	if run == nil {
 		return fail(env, werr)
 	}
-	printSummary(env.Stdout, cr)
-	if err := cr.res.Err; err != nil {
+	record.Summary(env.Stdout, run)
+	if err := run.Result.Err; err != nil {
 		fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(apiError(command, err).Error()))
 		printPanicStack(env, err)
 	}
-	code := exitCode(cr.res, detailed && command == reconcile.CommandPlan)
+	code := exitCode(run.Result, detailed && command == reconcile.CommandPlan)
 	if werr != nil {
 		fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(werr.Error()))
 		return exitFailure
