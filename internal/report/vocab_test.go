@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -42,6 +43,50 @@ func TestResultsFollowReconcile(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("report results = %v, reconcile statuses = %v", got, want)
+	}
+}
+
+// TestSchemaDocumentFollowsReconcile: the enums of docs/report.schema.json, the document users
+// validate report.json against, are reconcile's words.
+func TestSchemaDocumentFollowsReconcile(t *testing.T) {
+	b, err := os.ReadFile("../../docs/report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Properties struct {
+			Command, Result struct{ Enum []string }
+		}
+		Defs struct {
+			Action struct{ Enum []string }
+			Block  struct {
+				Properties struct{ Limit struct{ Enum []string } }
+			}
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var actions, statuses []string
+	for _, a := range reconcile.Actions() {
+		actions = append(actions, string(a))
+	}
+	for _, s := range reconcile.Statuses() {
+		statuses = append(statuses, string(s))
+	}
+	for _, tt := range []struct {
+		name      string
+		got, want []string
+	}{
+		{"command", doc.Properties.Command.Enum, reconcile.Commands()},
+		{"result", doc.Properties.Result.Enum, statuses},
+		{"action", doc.Defs.Action.Enum, actions},
+		{"block.limit", doc.Defs.Block.Properties.Limit.Enum, reconcile.Limits()},
+	} {
+		got, want := slices.Sorted(slices.Values(tt.got)), slices.Sorted(slices.Values(tt.want))
+		if !slices.Equal(got, want) {
+			t.Errorf("schema enum of %s = %v, reconcile has %v", tt.name, got, want)
+		}
 	}
 }
 
