@@ -149,3 +149,13 @@ func TestPrune(t *testing.T) {
 		t.Errorf("Prune(keep=-1): got nil error")
 	}
 }
+
+func TestEntryOpenCandidates(t *testing.T) {
+	e := Entry{Counts: map[string]int{
+		ActionWouldTerminate: 1, ActionMarked: 2, ActionBlocked: 4, ActionFailed: 8, ActionUnconfirmed: 16,
+		ActionTerminated: 100, ActionSkipped: 100, ActionProtected: 100, ActionExempt: 100, ActionKept: 100, "unknown": 100,
+	}}
+	if got := e.OpenCandidates(); got != 31 {
+		t.Errorf("OpenCandidates = %d, want 31 (would_terminate, marked, blocked, failed, unconfirmed)", got)
+	}
+}
