@@ -81,13 +81,12 @@ func reportList(env Env, dir string) int {
 		if e.DryRun {
 			mode = "dry-run"
 		}
-		cands := e.Counts[report.ActionWouldTerminate] + e.Counts[report.ActionMarked] + e.Counts[report.ActionBlocked]
 		seq := "-" // written before runs were numbered
 		if e.Seq > 0 {
 			seq = strconv.FormatUint(e.Seq, 10)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", clip(e.RunID, 40), e.StartedAt.UTC().Format(time.RFC3339),
-			clip(e.Command, 16), mode, clip(e.Result, 16), e.InventorySize, cands, e.Counts[report.ActionTerminated], seq)
+			clip(e.Command, 16), mode, clip(e.Result, 16), e.InventorySize, e.OpenCandidates(), e.Counts[report.ActionTerminated], seq)
 	}
 	tw.Flush()
 	if len(entries) == 0 {

@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/record"
 )
 
 func runCommand(cl *cli) *cobra.Command {
@@ -37,8 +39,7 @@ func cmdRun(ctx context.Context, env Env, o runOptions) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	dryRun := o.dryRun || !cfg.MayAct()
-	return cycleOnce(ctx, env, cfg, "run", dryRun, "", false)
+	return cycleOnce(ctx, env, cfg, reconcile.CommandRun, o.dryRun, "", false)
 }
 
 func planCommand(cl *cli) *cobra.Command {
@@ -65,13 +66,13 @@ func cmdPlan(ctx context.Context, env Env, o planOptions) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	return cycleOnce(ctx, env, cfg, "plan", true, o.out, o.detailed)
+	return cycleOnce(ctx, env, cfg, reconcile.CommandPlan, false, o.out, o.detailed)
 }
 
 // cycleOnce runs a single cycle (run --once, plan), prints the summary and returns the exit code.
 // The cycle is bounded as the daemon's are: by cycle_timeout, or 80% of the schedule's shortest
 // interval.
-func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string, dryRun bool, outDir string, detailed bool) int {
+func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string, forceDry bool, outDir string, detailed bool) int {
 	log := newLogger(env, cfg.Log)
 	for _, w := range cfg.Warnings {
 		log.Warn("config warning", "warning", w)
@@ -91,17 +92,17 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	if err != nil {
 		return fail(env, err)
 	}
-	c := &cycler{env: env, log: log, store: store, notify: newAnnouncer(cfg, store, log)}
-	cr, werr := c.run(ctx, rt, command, dryRun, outDir)
-	if cr == nil {
+	c := &cycler{env: env, log: log, store: store, notify: record.NewAnnouncer(cfg.Notify, store, log)}
+	run, werr := c.run(ctx, rt, command, forceDry, outDir)
+	if run == nil {
 		return fail(env, werr)
 	}
-	printSummary(env.Stdout, cr)
-	if err := cr.res.Err; err != nil {
+	record.Summary(env.Stdout, run)
+	if err := run.Result.Err; err != nil {
 		fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(apiError(command, err).Error()))
 		printPanicStack(env, err)
 	}
-	code := exitCode(cr.res, detailed && command == "plan")
+	code := exitCode(run.Result, detailed && command == reconcile.CommandPlan)
 	if werr != nil {
 		fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(werr.Error()))
 		return exitFailure

@@ -12,6 +12,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/inert"
 	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/scheduler"
 	"github.com/reaper-bmc/reaper/policies"
 )
@@ -60,7 +61,7 @@ func cmdValidate(ctx context.Context, env Env, o validateOptions) int {
 		return exitFailure
 	}
 	mode := "dry-run (set dry_run: false in the file to act)"
-	if cfg.MayAct() {
+	if !reconcile.DryRun(cfg.MayAct(), false, reconcile.CommandRun) {
 		mode = "ACTING: terminations will be made"
 	}
 	fmt.Fprintf(w, "mode      %s\n", mode)

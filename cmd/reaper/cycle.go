@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/metrics"
 	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/record"
 	"github.com/reaper-bmc/reaper/internal/report"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen"
@@ -39,62 +39,36 @@ func buildLoaded(ctx context.Context, cfg *config.Config, log *slog.Logger, m *m
 	return &loaded{cfg: cfg, engine: engine, client: client}, nil
 }
 
-// cycler runs one cycle and everything derived from it: report files, metrics, notifications.
+// cycler runs one cycle and records it (internal/record): report files, metrics, notifications.
 type cycler struct {
 	env     Env
 	log     *slog.Logger
 	store   *state.Store
-	metrics *metrics.Metrics // nil outside the daemon
-	notify  *announcer       // nil when no webhook is configured
+	metrics *metrics.Metrics  // nil outside the daemon
+	notify  *record.Announcer // nil when no webhook is configured
 }
 
-// cycleRun is one finished cycle: the reconcile result and where its report went.
-type cycleRun struct {
-	res       *reconcile.Result
-	report    *report.Run
-	reportDir string
-}
-
-// run executes one cycle with rt. command is "run" or "plan"; outDir overrides the report
-// directory. Errors here are about reaper itself (reports could not be written); the cycle's own
-// outcome is in res.Status.
-func (c *cycler) run(ctx context.Context, rt *loaded, command string, dryRun bool, outDir string) (*cycleRun, error) {
-	cfg := rt.cfg
+// run executes one cycle with rt and records it. command is reconcile.CommandRun or
+// CommandPlan; forceDry is --dry-run (reconcile.DryRun decides); outDir overrides the report
+// directory. The run is nil only when the cycle could not start. Errors are about reaper itself
+// (reports could not be written); the cycle's own outcome is in Result.Status.
+func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry bool, outDir string) (*record.Run, error) {
 	rec, err := reconcile.New(reconcile.Options{
 		API:       rt.client,
 		Evaluator: c.timedEvaluator(rt.engine),
 		Store:     c.store,
 		Enricher:  newEnricher(rt.client, c.store, c.log),
-		Settings:  settings(cfg, rt.engine),
+		Settings:  settings(rt.cfg, rt.engine),
 		Now:       c.env.now,
 		Logger:    c.log,
 	})
 	if err != nil {
 		return nil, err
 	}
-	runID := report.NewRunID(c.env.now())
-	res, _ := rec.Run(ctx, reconcile.Cycle{RunID: runID, Command: command, DryRun: dryRun})
-
-	rep := toReport(res, cfg, rt.engine)
-	dir := outDir
-	if dir == "" {
-		dir = cfg.ReportDir()
-	}
-	out := &cycleRun{res: res, report: rep}
-	var werr error
-	out.reportDir, werr = report.Write(dir, rep, withJSON(cfg.Report.Formats))
-	// A report not written is returned, not logged: the caller reports it once (the daemon's
-	// "cycle failed", the command's error line).
-	if werr == nil && cfg.Report.Keep > 0 && outDir == "" {
-		if _, err := report.Prune(dir, cfg.Report.Keep); err != nil {
-			c.log.Warn("report retention failed", "error", err)
-		}
-	}
-	c.observe(res, rep)
-	if c.notify != nil {
-		c.notify.announce(ctx, rep)
-	}
-	return out, werr
+	res, _ := rec.Run(ctx, reconcile.Cycle{RunID: report.NewRunID(c.env.now()), Command: command, DryRun: forceDry})
+	return record.New(record.Options{
+		Config: rt.cfg, Policies: rt.engine, OutDir: outDir, Metrics: c.metrics, Announcer: c.notify, Logger: c.log,
+	}).Record(ctx, res)
 }
 
 // timedEvaluator measures policy evaluation for the metrics.
@@ -115,41 +89,6 @@ func (f evalFunc) Evaluate(ctx context.Context, now time.Time, p map[string]any,
 	return f(ctx, now, p, in)
 }
 
-// observe derives the metrics from the cycle's result and its report. Candidates by policy are
-// the report's by_policy (instances per policy), so the metric and the report always agree.
-func (c *cycler) observe(res *reconcile.Result, rep *report.Run) {
-	m := c.metrics
-	if m == nil {
-		return
-	}
-	ok := res.Status == reconcile.StatusOK && res.Failures() == 0
-	m.ObserveCycle(string(res.Status), res.FinishedAt.Sub(res.StartedAt), ok, res.FinishedAt)
-	if res.Block != nil {
-		m.AddBlocked(res.Block.Limit)
-	}
-	m.AddTrafficCalls(res.TrafficCalls)
-	if !res.InventoryComplete {
-		return
-	}
-	byStatus := map[string]int{}
-	for _, e := range res.Entries {
-		byStatus[string(e.Instance.Status)]++
-		switch e.Action {
-		case reconcile.ActionTerminated, reconcile.ActionFailed, reconcile.ActionUnconfirmed:
-			m.AddTermination(string(e.Action))
-		case reconcile.ActionSkipped:
-			if e.RequestID != "" { // the API refused the call
-				m.AddTermination("refused_" + e.SkipReason)
-			}
-		}
-	}
-	m.SetInstances(byStatus)
-	m.SetCandidates(rep.Summary.ByPolicy)
-}
-
-// isCandidate is report.IsCandidate for a reconcile action: one definition of a candidate.
-func isCandidate(a reconcile.Action) bool { return report.IsCandidate(string(a)) }
-
 // exitCode maps a cycle to the process exit code (DESIGN.md §3).
 func exitCode(res *reconcile.Result, detailed bool) int {
 	switch {
@@ -165,13 +104,4 @@ func exitCode(res *reconcile.Result, detailed bool) int {
 		}
 	}
 	return exitOK
-}
-
-// withJSON adds json to the formats: report list, show, diff and retention read report.json, so
-// every run writes it whatever report.formats says.
-func withJSON(formats []string) []string {
-	if slices.Contains(formats, report.FormatJSON) {
-		return formats
-	}
-	return append([]string{report.FormatJSON}, formats...)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/metrics"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/record"
 	"github.com/reaper-bmc/reaper/internal/scheduler"
 	"github.com/reaper-bmc/reaper/internal/sdnotify"
 	"github.com/reaper-bmc/reaper/internal/state"
@@ -33,7 +34,7 @@ type daemon struct {
 
 	mu          sync.Mutex
 	rt          *loaded
-	ann         *announcer
+	ann         *record.Announcer
 	sched       scheduler.Schedule
 	lastSuccess time.Time
 	lastResult  string
@@ -58,17 +59,17 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 		return fail(env, err)
 	}
 	defer store.Close()
-	m := metrics.New()
+	m := record.NewMetrics()
 	_ = m.SetBuildInfo(buildInfo())
 	rt, err := buildLoaded(ctx, cfg, log, m)
 	if err != nil {
 		return fail(env, err)
 	}
 	d := &daemon{env: env, path: path, forceDry: forceDry, log: log, store: store, metrics: m,
-		sd: sdnotify.New(env.Getenv("NOTIFY_SOCKET")), rt: rt, ann: newAnnouncer(cfg, store, log), sched: sched}
+		sd: sdnotify.New(env.Getenv("NOTIFY_SOCKET")), rt: rt, ann: record.NewAnnouncer(cfg.Notify, store, log), sched: sched}
 	d.runner = scheduler.New(scheduler.Options{
 		Schedule: sched, Jitter: cfg.ScheduleJitter.D(), Timeout: cfg.CycleTimeout.D(), Clock: env.Clock, Logger: log,
-		OnPanic: func(v any) { m.ObserveCycle("panic", 0, false, env.now()) },
+		OnPanic: func(v any) { m.ObserveCycle(metrics.CyclePanic, 0, false, env.now()) },
 	})
 	return d.serve(ctx, cfg)
 }
@@ -92,9 +93,8 @@ func (d *daemon) serve(ctx context.Context, cfg *config.Config) int {
 	wg.Go(goContained(d.log, cancel, "watchdog", func() { d.watchdog(ctx) }))
 	wg.Go(goContained(d.log, cancel, "reload", func() { d.reloads(ctx) }))
 
-	dryRun := d.forceDry || !cfg.MayAct()
 	d.log.Info("reaper started", "version", version, "schedule", cfg.Schedule, "timezone", cfg.Timezone,
-		"dry_run", dryRun, "state_dir", cfg.StateDir, "metrics", cfg.Metrics.Listen)
+		"dry_run", reconcile.DryRun(cfg.MayAct(), d.forceDry, reconcile.CommandRun), "state_dir", cfg.StateDir, "metrics", cfg.Metrics.Listen)
 	_ = d.sd.Ready()
 	err := d.runner.Run(ctx, d.job)
 	_ = d.sd.Stopping()
@@ -120,22 +120,21 @@ func (d *daemon) job(ctx context.Context) error {
 	d.mu.Lock()
 	rt, ann := d.rt, d.ann
 	d.mu.Unlock()
-	dryRun := d.forceDry || !rt.cfg.MayAct()
 	c := &cycler{env: d.env, log: d.log, store: d.store, metrics: d.metrics, notify: ann}
-	cr, err := c.run(ctx, rt, "run", dryRun, "")
-	if cr == nil {
+	run, err := c.run(ctx, rt, reconcile.CommandRun, d.forceDry, "")
+	if run == nil {
 		return err
 	}
 	d.mu.Lock()
-	d.lastResult = string(cr.res.Status)
-	if cr.res.Status == reconcile.StatusOK && cr.res.Failures() == 0 {
-		d.lastSuccess = cr.res.FinishedAt
+	d.lastResult = string(run.Result.Status)
+	if record.Succeeded(run.Result) {
+		d.lastSuccess = run.Result.FinishedAt
 	}
 	d.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	return explainAPI(cr.res.Err)
+	return explainAPI(run.Result.Err)
 }
 
 // ready is /readyz: before any cycle has finished, the API check (see apiProbe); afterwards, the
@@ -200,7 +199,7 @@ func (d *daemon) reload(ctx context.Context) error {
 	}
 	d.mu.Lock()
 	old := d.rt.cfg
-	d.rt, d.ann, d.sched = rt, newAnnouncer(cfg, d.store, d.log), sched
+	d.rt, d.ann, d.sched = rt, record.NewAnnouncer(cfg.Notify, d.store, d.log), sched
 	d.mu.Unlock()
 	d.runner.SetSchedule(sched)
 	for _, k := range restartOnly(old, cfg) {

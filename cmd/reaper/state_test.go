@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/report"
 	"github.com/reaper-bmc/reaper/internal/scheduler"
 	"github.com/reaper-bmc/reaper/internal/state"
@@ -178,7 +179,7 @@ func TestClockBehindBlocksUntilAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if latest.Blocked == nil || latest.Blocked.Limit != report.LimitClock || latest.Seq != 3 {
+	if latest.Blocked == nil || latest.Blocked.Limit != reconcile.LimitClock || latest.Seq != 3 {
 		t.Errorf("latest report: seq %d blocked %+v; want the third run, blocked by clock", latest.Seq, latest.Blocked)
 	}
 	if r := reaper(t, "report", "show", "latest", "--format", "json", "--config", path); !strings.Contains(r.stdout, `"limit":"clock"`) &&

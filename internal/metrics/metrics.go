@@ -3,9 +3,9 @@
 // reaper_* metrics plus the Go runtime and process collectors; Serve serves
 // /metrics, /healthz and /readyz on the configured address.
 //
-// Recorders take plain values, so callers do not import Prometheus. Label
-// values used by reaper are listed as constants; the counters are created
-// at zero for them, so rate() and increase() see the first event.
+// Recorders take plain values, so callers do not import Prometheus. The
+// label values are the caller's words (see Vocabulary): the counters are
+// created at zero for them, so rate() and increase() see the first event.
 package metrics
 
 import (
@@ -16,37 +16,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Cycle results, the result label of reaper_cycles_total: the reconcile
-// run status, plus CyclePanic for a cycle that panicked.
-const (
-	CycleOK      = "ok"      // the cycle ran to the end (dry-run or not)
-	CycleBlocked = "blocked" // a safety limit blocked every action
-	CycleAborted = "aborted" // the inventory or state could not be trusted; nothing was done
-	CycleFailed  = "failed"  // the cycle stopped on an unexpected error
-	CyclePanic   = "panic"   // the cycle panicked
-)
+// CyclePanic is the result label of reaper_cycles_total for a cycle that panicked: such a cycle
+// has no status of its own. The other results are the cycle statuses, declared by the caller
+// (see Vocabulary).
+const CyclePanic = "panic"
 
-// Termination results, the result label of reaper_terminations_total. An
-// expected refusal by the API is counted as "refused_" plus the skip reason
-// (for example refused_commitment).
-const (
-	TerminationTerminated  = "terminated"  // the API accepted TerminateInstance and a describe confirmed it took
-	TerminationUnconfirmed = "unconfirmed" // the API accepted it, but the instance did not go
-	TerminationFailed      = "failed"      // the call failed with an unexpected error
-)
-
-// Blocked-cycle reasons, the reason label of reaper_blocked_cycles_total:
-// the config key of the safety limit that blocked the cycle.
-const (
-	BlockedMaxTerminationsPerRun  = "max_terminations_per_run"
-	BlockedMaxTerminationsPercent = "max_terminations_percent"
-	BlockedMaxFleetDropPercent    = "max_fleet_drop_percent"
-	BlockedClock                  = "clock" // the clock was behind the last recorded run
-)
-
-// APICodeOK is the code label of a successful Zenlayer API request; a failed
-// one carries the error code (REQUEST_LIMIT_EXCEEDED, NETWORK_ERROR, ...).
-const APICodeOK = "OK"
+// Vocabulary lists the label values whose series are created at zero, so that rate() and
+// increase() see the first event. The words are the caller's (internal/record passes
+// reconcile's vocabulary); this package defines only its own: CyclePanic and the reload results.
+type Vocabulary struct {
+	CycleResults       []string // the result label of reaper_cycles_total
+	TerminationResults []string // the result label of reaper_terminations_total
+	BlockedLimits      []string // the reason label of reaper_blocked_cycles_total
+}
 
 // Reload results, the result label of reaper_config_reloads_total.
 const (
@@ -129,11 +111,16 @@ func New() *Metrics {
 		m.terminations, m.blocked, m.apiRequests, m.apiDuration, m.policyEval,
 		m.reloads, m.trafficCalls, m.trafficCallsCycle,
 	)
-	initLabels(m.cycles, CycleOK, CycleBlocked, CycleAborted, CycleFailed, CyclePanic)
-	initLabels(m.terminations, TerminationTerminated, TerminationUnconfirmed, TerminationFailed)
-	initLabels(m.blocked, BlockedMaxTerminationsPerRun, BlockedMaxTerminationsPercent, BlockedMaxFleetDropPercent, BlockedClock)
+	initLabels(m.cycles, CyclePanic)
 	initLabels(m.reloads, ReloadOK, ReloadError)
 	return m
+}
+
+// Declare creates the series of v's label values at zero. Call it once, after New.
+func (m *Metrics) Declare(v Vocabulary) {
+	initLabels(m.cycles, v.CycleResults...)
+	initLabels(m.terminations, v.TerminationResults...)
+	initLabels(m.blocked, v.BlockedLimits...)
 }
 
 // initLabels creates the series for known label values at zero.

@@ -48,12 +48,12 @@ func hasLine(body, line string) bool {
 func TestScrapeHasEveryMetric(t *testing.T) {
 	m := New()
 	at := time.Unix(1795680000, 0)
-	m.ObserveCycle(CycleOK, 90*time.Second, true, at)
-	m.ObserveCycle(CycleBlocked, time.Second, false, at.Add(time.Hour))
+	m.ObserveCycle("ok", 90*time.Second, true, at)
+	m.ObserveCycle("blocked", time.Second, false, at.Add(time.Hour))
 	m.SetInstances(map[string]int{"RUNNING": 3, "STOPPED": 1})
 	m.SetCandidates(map[string]int{"reaper.idle": 2})
-	m.AddTermination(TerminationTerminated)
-	m.AddBlocked(BlockedMaxTerminationsPerRun)
+	m.AddTermination("terminated")
+	m.AddBlocked("max_terminations_per_run")
 	m.ObserveAPI("DescribeInstances", "OK", 200*time.Millisecond)
 	m.ObserveAPI("TerminateInstance", "REQUEST_LIMIT_EXCEEDED", 50*time.Millisecond)
 	m.ObservePolicyEval(3 * time.Millisecond)
@@ -100,8 +100,13 @@ func TestScrapeHasEveryMetric(t *testing.T) {
 	}
 }
 
+// TestKnownLabelsStartAtZero: the series of the declared vocabulary (internal/record declares
+// reconcile's and pins it with a test) and of this package's own words exist before any event.
 func TestKnownLabelsStartAtZero(t *testing.T) {
-	body := scrape(t, New())
+	m := New()
+	m.Declare(Vocabulary{CycleResults: []string{"failed"}, TerminationResults: []string{"failed", "unconfirmed"},
+		BlockedLimits: []string{"max_fleet_drop_percent", "clock"}})
+	body := scrape(t, m)
 	for _, line := range []string{
 		`reaper_cycles_total{result="failed"} 0`,
 		`reaper_cycles_total{result="panic"} 0`,

@@ -2,8 +2,8 @@ package metrics
 
 import "time"
 
-// ObserveCycle records a finished cycle: its result (see the Cycle
-// constants), its duration and, when success is true, at as the time of the
+// ObserveCycle records a finished cycle: its result (the cycle's status, or
+// CyclePanic), its duration and, when success is true, at as the time of the
 // last successful cycle.
 func (m *Metrics) ObserveCycle(result string, d time.Duration, success bool, at time.Time) {
 	m.cycles.WithLabelValues(result).Inc()
@@ -22,16 +22,16 @@ func (m *Metrics) SetInstances(byStatus map[string]int) { m.instances.replace(by
 // the report's by_policy); policies missing from byPolicy disappear.
 func (m *Metrics) SetCandidates(byPolicy map[string]int) { m.candidates.replace(byPolicy) }
 
-// AddTermination counts one TerminateInstance outcome (see the Termination
-// constants; "refused_<skip reason>" for an expected refusal).
+// AddTermination counts one TerminateInstance outcome (terminated,
+// unconfirmed, failed, or "refused_<skip reason>" for an expected refusal).
 func (m *Metrics) AddTermination(result string) { m.terminations.WithLabelValues(result).Inc() }
 
 // AddBlocked counts one cycle blocked by the safety limit named by reason
-// (see the Blocked constants).
+// (its config key, or clock).
 func (m *Metrics) AddBlocked(reason string) { m.blocked.WithLabelValues(reason).Inc() }
 
 // ObserveAPI records one Zenlayer API request: its action, its response
-// code (APICodeOK or the error code) and its duration.
+// code ("OK" or the error code) and its duration.
 func (m *Metrics) ObserveAPI(action, code string, d time.Duration) {
 	m.apiRequests.WithLabelValues(action, code).Inc()
 	m.apiDuration.WithLabelValues(action).Observe(d.Seconds())

@@ -10,10 +10,10 @@ import (
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
-// act is the only step that calls TerminateInstance, and the only place dry-run is decided (Run
-// never calls it for a dry cycle). Each due instance is described again and must still pass every
-// guard and still be a candidate (compare-and-act); an intent is recorded durably before the call
-// and its outcome after.
+// act is the only step that calls TerminateInstance. Run never calls it for a dry cycle (the
+// function DryRun alone decides one). Each due instance is described again and must still pass
+// every guard and still be a candidate (compare-and-act); an intent is recorded durably before
+// the call and its outcome after.
 //
 // The calls the API accepted are confirmed after the batch by one describe (confirm): only a
 // termination that took counts as terminated.

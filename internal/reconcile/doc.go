@@ -4,7 +4,8 @@
 //
 // Every pass recomputes from what the API reports now and what the state store remembers; nothing
 // is carried in memory between cycles. The guards are the safety floor: no policy can make reaper
-// terminate an instance that a guard skips. Dry-run is decided in exactly one place, the act step.
+// terminate an instance that a guard skips. Dry-run is decided in exactly one place, the function
+// DryRun; a dry cycle skips the act step.
 //
 // The package declares the small interfaces it needs from the Zenlayer client, the policy engine
 // and the state store; it imports their value types only.

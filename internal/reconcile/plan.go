@@ -60,17 +60,17 @@ func (r *Reconciler) blastRadius(due, inventory int) (*Block, error) {
 	}
 	if ok && last > 0 && float64(last-inventory)*100 > s.MaxFleetDropPercent*float64(last) {
 		drop := float64(last-inventory) * 100 / float64(last)
-		return &Block{Limit: "max_fleet_drop_percent", Value: s.MaxFleetDropPercent, Observed: drop, Due: due,
+		return &Block{Limit: LimitFleetDrop, Value: s.MaxFleetDropPercent, Observed: drop, Due: due,
 			Message: fmt.Sprintf("inventory shrank from %d to %d instances (%.1f%%), more than max_fleet_drop_percent %g%%",
 				last, inventory, drop, s.MaxFleetDropPercent)}, nil
 	}
 	if due > s.MaxTerminationsPerRun {
-		return &Block{Limit: "max_terminations_per_run", Value: float64(s.MaxTerminationsPerRun), Observed: float64(due), Due: due,
+		return &Block{Limit: LimitPerRun, Value: float64(s.MaxTerminationsPerRun), Observed: float64(due), Due: due,
 			Message: fmt.Sprintf("%d instances are due, more than max_terminations_per_run %d", due, s.MaxTerminationsPerRun)}, nil
 	}
 	if due > 0 && float64(due)*100 > s.MaxTerminationsPercent*float64(inventory) {
 		pct := float64(due) * 100 / float64(inventory)
-		return &Block{Limit: "max_terminations_percent", Value: s.MaxTerminationsPercent, Observed: pct, Due: due,
+		return &Block{Limit: LimitPercent, Value: s.MaxTerminationsPercent, Observed: pct, Due: due,
 			Message: fmt.Sprintf("%d of %d instances are due (%.1f%%), more than max_terminations_percent %g%%",
 				due, inventory, pct, s.MaxTerminationsPercent)}, nil
 	}

@@ -53,6 +53,9 @@ type Store interface {
 
 // Settings are the parts of the config a cycle obeys.
 type Settings struct {
+	// MayAct says the config permits terminations (the file itself says dry_run: false). The zero
+	// value runs every cycle dry; see DryRun.
+	MayAct                  bool
 	Filter                  zen.Filter
 	Params                  map[string]any // merged policy params, input.params
 	GracePeriod             time.Duration
@@ -120,9 +123,8 @@ func New(opts Options) (*Reconciler, error) {
 // Cycle describes one cycle to run.
 type Cycle struct {
 	RunID   string
-	Command string // "run" or "plan"
-	// DryRun makes the act step report would_terminate instead of calling the API. A plan is
-	// always dry.
+	Command string // CommandRun or CommandPlan
+	// DryRun forces a dry cycle (--dry-run); see the function DryRun for the whole decision.
 	DryRun bool
 }
 
@@ -130,7 +132,7 @@ type Cycle struct {
 // The error is non-nil only when the cycle did not run to the end (aborted or failed), and is the
 // same as Result.Err.
 func (r *Reconciler) Run(ctx context.Context, c Cycle) (*Result, error) {
-	res := &Result{RunID: c.RunID, Command: c.Command, DryRun: c.DryRun || c.Command == "plan", StartedAt: r.opts.Now().UTC()}
+	res := &Result{RunID: c.RunID, Command: c.Command, DryRun: DryRun(r.opts.Settings.MayAct, c.DryRun, c.Command), StartedAt: r.opts.Now().UTC()}
 	err := r.cycle(ctx, res)
 	if err != nil && res.Err == nil {
 		res.Err = err

@@ -99,8 +99,9 @@ func relative(t *time.Time, ref time.Time) string {
 	return fmtDuration(d) + " ago"
 }
 
-// isDryRun reports whether the run could not act: dry-run mode or the plan command.
-func isDryRun(r *Run) bool { return r.DryRun || r.Command == CommandPlan }
+// isDryRun reports whether the run could not act. It reads the run's dry_run, which the cycle
+// decided (reconcile.DryRun: a plan is always dry); a report does not decide it again.
+func isDryRun(r *Run) bool { return r.DryRun }
 
 // modeLabel is "dry-run" or "acting".
 func modeLabel(r *Run) string {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/reaper-bmc/reaper/internal/reconcile"
 )
 
 func renderHTML(t testing.TB, r *Run) string {
@@ -187,7 +189,7 @@ func TestHTMLStates(t *testing.T) {
 			name: "blocked",
 			edit: func(r *Run) {
 				r.Result, r.Error = ResultBlocked, ""
-				r.Blocked = &Block{Limit: LimitPerRun, Value: 10, Observed: 14, Due: 14, Message: "14 instances are due, more than max_terminations_per_run (10)"}
+				r.Blocked = &Block{Limit: reconcile.LimitPerRun, Value: 10, Observed: 14, Due: 14, Message: "14 instances are due, more than max_terminations_per_run (10)"}
 			},
 			want: []string{"Blocked by max_terminations_per_run.", "14 instances are due, more than max_terminations_per_run (10)", "Nothing was terminated."},
 			not:  []string{"Not blocked"},

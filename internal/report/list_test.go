@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/reconcile"
 )
 
 // fleetOfRuns writes runs started one hour apart (the last is newest) plus junk that List, Load and
@@ -67,7 +69,7 @@ func TestList(t *testing.T) {
 		t.Fatalf("List order: got %v, want %v", got, want)
 	}
 	newest := entries[0]
-	if newest.Command != CommandRun || !newest.DryRun || newest.InventorySize != 14 || newest.Counts[ActionTerminated] != 2 || newest.Result != ResultFailed {
+	if newest.Command != reconcile.CommandRun || !newest.DryRun || newest.InventorySize != 14 || newest.Counts[ActionTerminated] != 2 || newest.Result != ResultFailed {
 		t.Errorf("newest entry: got %+v", newest)
 	}
 	if !newest.StartedAt.Equal(t0.Add(2 * time.Hour)) {
@@ -145,5 +147,15 @@ func TestPrune(t *testing.T) {
 	}
 	if _, err := Prune(dir, -1); err == nil {
 		t.Errorf("Prune(keep=-1): got nil error")
+	}
+}
+
+func TestEntryOpenCandidates(t *testing.T) {
+	e := Entry{Counts: map[string]int{
+		ActionWouldTerminate: 1, ActionMarked: 2, ActionBlocked: 4, ActionFailed: 8, ActionUnconfirmed: 16,
+		ActionTerminated: 100, ActionSkipped: 100, ActionProtected: 100, ActionExempt: 100, ActionKept: 100, "unknown": 100,
+	}}
+	if got := e.OpenCandidates(); got != 31 {
+		t.Errorf("OpenCandidates = %d, want 31 (would_terminate, marked, blocked, failed, unconfirmed)", got)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/reaper-bmc/reaper/internal/reconcile"
 )
 
 func renderMarkdown(t *testing.T, r *Run) string {
@@ -69,7 +71,7 @@ func splitCells(line string) []string {
 func TestMarkdownSummary(t *testing.T) {
 	r := sampleRun(t)
 	r.Result, r.Error = ResultBlocked, ""
-	r.Blocked = &Block{Limit: LimitPerRun, Value: 10, Observed: 14, Due: 14, Message: "14 instances are due, more than max_terminations_per_run (10)"}
+	r.Blocked = &Block{Limit: reconcile.LimitPerRun, Value: 10, Observed: 14, Due: 14, Message: "14 instances are due, more than max_terminations_per_run (10)"}
 	doc := renderMarkdown(t, r)
 	for _, want := range []string{
 		"# reaper report 20261126T080000Z-3f9a1c",

@@ -58,26 +58,12 @@ const (
 	ResultFailed  = "failed"  // the cycle failed (failed or unconfirmed terminations are counted by action)
 )
 
-// The commands that produce a run.
-const (
-	CommandRun  = "run"
-	CommandPlan = "plan"
-)
-
-// The safety limits that can block a cycle (Block.Limit).
-const (
-	LimitPerRun    = "max_terminations_per_run"
-	LimitPercent   = "max_terminations_percent"
-	LimitFleetDrop = "max_fleet_drop_percent"
-	LimitClock     = "clock" // the clock is behind the last recorded run
-)
-
 // Run is one cycle's report: the header, a summary and one entry per inventoried instance.
 type Run struct {
 	SchemaVersion int        `json:"schema_version"`
 	RunID         string     `json:"run_id"`
 	Seq           uint64     `json:"seq,omitempty"` // the run's sequence number in the state store: the order of runs
-	Command       string     `json:"command"`       // CommandRun or CommandPlan
+	Command       string     `json:"command"`       // the command that ran the cycle: run or plan
 	StartedAt     time.Time  `json:"started_at"`
 	FinishedAt    time.Time  `json:"finished_at"`
 	DryRun        bool       `json:"dry_run"`
@@ -95,7 +81,7 @@ type Run struct {
 
 // Block says which safety limit blocked a cycle and by how much.
 type Block struct {
-	Limit    string  `json:"limit"`    // LimitPerRun, LimitPercent, LimitFleetDrop or LimitClock
+	Limit    string  `json:"limit"`    // the limit's config key, or clock (reconcile.Limits)
 	Value    float64 `json:"value"`    // the configured limit (a count or a percentage)
 	Observed float64 `json:"observed"` // what the cycle saw, in the limit's unit
 	Due      int     `json:"due"`      // instances that were due when the cycle was blocked

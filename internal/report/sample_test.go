@@ -4,6 +4,8 @@ import (
 	"maps"
 	"testing"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/reconcile"
 )
 
 // t0 is the start of every sample run.
@@ -29,7 +31,7 @@ var samplePricing = map[string]float64{"S9I": 499, "M6C": 1249.5, "L12G": 3890, 
 func sampleRun(t testing.TB) *Run {
 	t.Helper()
 	r := &Run{
-		RunID: "20261126T080000Z-3f9a1c", Command: CommandRun, StartedAt: t0, FinishedAt: t0.Add(42 * time.Second),
+		RunID: "20261126T080000Z-3f9a1c", Command: reconcile.CommandRun, StartedAt: t0, FinishedAt: t0.Add(42 * time.Second),
 		DryRun: false, Result: ResultFailed, Error: "1 termination failed with an unexpected error",
 		ConfigDigest: "sha256:9f2c4e1b0a7d33c5e8f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7",
 		PolicyDigest: "sha256:1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809",
@@ -107,7 +109,7 @@ func evilRun(t testing.TB, payload string) *Run {
 func planRun(t testing.TB) *Run {
 	t.Helper()
 	r := sampleRun(t)
-	r.RunID, r.Command, r.DryRun, r.Result, r.Error = "20261126T080000Z-b71e02", CommandPlan, true, ResultOK, ""
+	r.RunID, r.Command, r.DryRun, r.Result, r.Error = "20261126T080000Z-b71e02", reconcile.CommandPlan, true, ResultOK, ""
 	for i := range r.Instances {
 		in := &r.Instances[i]
 		switch in.Action {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/reconcile"
 )
 
 // A small JSON Schema (draft 2020-12) validator for the keywords docs/report.schema.json uses.
@@ -214,18 +216,18 @@ func TestReportMatchesSchema(t *testing.T) {
 	s := loadSchema(t)
 	blocked := sampleRun(t)
 	blocked.Result, blocked.Error = ResultBlocked, ""
-	blocked.Blocked = &Block{Limit: LimitPercent, Value: 10, Observed: 35.7, Due: 5, Message: "5 due is 35.7% of the inventory"}
+	blocked.Blocked = &Block{Limit: reconcile.LimitPercent, Value: 10, Observed: 35.7, Due: 5, Message: "5 due is 35.7% of the inventory"}
 	runs := map[string]*Run{
 		"acting":  sampleRun(t),
 		"plan":    planRun(t),
 		"blocked": blocked,
 		"evil":    evilRun(t, "<script>alert(1)</script>"),
 		"empty": func() *Run {
-			r := &Run{RunID: "r1", Command: CommandRun, Result: ResultAborted, Error: "inventory failed"}
+			r := &Run{RunID: "r1", Command: reconcile.CommandRun, Result: ResultAborted, Error: "inventory failed"}
 			r.Finalize(nil)
 			return r
 		}(),
-		"never finalized": {RunID: "r2", Command: CommandPlan, Result: ResultOK, Instances: []Instance{{ID: "1", Action: ActionKept}}},
+		"never finalized": {RunID: "r2", Command: reconcile.CommandPlan, Result: ResultOK, Instances: []Instance{{ID: "1", Action: ActionKept}}},
 	}
 	for name, r := range runs {
 		t.Run(name, func(t *testing.T) {

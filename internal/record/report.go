@@ -1,4 +1,4 @@
-package main
+package record
 
 import (
 	"github.com/reaper-bmc/reaper/internal/config"
@@ -7,10 +7,11 @@ import (
 	"github.com/reaper-bmc/reaper/internal/report"
 )
 
-// toReport turns a cycle's result into the report document. The outcome shown is the outcome
+// Report turns a cycle's result into the report document. The outcome shown is the outcome
 // observed: an entry says terminated only when the API accepted the call and a describe confirmed
-// it took. The recycle deadline is left to report.Finalize, which alone derives it.
-func toReport(res *reconcile.Result, cfg *config.Config, engine *policy.Engine) *report.Run {
+// it took. The summary, the savings and the recycle deadlines are left to report.Finalize, which
+// alone derives them.
+func Report(res *reconcile.Result, cfg *config.Config, p Policies) *report.Run {
 	r := &report.Run{
 		SchemaVersion: report.SchemaVersion,
 		RunID:         res.RunID,
@@ -21,8 +22,8 @@ func toReport(res *reconcile.Result, cfg *config.Config, engine *policy.Engine) 
 		DryRun:        res.DryRun,
 		Result:        string(res.Status),
 		ConfigDigest:  cfg.Digest(),
-		PolicyDigest:  engine.Digest(),
-		Policies:      engine.Packages(),
+		PolicyDigest:  p.Digest(),
+		Policies:      p.Packages(),
 		InventorySize: res.InventorySize,
 		Instances:     make([]report.Instance, 0, len(res.Entries)),
 	}

@@ -1,0 +1,18 @@
+// Package record is the last step of a cycle (DESIGN.md §1, "record"): it turns a cycle's
+// reconcile.Result into everything reaper says about it, in one place:
+//
+//	reconcile.Result ─► report.Run ─► report files
+//	                              ├─► metrics
+//	                              ├─► notification events
+//	                              └─► the terminal summary
+//
+// The report document is built first and the other outputs read the same result and the same
+// report, so they cannot disagree: a candidate counted by the metrics is a candidate in the
+// report, and an event names the recycle deadline the report derived. Features that turn a run
+// into something more (owner notices, plan files, money figures) are further steps of Record.
+//
+// record imports reconcile, report, metrics, notify and config (and the value types of policy and
+// zen, and inert for the terminal); none of them imports record, and reconcile imports none of
+// report, metrics, notify and config (test/layout checks both). cmd/reaper wires a Recorder per cycle and keeps only
+// flags, signals and exit codes.
+package record

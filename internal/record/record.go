@@ -1,0 +1,97 @@
+package record
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+
+	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/metrics"
+	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/report"
+)
+
+// Policies is what a report says about the policies a cycle ran with (*policy.Engine).
+type Policies interface {
+	Digest() string
+	Packages() []string
+}
+
+// Options configures a Recorder. Config and Policies are required; the rest is optional.
+type Options struct {
+	Config   *config.Config
+	Policies Policies
+	// OutDir writes the report there instead of the config's report directory (plan --out); the
+	// retention of report.keep does not apply to it.
+	OutDir string
+	// Metrics receives the cycle's figures; nil outside the daemon.
+	Metrics *metrics.Metrics
+	// Announcer sends the cycle's notification events; nil when no webhook is configured.
+	Announcer *Announcer
+	Logger    *slog.Logger
+}
+
+// Recorder records finished cycles. Build one per cycle (or per loaded config) with New.
+type Recorder struct {
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns a Recorder for opts.
+func New(opts Options) *Recorder {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Recorder{opts: opts, log: log}
+}
+
+// Run is one recorded cycle: the cycle's result, the report derived from it and where the report
+// files went.
+type Run struct {
+	Result *reconcile.Result
+	Report *report.Run
+	// Dir is the run's report directory; empty when the report could not be written.
+	Dir string
+}
+
+// Record derives everything from a finished cycle, in order: the report document, its files
+// (and the retention of old ones), the metrics and the notification events. It returns the
+// recorded run, never nil. The error is about reaper itself (the report could not be written); it
+// is returned, not logged, so that the caller reports it once. The cycle's own outcome is in
+// res.Status. Metrics and notifications are derived even when the files could not be written.
+func (r *Recorder) Record(ctx context.Context, res *reconcile.Result) (*Run, error) {
+	run := &Run{Result: res, Report: Report(res, r.opts.Config, r.opts.Policies)}
+	var err error
+	run.Dir, err = r.write(run.Report)
+	Observe(r.opts.Metrics, res, run.Report)
+	if r.opts.Announcer != nil {
+		r.opts.Announcer.Announce(ctx, run.Report)
+	}
+	return run, err
+}
+
+// write writes the report files and applies report.keep to the report directory.
+func (r *Recorder) write(rep *report.Run) (string, error) {
+	cfg := r.opts.Config
+	dir := r.opts.OutDir
+	if dir == "" {
+		dir = cfg.ReportDir()
+	}
+	runDir, err := report.Write(dir, rep, Formats(cfg.Report.Formats))
+	if err == nil && cfg.Report.Keep > 0 && r.opts.OutDir == "" {
+		if _, err := report.Prune(dir, cfg.Report.Keep); err != nil {
+			r.log.Warn("report retention failed", "error", err)
+		}
+	}
+	return runDir, err
+}
+
+// Formats is the configured report formats with json added: report list, show, diff and
+// retention read report.json, so every run writes it whatever report.formats says.
+func Formats(configured []string) []string {
+	if slices.Contains(configured, report.FormatJSON) {
+		return configured
+	}
+	return append([]string{report.FormatJSON}, configured...)
+}
