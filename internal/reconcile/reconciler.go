@@ -53,9 +53,9 @@ type Store interface {
 
 // Settings are the parts of the config a cycle obeys.
 type Settings struct {
-	// MayAct says the config permits terminations (the file itself says dry_run: false). The zero
-	// value runs every cycle dry; see DryRun.
-	MayAct                  bool
+	// Mode is the config's mode (ModeDryRun, ModeMark, ModeApprove, ModeEnforce). The zero value
+	// runs every cycle dry; see Permit.
+	Mode                    string
 	Filter                  zen.Filter
 	Params                  map[string]any // merged policy params, input.params
 	GracePeriod             time.Duration
@@ -124,7 +124,7 @@ func New(opts Options) (*Reconciler, error) {
 type Cycle struct {
 	RunID   string
 	Command string // CommandRun or CommandPlan
-	// DryRun forces a dry cycle (--dry-run); see the function DryRun for the whole decision.
+	// DryRun forces a dry cycle (--dry-run); see Permit for the whole decision.
 	DryRun bool
 }
 
@@ -132,7 +132,8 @@ type Cycle struct {
 // The error is non-nil only when the cycle did not run to the end (aborted or failed), and is the
 // same as Result.Err.
 func (r *Reconciler) Run(ctx context.Context, c Cycle) (*Result, error) {
-	res := &Result{RunID: c.RunID, Command: c.Command, DryRun: DryRun(r.opts.Settings.MayAct, c.DryRun, c.Command), StartedAt: r.opts.Now().UTC()}
+	perm := Permit(r.opts.Settings.Mode, c.DryRun, c.Command)
+	res := &Result{RunID: c.RunID, Command: c.Command, Permissions: perm, DryRun: perm.DryRun(), StartedAt: r.opts.Now().UTC()}
 	err := r.cycle(ctx, res)
 	if err != nil && res.Err == nil {
 		res.Err = err
@@ -188,7 +189,7 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if clock != nil {
 		r.blockAll(res, clock)
 	}
-	if res.Status == StatusBlocked || res.DryRun {
+	if res.Status == StatusBlocked || !res.Permissions.Terminate {
 		return nil
 	}
 	return r.act(ctx, res, refusals, pending)

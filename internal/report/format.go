@@ -100,11 +100,18 @@ func relative(t *time.Time, ref time.Time) string {
 }
 
 // isDryRun reports whether the run could not act. It reads the run's dry_run, which the cycle
-// decided (reconcile.DryRun: a plan is always dry); a report does not decide it again.
+// decided (reconcile.Permit: a plan is always dry); a report does not decide it again.
 func isDryRun(r *Run) bool { return r.DryRun }
 
-// modeLabel is "dry-run" or "acting".
+// modeLabel is the run's mode ("mark", "enforce", ...; a plan says so), or for a report written
+// before reaper had modes "dry-run" or "acting".
 func modeLabel(r *Run) string {
+	if r.Mode != "" {
+		if r.Command == "plan" {
+			return r.Mode + " (plan: writes nothing)"
+		}
+		return r.Mode
+	}
 	if isDryRun(r) {
 		return "dry-run"
 	}

@@ -55,7 +55,7 @@ func TestSchemaDocumentFollowsReconcile(t *testing.T) {
 	}
 	var doc struct {
 		Properties struct {
-			Command, Result struct{ Enum []string }
+			Command, Result, Mode struct{ Enum []string }
 		}
 		Defs struct {
 			Action struct{ Enum []string }
@@ -82,6 +82,7 @@ func TestSchemaDocumentFollowsReconcile(t *testing.T) {
 		{"result", doc.Properties.Result.Enum, statuses},
 		{"action", doc.Defs.Action.Enum, actions},
 		{"block.limit", doc.Defs.Block.Properties.Limit.Enum, reconcile.Limits()},
+		{"mode", doc.Properties.Mode.Enum, reconcile.Modes()},
 	} {
 		got, want := slices.Sorted(slices.Values(tt.got)), slices.Sorted(slices.Values(tt.want))
 		if !slices.Equal(got, want) {

@@ -93,7 +93,7 @@ func (w *world) openStore() {
 // defaultSettings mirrors the config defaults, with grace 0 so candidates are due at once.
 func defaultSettings(e *policy.Engine) reconcile.Settings {
 	return reconcile.Settings{
-		MayAct:                 true,
+		Mode:                   reconcile.ModeEnforce,
 		Params:                 e.DefaultParams(),
 		MaxTerminationsPerRun:  10,
 		MaxTerminationsPercent: 100,
