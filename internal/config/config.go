@@ -128,6 +128,8 @@ type Notify struct {
 	WebhookURL Secret `yaml:"webhook_url,omitempty"`
 	// Format is the payload shape: generic or slack.
 	Format string `yaml:"format"`
+	// Owners configures owner notices (on when it has routes).
+	Owners Owners `yaml:"owners"`
 }
 
 // Metrics configures the Prometheus endpoint; an empty Listen disables it.
@@ -170,7 +172,7 @@ func Default() *Config {
 		},
 		StateDir: DefaultStateDir,
 		Report:   Report{Formats: []string{"json", "html"}},
-		Notify:   Notify{Format: "generic"},
+		Notify:   Notify{Format: "generic", Owners: defaultOwners()},
 		Pricing:  map[string]float64{},
 		Metrics:  Metrics{Listen: DefaultMetricsListen},
 		Log:      Log{Level: "info", Format: "auto"},

@@ -54,6 +54,7 @@ func parse(data []byte, env func(string) string, baseDir string, secrets bool) (
 	if err := foldDryRun(c, set); err != nil {
 		errs = append(errs, err)
 	}
+	ownerDefaults(c)
 	resolvePaths(c, baseDir)
 	fillFromEnv(c, env)
 	var secretErrs []error

@@ -36,6 +36,8 @@ func TestParseValidFull(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "secrets/ak.secret", "full-secret", 0o600)
 	writeFile(t, dir, "secrets/webhook", "https://hooks.example.test/T000/B000\n", 0o400)
+	writeFile(t, dir, "secrets/team-hook", "https://hooks.example.test/team\n", 0o600)
+	writeFile(t, dir, "secrets/smtp", " smtp-password\n", 0o600)
 
 	got, err := Parse(readFixture(t, "valid/full.yaml"), envMap(map[string]string{
 		EnvAccessKeyID: "AKIDenv", EnvAccessKeySecret: "env-secret", // the file wins over both
@@ -85,6 +87,16 @@ func TestParseValidFull(t *testing.T) {
 			WebhookURLFile: "secrets/webhook",
 			WebhookURL:     "https://hooks.example.test/T000/B000",
 			Format:         "slack",
+			Owners: Owners{
+				Tag: "Team", RemindBefore: Duration(48 * time.Hour),
+				Routes: []OwnerRoute{
+					{Match: "team-*", WebhookURLFile: "secrets/team-hook", WebhookURL: "https://hooks.example.test/team", Format: "slack"},
+					{Match: "ops", WebhookURLFile: "secrets/team-hook", WebhookURL: "https://hooks.example.test/team", Format: "generic"},
+					{Match: "*@*", Email: true},
+				},
+				SMTP: SMTP{Host: "mail.example.test", Port: 2525, From: "reaper@example.test", Username: "reaper",
+					PasswordFile: "secrets/smtp", Password: "smtp-password", StartTLS: true},
+			},
 		},
 		Pricing: map[string]float64{"S9I": 250, "M6C": 99.5},
 		Metrics: Metrics{Listen: "[::1]:9100"},

@@ -40,18 +40,21 @@ func fillFromEnv(c *Config, env func(string) string) {
 	}
 }
 
+// secretFile is a secret file key, the path it names and where its content goes.
+type secretFile struct {
+	key  string
+	path string
+	dst  *Secret
+}
+
 // loadSecrets reads every configured secret file into its Secret field. A file under an unset
 // ${CREDENTIALS_DIRECTORY} is not read: it is listed in ServiceOnly, with a warning.
 func loadSecrets(c *Config, env func(string) string, baseDir string) (errs []error, warns []string) {
-	files := []struct {
-		key  string
-		path string
-		dst  *Secret
-	}{
+	files := append([]secretFile{
 		{keyAccessKeySecretFile, c.Zenlayer.AccessKeySecretFile, &c.Zenlayer.AccessKeySecret},
 		{keyTokenFile, c.Zenlayer.TokenFile, &c.Zenlayer.Token},
 		{keyWebhookURLFile, c.Notify.WebhookURLFile, &c.Notify.WebhookURL},
-	}
+	}, c.Notify.Owners.secretFiles()...)
 	for _, f := range files {
 		if f.path == "" {
 			continue

@@ -248,13 +248,15 @@ func (c *Config) checkReport(v *checker) {
 
 func (c *Config) checkNotify(v *checker) {
 	v.oneOf("notify.format", c.Notify.Format, NotifyFormats)
-	if w := c.Notify.WebhookURL.Reveal(); w != "" {
-		// The URL is a secret: say what is wrong without showing it.
-		u, err := url.Parse(w)
-		if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-			v.add(keyErr("notify.webhook_url_file", "the file does not hold an absolute http or https URL"))
-		}
-	}
+	// The URL is a secret: say what is wrong without showing it.
+	checkWebhookURL(v, "notify.webhook_url_file", c.Notify.WebhookURL)
+	c.checkOwners(v)
+}
+
+// httpURL reports whether s is an absolute http or https URL.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 func (c *Config) checkPricing(v *checker) {
