@@ -155,14 +155,19 @@ func (n *Notifier) Send(ctx context.Context, e Event) error {
 	if err != nil {
 		return &Error{Kind: e.Kind, Webhook: n.webhook, err: fmt.Errorf("encode payload: %w", err), scrub: n.scrub}
 	}
+	return n.deliver(ctx, e.Kind, e.RunID, body)
+}
+
+// deliver posts body with the retries Send describes.
+func (n *Notifier) deliver(ctx context.Context, kind, runID string, body []byte) error {
 	delay := n.backoff
 	for attempt := 1; ; attempt++ {
 		res := n.post(ctx, body)
 		if res.err == nil {
-			n.logger.Debug("notification sent", "kind", e.Kind, "run_id", e.RunID, "attempts", attempt, "webhook", n.webhook)
+			n.logger.Debug("notification sent", "kind", kind, "run_id", runID, "attempts", attempt, "webhook", n.webhook)
 			return nil
 		}
-		fail := &Error{Kind: e.Kind, Webhook: n.webhook, Attempts: attempt, StatusCode: res.status,
+		fail := &Error{Kind: kind, Webhook: n.webhook, Attempts: attempt, StatusCode: res.status,
 			Body: quoteBody(n.scrub(res.body)), err: res.err, scrub: n.scrub}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			fail.err = ctxErr
@@ -172,7 +177,7 @@ func (n *Notifier) Send(ctx context.Context, e Event) error {
 			return fail
 		}
 		wait := min(max(delay, res.retryAfter), n.maxBackoff)
-		n.logger.Warn("notification attempt failed", "kind", e.Kind, "run_id", e.RunID, "attempt", attempt,
+		n.logger.Warn("notification attempt failed", "kind", kind, "run_id", runID, "attempt", attempt,
 			"max_attempts", n.maxAttempts, "status", res.status, "error", fail.cause(), "retry_in", wait, "webhook", n.webhook)
 		if err := n.sleep(ctx, wait); err != nil {
 			fail.err = err

@@ -31,7 +31,9 @@ var allowed = map[string][]string{
 	"internal/safego":    {},
 	"internal/sdnotify":  {},
 	"internal/state":     {},
-	"internal/notify":    {},
+	"internal/notify":    {"internal/inert"},
+	// smtptest is an in-process SMTP server (emersion/go-smtp) that only tests import.
+	"internal/notify/smtptest": {},
 
 	"internal/zen":        {"internal/safego"},
 	"internal/zen/zensim": {"internal/zen"},
