@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,20 +13,17 @@ import (
 func TestSendDigestPayloads(t *testing.T) {
 	for _, format := range []string{FormatGeneric, FormatSlack} {
 		t.Run(format, func(t *testing.T) {
-			var bodies []string
-			rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) {
-				b, _ := io.ReadAll(r.Body)
-				bodies = append(bodies, string(b))
-			})
+			rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) {})
 			n := newNotifier(t, rc.url(), format, &sleeps{}, nil)
 			d := hostileDigest()
 			d.Marked[0].Name = "<!channel> <https://evil.test|click>"
 			if err := n.SendDigest(context.Background(), d); err != nil {
 				t.Fatalf("SendDigest: %v", err)
 			}
-			if len(bodies) != 1 {
-				t.Fatalf("webhook got %d posts, want 1", len(bodies))
+			if rc.calls() != 1 {
+				t.Fatalf("webhook got %d posts, want 1", rc.calls())
 			}
+			bodies := []string{string(rc.bodies[0])}
 			var doc map[string]any
 			if err := json.Unmarshal([]byte(bodies[0]), &doc); err != nil {
 				t.Fatalf("payload is not JSON: %v", err)
