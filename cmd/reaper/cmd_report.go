@@ -35,7 +35,7 @@ func reportCommand(cl *cli) *cobra.Command {
 	}
 	show.Flags().StringVar(&format, "format", "text", "text, md, json, csv or html")
 	_ = show.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "md", "json", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp))
-	c := cl.group("report", "read past reports: list, show RUN, diff RUN1 RUN2",
+	c := cl.group("report", "read past reports (list, show RUN, diff RUN1 RUN2); needs no credentials or lock",
 		&cobra.Command{
 			Use:   "list",
 			Short: "list the runs, newest first",

@@ -72,18 +72,24 @@ func stateCommand(cl *cli) *cobra.Command {
 	reset := &cobra.Command{
 		Use:   "reset --yes",
 		Short: "move the state file aside (timestamped) and start a fresh store",
-		Args:  wantArgs(),
-		RunE:  sub(&yesReset, func(env Env, dir string, _ []string) int { return stateReset(env, dir) }),
+		Long: "Move the state file aside under a timestamped name (nothing is deleted) and start a fresh\n" +
+			"store: marks, intents, refusals and the fleet-drop baseline are lost, grace periods start\n" +
+			"again. It takes the state lock, so stop the daemon first; --yes confirms.",
+		Args: wantArgs(),
+		RunE: sub(&yesReset, func(env Env, dir string, _ []string) int { return stateReset(env, dir) }),
 	}
 	reset.Flags().BoolVar(&yesReset, "yes", false, "really do it")
 	acceptClock := &cobra.Command{
 		Use:   "accept-clock --yes",
 		Short: "make now the clock baseline (after a clock that was wrong)",
-		Args:  wantArgs(),
-		RunE:  sub(&yesClock, func(env Env, dir string, _ []string) int { return stateAcceptClock(env, dir) }),
+		Long: "Make now the clock baseline. A cycle is blocked (limit clock) while the clock is more than\n" +
+			"5 minutes behind the last recorded run; when that run's clock was the wrong one, this\n" +
+			"accepts the current clock. It takes the state lock; --yes confirms.",
+		Args: wantArgs(),
+		RunE: sub(&yesClock, func(env Env, dir string, _ []string) int { return stateAcceptClock(env, dir) }),
 	}
 	acceptClock.Flags().BoolVar(&yesClock, "yes", false, "really do it")
-	c := cl.group("state", "state check | backup FILE | reset --yes | accept-clock --yes",
+	c := cl.group("state", "check, back up, reset the state store (check, backup, reset, accept-clock)",
 		&cobra.Command{
 			Use:   "check",
 			Short: "verify every page of the state file and say what it holds",

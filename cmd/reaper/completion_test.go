@@ -64,6 +64,7 @@ func TestCompletionCandidates(t *testing.T) {
 		{[]string{"inventory", "--format", ""}, []string{"table", "json", "fleet"}},
 		{[]string{"report", "show", "latest", "--format", ""}, []string{"text", "md", "json", "csv", "html"}},
 		{[]string{"help", "st"}, []string{"state"}},
+		{[]string{"completion", ""}, []string{"bash", "zsh", "fish"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
