@@ -31,7 +31,9 @@ func reportCommand(cl *cli) *cobra.Command {
 		Use:   "show RUN",
 		Short: "print one report; RUN is a run ID, a unique prefix of one, or latest",
 		Args:  wantArgs("RUN"),
-		RunE:  sub(func(_ context.Context, env Env, dir string, args []string) int { return reportShow(env, dir, args[0], format) }),
+		RunE: sub(func(_ context.Context, env Env, dir string, args []string) int {
+			return reportShow(env, dir, args[0], format)
+		}),
 	}
 	show.Flags().StringVar(&format, "format", "text", "text, md, json, csv or html")
 	_ = show.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "md", "json", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp))
@@ -47,7 +49,9 @@ func reportCommand(cl *cli) *cobra.Command {
 			Use:   "diff RUN1 RUN2",
 			Short: "what changed between two runs",
 			Args:  wantArgs("RUN1", "RUN2"),
-			RunE:  sub(func(_ context.Context, env Env, dir string, args []string) int { return reportDiff(env, dir, args[0], args[1]) }),
+			RunE: sub(func(_ context.Context, env Env, dir string, args []string) int {
+				return reportDiff(env, dir, args[0], args[1])
+			}),
 		},
 	)
 	configFlag(c.PersistentFlags(), &cfgFlag)
