@@ -116,22 +116,7 @@ func TestBashCompletes(t *testing.T) {
 	if err != nil {
 		t.Fatal("bash is not installed")
 	}
-	dir := t.TempDir()
-	script := filepath.Join(dir, "reaper.bash")
-	if r := reaper(t, "completion", "bash"); r.code != exitOK {
-		t.Fatalf("completion bash: code %d, %q", r.code, r.stderr)
-	} else if err := os.WriteFile(script, []byte(r.stdout), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stub := filepath.Join(dir, "reaper")
-	stubText := "#!/bin/sh\nexec " + shellQuote(self) + " -test.run='^TestCompletionHelperProcess$' -- \"$@\"\n"
-	if err := os.WriteFile(stub, []byte(stubText), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	dir, script := completionStub(t, "bash")
 	tests := []struct {
 		line string
 		want []string
@@ -175,6 +160,68 @@ printf '%s\n' "${COMPREPLY[@]}"
 			slices.Sort(got)
 			want := slices.Sorted(slices.Values(tt.want))
 			if !slices.Equal(got, want) {
+				t.Fatalf("%q completes to %q, want %q", tt.line, got, want)
+			}
+		})
+	}
+}
+
+// completionStub writes the completion script for shell and a `reaper` on PATH that runs this
+// package's code (see TestCompletionHelperProcess) into a new directory.
+func completionStub(t *testing.T, shell string) (dir, script string) {
+	t.Helper()
+	dir = t.TempDir()
+	script = filepath.Join(dir, "reaper."+shell)
+	if r := reaper(t, "completion", shell); r.code != exitOK {
+		t.Fatalf("completion %s: code %d, %q", shell, r.code, r.stderr)
+	} else if err := os.WriteFile(script, []byte(r.stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stub := "#!/bin/sh\nexec " + shellQuote(self) + " -test.run='^TestCompletionHelperProcess$' -- \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "reaper"), []byte(stub), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir, script
+}
+
+// TestFishCompletes completes command lines with the fish script in fish (complete -C), when fish
+// is installed.
+func TestFishCompletes(t *testing.T) {
+	fish, err := exec.LookPath("fish")
+	if err != nil {
+		t.Log("fish is not installed: its script is not exercised")
+		return
+	}
+	dir, script := completionStub(t, "fish")
+	tests := []struct {
+		line string
+		want []string
+	}{
+		{"reaper report ", []string{"list", "show", "diff"}},
+		{"reaper inventory --format ", []string{"table", "json", "fleet"}},
+		{"reaper state acc", []string{"accept-clock"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			cmd := exec.Command(fish, "--no-config", "-c", `source $SCRIPT; complete -C "$LINE"`)
+			cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "REAPER_COMPLETION_HELPER=1",
+				"SCRIPT="+script, "LINE="+tt.line)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("fish: %v\n%s", err, out)
+			}
+			var got []string
+			for l := range strings.Lines(string(out)) {
+				if name, _, _ := strings.Cut(strings.TrimSpace(l), "\t"); name != "" {
+					got = append(got, name)
+				}
+			}
+			slices.Sort(got)
+			if want := slices.Sorted(slices.Values(tt.want)); !slices.Equal(got, want) {
 				t.Fatalf("%q completes to %q, want %q", tt.line, got, want)
 			}
 		})
