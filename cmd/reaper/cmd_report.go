@@ -18,36 +18,40 @@ import (
 func reportCommand(cl *cli) *cobra.Command {
 	var cfgFlag, dirFlag, format string
 	// sub runs a subcommand's body with the report directory.
-	sub := func(body func(env Env, dir string, args []string) int) func(*cobra.Command, []string) error {
-		return cl.run(func(_ context.Context, env Env, args []string) int {
+	sub := func(body func(ctx context.Context, env Env, dir string, args []string) int) func(*cobra.Command, []string) error {
+		return cl.run(func(ctx context.Context, env Env, args []string) int {
 			dir, err := reportDir(env, dirFlag, cfgFlag)
 			if err != nil {
 				return fail(env, err)
 			}
-			return body(env, dir, args)
+			return body(ctx, env, dir, args)
 		})
 	}
 	show := &cobra.Command{
 		Use:   "show RUN",
 		Short: "print one report; RUN is a run ID, a unique prefix of one, or latest",
 		Args:  wantArgs("RUN"),
-		RunE:  sub(func(env Env, dir string, args []string) int { return reportShow(env, dir, args[0], format) }),
+		RunE: sub(func(_ context.Context, env Env, dir string, args []string) int {
+			return reportShow(env, dir, args[0], format)
+		}),
 	}
 	show.Flags().StringVar(&format, "format", "text", "text, md, json, csv or html")
 	_ = show.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "md", "json", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp))
-	c := cl.group("report", "read past reports: list, show RUN, diff RUN1 RUN2",
+	c := cl.group("report", "read past reports (list, show RUN, diff RUN1 RUN2); needs no credentials or lock",
 		&cobra.Command{
 			Use:   "list",
 			Short: "list the runs, newest first",
 			Args:  wantArgs(),
-			RunE:  sub(func(env Env, dir string, _ []string) int { return reportList(env, dir) }),
+			RunE:  sub(func(_ context.Context, env Env, dir string, _ []string) int { return reportList(env, dir) }),
 		},
 		show,
 		&cobra.Command{
 			Use:   "diff RUN1 RUN2",
 			Short: "what changed between two runs",
 			Args:  wantArgs("RUN1", "RUN2"),
-			RunE:  sub(func(env Env, dir string, args []string) int { return reportDiff(env, dir, args[0], args[1]) }),
+			RunE: sub(func(_ context.Context, env Env, dir string, args []string) int {
+				return reportDiff(env, dir, args[0], args[1])
+			}),
 		},
 	)
 	configFlag(c.PersistentFlags(), &cfgFlag)

@@ -54,9 +54,9 @@ func stateCommand(cl *cli) *cobra.Command {
 	var cfgFlag, dirFlag string
 	// sub runs a subcommand's body with the state directory. A subcommand that changes the store
 	// passes confirm, its --yes: without it, it is a usage error and nothing is opened.
-	sub := func(confirm *bool, body func(env Env, dir string, args []string) int) func(*cobra.Command, []string) error {
+	sub := func(confirm *bool, body func(ctx context.Context, env Env, dir string, args []string) int) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
-			return cl.run(func(_ context.Context, env Env, args []string) int {
+			return cl.run(func(ctx context.Context, env Env, args []string) int {
 				if confirm != nil && !*confirm {
 					return usageErr(env, "state %s changes the state store; add --yes to confirm", cmd.Name())
 				}
@@ -64,7 +64,7 @@ func stateCommand(cl *cli) *cobra.Command {
 				if err != nil {
 					return fail(env, err)
 				}
-				return body(env, dir, args)
+				return body(ctx, env, dir, args)
 			})(cmd, args)
 		}
 	}
@@ -72,29 +72,35 @@ func stateCommand(cl *cli) *cobra.Command {
 	reset := &cobra.Command{
 		Use:   "reset --yes",
 		Short: "move the state file aside (timestamped) and start a fresh store",
-		Args:  wantArgs(),
-		RunE:  sub(&yesReset, func(env Env, dir string, _ []string) int { return stateReset(env, dir) }),
+		Long: "Move the state file aside under a timestamped name (nothing is deleted) and start a fresh\n" +
+			"store: marks, intents, refusals and the fleet-drop baseline are lost, grace periods start\n" +
+			"again. It takes the state lock, so stop the daemon first; --yes confirms.",
+		Args: wantArgs(),
+		RunE: sub(&yesReset, func(_ context.Context, env Env, dir string, _ []string) int { return stateReset(env, dir) }),
 	}
 	reset.Flags().BoolVar(&yesReset, "yes", false, "really do it")
 	acceptClock := &cobra.Command{
 		Use:   "accept-clock --yes",
 		Short: "make now the clock baseline (after a clock that was wrong)",
-		Args:  wantArgs(),
-		RunE:  sub(&yesClock, func(env Env, dir string, _ []string) int { return stateAcceptClock(env, dir) }),
+		Long: "Make now the clock baseline. A cycle is blocked (limit clock) while the clock is more than\n" +
+			"5 minutes behind the last recorded run; when that run's clock was the wrong one, this\n" +
+			"accepts the current clock. It takes the state lock; --yes confirms.",
+		Args: wantArgs(),
+		RunE: sub(&yesClock, func(_ context.Context, env Env, dir string, _ []string) int { return stateAcceptClock(env, dir) }),
 	}
 	acceptClock.Flags().BoolVar(&yesClock, "yes", false, "really do it")
-	c := cl.group("state", "state check | backup FILE | reset --yes | accept-clock --yes",
+	c := cl.group("state", "check, back up, reset the state store (check, backup, reset, accept-clock)",
 		&cobra.Command{
 			Use:   "check",
 			Short: "verify every page of the state file and say what it holds",
 			Args:  wantArgs(),
-			RunE:  sub(nil, func(env Env, dir string, _ []string) int { return stateCheck(env, dir) }),
+			RunE:  sub(nil, func(_ context.Context, env Env, dir string, _ []string) int { return stateCheck(env, dir) }),
 		},
 		&cobra.Command{
 			Use:   "backup FILE",
 			Short: "write a consistent copy of the state (or the damaged file byte for byte)",
 			Args:  wantArgs("FILE"),
-			RunE:  sub(nil, func(env Env, dir string, args []string) int { return stateBackup(env, dir, args[0]) }),
+			RunE:  sub(nil, func(_ context.Context, env Env, dir string, args []string) int { return stateBackup(env, dir, args[0]) }),
 		},
 		reset,
 		acceptClock,
