@@ -28,7 +28,7 @@ func (s *Store) Meta(key string) (value string, ok bool, err error) {
 // SetMeta sets the metadata value for key. The schema version and the clock
 // baseline (see LastRunTime) are reserved.
 func (s *Store) SetMeta(key, value string) error {
-	if key == "" || key == keySchemaVersion || key == keyLastRunTime {
+	if reservedMeta(key) {
 		return fmt.Errorf("set meta %q: %w", key, errors.New("empty or reserved key"))
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
