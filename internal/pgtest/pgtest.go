@@ -1,7 +1,7 @@
 // Package pgtest starts throwaway PostgreSQL clusters for tests. Production code never imports it.
 //
 // A cluster is initdb'd into a fresh temporary directory, listens only on a unix socket in that
-// directory (listen_addresses = ”), runs with fsync off, trusts local connections, and is stopped
+// directory (no TCP), runs with fsync off, trusts local connections, and is stopped
 // with `pg_ctl stop -m immediate` and removed when the test (or the test binary) ends, even when it
 // fails. initdb refuses to run as root, so when the test runs as root the server runs as the
 // unprivileged user "postgres" (or "nobody" when there is none), which owns the directory.
