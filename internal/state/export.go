@@ -89,7 +89,7 @@ func (s *Store) Import(snap *Snapshot) error {
 		return fmt.Errorf("import state: %w", err)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		var have Snapshot
+		have := Snapshot{Meta: map[string]string{}}
 		if err := exportRunsAndMeta(tx, &have); err != nil {
 			return err
 		}

@@ -45,11 +45,11 @@ func (s *Store) Traffic(instanceID string) (TrafficRecord, bool, error) {
 	return rec, ok, nil
 }
 
-// PutTraffic creates or replaces the records, all in one transaction. A zero
-// FetchedAt becomes now.
+// PutTraffic creates or replaces the records, all in one transaction; of records with the same
+// instance ID, the last one given wins. A zero FetchedAt becomes now.
 func (s *Store) PutTraffic(recs ...TrafficRecord) error {
 	recs = slices.Clone(recs)
-	slices.SortFunc(recs, func(a, b TrafficRecord) int { return strings.Compare(a.InstanceID, b.InstanceID) })
+	slices.SortStableFunc(recs, func(a, b TrafficRecord) int { return strings.Compare(a.InstanceID, b.InstanceID) }) // stable: of repeated ids, the last wins
 	now := s.now()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTraffic)
