@@ -85,7 +85,7 @@ func exportRunsAndMeta(tx *bolt.Tx, snap *Snapshot) error {
 // are: runs keep their sequence numbers and nodes, intents their outcomes, and no time is
 // filled in.
 func (s *Store) Import(snap *Snapshot) error {
-	if err := snap.checkImport(); err != nil {
+	if err := CheckSnapshot(snap); err != nil {
 		return fmt.Errorf("import state: %w", err)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {

@@ -34,13 +34,11 @@ type Intent struct {
 // an open intent with the same run and instance but never a completed one
 // (ErrIntentCompleted). A zero CreatedAt becomes now.
 func (s *Store) PutIntent(in Intent) error {
-	key, err := intentKey(in.RunID, in.InstanceID)
+	in, err := PrepareIntent(in, s.now())
 	if err != nil {
 		return fmt.Errorf("put intent: %w", err)
 	}
-	if in.CreatedAt.IsZero() {
-		in.CreatedAt = s.now()
-	}
+	key := []byte(in.RunID + "/" + in.InstanceID)
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIntents)
 		var old Intent
@@ -67,9 +65,7 @@ func (s *Store) CompleteIntent(runID, instanceID string, o Outcome) error {
 	if err != nil {
 		return fmt.Errorf("complete intent: %w", err)
 	}
-	if o.At.IsZero() {
-		o.At = s.now()
-	}
+	o = PrepareOutcome(o, s.now())
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIntents)
 		var in Intent

@@ -82,9 +82,9 @@ func (e *NotEmptyError) Error() string {
 		e.Where, FormatCounts(e.Counts), e.RunSeq)
 }
 
-// checkImport checks what Import needs of a snapshot that every backend would otherwise store
+// CheckSnapshot checks what Import needs of a snapshot that every backend would otherwise store
 // differently or not at all: runs numbered, uniquely, within the sequence; keys a store can hold.
-func (s *Snapshot) checkImport() error {
+func CheckSnapshot(s *Snapshot) error {
 	seen := map[uint64]string{}
 	for _, r := range s.Runs {
 		switch {
