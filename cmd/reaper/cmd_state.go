@@ -236,7 +236,7 @@ func stateMigrate(ctx context.Context, env Env, cfgFlag, dirFlag, to string) int
 	defer dst.Close()
 	res, err := migrate.Copy(dst, src)
 	if errors.As(err, new(*state.NotEmptyError)) {
-		return fail(env, fmt.Errorf("state migrate: %w; nothing was copied (%s)", err, emptyHint(to)))
+		return fail(env, fmt.Errorf("state migrate: %w; nothing was copied (%s)", err, emptyHint(cfg, to)))
 	}
 	if err != nil {
 		return fail(env, fmt.Errorf("state migrate: %w", err))
@@ -249,11 +249,11 @@ func stateMigrate(ctx context.Context, env Env, cfgFlag, dirFlag, to string) int
 }
 
 // emptyHint says how to get an empty target of kind.
-func emptyHint(kind string) string {
+func emptyHint(cfg *config.Config, kind string) string {
 	if kind == config.BackendPostgres {
-		return "use another state.postgres.schema, or drop the schema after keeping a copy (pg_dump -n SCHEMA)"
+		return "use another state.postgres.schema, or keep a copy (pg_dump -n " + cfg.State.Postgres.Schema + ") and drop the schema"
 	}
-	return "`reaper state reset --yes --dir DIR` moves the old store aside and leaves an empty one"
+	return "`reaper state reset --yes --dir " + cfg.StateDir + "` moves the old store aside and leaves an empty one"
 }
 
 func stateAcceptClock(env Env, dir string) int {
