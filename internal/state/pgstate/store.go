@@ -107,6 +107,9 @@ func Open(ctx context.Context, c Config, opts ...Option) (*Store, error) {
 	}
 	pcfg.ConnConfig = conn.Copy()
 	pcfg.MaxConns = 4
+	// Every call checks its pooled connection first (one round trip): a connection the server
+	// ended (a restart, pg_terminate_backend, a failover) is replaced, instead of failing a cycle.
+	pcfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)

@@ -3,12 +3,15 @@ package pgstate
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/reaper-bmc/reaper/internal/pgtest"
 	"github.com/reaper-bmc/reaper/internal/state"
 )
 
@@ -167,4 +170,52 @@ func TestSharedBetweenStores(t *testing.T) {
 	if cc := a.ConnConfig(); cc.RuntimeParams["search_path"] != `"`+schema+`"` {
 		t.Errorf("ConnConfig search_path = %q, want the schema", cc.RuntimeParams["search_path"])
 	}
+}
+
+// TestLostConnections: connections the server ended (pg_terminate_backend, a restart) are
+// replaced, and the next call works; while the server is down a call fails within the timeout,
+// saying so without the DSN, and nothing is half written.
+func TestLostConnections(t *testing.T) {
+	c := pgtest.Start(t)
+	dsn := strings.Replace(c.NewDB(t), "postgres://", "postgres://postgres:Sup3r-S3cret-pw@", 1)
+	s, err := Open(context.Background(), Config{DSN: dsn, Node: "n"}, WithTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put := func(id string) error { return s.PutIntent(state.Intent{RunID: "r", InstanceID: id}) }
+	if err := put("a"); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.TerminateBackends(t, "", "reaper"); n == 0 {
+		t.Fatal("no reaper session to terminate")
+	}
+	if err := put("b"); err != nil {
+		t.Fatalf("PutIntent after pg_terminate_backend: %v", err)
+	}
+	c.Restart(t)
+	if err := put("c"); err != nil {
+		t.Fatalf("PutIntent after a restart: %v", err)
+	}
+	c.Stop(t)
+	err = put("d")
+	if err == nil || strings.Contains(err.Error(), "S3cret") || !strings.Contains(err.Error(), "put intent r/d") {
+		t.Errorf("PutIntent with the server down = %v, want an error naming the intent, without the DSN", err)
+	}
+	c.Restart(t)
+	got, err := s.Intents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := intentIDs(got); !slices.Equal(ids, []string{"a", "b", "c"}) {
+		t.Errorf("intents = %v, want a, b, c", ids)
+	}
+}
+
+func intentIDs(ins []state.Intent) []string {
+	var out []string
+	for _, in := range ins {
+		out = append(out, in.InstanceID)
+	}
+	return out
 }
