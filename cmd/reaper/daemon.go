@@ -94,8 +94,7 @@ func (d *daemon) serve(ctx context.Context, cfg *config.Config) int {
 
 	dryRun := d.forceDry || !cfg.MayAct()
 	d.log.Info("reaper started", "version", version, "schedule", cfg.Schedule, "timezone", cfg.Timezone,
-		"dry_run", dryRun, "state_dir", cfg.StateDir, "state_backend", cfg.State.Backend, "node", nodeName(cfg),
-		"metrics", cfg.Metrics.Listen)
+		"dry_run", dryRun, "state_dir", cfg.StateDir, "metrics", cfg.Metrics.Listen)
 	_ = d.sd.Ready()
 	err := d.runner.Run(ctx, d.job)
 	_ = d.sd.Stopping()
