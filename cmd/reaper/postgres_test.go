@@ -60,6 +60,13 @@ func TestTwoNodesShareRuns(t *testing.T) {
 	_, url := startSim(t, fleetN(3, healthyInstance))
 	a := writePGConfig(t, url, dsn, "postgres", "bastion-a")
 	b := writePGConfig(t, url, dsn, "postgres", "bastion-b")
+	// Before any run, the readers create nothing and say there is nothing yet.
+	if r := reaper(t, "state", "check", "--config", a); r.code != exitOK || !strings.Contains(r.stdout, `no reaper state in the postgres schema "shared": the first run creates it`) {
+		t.Errorf("state check before any run: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := reaper(t, "report", "list", "--config", a); r.code != exitOK || !strings.Contains(r.stdout, "no reports in") {
+		t.Errorf("report list before any run: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	for _, cfg := range []string{a, b} {
 		r := reaper(t, "run", "--once", "--config", cfg)
 		noSecret(t, "run --once", r)

@@ -219,3 +219,44 @@ func intentIDs(ins []state.Intent) []string {
 	}
 	return out
 }
+
+// TestWithoutMigrations: a reader neither creates nor changes the schema; it reads what is there.
+func TestWithoutMigrations(t *testing.T) {
+	dsn, schema := testDSN(t), freshSchema()
+	ctx := context.Background()
+	_, err := Open(ctx, Config{DSN: dsn, Schema: schema}, WithoutMigrations())
+	if !errors.Is(err, ErrNoSchema) {
+		t.Fatalf("reader Open of a missing schema = %v, want ErrNoSchema", err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&exists); err != nil || exists {
+		t.Fatalf("schema exists after a reader's Open = %v, %v; want not created", exists, err)
+	}
+	w, err := Open(ctx, Config{DSN: dsn, Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.PutRun(state.Run{ID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(ctx, Config{DSN: dsn, Schema: schema}, WithoutMigrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if runs, err := r.Runs(0); err != nil || len(runs) != 1 {
+		t.Errorf("reader Runs = %v, %v; want the one run", runs, err)
+	}
+	if _, err := conn.Exec(ctx, "INSERT INTO "+schema+".schema_migrations (version, name) VALUES (99, '099_future.sql')"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, Config{DSN: dsn, Schema: schema}, WithoutMigrations()); !errors.As(err, new(*state.SchemaError)) {
+		t.Errorf("reader Open of a newer schema = %v, want a *state.SchemaError", err)
+	}
+}
