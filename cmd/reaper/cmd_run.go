@@ -91,7 +91,7 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	}
 	ctx, cancel := withDeadline(ctx, timeout, "cycle_timeout")
 	defer cancel()
-	store, err := openState(cfg, env.now)
+	store, err := openState(ctx, cfg, env.now)
 	if err != nil {
 		return fail(env, err)
 	}
