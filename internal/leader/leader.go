@@ -133,12 +133,12 @@ func (l *Leader) Leading() (bool, string) {
 }
 
 // Acquire takes leadership if no other session holds it. It returns nil when this process leads
-// (already or now), a *HeldError when another does, and another error when the database cannot
-// be used.
+// (already, proven by a fence, or now), a *HeldError when another does, and another error when the
+// database cannot be used.
 func (l *Leader) Acquire(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.conn != nil {
+	if l.conn != nil && l.fence(ctx) == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, DefaultQueryTimeout)
@@ -212,6 +212,11 @@ const heldBy = `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
 func (l *Leader) Fence(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.fence(ctx)
+}
+
+// fence is Fence with l.mu held.
+func (l *Leader) fence(ctx context.Context) error {
 	if l.conn == nil {
 		return fmt.Errorf("%w: %s", ErrNotLeader, l.reason)
 	}

@@ -148,6 +148,21 @@ func TestTakeoverAfterHoldersConnectionIsKilled(t *testing.T) {
 	mustBeRefused(t, a, "bastion-b")
 }
 
+func TestAcquireReprovesAndRecoversALostSession(t *testing.T) {
+	c := pgtest.Shared(t)
+	dsn := c.NewDB(t)
+	createTable(t, dsn, "reaper")
+	a := newNode(t, dsn, "reaper", "bastion-a")
+	mustLead(t, a)
+	a.next(t)
+	c.TerminateBackends(t, "", "reaper-leader:bastion-a")
+	// Nobody else took over: the next Acquire finds its session dead and campaigns anew.
+	mustLead(t, a)
+	if a.next(t) || !a.next(t) {
+		t.Error("OnChange did not see the loss and the new leadership, in that order")
+	}
+}
+
 func TestFenceFailsWhenAnotherSessionIsRecordedHolder(t *testing.T) {
 	dsn := pgtest.Shared(t).NewDB(t)
 	createTable(t, dsn, "reaper")
