@@ -52,8 +52,9 @@ func (e *HeldError) Error() string {
 
 // Options configures a Leader.
 type Options struct {
-	// DSN is the PostgreSQL connection string. It is a secret: it never reaches an error or a log.
-	DSN string
+	// Conn says how to connect to the state's server (the state store's config; it holds a
+	// password: it never reaches an error or a log). Leader connects with a copy.
+	Conn *pgx.ConnConfig
 	// Schema is the state's schema: it holds the leadership table and names the lock.
 	Schema string
 	// Node is this process's node name, written for others to read.
@@ -87,13 +88,10 @@ type Leader struct {
 
 // New returns a Leader that does not lead yet. It makes no connection.
 func New(opts Options) (*Leader, error) {
-	if opts.Schema == "" || opts.Node == "" {
-		return nil, errors.New("leader: schema and node name are required")
+	if opts.Conn == nil || opts.Schema == "" || opts.Node == "" {
+		return nil, errors.New("leader: connection config, schema and node name are required")
 	}
-	cfg, err := pgx.ParseConfig(opts.DSN)
-	if err != nil {
-		return nil, errors.New("leader: the PostgreSQL DSN does not parse") // pgx's error may quote the DSN
-	}
+	cfg := opts.Conn.Copy()
 	if opts.Keepalive <= 0 {
 		opts.Keepalive = DefaultKeepalive
 	}

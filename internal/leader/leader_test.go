@@ -29,6 +29,15 @@ func createTable(t *testing.T, dsn, schema string) {
 	}
 }
 
+func connConfig(t *testing.T, dsn string) *pgx.ConnConfig {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // node is one contender and the changes its OnChange saw.
 type node struct {
 	*Leader
@@ -38,7 +47,7 @@ type node struct {
 func newNode(t *testing.T, dsn, schema, name string, mutate ...func(*Options)) *node {
 	t.Helper()
 	n := &node{changes: make(chan bool, 16)}
-	opts := Options{DSN: dsn, Schema: schema, Node: name, OnChange: func(b bool) { n.changes <- b }}
+	opts := Options{Conn: connConfig(t, dsn), Schema: schema, Node: name, OnChange: func(b bool) { n.changes <- b }}
 	for _, m := range mutate {
 		m(&opts)
 	}
@@ -237,15 +246,16 @@ func TestLeaderSessionHasAnIdleTimeout(t *testing.T) {
 }
 
 func TestOptionsAreChecked(t *testing.T) {
+	conn := connConfig(t, "postgres://u:s3cret@localhost/x")
 	tests := []struct {
 		name string
 		opts Options
 		want string
 	}{
-		{"no schema", Options{DSN: "postgres:///x", Node: "n"}, "schema and node name are required"},
-		{"no node", Options{DSN: "postgres:///x", Schema: "s"}, "schema and node name are required"},
-		{"bad dsn, secret not echoed", Options{DSN: "postgres://u:s3cret@host:notaport/x", Schema: "s", Node: "n"}, "does not parse"},
-		{"timeout too short", Options{DSN: "postgres:///x", Schema: "s", Node: "n", Keepalive: time.Minute}, "must exceed twice the keepalive"},
+		{"no schema", Options{Conn: conn, Node: "n"}, "schema and node name are required"},
+		{"no node", Options{Conn: conn, Schema: "s"}, "schema and node name are required"},
+		{"no connection", Options{Schema: "s", Node: "n"}, "connection config, schema and node name are required"},
+		{"timeout too short", Options{Conn: conn, Schema: "s", Node: "n", Keepalive: time.Minute}, "must exceed twice the keepalive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,5 +264,18 @@ func TestOptionsAreChecked(t *testing.T) {
 				t.Errorf("New = %v, want an error containing %q and no secret", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestConnectErrorsHoldNoPassword(t *testing.T) {
+	cfg := connConfig(t, "postgres://reaper:s3cret-pw@/x?host="+t.TempDir()) // no server there
+	l, err := New(Options{Conn: cfg, Schema: "reaper", Node: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = l.Acquire(context.Background())
+	_, why := l.Leading()
+	if err == nil || strings.Contains(err.Error(), "s3cret-pw") || strings.Contains(why, "s3cret-pw") {
+		t.Fatalf("acquire without a server = %v (reason %q): want an error without the password", err, why)
 	}
 }
