@@ -67,11 +67,20 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 		return fail(env, err)
 	}
 	defer store.Close()
+	var lead campaigner
+	if command == "run" { // plan never needs leadership
+		if lead, err = leadOnce(ctx, store, nodeName(), log); err != nil {
+			return fail(env, err)
+		}
+		if lead != nil {
+			defer lead.Release(context.WithoutCancel(ctx))
+		}
+	}
 	rt, err := buildLoaded(ctx, cfg, log, nil)
 	if err != nil {
 		return fail(env, err)
 	}
-	c := &cycler{env: env, log: log, store: store, notify: newAnnouncer(cfg, store, log)}
+	c := &cycler{env: env, log: log, store: store, notify: newAnnouncer(cfg, store, log), fence: fencer(lead)}
 	cr, werr := c.run(ctx, rt, command, dryRun, outDir)
 	if cr == nil {
 		return fail(env, werr)

@@ -46,6 +46,7 @@ type cycler struct {
 	store   *state.Store
 	metrics *metrics.Metrics // nil outside the daemon
 	notify  *announcer       // nil when no webhook is configured
+	fence   reconcile.Fencer // nil without leadership (bbolt)
 }
 
 // cycleRun is one finished cycle: the reconcile result and where its report went.
@@ -65,6 +66,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, dryRun boo
 		Evaluator: c.timedEvaluator(rt.engine),
 		Store:     c.store,
 		Enricher:  newEnricher(rt.client, c.store, c.log),
+		Fence:     c.fence,
 		Settings:  settings(cfg, rt.engine),
 		Now:       c.env.now,
 		Logger:    c.log,
