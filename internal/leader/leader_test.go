@@ -11,22 +11,19 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/reaper-bmc/reaper/internal/pgtest"
+	"github.com/reaper-bmc/reaper/internal/state/pgstate"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// createTable makes the schema and the leadership table as the migration does.
+// createTable makes the schema with the state's migrations, the leadership table among them.
 func createTable(t *testing.T, dsn, schema string) {
 	t.Helper()
-	conn, err := pgx.Connect(context.Background(), dsn)
+	st, err := pgstate.Open(context.Background(), pgstate.Config{DSN: dsn, Schema: schema, Node: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
-	s := pgx.Identifier{schema}.Sanitize()
-	if _, err := conn.Exec(context.Background(), "CREATE SCHEMA IF NOT EXISTS "+s+"; "+tableDDL(s)); err != nil {
-		t.Fatal(err)
-	}
+	st.Close()
 }
 
 func connConfig(t *testing.T, dsn string) *pgx.ConnConfig {
