@@ -25,12 +25,12 @@ const announceTimeout = 30 * time.Second
 // announcer derives webhook events from a finished cycle's report.
 type announcer struct {
 	n     *notify.Notifier
-	store *state.Store
+	store state.Backend
 	log   *slog.Logger
 }
 
 // newAnnouncer returns nil when no webhook is configured or it cannot be set up (logged).
-func newAnnouncer(cfg *config.Config, store *state.Store, log *slog.Logger) *announcer {
+func newAnnouncer(cfg *config.Config, store state.Backend, log *slog.Logger) *announcer {
 	if cfg.Notify.WebhookURL == "" {
 		return nil
 	}

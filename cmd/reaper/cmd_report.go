@@ -32,7 +32,11 @@ func cmdReport(ctx context.Context, env Env, args []string) int {
 	rest := fs.Args()
 	switch {
 	case sub == "list" && len(rest) == 0:
-		return reportList(env, dir)
+		shared, ok, err := sharedRuns(ctx, env, *dirFlag, *cfgFlag)
+		if err != nil {
+			return fail(env, err)
+		}
+		return reportList(env, dir, shared, ok)
 	case sub == "show" && len(rest) == 1:
 		return reportShow(env, dir, rest[0], *format)
 	case sub == "diff" && len(rest) == 2:
@@ -54,14 +58,24 @@ func reportDir(env Env, dirFlag, cfgFlag string) (string, error) {
 }
 
 // reportList prints the runs newest first: by the sequence the state store gave them, never by
-// time (see report.List). It reads only the report files and needs no state lock.
-func reportList(env Env, dir string) int {
+// time (see report.List). With the bbolt backend it reads only the report files and needs no
+// state lock; with a shared state (withShared) it lists the runs of every node, with a NODE
+// column, and marks those whose report is on another node.
+func reportList(env Env, dir string, shared []report.Entry, withShared bool) int {
 	entries, err := report.List(dir)
 	if err != nil {
 		return fail(env, err)
 	}
+	if withShared {
+		entries = report.Merge(entries, shared)
+	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTARTED\tCOMMAND\tMODE\tRESULT\tINVENTORY\tCANDIDATES\tTERMINATED\tSEQ")
+	header := "RUN\tSTARTED\tCOMMAND\tMODE\tRESULT\tINVENTORY\tCANDIDATES\tTERMINATED\tSEQ"
+	if withShared {
+		header += "\tNODE"
+	}
+	fmt.Fprintln(tw, header)
+	remote := 0
 	for _, e := range entries {
 		mode := "acting"
 		if e.DryRun {
@@ -72,10 +86,23 @@ func reportList(env Env, dir string) int {
 		if e.Seq > 0 {
 			seq = strconv.FormatUint(e.Seq, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", clip(e.RunID, 40), e.StartedAt.UTC().Format(time.RFC3339),
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s", clip(e.RunID, 40), e.StartedAt.UTC().Format(time.RFC3339),
 			clip(e.Command, 16), mode, clip(e.Result, 16), e.InventorySize, cands, e.Counts[report.ActionTerminated], seq)
+		if withShared {
+			node := clip(e.Node, 32)
+			if e.Remote {
+				node += " *"
+				remote++
+			}
+			row += "\t" + node
+		}
+		fmt.Fprintln(tw, row)
 	}
 	tw.Flush()
+	if remote > 0 {
+		fmt.Fprintf(env.Stdout, "* the report of this run is not in %s: reports are files on the node that ran the run; "+
+			"`reaper report show RUN` there\n", dir)
+	}
 	if len(entries) == 0 {
 		fmt.Fprintf(env.Stdout, "no reports in %s\n", dir)
 	}

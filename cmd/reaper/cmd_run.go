@@ -62,25 +62,29 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	}
 	ctx, cancel := withDeadline(ctx, timeout, "cycle_timeout")
 	defer cancel()
-	store, err := openState(cfg, env.now)
+	store, err := openState(ctx, cfg, env.now)
 	if err != nil {
 		return fail(env, err)
 	}
 	defer store.Close()
 	var lead campaigner
-	if command == "run" { // plan never needs leadership
-		if lead, err = leadOnce(ctx, store, nodeName(), log); err != nil {
+	cycleStore := store
+	switch _, shared := store.(sharedState); {
+	case command == "run": // takes leadership of a shared state, or refuses
+		if lead, err = leadOnce(ctx, store, nodeName(cfg), log); err != nil {
 			return fail(env, err)
 		}
 		if lead != nil {
 			defer lead.Release(context.WithoutCancel(ctx))
 		}
+	case shared: // plan needs no leadership and changes nothing the leader keeps
+		cycleStore = planStore{store}
 	}
 	rt, err := buildLoaded(ctx, cfg, log, nil)
 	if err != nil {
 		return fail(env, err)
 	}
-	c := &cycler{env: env, log: log, store: store, notify: newAnnouncer(cfg, store, log), fence: fencer(lead)}
+	c := &cycler{env: env, log: log, store: cycleStore, notify: newAnnouncer(cfg, store, log), fence: fencer(lead)}
 	cr, werr := c.run(ctx, rt, command, dryRun, outDir)
 	if cr == nil {
 		return fail(env, werr)

@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/config"
+	"github.com/reaper-bmc/reaper/internal/migrate"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/report"
 	"github.com/reaper-bmc/reaper/internal/state"
+	"github.com/reaper-bmc/reaper/internal/state/pgstate"
 )
 
 // stateRecovery is what an operator can do about a state file that is not a readable store.
@@ -18,13 +20,13 @@ const stateRecovery = "to recover, stop reaper, keep a copy with `reaper state b
 	"`reaper state reset --yes` moves the file aside and starts a fresh store " +
 	"(marks, intents, refusals and the fleet-drop baseline are lost; see README, \"Recovering the state\")"
 
-// openState opens the state store for a cycle and makes its run sequence continue after the
-// reports already in the report directory (a reset or restored store would otherwise number its
-// runs below them, and retention would delete the new reports).
-func openState(cfg *config.Config, now func() time.Time) (*state.Store, error) {
-	store, err := state.Open(cfg.StateDir, state.WithNow(now))
+// openState opens the configured state store for a cycle and makes its run sequence continue
+// after the reports already in the report directory (a reset or restored store would otherwise
+// number its runs below them, and retention would delete the new reports).
+func openState(ctx context.Context, cfg *config.Config, now func() time.Time) (state.Backend, error) {
+	store, err := openBackend(ctx, cfg, cfg.State.Backend, now)
 	if err != nil {
-		return nil, stateError(err)
+		return nil, err
 	}
 	max, err := report.MaxSeq(cfg.ReportDir())
 	if err != nil {
@@ -47,7 +49,7 @@ func stateError(err error) error {
 }
 
 func cmdState(ctx context.Context, env Env, args []string) int {
-	const synopsis = "check | backup FILE | reset --yes | accept-clock --yes  [--config F] [--dir STATE_DIR]"
+	const synopsis = "check | backup FILE | reset --yes | accept-clock --yes | migrate --to postgres|bbolt  [--config F] [--dir STATE_DIR]"
 	if len(args) == 0 {
 		return usageErr(env, "state needs a subcommand: %s", synopsis)
 	}
@@ -56,18 +58,29 @@ func cmdState(ctx context.Context, env Env, args []string) int {
 	cfgFlag := configFlag(fs)
 	dirFlag := fs.String("dir", "", "state directory (default: state_dir from the config)")
 	yes := fs.Bool("yes", false, "reset, accept-clock: really do it")
+	to := fs.String("to", "", "migrate: the backend to copy the state to, postgres or bbolt")
 	if code, ok := parse(fs, args[1:]); !ok {
 		return code
 	}
 	rest := fs.Args()
 	switch {
 	case sub == "check" && len(rest) == 0, sub == "backup" && len(rest) == 1:
+	case sub == "migrate" && len(rest) == 0:
+		if *to != config.BackendPostgres && *to != config.BackendBbolt {
+			return usageErr(env, "state migrate needs --to postgres or --to bbolt, got %q", *to)
+		}
+		return stateMigrate(ctx, env, *cfgFlag, *dirFlag, *to)
 	case (sub == "reset" || sub == "accept-clock") && len(rest) == 0:
 		if !*yes {
 			return usageErr(env, "state %s changes the state store; add --yes to confirm", sub)
 		}
 	default:
 		return usageErr(env, "usage: reaper state %s", synopsis)
+	}
+	if *dirFlag == "" {
+		if code, done := statePostgres(ctx, env, sub, *cfgFlag); done {
+			return code
+		}
 	}
 	dir, err := stateDir(env, *dirFlag, *cfgFlag)
 	if err != nil {
@@ -144,12 +157,116 @@ func stateReset(env Env, dir string) int {
 	return exitOK
 }
 
+// statePostgres runs check and accept-clock on the postgres backend when the config names it
+// (done is false for the bbolt backend); backup and reset are for the bbolt file only.
+func statePostgres(ctx context.Context, env Env, sub, cfgFlag string) (code int, done bool) {
+	path := configPath(env, cfgFlag)
+	cfg, err := loadConfigNoSecrets(env, path)
+	if err != nil {
+		return fail(env, err), true
+	}
+	if cfg.State.Backend != config.BackendPostgres {
+		return 0, false
+	}
+	if sub == "backup" || sub == "reset" {
+		return fail(env, fmt.Errorf("state %s works on a bbolt store (--dir DIR); the state is on postgres (state.backend): "+
+			"back it up with pg_dump -n %s", sub, cfg.State.Postgres.Schema)), true
+	}
+	if cfg, err = loadConfig(env, path, false); err != nil {
+		return fail(env, err), true
+	}
+	store, err := openBackend(ctx, cfg, config.BackendPostgres, env.now)
+	if err != nil {
+		return fail(env, err), true
+	}
+	defer store.Close()
+	if sub == "accept-clock" {
+		return acceptClock(env, store), true
+	}
+	snap, err := store.Export()
+	if err != nil {
+		return fail(env, err), true
+	}
+	fmt.Fprintf(env.Stdout, "%s: ok (schema version %d; %s; run sequence %d, last run time %s, %d open intents)\n",
+		describeBackend(cfg, config.BackendPostgres), pgstate.SchemaVersion(), state.FormatCounts(snap.Counts()),
+		snap.RunSeq, formatOrNone(snap.LastRunTime), countOpen(snap.Intents))
+	return exitOK, true
+}
+
+func formatOrNone(t time.Time) string {
+	if t.IsZero() {
+		return "none"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func countOpen(intents []state.Intent) int {
+	n := 0
+	for _, in := range intents {
+		if in.Outcome == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// stateMigrate copies the configured state into the empty store of the other backend. The bbolt
+// side lies in --dir, or state_dir; the postgres side is state.postgres.
+func stateMigrate(ctx context.Context, env Env, cfgFlag, dirFlag, to string) int {
+	cfg, err := loadConfig(env, configPath(env, cfgFlag), false)
+	if err != nil {
+		return fail(env, err)
+	}
+	if dirFlag != "" {
+		cfg.StateDir = dirFlag
+	}
+	from := cfg.State.Backend
+	if from == to {
+		return fail(env, fmt.Errorf("state migrate: the state is already on %s (state.backend); --to names the backend to copy it to", to))
+	}
+	src, err := openBackend(ctx, cfg, from, env.now)
+	if err != nil {
+		return fail(env, fmt.Errorf("state migrate: the source: %w", err))
+	}
+	defer src.Close()
+	dst, err := openBackend(ctx, cfg, to, env.now)
+	if err != nil {
+		return fail(env, fmt.Errorf("state migrate: the target: %w", err))
+	}
+	defer dst.Close()
+	res, err := migrate.Copy(dst, src)
+	if errors.As(err, new(*state.NotEmptyError)) {
+		return fail(env, fmt.Errorf("state migrate: %w; nothing was copied (%s)", err, emptyHint(cfg, to)))
+	}
+	if err != nil {
+		return fail(env, fmt.Errorf("state migrate: %w", err))
+	}
+	fmt.Fprintf(env.Stdout, "copied %s to %s and verified it: %s; the next run is numbered after %d\n",
+		describeBackend(cfg, from), describeBackend(cfg, to), state.FormatCounts(res.Counts), res.RunSeq)
+	fmt.Fprintf(env.Stdout, "next: set state.backend: %s in the config of every reaper and restart them; %s was left as it was\n",
+		to, describeBackend(cfg, from))
+	return exitOK
+}
+
+// emptyHint says how to get an empty target of kind.
+func emptyHint(cfg *config.Config, kind string) string {
+	if kind == config.BackendPostgres {
+		return "use another state.postgres.schema, or keep a copy (pg_dump -n " + cfg.State.Postgres.Schema + ") and drop the schema"
+	}
+	return "`reaper state reset --yes --dir " + cfg.StateDir + "` moves the old store aside and leaves an empty one"
+}
+
 func stateAcceptClock(env Env, dir string) int {
 	store, err := state.Open(dir, state.WithNow(env.now))
 	if err != nil {
 		return fail(env, stateError(err))
 	}
 	defer store.Close()
+	return acceptClock(env, store)
+}
+
+// acceptClock sets the clock baseline of store to now and says what it was.
+func acceptClock(env Env, store state.Backend) int {
 	now := env.now()
 	prev, err := store.AcceptClock(now)
 	if err != nil {

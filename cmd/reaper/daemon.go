@@ -26,7 +26,7 @@ type daemon struct {
 	path     string
 	forceDry bool
 	log      *slog.Logger
-	store    *state.Store
+	store    state.Backend
 	metrics  *metrics.Metrics
 	sd       *sdnotify.Notifier
 	runner   *scheduler.Runner
@@ -55,14 +55,14 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	store, err := openState(cfg, env.now)
+	store, err := openState(ctx, cfg, env.now)
 	if err != nil {
 		return fail(env, err)
 	}
 	defer store.Close()
 	m := metrics.New()
 	_ = m.SetBuildInfo(buildInfo())
-	lead, err := newLeadership(store, nodeName(), log, m.SetLeader)
+	lead, err := newLeadership(store, nodeName(cfg), log, m.SetLeader)
 	if err != nil {
 		return fail(env, err)
 	}
@@ -234,6 +234,9 @@ func restartOnly(a, b *config.Config) []string {
 	var out []string
 	if a.StateDir != b.StateDir {
 		out = append(out, "state_dir")
+	}
+	if a.State != b.State {
+		out = append(out, "state")
 	}
 	if a.Metrics.Listen != b.Metrics.Listen {
 		out = append(out, "metrics.listen")

@@ -14,7 +14,7 @@ import (
 var subcommands = map[string][]string{
 	"report": {"list", "show", "diff"},
 	"policy": {"test", "eval"},
-	"state":  {"check", "backup", "reset", "accept-clock"},
+	"state":  {"check", "backup", "reset", "accept-clock", "migrate"},
 }
 
 // isHelpFlag reports whether arg asks for help, as the flag package understands it.

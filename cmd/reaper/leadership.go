@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/jackc/pgx/v5"
 
@@ -111,13 +110,4 @@ func (d *daemon) standby() (standing bool, ready bool, why string) {
 		return true, true, "standby: " + held.Error()
 	}
 	return true, false, reason
-}
-
-// nodeName is this reaper's node name: the hostname. TODO(pgl): state.node_name once the config has it.
-func nodeName() string {
-	h, err := os.Hostname()
-	if err != nil || h == "" {
-		return "unknown"
-	}
-	return h
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // fleetOfRuns writes runs started one hour apart (the last is newest) plus junk that List, Load and
@@ -145,5 +147,28 @@ func TestPrune(t *testing.T) {
 	}
 	if _, err := Prune(dir, -1); err == nil {
 		t.Errorf("Prune(keep=-1): got nil error")
+	}
+}
+
+func TestMerge(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	local := []Entry{
+		{RunID: "20261126T083000Z-b", Seq: 2, StartedAt: at, Result: "ok", Counts: map[string]int{"kept": 3}},
+		{RunID: "20261120T080000Z-old", StartedAt: at.AddDate(0, 0, -6)}, // before sequence numbers
+	}
+	shared := []Entry{
+		{RunID: "20261126T090000Z-c", Seq: 3, StartedAt: at, Node: "bastion-b", Result: "ok"},
+		{RunID: "20261126T083000Z-b", Seq: 2, StartedAt: at, Node: "bastion-a", Result: "ok"},
+		{RunID: "20261126T080000Z-a", Seq: 1, StartedAt: at, Node: "bastion-b", Result: "failed"},
+	}
+	got := Merge(local, shared)
+	want := []Entry{
+		{RunID: "20261126T090000Z-c", Seq: 3, StartedAt: at, Node: "bastion-b", Result: "ok", Remote: true},
+		{RunID: "20261126T083000Z-b", Seq: 2, StartedAt: at, Node: "bastion-a", Result: "ok", Counts: map[string]int{"kept": 3}},
+		{RunID: "20261126T080000Z-a", Seq: 1, StartedAt: at, Node: "bastion-b", Result: "failed", Remote: true},
+		{RunID: "20261120T080000Z-old", StartedAt: at.AddDate(0, 0, -6)},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Merge mismatch (-want +got):\n%s", diff)
 	}
 }

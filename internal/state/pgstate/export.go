@@ -74,7 +74,7 @@ func (s *Store) Import(snap *state.Snapshot) error {
 			return err
 		}
 		if !have.Empty() {
-			return &state.NotEmptyError{Where: "postgres schema " + s.schema, Counts: have.Counts(), RunSeq: have.RunSeq}
+			return &state.NotEmptyError{Where: fmt.Sprintf("postgres schema %q", s.schema), Counts: have.Counts(), RunSeq: have.RunSeq}
 		}
 		return importInto(ctx, tx, snap)
 	})
