@@ -168,6 +168,26 @@ func (b *bastion) readyz() (int, string) {
 	return resp.StatusCode, string(body)
 }
 
+// acquiredAfter returns how long after t the bastion's log says it acquired leadership.
+func (b *bastion) acquiredAfter(t *testing.T, after time.Time) time.Duration {
+	t.Helper()
+	data, err := os.ReadFile(b.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		var rec struct {
+			Time time.Time `json:"time"`
+			Msg  string    `json:"msg"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "leadership acquired" && rec.Time.After(after) {
+			return rec.Time.Sub(after)
+		}
+	}
+	t.Errorf("%s never logged leadership acquired after %s", b.name, after.Format(time.RFC3339Nano))
+	return 0
+}
+
 // stop sends SIGTERM and waits for the exit code.
 func (b *bastion) stop(t *testing.T) {
 	t.Helper()
@@ -321,6 +341,9 @@ func TestFailoverAfterSIGKILL(t *testing.T) {
 		t.Errorf("the standby's reaper_leader after the takeover = %d, want 1", got)
 	}
 	follower.stop(t)
+	mu.Lock()
+	t.Logf("%s took over %s after the kill (schedule: every 1s)", follower.name, follower.acquiredAfter(t, killedAt))
+	mu.Unlock()
 
 	st := openShared(t, dsn, "reaper")
 	intents, err := st.Intents()
