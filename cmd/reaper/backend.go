@@ -25,11 +25,16 @@ func openBackend(ctx context.Context, cfg *config.Config, kind string, now func(
 		}
 		return s, nil
 	}
+	return openPostgres(ctx, cfg, pgstate.WithNow(now))
+}
+
+// openPostgres opens the postgres schema cfg names, with opts.
+func openPostgres(ctx context.Context, cfg *config.Config, opts ...pgstate.Option) (*pgstate.Store, error) {
 	pg := cfg.State.Postgres
 	if pg.DSN == "" {
 		return nil, errors.New("open state: state.postgres.dsn_file is not set or was not read")
 	}
-	s, err := pgstate.Open(ctx, pgstate.Config{DSN: pg.DSN.Reveal(), Schema: pg.Schema, Node: node}, pgstate.WithNow(now))
+	s, err := pgstate.Open(ctx, pgstate.Config{DSN: pg.DSN.Reveal(), Schema: pg.Schema, Node: nodeName(cfg)}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open state: %w", err)
 	}
@@ -67,7 +72,10 @@ func sharedRuns(ctx context.Context, env Env, dirFlag, cfgFlag string) (entries 
 	if cfg, err = loadConfig(env, path, false); err != nil {
 		return nil, false, err
 	}
-	store, err := openBackend(ctx, cfg, config.BackendPostgres, env.now)
+	store, err := openPostgres(ctx, cfg, pgstate.WithoutMigrations())
+	if errors.Is(err, pgstate.ErrNoSchema) {
+		return nil, true, nil
+	}
 	if err != nil {
 		return nil, false, err
 	}

@@ -175,14 +175,23 @@ func statePostgres(ctx context.Context, env Env, sub, cfgFlag string) (code int,
 	if cfg, err = loadConfig(env, path, false); err != nil {
 		return fail(env, err), true
 	}
-	store, err := openBackend(ctx, cfg, config.BackendPostgres, env.now)
+	if sub == "accept-clock" {
+		store, err := openBackend(ctx, cfg, config.BackendPostgres, env.now)
+		if err != nil {
+			return fail(env, err), true
+		}
+		defer store.Close()
+		return acceptClock(env, store), true
+	}
+	store, err := openPostgres(ctx, cfg, pgstate.WithoutMigrations())
+	if errors.Is(err, pgstate.ErrNoSchema) {
+		fmt.Fprintf(env.Stdout, "no reaper state in %s: the first run creates it\n", describeBackend(cfg, config.BackendPostgres))
+		return exitOK, true
+	}
 	if err != nil {
 		return fail(env, err), true
 	}
 	defer store.Close()
-	if sub == "accept-clock" {
-		return acceptClock(env, store), true
-	}
 	snap, err := store.Export()
 	if err != nil {
 		return fail(env, err), true

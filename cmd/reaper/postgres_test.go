@@ -3,11 +3,15 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/reaper-bmc/reaper/internal/pgtest"
+	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/state/pgstate"
+	"github.com/reaper-bmc/reaper/internal/zen/zensim"
 )
 
 func TestMain(m *testing.M) {
@@ -59,6 +63,13 @@ func TestTwoNodesShareRuns(t *testing.T) {
 	_, url := startSim(t, fleetN(3, healthyInstance))
 	a := writePGConfig(t, url, dsn, "postgres", "bastion-a")
 	b := writePGConfig(t, url, dsn, "postgres", "bastion-b")
+	// Before any run, the readers create nothing and say there is nothing yet.
+	if r := reaper(t, "state", "check", "--config", a); r.code != exitOK || !strings.Contains(r.stdout, `no reaper state in the postgres schema "shared": the first run creates it`) {
+		t.Errorf("state check before any run: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := reaper(t, "report", "list", "--config", a); r.code != exitOK || !strings.Contains(r.stdout, "no reports in") {
+		t.Errorf("report list before any run: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	for _, cfg := range []string{a, b} {
 		r := reaper(t, "run", "--once", "--config", cfg)
 		noSecret(t, "run --once", r)
@@ -159,4 +170,60 @@ func writeSchemaConfig(t *testing.T, schema string) string {
 	t.Helper()
 	path, _ := writeConfig(t, "http://127.0.0.1:1", testSecret, "state: {postgres: {schema: \""+schema+"\"}}\n")
 	return path
+}
+
+// TestIntentOnTheServerBeforeTerminateOnPostgres: with the state on PostgreSQL, each
+// TerminateInstance the simulator receives already has its intent committed, as another session
+// (the other bastion) reads it at that moment; afterwards every intent has an outcome.
+func TestIntentOnTheServerBeforeTerminateOnPostgres(t *testing.T) {
+	dsn := pgtest.Shared(t).NewDB(t)
+	sim, url := startSim(t, append(fleetN(3, expiredInstance), healthyInstance("7700000000000000099")))
+	path, dir := writeConfig(t, url, testSecret, "dry_run: false\n"+
+		"safety: {grace_period: 0s, max_terminations_percent: 100, max_fleet_drop_percent: 100}\n")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(withPostgres(t, dir, dsn, "postgres", "bastion-a")); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	other, err := pgstate.Open(t.Context(), pgstate.Config{DSN: dsn, Schema: "shared", Node: "bastion-b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	var mu sync.Mutex
+	var seen, missing []string
+	sim.OnCall(func(c zensim.Call) {
+		if c.Action != "TerminateInstance" {
+			return
+		}
+		open, err := other.OpenIntents()
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, c.InstanceIDs...)
+		if err != nil || !slices.ContainsFunc(open, func(in state.Intent) bool { return in.InstanceID == c.InstanceIDs[0] }) {
+			missing = append(missing, c.InstanceIDs[0])
+		}
+	})
+	if r := reaper(t, "run", "--once", "--config", path); r.code != exitOK {
+		t.Fatalf("run --once: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	sim.OnCall(nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 3 || len(missing) != 0 {
+		t.Errorf("TerminateInstance for %v; without a committed intent on the server: %v", seen, missing)
+	}
+	all, err := other.Intents()
+	if err != nil || len(all) != 3 {
+		t.Fatalf("intents = %d, %v; want 3", len(all), err)
+	}
+	for _, in := range all {
+		if in.Outcome == nil || in.Outcome.Result != "terminated" {
+			t.Errorf("intent %s/%s has outcome %+v, want terminated", in.RunID, in.InstanceID, in.Outcome)
+		}
+	}
 }

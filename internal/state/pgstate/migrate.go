@@ -3,6 +3,7 @@ package pgstate
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -60,6 +61,33 @@ func SchemaVersion() int {
 		return 0
 	}
 	return ms[len(ms)-1].version
+}
+
+// ErrNoSchema is returned (wrapped) by Open with WithoutMigrations when the schema holds no
+// reaper state yet.
+var ErrNoSchema = errors.New("no reaper state in this schema yet: the first run creates it")
+
+// checkSchema is migrate for a reader: it changes nothing, and fails with ErrNoSchema when the
+// schema has no migrations table and with a *state.SchemaError when it is newer than this reaper.
+// An older schema can be read: the next writer brings it up to date.
+func checkSchema(ctx context.Context, conn *pgx.Conn, schema string) error {
+	var exists bool
+	err := conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", pgx.Identifier{schema, "schema_migrations"}.Sanitize()).Scan(&exists)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return ErrNoSchema
+	}
+	var have int
+	table := pgx.Identifier{schema, "schema_migrations"}.Sanitize()
+	if err := conn.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM "+table).Scan(&have); err != nil {
+		return err
+	}
+	if want := SchemaVersion(); have > want {
+		return &state.SchemaError{Path: "postgres schema " + schema, Found: strconv.Itoa(have), Supported: want}
+	}
+	return nil
 }
 
 // migrate brings schema up to the newest migration in one transaction, under an advisory lock so

@@ -48,6 +48,7 @@ type Store struct {
 	now     func() time.Time
 	timeout time.Duration
 	secrets []string
+	readers bool // see WithoutMigrations
 }
 
 var _ state.Backend = (*Store)(nil)
@@ -57,6 +58,10 @@ type Option func(*Store)
 
 // WithNow sets the clock used to fill in timestamps a caller left zero.
 func WithNow(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithoutMigrations opens an existing schema as it is, for commands that only read (state check,
+// report list): a schema not created yet fails Open with ErrNoSchema instead of being created.
+func WithoutMigrations() Option { return func(s *Store) { s.readers = true } }
 
 // WithTimeout bounds the round trips of each method (default 30s).
 func WithTimeout(d time.Duration) Option { return func(s *Store) { s.timeout = d } }
@@ -107,13 +112,20 @@ func Open(ctx context.Context, c Config, opts ...Option) (*Store, error) {
 	}
 	pcfg.ConnConfig = conn.Copy()
 	pcfg.MaxConns = 4
+	// Every call checks its pooled connection first (one round trip): a connection the server
+	// ended (a restart, pg_terminate_backend, a failover) is replaced, instead of failing a cycle.
+	pcfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres state: %w", redact(err, s.secrets))
 	}
-	err = pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error { return migrate(ctx, c.Conn(), s.schema) })
+	prepare := migrate
+	if s.readers {
+		prepare = checkSchema
+	}
+	err = pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error { return prepare(ctx, c.Conn(), s.schema) })
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres state (schema %s): %w", s.schema, redact(err, s.secrets))

@@ -3,12 +3,15 @@ package pgstate
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/reaper-bmc/reaper/internal/pgtest"
 	"github.com/reaper-bmc/reaper/internal/state"
 )
 
@@ -166,5 +169,94 @@ func TestSharedBetweenStores(t *testing.T) {
 	}
 	if cc := a.ConnConfig(); cc.RuntimeParams["search_path"] != `"`+schema+`"` {
 		t.Errorf("ConnConfig search_path = %q, want the schema", cc.RuntimeParams["search_path"])
+	}
+}
+
+// TestLostConnections: connections the server ended (pg_terminate_backend, a restart) are
+// replaced, and the next call works; while the server is down a call fails within the timeout,
+// saying so without the DSN, and nothing is half written.
+func TestLostConnections(t *testing.T) {
+	c := pgtest.Start(t)
+	dsn := strings.Replace(c.NewDB(t), "postgres://", "postgres://postgres:Sup3r-S3cret-pw@", 1)
+	s, err := Open(context.Background(), Config{DSN: dsn, Node: "n"}, WithTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put := func(id string) error { return s.PutIntent(state.Intent{RunID: "r", InstanceID: id}) }
+	if err := put("a"); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.TerminateBackends(t, "", "reaper"); n == 0 {
+		t.Fatal("no reaper session to terminate")
+	}
+	if err := put("b"); err != nil {
+		t.Fatalf("PutIntent after pg_terminate_backend: %v", err)
+	}
+	c.Restart(t)
+	if err := put("c"); err != nil {
+		t.Fatalf("PutIntent after a restart: %v", err)
+	}
+	c.Stop(t)
+	err = put("d")
+	if err == nil || strings.Contains(err.Error(), "S3cret") || !strings.Contains(err.Error(), "put intent r/d") {
+		t.Errorf("PutIntent with the server down = %v, want an error naming the intent, without the DSN", err)
+	}
+	c.Restart(t)
+	got, err := s.Intents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := intentIDs(got); !slices.Equal(ids, []string{"a", "b", "c"}) {
+		t.Errorf("intents = %v, want a, b, c", ids)
+	}
+}
+
+func intentIDs(ins []state.Intent) []string {
+	var out []string
+	for _, in := range ins {
+		out = append(out, in.InstanceID)
+	}
+	return out
+}
+
+// TestWithoutMigrations: a reader neither creates nor changes the schema; it reads what is there.
+func TestWithoutMigrations(t *testing.T) {
+	dsn, schema := testDSN(t), freshSchema()
+	ctx := context.Background()
+	_, err := Open(ctx, Config{DSN: dsn, Schema: schema}, WithoutMigrations())
+	if !errors.Is(err, ErrNoSchema) {
+		t.Fatalf("reader Open of a missing schema = %v, want ErrNoSchema", err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&exists); err != nil || exists {
+		t.Fatalf("schema exists after a reader's Open = %v, %v; want not created", exists, err)
+	}
+	w, err := Open(ctx, Config{DSN: dsn, Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.PutRun(state.Run{ID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(ctx, Config{DSN: dsn, Schema: schema}, WithoutMigrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if runs, err := r.Runs(0); err != nil || len(runs) != 1 {
+		t.Errorf("reader Runs = %v, %v; want the one run", runs, err)
+	}
+	if _, err := conn.Exec(ctx, "INSERT INTO "+schema+".schema_migrations (version, name) VALUES (99, '099_future.sql')"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, Config{DSN: dsn, Schema: schema}, WithoutMigrations()); !errors.As(err, new(*state.SchemaError)) {
+		t.Errorf("reader Open of a newer schema = %v, want a *state.SchemaError", err)
 	}
 }
