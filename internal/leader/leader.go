@@ -111,8 +111,8 @@ func New(opts Options) (*Leader, error) {
 		table: pgx.Identifier{opts.Schema, "leadership"}.Sanitize(), reason: "leadership not tried yet"}, nil
 }
 
-// LockKey is the advisory lock key of the state in schema: one leader per schema, whatever the
-// database.
+// LockKey is the advisory lock key of the state in schema. Advisory locks are per database, so
+// there is one leader per database and schema: one per state.
 func LockKey(schema string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte("reaper leadership\x00" + schema))
