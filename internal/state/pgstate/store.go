@@ -3,7 +3,6 @@ package pgstate
 import (
 	"context"
 	"encoding/json"
-
 	"fmt"
 	"regexp"
 	"time"
