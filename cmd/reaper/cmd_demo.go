@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/safego"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
@@ -96,7 +97,7 @@ func cmdDemo(ctx context.Context, env Env, dir string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	code := cycleOnce(ctx, env, cfg, "plan", true, "", false)
+	code := cycleOnce(ctx, env, cfg, reconcile.CommandPlan, true, "", false)
 	select {
 	case err := <-served: // the simulator stopped under the plan: an internal error
 		return fail(env, fmt.Errorf("demo: %w", err))

@@ -96,11 +96,24 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 		return fail(env, err)
 	}
 	defer store.Close()
+	var lead campaigner
+	cycleStore := store
+	switch _, shared := store.(sharedState); {
+	case command == reconcile.CommandRun: // takes leadership of a shared state, or refuses
+		if lead, err = leadOnce(ctx, store, nodeName(cfg), log); err != nil {
+			return fail(env, err)
+		}
+		if lead != nil {
+			defer lead.Release(context.WithoutCancel(ctx))
+		}
+	case shared: // plan needs no leadership and changes nothing the leader keeps
+		cycleStore = planStore{store}
+	}
 	rt, err := buildLoaded(ctx, cfg, log, nil)
 	if err != nil {
 		return fail(env, err)
 	}
-	c := &cycler{env: env, log: log, store: store, notify: record.NewAnnouncer(cfg.Notify, store, log)}
+	c := &cycler{env: env, log: log, store: cycleStore, notify: record.NewAnnouncer(cfg.Notify, store, log), fence: fencer(lead)}
 	run, werr := c.run(ctx, rt, command, forceDry, outDir)
 	if run == nil {
 		return fail(env, werr)

@@ -14,7 +14,10 @@ import (
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	runChildIfAsked() // the failover tests' daemons
+	os.Exit(pgtest.Main(m))
+}
 
 // pgPassword is in every DSN these tests write; no output may show it. (The test cluster trusts
 // local connections, so any password connects.)

@@ -155,11 +155,12 @@ func (c *Cluster) Exec(ctx context.Context, sql string, args ...any) (int64, err
 
 // TerminateBackends ends, with pg_terminate_backend, every server session connected to the database
 // db (every database when db is empty) whose application_name is app (any when app is empty), and
-// returns how many it ended. It is how a test cuts a client's connection.
+// returns how many it ended, once they have ended (up to 10 s each). It is how a test cuts a
+// client's connection.
 func (c *Cluster) TerminateBackends(tb testing.TB, db, app string) int {
 	tb.Helper()
 	var n int
-	err := c.queryRow(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+	err := c.queryRow(`SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity
 		WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'
 		AND ($1 = '' OR datname = $1) AND ($2 = '' OR application_name = $2)`, []any{db, app}, &n)
 	if err != nil {

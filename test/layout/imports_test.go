@@ -45,6 +45,7 @@ var allowed = map[string][]string{
 	"internal/state/pgstate":   {"internal/state"},
 	"internal/state/statetest": {"internal/clocktest", "internal/state"}, // the conformance suite
 	"internal/migrate":         {"internal/state"},
+	"internal/leader":          {}, // leadership on PostgreSQL: an advisory lock and its fence
 	"internal/enrich":          {"internal/policy", "internal/safego", "internal/state", "internal/zen"},
 	"internal/reconcile":       {"internal/policy", "internal/safego", "internal/state", "internal/zen"},
 	"internal/record": {"internal/config", "internal/inert", "internal/metrics", "internal/notify", "internal/policy",
