@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/safego"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
@@ -48,8 +49,11 @@ func demoCommand(cl *cli) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "simulator + sample fleet + plan: the newcomer's first command",
-		Args:  wantArgs(),
-		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdDemo(ctx, env, dir) }),
+		Long: "Start the simulator with a sample fleet, write a config for it into --dir, run a plan\n" +
+			"against it and print the next steps. Nothing real is touched. The directory must be new,\n" +
+			"empty, or one an earlier demo wrote.",
+		Args: wantArgs(),
+		RunE: cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdDemo(ctx, env, dir) }),
 	}
 	c.Flags().StringVar(&dir, "dir", ".demo", "where the demo writes its config, state and reports")
 	_ = c.MarkFlagDirname("dir")
@@ -93,7 +97,7 @@ func cmdDemo(ctx context.Context, env Env, dir string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	code := cycleOnce(ctx, env, cfg, "plan", true, "", false)
+	code := cycleOnce(ctx, env, cfg, reconcile.CommandPlan, true, "", false)
 	select {
 	case err := <-served: // the simulator stopped under the plan: an internal error
 		return fail(env, fmt.Errorf("demo: %w", err))

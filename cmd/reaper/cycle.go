@@ -43,9 +43,10 @@ func buildLoaded(ctx context.Context, cfg *config.Config, log *slog.Logger, m *m
 type cycler struct {
 	env     Env
 	log     *slog.Logger
-	store   *state.Store
+	store   state.Backend
 	metrics *metrics.Metrics  // nil outside the daemon
 	notify  *record.Announcer // nil when no webhook is configured
+	fence   reconcile.Fencer  // nil without leadership (bbolt)
 }
 
 // run executes one cycle with rt and records it. command is reconcile.CommandRun or
@@ -58,6 +59,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry b
 		Evaluator: c.timedEvaluator(rt.engine),
 		Store:     c.store,
 		Enricher:  newEnricher(rt.client, c.store, c.log),
+		Fence:     c.fence,
 		Settings:  settings(rt.cfg, rt.engine),
 		Now:       c.env.now,
 		Logger:    c.log,

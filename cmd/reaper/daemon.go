@@ -27,10 +27,11 @@ type daemon struct {
 	path     string
 	forceDry bool
 	log      *slog.Logger
-	store    *state.Store
+	store    state.Backend
 	metrics  *metrics.Metrics
 	sd       *sdnotify.Notifier
 	runner   *scheduler.Runner
+	lead     campaigner // nil with bbolt: the only reaper on the store always leads
 
 	mu          sync.Mutex
 	rt          *loaded
@@ -39,6 +40,7 @@ type daemon struct {
 	lastSuccess time.Time
 	lastResult  string
 	probe       apiProbe // /readyz before the first cycle has finished
+	campaignErr error    // why the last campaign for leadership failed; nil when it leads
 }
 
 func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
@@ -54,19 +56,26 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	store, err := openState(cfg, env.now)
+	store, err := openState(ctx, cfg, env.now)
 	if err != nil {
 		return fail(env, err)
 	}
 	defer store.Close()
 	m := record.NewMetrics()
 	_ = m.SetBuildInfo(buildInfo())
+	lead, err := newLeadership(store, nodeName(cfg), log, m.SetLeader)
+	if err != nil {
+		return fail(env, err)
+	}
+	if lead == nil {
+		m.SetLeader(true)
+	}
 	rt, err := buildLoaded(ctx, cfg, log, m)
 	if err != nil {
 		return fail(env, err)
 	}
 	d := &daemon{env: env, path: path, forceDry: forceDry, log: log, store: store, metrics: m,
-		sd: sdnotify.New(env.Getenv("NOTIFY_SOCKET")), rt: rt, ann: record.NewAnnouncer(cfg.Notify, store, log), sched: sched}
+		sd: sdnotify.New(env.Getenv("NOTIFY_SOCKET")), rt: rt, ann: record.NewAnnouncer(cfg.Notify, store, log), sched: sched, lead: lead}
 	d.runner = scheduler.New(scheduler.Options{
 		Schedule: sched, Jitter: cfg.ScheduleJitter.D(), Timeout: cfg.CycleTimeout.D(), Clock: env.Clock, Logger: log,
 		OnPanic: func(v any) { m.ObserveCycle(metrics.CyclePanic, 0, false, env.now()) },
@@ -95,9 +104,13 @@ func (d *daemon) serve(ctx context.Context, cfg *config.Config) int {
 
 	d.log.Info("reaper started", "version", version, "schedule", cfg.Schedule, "timezone", cfg.Timezone,
 		"mode", reconcile.Permit(cfg.Mode, d.forceDry, reconcile.CommandRun).Mode, "state_dir", cfg.StateDir, "metrics", cfg.Metrics.Listen)
+	d.campaign(ctx)
 	_ = d.sd.Ready()
 	err := d.runner.Run(ctx, d.job)
 	_ = d.sd.Stopping()
+	if d.lead != nil {
+		d.lead.Release(context.WithoutCancel(ctx))
+	}
 	d.log.Info("reaper stopping")
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return fail(d.env, cause)
@@ -117,10 +130,13 @@ func (d *daemon) job(ctx context.Context) error {
 		runtime.GC()
 		debug.FreeOSMemory()
 	}()
+	if !d.campaign(ctx) {
+		return nil // standing by: another reaper leads
+	}
 	d.mu.Lock()
 	rt, ann := d.rt, d.ann
 	d.mu.Unlock()
-	c := &cycler{env: d.env, log: d.log, store: d.store, metrics: d.metrics, notify: ann}
+	c := &cycler{env: d.env, log: d.log, store: d.store, metrics: d.metrics, notify: ann, fence: fencer(d.lead)}
 	run, err := c.run(ctx, rt, reconcile.CommandRun, d.forceDry, "")
 	if run == nil {
 		return err
@@ -137,9 +153,13 @@ func (d *daemon) job(ctx context.Context) error {
 	return explainAPI(run.Result.Err)
 }
 
-// ready is /readyz: before any cycle has finished, the API check (see apiProbe); afterwards, the
-// last cycle succeeded within two intervals.
+// ready is /readyz: on a standby, whether another reaper leads (see standby); before any cycle
+// has finished, the API check (see apiProbe); afterwards, the last cycle succeeded within two
+// intervals.
 func (d *daemon) ready() (bool, string) {
+	if standing, ok, why := d.standby(); standing {
+		return ok, why
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.lastSuccess.IsZero() && d.lastResult == "" {
@@ -213,6 +233,9 @@ func restartOnly(a, b *config.Config) []string {
 	var out []string
 	if a.StateDir != b.StateDir {
 		out = append(out, "state_dir")
+	}
+	if a.State != b.State {
+		out = append(out, "state")
 	}
 	if a.Metrics.Listen != b.Metrics.Listen {
 		out = append(out, "metrics.listen")

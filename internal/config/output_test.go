@@ -13,9 +13,11 @@ func TestRedactedRoundTrips(t *testing.T) {
 	writeFile(t, dir, "secrets/webhook", "https://hooks.example.test/x", 0o600)
 	writeFile(t, dir, "secrets/team-hook", "https://hooks.example.test/team", 0o600)
 	writeFile(t, dir, "secrets/smtp", "pw", 0o600)
+	writeFile(t, dir, "secrets/pg-dsn", "postgres://u:p@h/db", 0o600)
 	c := mustParse(t, string(readFixture(t, "valid/full.yaml")), nil, dir)
 	c.Notify.WebhookURLFile, c.Notify.WebhookURL = "", "" // no secret file to read back
 	c.Zenlayer.AccessKeySecretFile, c.Zenlayer.AccessKeySecret = "", ""
+	c.State.Backend, c.State.Postgres.DSNFile, c.State.Postgres.DSN = "bbolt", "", ""
 	c.Notify.Owners.Routes = c.Notify.Owners.Routes[2:] // the e-mail route: no secret
 	c.Notify.Owners.Routes = append(c.Notify.Owners.Routes, OwnerRoute{Match: "*", WebhookURLFile: "", Email: true})
 	c.Notify.Owners.SMTP.Username, c.Notify.Owners.SMTP.PasswordFile, c.Notify.Owners.SMTP.Password = "", "", ""

@@ -61,6 +61,7 @@ type Metrics struct {
 	reloads           *prometheus.CounterVec
 	trafficCalls      prometheus.Counter
 	trafficCallsCycle prometheus.Gauge
+	leader            prometheus.Gauge
 }
 
 // New returns Metrics registered in a new registry, together with the Go
@@ -103,13 +104,16 @@ func New() *Metrics {
 		trafficCallsCycle: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "reaper_traffic_calls_last_cycle", Help: "Traffic API calls made in the last cycle.",
 		}),
+		leader: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "reaper_leader", Help: "1 while this reaper leads its state (always, with bbolt), 0 while it stands by.",
+		}),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.cycles, m.cycleDuration, m.lastSuccess, m.instances, m.candidates,
 		m.terminations, m.blocked, m.apiRequests, m.apiDuration, m.policyEval,
-		m.reloads, m.trafficCalls, m.trafficCallsCycle,
+		m.reloads, m.trafficCalls, m.trafficCallsCycle, m.leader,
 	)
 	initLabels(m.cycles, CyclePanic)
 	initLabels(m.reloads, ReloadOK, ReloadError)

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -61,6 +62,9 @@ func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]s
 			stop = err
 			break
 		}
+	}
+	if fe := (*fenceError)(nil); errors.As(stop, &fe) {
+		return r.fenced(res, due, accepted, stop)
 	}
 	if err := r.confirm(ctx, res, accepted, pending, budget); err != nil && stop == nil {
 		stop = err

@@ -83,6 +83,7 @@ type Options struct {
 	Evaluator Evaluator
 	Store     Store
 	Enricher  Enricher // optional
+	Fence     Fencer   // optional: with a shared store, the proof of leadership before each intent and call
 	Settings  Settings
 	Now       func() time.Time
 	Logger    *slog.Logger

@@ -42,7 +42,7 @@ type Status string
 const (
 	StatusOK      Status = "ok"      // the cycle ran to the end; terminations may have failed, see Failures
 	StatusBlocked Status = "blocked" // a safety limit blocked every action
-	StatusAborted Status = "aborted" // the inventory or state could not be trusted; no action was taken
+	StatusAborted Status = "aborted" // the inventory or state could not be trusted, or leadership was lost: no (further) action was taken
 	StatusFailed  Status = "failed"  // the cycle stopped on an unexpected error
 )
 

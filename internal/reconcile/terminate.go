@@ -30,10 +30,17 @@ const (
 // acting. until is the deadline of the call's detached context (zero when no call was made).
 func (r *Reconciler) terminate(ctx context.Context, runID string, e *Entry) (accepted bool, until time.Time, err error) {
 	id := e.Instance.ID
+	if err := r.fence(ctx, "intent", id); err != nil {
+		return false, time.Time{}, err
+	}
 	intent := state.Intent{RunID: runID, InstanceID: id, CreatedAt: r.opts.Now().UTC(), Reasons: reasonTexts(e.Terminate)}
 	if err := r.opts.Store.PutIntent(intent); err != nil {
 		e.Action, e.Error = ActionFailed, "not called: record intent: "+err.Error()
 		return false, time.Time{}, fmt.Errorf("record intent for %s: %w", id, err)
+	}
+	if err := r.fence(ctx, "call", id); err != nil {
+		e.Error = "intent recorded, not called: " + err.Error()
+		return false, time.Time{}, err
 	}
 	// The call runs on a context detached from the cycle's: once started it finishes (bounded by
 	// CallTimeout) and is recorded, even when the daemon is asked to stop. It is made once: the

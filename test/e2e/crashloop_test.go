@@ -1,15 +1,20 @@
 package e2e_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/reaper-bmc/reaper/internal/pgtest"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen"
@@ -27,7 +32,28 @@ const crashFleetSize = 40
 // simulator accepted had its intent recorded before it, and that each instance was accepted
 // exactly once. Kill points are seeded; their timing is not, so these are checked as properties
 // that hold for any interleaving.
+//
+// It runs against both state backends: bbolt in a directory, and PostgreSQL, where each child
+// also takes leadership and fences every intent and call with it, as a daemon does.
 func TestCrashLoop(t *testing.T) {
+	t.Run("bbolt", func(t *testing.T) { crashLoop(t, t.TempDir()) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.Shared(t).NewDB(t)
+		crashLoop(t, dsn)
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		var node string
+		if err := conn.QueryRow(context.Background(), "SELECT node FROM reaper.leadership").Scan(&node); err != nil || !strings.HasPrefix(node, "child-") {
+			t.Errorf("leadership row: node %q, %v; want a child's: the children led", node, err)
+		}
+	})
+}
+
+// crashLoop is the crash loop against the state at spec (see openSpec).
+func crashLoop(t *testing.T, dir string) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 0xc4a54))
 	kills := 15
@@ -36,7 +62,6 @@ func TestCrashLoop(t *testing.T) {
 	}
 	fleet := crashFleet(0)
 	sim, url := realSim(t, fleet)
-	dir := t.TempDir()
 	k := &killer{}
 	sim.OnCall(k.onCall)
 
@@ -71,7 +96,7 @@ func TestCrashLoop(t *testing.T) {
 		t.Error("no kill landed between an executed TerminateInstance and its answer")
 	}
 
-	st, err := state.Open(dir)
+	st, err := openSpec(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +269,7 @@ func waitChild(t *testing.T, cmd *exec.Cmd) error {
 // checkStateOpens opens the state a killed reaper left and reads it.
 func checkStateOpens(t *testing.T, dir string) {
 	t.Helper()
-	st, err := state.Open(dir)
+	st, err := openSpec(dir)
 	if err != nil {
 		t.Fatalf("state after SIGKILL: %v", err)
 	}
@@ -267,7 +292,7 @@ func finishRound(t *testing.T, k *killer, sim *zensim.Server, url, dir string, f
 	if n := notRecycled(sim, fleet); n != 0 {
 		t.Errorf("%d instances not in the recycle bin after a clean cycle", n)
 	}
-	st, err := state.Open(dir)
+	st, err := openSpec(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,91 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// countingFence fails from its failAt-th call on (never when failAt is 0).
+type countingFence struct {
+	calls  int
+	failAt int
+}
+
+func (f *countingFence) Fence(ctx context.Context) error {
+	f.calls++
+	if f.failAt > 0 && f.calls >= f.failAt {
+		return errors.New("lock not held")
+	}
+	return nil
+}
+
+func TestFenceBeforeEveryIntentAndCall(t *testing.T) {
+	h := newHarness(t, fleet(3), nil)
+	f := &countingFence{}
+	h.rec.opts.Fence = f
+	var fencesAtCall []int
+	h.api.terminate = func(id string) (string, error) {
+		fencesAtCall = append(fencesAtCall, f.calls)
+		return "T-" + id, nil
+	}
+	res := h.cycle(t, false)
+	if res.Status != StatusOK {
+		t.Fatalf("status = %s, err = %v", res.Status, res.Err)
+	}
+	if want := []int{2, 4, 6}; !slices.Equal(fencesAtCall, want) {
+		t.Errorf("fences made before each call = %v, want %v (one before each intent, one before each call)", fencesAtCall, want)
+	}
+}
+
+func TestLostFenceStopsActingAndAborts(t *testing.T) {
+	tests := []struct {
+		name       string
+		failAt     int
+		wantCalls  []string
+		wantOpen   []string // intents left without an outcome, for the next leader to resolve
+		unconfirm  string   // the entry whose accepted call could not be confirmed
+		notReached []string
+	}{
+		{name: "before the first intent", failAt: 1, notReached: []string{"000", "001", "002"}},
+		{name: "between intent and call", failAt: 2, wantOpen: []string{"000"}, notReached: []string{"000", "001", "002"}},
+		{name: "after a call", failAt: 3, wantCalls: []string{"000"}, wantOpen: []string{"000"}, unconfirm: "000", notReached: []string{"001", "002"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, fleet(3), nil)
+			h.rec.opts.Fence = &countingFence{failAt: tt.failAt}
+			res := h.cycle(t, false)
+			if res.Status != StatusAborted || res.Err == nil || !strings.Contains(res.Err.Error(), "leadership lost") {
+				t.Fatalf("status = %s, err = %v; want aborted, leadership lost", res.Status, res.Err)
+			}
+			if got := h.api.calls(); !slices.Equal(got, tt.wantCalls) {
+				t.Errorf("TerminateInstance calls = %v, want %v", got, tt.wantCalls)
+			}
+			if n := len(h.api.described); n != 1 { // the re-check before acting; no confirm describe
+				t.Errorf("%d describes, want only the re-check before acting: %v", n, h.api.described)
+			}
+			var open []string
+			for _, in := range h.store.intents {
+				if in.Outcome == nil {
+					open = append(open, in.InstanceID)
+				}
+			}
+			if !slices.Equal(open, tt.wantOpen) {
+				t.Errorf("open intents = %v, want %v", open, tt.wantOpen)
+			}
+			if tt.unconfirm != "" {
+				if e := res.entry(t, tt.unconfirm); e.Action != ActionUnconfirmed || !strings.Contains(e.Error, "leadership was lost") {
+					t.Errorf("%s = %s %q, want unconfirmed, leadership was lost", tt.unconfirm, e.Action, e.Error)
+				}
+			}
+			for _, id := range tt.notReached {
+				if e := res.entry(t, id); e.Action != ActionSkipped || e.SkipReason != SkipNotAttempted {
+					t.Errorf("%s = %s/%s, want skipped/not_attempted", id, e.Action, e.SkipReason)
+				}
+			}
+		})
+	}
+}
