@@ -56,15 +56,15 @@ type SMTP struct {
 // Enabled reports whether owner notices are configured: at least one route.
 func (o *Owners) Enabled() bool { return len(o.Routes) > 0 }
 
-// Route returns the route of an owner value: the first whose Match fits, or nil (the operator
-// channel).
-func (o *Owners) Route(owner string) *OwnerRoute {
+// Route returns the index in Routes of an owner value's route: the first whose Match fits, or -1
+// (the operator channel).
+func (o *Owners) Route(owner string) int {
 	for i := range o.Routes {
 		if ok, _ := path.Match(strings.ToLower(o.Routes[i].Match), strings.ToLower(owner)); ok {
-			return &o.Routes[i]
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // defaultOwners is notify.owners when the file leaves it out.

@@ -69,8 +69,8 @@ func TestOwnersDefaultsAndRoute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := ""
-		if r := o.Route(tt.owner); r != nil {
-			got = r.Match
+		if i := o.Route(tt.owner); i >= 0 {
+			got = o.Routes[i].Match
 		}
 		if got != tt.want {
 			t.Errorf("Route(%q) = %q, want %q", tt.owner, got, tt.want)

@@ -8,7 +8,9 @@
 //
 // The report document is built first and the other outputs read the same result and the same
 // report, so they cannot disagree: a candidate counted by the metrics is a candidate in the
-// report, and an event names the recycle deadline the report derived. Features that turn a run
+// report, and an event names the recycle deadline the report derived. Owner notices (owners.go,
+// DESIGN.md §7.4) are built here from the same result and report and sent through notify's
+// transports, remembered in the state store's meta memory. Features that turn a run
 // into something more (owner notices, plan files, money figures) are further steps of Record.
 //
 // record imports reconcile, report, metrics, notify and config (and the value types of policy and

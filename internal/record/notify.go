@@ -34,29 +34,44 @@ type Sender interface {
 	Send(ctx context.Context, e notify.Event) error
 }
 
-// Announcer derives notification events from a finished cycle's report and sends them.
+// Announcer derives notification events from a finished cycle's report and sends them to the
+// operator channel, and the owner notices to the owners (see Owners).
 type Announcer struct {
-	send   Sender
+	send   Sender // nil when only owner notices are configured
+	owners *Owners
 	memory Memory
 	log    *slog.Logger
 }
 
-// NewAnnouncer returns the announcer of the webhook in cfg, or nil when no webhook is configured
-// or it cannot be set up (logged: a broken webhook never stops the cycles).
+// NewAnnouncer returns the announcer of the webhook and owner notices in cfg, or nil when neither
+// is configured. A webhook that cannot be set up is logged and left out: a broken webhook never
+// stops the cycles.
 func NewAnnouncer(cfg config.Notify, memory Memory, log *slog.Logger) *Announcer {
-	if cfg.WebhookURL == "" {
-		return nil
-	}
-	n, err := notify.New(notify.Options{URL: cfg.WebhookURL.Reveal(), Format: cfg.Format, Logger: log})
-	if err != nil {
-		log.Error("notifications disabled", "error", err)
-		return nil
-	}
-	return &Announcer{send: n, memory: memory, log: log}
+	return newAnnouncer(cfg, memory, log, OwnerOptions{})
 }
 
-// Announce sends the events a run calls for (see Events). A failed delivery is logged.
+func newAnnouncer(cfg config.Notify, memory Memory, log *slog.Logger, opts OwnerOptions) *Announcer {
+	a := &Announcer{memory: memory, log: log, owners: NewOwners(cfg, memory, log, opts)}
+	if cfg.WebhookURL != "" {
+		n, err := notify.New(notify.Options{URL: cfg.WebhookURL.Reveal(), Format: cfg.Format, Logger: log})
+		if err != nil {
+			log.Error("notifications disabled", "error", err)
+		} else {
+			a.send = n
+		}
+	}
+	if a.send == nil && a.owners == nil {
+		return nil
+	}
+	return a
+}
+
+// Announce sends the events a run calls for (see Events) to the operator channel. A failed
+// delivery is logged.
 func (a *Announcer) Announce(ctx context.Context, r *report.Run) {
+	if a.send == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), announceTimeout)
 	defer cancel()
 	for _, e := range Events(r, a.newCandidateSet(r)) {

@@ -65,8 +65,9 @@ func (r *Recorder) Record(ctx context.Context, res *reconcile.Result) (*Run, err
 	var err error
 	run.Dir, err = r.write(run.Report)
 	Observe(r.opts.Metrics, res, run.Report)
-	if r.opts.Announcer != nil {
-		r.opts.Announcer.Announce(ctx, run.Report)
+	if a := r.opts.Announcer; a != nil {
+		a.Announce(ctx, run.Report)
+		a.owners.Notify(ctx, res, run.Report, snoozeMax(r.opts.Config))
 	}
 	return run, err
 }
@@ -94,4 +95,15 @@ func Formats(configured []string) []string {
 		return configured
 	}
 	return append([]string{report.FormatJSON}, configured...)
+}
+
+// snoozeMax is how far ahead reaper-snooze-until may reach, as owner notices say it: the
+// config's policies.params.snooze.max, or the bundled policy's default.
+func snoozeMax(cfg *config.Config) string {
+	if p, ok := cfg.Policies.Params["snooze"].(map[string]any); ok {
+		if s, ok := p["max"].(string); ok && s != "" {
+			return s
+		}
+	}
+	return "30d"
 }
