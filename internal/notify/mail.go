@@ -118,7 +118,9 @@ func (m *Mailer) scrub(s string) string {
 // keeps the events and tries again in a later cycle.
 func (m *Mailer) SendDigest(ctx context.Context, to string, d Digest) error {
 	server := net.JoinHostPort(m.opts.Host, strconv.Itoa(m.opts.Port))
-	fail := func(step string, err error) error { return &MailError{Server: server, Step: step, err: err, scrub: m.scrub} }
+	fail := func(step string, err error) error {
+		return &MailError{Server: server, Step: step, err: err, scrub: m.scrub}
+	}
 	rcpt, err := plainAddress(to)
 	if err != nil {
 		return fail("rcpt", err)
