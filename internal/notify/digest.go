@@ -63,16 +63,17 @@ func (d Digest) Subject() string {
 
 // section is one part of a digest as every renderer shows it.
 type section struct {
-	Title string
-	Items []DigestItem
+	Title  string
+	Action string // the word a one-line listing uses
+	Items  []DigestItem
 }
 
 func (d Digest) sections() []section {
 	var out []section
 	for _, s := range []section{
-		{"Marked for termination", d.Marked},
-		{"Due soon (reminder)", d.Reminders},
-		{"Terminated", d.Terminated},
+		{"Marked for termination", "marked", d.Marked},
+		{"Due soon (reminder)", "due soon", d.Reminders},
+		{"Terminated", "terminated", d.Terminated},
 	} {
 		if len(s.Items) > 0 {
 			out = append(out, s)
@@ -172,7 +173,7 @@ func slackDigest(d Digest) ([]byte, error) {
 		}
 		lines := []string{"*" + s.Title + "*"}
 		for _, in := range shown {
-			lines = append(lines, slackLine(EventInstance{ID: in.ID, Name: in.Name, Reasons: in.Reasons, DueAt: in.DueAt,
+			lines = append(lines, slackLine(EventInstance{ID: in.ID, Name: in.Name, Action: s.Action, Reasons: in.Reasons, DueAt: in.DueAt,
 				RecycleDeadline: in.RecycleDeadline}))
 		}
 		if more := len(s.Items) - len(shown); more > 0 {
