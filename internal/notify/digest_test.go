@@ -17,6 +17,7 @@ func TestSendDigestPayloads(t *testing.T) {
 			n := newNotifier(t, rc.url(), format, &sleeps{}, nil)
 			d := hostileDigest()
 			d.Marked[0].Name = "<!channel> <https://evil.test|click>"
+			d.Owner = "<!here>"
 			if err := n.SendDigest(context.Background(), d); err != nil {
 				t.Fatalf("SendDigest: %v", err)
 			}
@@ -36,14 +37,14 @@ func TestSendDigestPayloads(t *testing.T) {
 			}
 			switch format {
 			case FormatGeneric:
-				if doc["kind"] != KindOwnerDigest || doc["owner"] != "alice@example.test" {
+				if doc["kind"] != KindOwnerDigest || doc["owner"] != "<!here>" {
 					t.Errorf("kind %v owner %v", doc["kind"], doc["owner"])
 				}
 				if len(doc["terminated"].([]any)) != 1 || !strings.Contains(body, `"recycle_deadline":"2026-12-11T07:00:00Z"`) {
 					t.Errorf("terminated entry lacks its recycle deadline: %s", body)
 				}
 			case FormatSlack:
-				if strings.Contains(body, "<!channel>") || strings.Contains(body, "<https://evil") {
+				if strings.Contains(body, "<!channel>") || strings.Contains(body, "<https://evil") || strings.Contains(body, "<!here>") {
 					t.Errorf("slack payload holds a live mention or link: %s", body)
 				}
 			}
