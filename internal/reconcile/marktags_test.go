@@ -330,7 +330,7 @@ func TestReasonTag(t *testing.T) {
 		{"exactly 64", r(long('a'), "reaper."+strings.Repeat("b", 32)), strings.Repeat("a", 31) + "," + strings.Repeat("b", 32)},
 		{"cut at a name", r(long('a'), long('b'), long('c')), strings.Repeat("a", 31) + ",+2"},
 		{"first name too long", r("reaper."+strings.Repeat("z", 70), "reaper.a"), "a,+1"},
-		{"nothing fits", r("reaper."+strings.Repeat("z", 70)), "+1"},
+		{"nothing fits", r("reaper." + strings.Repeat("z", 70)), "+1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
