@@ -127,7 +127,7 @@ write_config() {
 		  access_key_secret_file: $1/secret
 		  requests_per_second: 1000
 		schedule: "$3"
-		dry_run: true
+		mode: dry-run
 		policies:
 		  params: {idle: {min_age: 1000w}}
 		safety:

@@ -64,11 +64,7 @@ func cmdValidate(ctx context.Context, env Env, o validateOptions) int {
 		fmt.Fprintf(env.Stderr, "reaper: validate: %d problems\n", problems)
 		return exitFailure
 	}
-	mode := "dry-run (set dry_run: false in the file to act)"
-	if !reconcile.DryRun(cfg.MayAct(), false, reconcile.CommandRun) {
-		mode = "ACTING: terminations will be made"
-	}
-	fmt.Fprintf(w, "mode      %s\n", mode)
+	fmt.Fprintf(w, "mode      %s\n", modeLine(reconcile.Permit(cfg.Mode, false, reconcile.CommandRun)))
 	return exitOK
 }
 
@@ -124,4 +120,17 @@ func short(digest string) string {
 		return digest[:12]
 	}
 	return digest
+}
+
+// modeLine says in words what a daemon cycle in this config may do.
+func modeLine(p reconcile.Permissions) string {
+	switch {
+	case p.Terminate:
+		return p.Mode + ": ACTING: marks candidates and terminates due instances"
+	case p.Tags && p.Mode == reconcile.ModeApprove:
+		return p.Mode + ": marks candidates; terminates only through reaper apply of an approved plan"
+	case p.Tags:
+		return p.Mode + ": marks candidates; never terminates"
+	}
+	return p.Mode + ": decides and reports; writes nothing to Zenlayer (set mode in the file to act)"
 }

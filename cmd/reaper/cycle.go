@@ -50,7 +50,7 @@ type cycler struct {
 }
 
 // run executes one cycle with rt and records it. command is reconcile.CommandRun or
-// CommandPlan; forceDry is --dry-run (reconcile.DryRun decides); outDir overrides the report
+// CommandPlan; forceDry is --dry-run (reconcile.Permit decides); outDir overrides the report
 // directory. The run is nil only when the cycle could not start. Errors are about reaper itself
 // (reports could not be written); the cycle's own outcome is in Result.Status.
 func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry bool, outDir string) (*record.Run, error) {
@@ -60,6 +60,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry b
 		Store:     c.store,
 		Enricher:  newEnricher(rt.client, c.store, c.log),
 		Fence:     c.fence,
+		Tags:      rt.client, // mark tags, in the modes that write them (reconcile.Permit)
 		Settings:  settings(rt.cfg, rt.engine),
 		Now:       c.env.now,
 		Logger:    c.log,

@@ -103,7 +103,7 @@ func (d *daemon) serve(ctx context.Context, cfg *config.Config) int {
 	wg.Go(goContained(d.log, cancel, "reload", func() { d.reloads(ctx) }))
 
 	d.log.Info("reaper started", "version", version, "schedule", cfg.Schedule, "timezone", cfg.Timezone,
-		"dry_run", reconcile.DryRun(cfg.MayAct(), d.forceDry, reconcile.CommandRun), "state_dir", cfg.StateDir, "metrics", cfg.Metrics.Listen)
+		"mode", reconcile.Permit(cfg.Mode, d.forceDry, reconcile.CommandRun).Mode, "state_dir", cfg.StateDir, "metrics", cfg.Metrics.Listen)
 	d.campaign(ctx)
 	_ = d.sd.Ready()
 	err := d.runner.Run(ctx, d.job)

@@ -140,7 +140,7 @@ func scope(cfg *config.Config) zen.Filter {
 func settings(cfg *config.Config, e *policy.Engine) reconcile.Settings {
 	s := cfg.Safety
 	return reconcile.Settings{
-		MayAct:                  cfg.MayAct(),
+		Mode:                    cfg.Mode,
 		Filter:                  scope(cfg),
 		Params:                  params(cfg, e),
 		GracePeriod:             s.GracePeriod.D(),

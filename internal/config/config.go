@@ -11,6 +11,12 @@ const (
 	DefaultSchedule      = "*/30 * * * *"
 	DefaultStateDir      = "/var/lib/reaper"
 	DefaultMetricsListen = "127.0.0.1:9797"
+	// ModeDryRun and the other modes are the values of the key mode (DESIGN.md §7.1), each
+	// including everything of the one before.
+	ModeDryRun  = "dry-run"
+	ModeMark    = "mark"
+	ModeApprove = "approve"
+	ModeEnforce = "enforce"
 	// DefaultProtectTag is the tag key that protects an instance by default (with value "true").
 	DefaultProtectTag = "reaper-protect"
 )
@@ -28,16 +34,19 @@ type Config struct {
 	CycleTimeout Duration `yaml:"cycle_timeout"`
 	// Timezone is the IANA zone the schedule is read in.
 	Timezone string `yaml:"timezone"`
-	// DryRun is true unless the file says dry_run: false.
-	DryRun bool `yaml:"dry_run"`
-	// DryRunExplicit is true when the file itself set dry_run (to true or false).
-	DryRunExplicit bool     `yaml:"-"`
-	Policies       Policies `yaml:"policies"`
-	Safety         Safety   `yaml:"safety"`
-	StateDir       string   `yaml:"state_dir"`
-	State          State    `yaml:"state"`
-	Report         Report   `yaml:"report"`
-	Notify         Notify   `yaml:"notify"`
+	// Mode is what reaper may do to the fleet: one of Modes (DESIGN.md §7.1). The default is
+	// dry-run; the old key dry_run is folded into it when the file is parsed.
+	Mode string `yaml:"mode"`
+	// DryRun is the old spelling of Mode, read from the file only: dry_run: true is mode: dry-run
+	// and dry_run: false is mode: enforce. Parse folds it into Mode and leaves it nil, so an
+	// effective config never carries it (and the two keys never appear together).
+	DryRun   *bool    `yaml:"dry_run,omitempty"`
+	Policies Policies `yaml:"policies"`
+	Safety   Safety   `yaml:"safety"`
+	StateDir string   `yaml:"state_dir"`
+	State    State    `yaml:"state"`
+	Report   Report   `yaml:"report"`
+	Notify   Notify   `yaml:"notify"`
 	// Pricing maps an instance type to its monthly price, for savings estimates.
 	Pricing map[string]float64 `yaml:"pricing"`
 	Metrics Metrics            `yaml:"metrics"`
@@ -174,7 +183,7 @@ func Default() *Config {
 		Scope:    Scope{Zones: []string{}, ResourceGroups: []string{}},
 		Schedule: DefaultSchedule,
 		Timezone: "UTC",
-		DryRun:   true,
+		Mode:     ModeDryRun,
 		Policies: Policies{Params: map[string]any{}},
 		Safety: Safety{
 			GracePeriod:            Duration(24 * time.Hour),
@@ -206,7 +215,3 @@ func (c *Config) ReportDir() string {
 	}
 	return filepath.Join(c.StateDir, "reports")
 }
-
-// MayAct reports whether the config permits terminations: only when the file itself says
-// dry_run: false.
-func (c *Config) MayAct() bool { return c.DryRunExplicit && !c.DryRun }

@@ -136,6 +136,13 @@ func (d *decoder) decodeValue(path string, n *yaml.Node, v reflect.Value) {
 		return
 	}
 	switch v.Kind() {
+	case reflect.Pointer: // an optional value: set only when the file gives one
+		before := len(d.errs)
+		p := reflect.New(v.Type().Elem())
+		d.decodeValue(path, n, p.Elem())
+		if len(d.errs) == before {
+			v.Set(p)
+		}
 	case reflect.Struct:
 		d.decodeStruct(path, n, v)
 	case reflect.Slice:

@@ -51,7 +51,9 @@ func parse(data []byte, env func(string) string, baseDir string, secrets bool) (
 	if set == nil {
 		return nil, errors.Join(errs...)
 	}
-	c.DryRunExplicit = set["dry_run"]
+	if err := foldDryRun(c, set); err != nil {
+		errs = append(errs, err)
+	}
 	resolvePaths(c, baseDir)
 	fillFromEnv(c, env)
 	var secretErrs []error
@@ -77,4 +79,24 @@ func resolvePaths(c *Config, baseDir string) {
 			*p = filepath.Join(baseDir, *p)
 		}
 	}
+}
+
+// foldDryRun turns the old key dry_run into mode: dry_run: true is mode: dry-run, dry_run: false
+// is mode: enforce. Writing both keys is an error, since they could disagree. Afterwards the config
+// carries only Mode.
+func foldDryRun(c *Config, set map[string]bool) error {
+	old := c.DryRun
+	c.DryRun = nil
+	switch {
+	case old == nil:
+		return nil
+	case set["mode"]:
+		return keyErr("mode", "dry_run and mode are both set; keep only mode (dry_run: true is mode: %s, dry_run: false is mode: %s)",
+			ModeDryRun, ModeEnforce)
+	case *old:
+		c.Mode = ModeDryRun
+	default:
+		c.Mode = ModeEnforce
+	}
+	return nil
 }

@@ -58,8 +58,7 @@ func TestParseValidFull(t *testing.T) {
 		ScheduleJitter: Duration(90 * time.Second),
 		CycleTimeout:   Duration(90 * time.Minute),
 		Timezone:       "Asia/Hong_Kong",
-		DryRun:         false,
-		DryRunExplicit: true,
+		Mode:           ModeEnforce, // dry_run: false
 		Policies: Policies{
 			Dir: "/etc/reaper/policies",
 			Params: map[string]any{
@@ -100,9 +99,6 @@ func TestParseValidFull(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config mismatch (-want +got):\n%s", diff)
-	}
-	if !got.MayAct() {
-		t.Errorf("MayAct() = false, want true for dry_run: false written in the file")
 	}
 }
 
@@ -294,22 +290,53 @@ func TestParseProtectTagsReplaceDefault(t *testing.T) {
 	}
 }
 
-func TestParseDryRun(t *testing.T) {
-	tests := []struct {
-		text                     string
-		dryRun, explicit, mayAct bool
-	}{
-		{"", true, false, false},
-		{"dry_run: true", true, true, false},
-		{"dry_run: false", false, true, true},
-		{"dry_run: ~", true, false, false},
+// TestParseMode: mode takes the four values of DESIGN.md §7.1, dry-run by default; the old key
+// dry_run is its synonym (true: dry-run, false: enforce) and is folded into it.
+func TestParseMode(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{"", "dry-run"},
+		{"mode: dry-run", "dry-run"},
+		{"mode: mark", "mark"},
+		{"mode: approve", "approve"},
+		{"mode: enforce", "enforce"},
+		{"mode: ~", "dry-run"},
+		{"dry_run: true", "dry-run"},
+		{"dry_run: false", "enforce"},
+		{"dry_run: ~", "dry-run"},
+		{"dry_run: ~\nmode: mark", "mark"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			c := mustParse(t, tt.text, nil, "")
-			if c.DryRun != tt.dryRun || c.DryRunExplicit != tt.explicit || c.MayAct() != tt.mayAct {
-				t.Errorf("got DryRun=%v DryRunExplicit=%v MayAct=%v, want %v %v %v",
-					c.DryRun, c.DryRunExplicit, c.MayAct(), tt.dryRun, tt.explicit, tt.mayAct)
+			if c.Mode != tt.want || c.DryRun != nil {
+				t.Errorf("got Mode=%q DryRun=%v, want %q and nil", c.Mode, c.DryRun, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseModeErrors: both keys at once, or a mode that is not one of the four, is an error
+// naming the keys and the allowed values.
+func TestParseModeErrors(t *testing.T) {
+	both := "mode: dry_run and mode are both set; keep only mode (dry_run: true is mode: dry-run, dry_run: false is mode: enforce)"
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"mode: enforce\ndry_run: false", []string{both}},
+		{"dry_run: true\nmode: enforce", []string{both}},
+		{"mode: dry-run\ndry_run: true", []string{both}}, // even when they agree
+		{"mode: yolo", []string{`mode: must be one of dry-run, mark, approve, enforce, got "yolo"`}},
+		{"mode: Enforce", []string{`mode: must be one of dry-run, mark, approve, enforce, got "Enforce"`}},
+		{"mode: dry_run", []string{`mode: must be one of dry-run, mark, approve, enforce, got "dry_run"`}},
+		{"mode: true", []string{`mode: must be one of dry-run, mark, approve, enforce, got "true"`}},
+		{"mode: [mark]", []string{`mode: line 1: must be a string, got a list`}},
+		{"dry_run: enforce", []string{`dry_run: line 1: must be true or false, got "enforce"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, parseErr(t, tt.text, nil, t.TempDir())); diff != "" {
+				t.Errorf("errors mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -37,12 +37,12 @@ func TestRedactedShowsSecretsAsRedacted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"  access_key_id: AKID\n", "  access_key_secret: '[redacted]'\n", "  timeout: 30s\n",
-		"  commitment_retry_after: 168h\n", "schedule: '*/30 * * * *'\n", "dry_run: true\n"} {
+		"  commitment_retry_after: 168h\n", "schedule: '*/30 * * * *'\n", "mode: dry-run\n"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("Redacted() lacks %q:\n%s", want, out)
 		}
 	}
-	for _, absent := range []string{"xyz-secret", "token:", "webhook_url:", "warnings", "dry_run_explicit"} {
+	for _, absent := range []string{"xyz-secret", "token:", "webhook_url:", "warnings", "dry_run"} {
 		if strings.Contains(string(out), absent) {
 			t.Errorf("Redacted() contains %q:\n%s", absent, out)
 		}

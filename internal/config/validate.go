@@ -17,6 +17,8 @@ import (
 
 // Accepted values of the enumerated keys.
 var (
+	// Modes are the values of mode, from the one that does least to the one that does most.
+	Modes         = []string{ModeDryRun, ModeMark, ModeApprove, ModeEnforce}
 	ReportFormats = []string{"json", "csv", "md", "html"}
 	NotifyFormats = []string{"generic", "slack"}
 	LogLevels     = []string{"debug", "info", "warn", "error"}
@@ -61,6 +63,7 @@ func (c *Config) check() (errs []error, warns []string) {
 	v.nonEmptyItems("scope.zones", c.Scope.Zones)
 	v.nonEmptyItems("scope.resource_groups", c.Scope.ResourceGroups)
 	c.checkSchedule(v)
+	v.oneOf("mode", c.Mode, Modes)
 	c.checkSafety(v)
 	if c.StateDir == "" {
 		v.add(keyErr("state_dir", "must not be empty"))

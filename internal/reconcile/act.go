@@ -11,8 +11,8 @@ import (
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
-// act is the only step that calls TerminateInstance. Run never calls it for a dry cycle (the
-// function DryRun alone decides one). Each due instance is described again and must still pass
+// act is the only step that calls TerminateInstance. Run calls it only when the cycle's Permissions
+// allow terminating (the function Permit alone decides that). Each due instance is described again and must still pass
 // every guard and still be a candidate (compare-and-act); an intent is recorded durably before
 // the call and its outcome after.
 //

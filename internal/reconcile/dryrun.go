@@ -1,12 +1,53 @@
 package reconcile
 
-// DryRun decides whether a cycle runs dry: it does unless the config permits terminations
-// (mayAct: the file itself says dry_run: false), and always for a plan or when the command line
-// forces it (--dry-run). Nothing on the command line escalates.
+// The modes of DESIGN.md §7.1, from the one that does least to the one that does most; each
+// includes everything of the one before. They are the config's values of the key mode (the
+// config package keeps the same list; a test in cmd/reaper pins the two together).
+const (
+	ModeDryRun  = "dry-run"
+	ModeMark    = "mark"
+	ModeApprove = "approve"
+	ModeEnforce = "enforce"
+)
+
+// Modes lists the modes, least first.
+func Modes() []string { return []string{ModeDryRun, ModeMark, ModeApprove, ModeEnforce} }
+
+// Permissions is what one cycle may do to the fleet and its owners. Permit is the only place it
+// is decided; Run stores it in Result.Permissions, and the cycle's steps, the record step and the
+// commands read it from there.
+type Permissions struct {
+	// Mode is the cycle's effective mode: the config's, or dry-run when the command line forces
+	// it or the config's mode is unknown.
+	Mode string
+	// Tags: write and remove the mark tags (DESIGN.md §7.2).
+	Tags bool
+	// Notices: send owner notices (DESIGN.md §7.4).
+	Notices bool
+	// Terminate: call TerminateInstance for the due instances in this cycle.
+	Terminate bool
+}
+
+// DryRun reports whether the cycle may not terminate anything; reports call such a cycle dry
+// (would_terminate instead of terminated).
+func (p Permissions) DryRun() bool { return !p.Terminate }
+
+// Permit decides what a cycle may do from the config's mode, --dry-run (forced) and the command:
 //
-// This is the only place dry-run is decided. Run stores the answer in Result.DryRun, the act step
-// is skipped for a dry cycle, and everything after (report, metrics, notifications, summary)
-// reads Result.DryRun. The modes of DESIGN.md §7.1 will be decided here too.
-func DryRun(mayAct, forced bool, command string) bool {
-	return !mayAct || forced || command == CommandPlan
+//   - dry-run (the default; also an empty or unknown mode, and any mode under --dry-run):
+//     nothing; decide and report only.
+//   - mark: mark tags and owner notices; never terminates.
+//   - approve: as mark; terminations happen only through `reaper apply` of an approved plan.
+//   - enforce: as mark, and terminates due instances.
+//
+// A plan never writes or sends anything and never terminates, in any mode. Nothing on the command
+// line escalates: forced only ever takes permissions away.
+func Permit(mode string, forced bool, command string) Permissions {
+	switch {
+	case forced, mode != ModeMark && mode != ModeApprove && mode != ModeEnforce:
+		return Permissions{Mode: ModeDryRun}
+	case command == CommandPlan:
+		return Permissions{Mode: mode}
+	}
+	return Permissions{Mode: mode, Tags: true, Notices: true, Terminate: mode == ModeEnforce}
 }

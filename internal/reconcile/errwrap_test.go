@@ -68,7 +68,7 @@ func TestStoreErrorsWrappedOnce(t *testing.T) {
 			rec, err := New(Options{
 				API: &fakeAPI{instances: []zen.Instance{inst("a")}}, Evaluator: tagEvaluator{},
 				Store:    &failingStore{Store: st, failOn: method},
-				Settings: Settings{MayAct: true, MaxTerminationsPerRun: 10, MaxTerminationsPercent: 100, MaxFleetDropPercent: 50},
+				Settings: Settings{Mode: ModeEnforce, MaxTerminationsPerRun: 10, MaxTerminationsPercent: 100, MaxFleetDropPercent: 50},
 				Now:      func() time.Time { return t0 },
 			})
 			if err != nil {

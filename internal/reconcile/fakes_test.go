@@ -302,7 +302,7 @@ func newHarness(t *testing.T, instances []zen.Instance, mutate func(*Settings)) 
 	t.Helper()
 	h := &harness{api: &fakeAPI{instances: instances}, store: newMemStore(), now: t0}
 	s := Settings{
-		MayAct: true, GracePeriod: 0, MaxTerminationsPerRun: 10, MaxTerminationsPercent: 100, MaxFleetDropPercent: 50,
+		Mode: ModeEnforce, GracePeriod: 0, MaxTerminationsPerRun: 10, MaxTerminationsPercent: 100, MaxFleetDropPercent: 50,
 		CommitmentRetryAfter: 168 * time.Hour, Protect: Protection{Tags: map[string]string{"reaper-protect": "true"}},
 	}
 	if mutate != nil {

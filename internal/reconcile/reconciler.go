@@ -53,9 +53,9 @@ type Store interface {
 
 // Settings are the parts of the config a cycle obeys.
 type Settings struct {
-	// MayAct says the config permits terminations (the file itself says dry_run: false). The zero
-	// value runs every cycle dry; see DryRun.
-	MayAct                  bool
+	// Mode is the config's mode (ModeDryRun, ModeMark, ModeApprove, ModeEnforce). The zero value
+	// runs every cycle dry; see Permit.
+	Mode                    string
 	Filter                  zen.Filter
 	Params                  map[string]any // merged policy params, input.params
 	GracePeriod             time.Duration
@@ -84,9 +84,13 @@ type Options struct {
 	Store     Store
 	Enricher  Enricher // optional
 	Fence     Fencer   // optional: with a shared store, the proof of leadership before each intent and call
-	Settings  Settings
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Tags writes the mark tags in the modes that permit them (mark, approve, enforce). Optional
+	// for tests that are not about tags: without it no mark tag is written. cmd/reaper always
+	// sets it (the Zenlayer client).
+	Tags     TagWriter
+	Settings Settings
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // Reconciler runs cycles. It is not safe for concurrent cycles; the scheduler never overlaps them.
@@ -125,7 +129,7 @@ func New(opts Options) (*Reconciler, error) {
 type Cycle struct {
 	RunID   string
 	Command string // CommandRun or CommandPlan
-	// DryRun forces a dry cycle (--dry-run); see the function DryRun for the whole decision.
+	// DryRun forces a dry cycle (--dry-run); see Permit for the whole decision.
 	DryRun bool
 }
 
@@ -133,7 +137,8 @@ type Cycle struct {
 // The error is non-nil only when the cycle did not run to the end (aborted or failed), and is the
 // same as Result.Err.
 func (r *Reconciler) Run(ctx context.Context, c Cycle) (*Result, error) {
-	res := &Result{RunID: c.RunID, Command: c.Command, DryRun: DryRun(r.opts.Settings.MayAct, c.DryRun, c.Command), StartedAt: r.opts.Now().UTC()}
+	perm := Permit(r.opts.Settings.Mode, c.DryRun, c.Command)
+	res := &Result{RunID: c.RunID, Command: c.Command, Permissions: perm, DryRun: perm.DryRun(), StartedAt: r.opts.Now().UTC()}
 	err := r.cycle(ctx, res)
 	if err != nil && res.Err == nil {
 		res.Err = err
@@ -189,10 +194,12 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if clock != nil {
 		r.blockAll(res, clock)
 	}
-	if res.Status == StatusBlocked || res.DryRun {
-		return nil
+	var actErr error
+	if res.Status != StatusBlocked && res.Permissions.Terminate {
+		actErr = r.act(ctx, res, refusals, pending)
 	}
-	return r.act(ctx, res, refusals, pending)
+	r.markTags(ctx, res) // after act: a tag write never delays a termination or changes its re-check
+	return actErr
 }
 
 // abort marks the cycle as one that took no action because something could not be trusted. It

@@ -78,9 +78,12 @@ type Entry struct {
 // Result is everything one cycle observed, decided and did. Reports, metrics and notifications are
 // all derived from it.
 type Result struct {
-	RunID             string
-	Seq               uint64 // the run's sequence number in the state store; 0 when it was not recorded
-	Command           string
+	RunID   string
+	Seq     uint64 // the run's sequence number in the state store; 0 when it was not recorded
+	Command string
+	// Permissions is what the cycle was allowed to do (see Permit); its Mode is the run's mode.
+	Permissions Permissions
+	// DryRun is Permissions.DryRun(): the cycle could not terminate.
 	DryRun            bool
 	StartedAt         time.Time
 	FinishedAt        time.Time
@@ -92,6 +95,8 @@ type Result struct {
 	Entries           []Entry
 	// Recovered lists instance IDs whose unfinished intents from an earlier run were resolved.
 	Recovered []string
+	// TagWrites lists the mark step's ModifyResourceTags calls (DESIGN.md §7.2).
+	TagWrites []TagWrite
 	// TrafficCalls counts DescribeInstanceTraffic calls made by the enrich step.
 	TrafficCalls int
 }

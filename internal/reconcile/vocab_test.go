@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -106,39 +107,67 @@ func TestActionsListedOnce(t *testing.T) {
 	}
 }
 
-func TestDryRun(t *testing.T) {
+// TestPermit pins DESIGN.md §7.1: each mode includes everything of the one before, --dry-run
+// takes everything away, a plan does nothing in any mode, and an unknown mode is dry-run.
+func TestPermit(t *testing.T) {
+	none := func(m string) Permissions { return Permissions{Mode: m} }
+	marks := func(m string) Permissions { return Permissions{Mode: m, Tags: true, Notices: true} }
 	tests := []struct {
-		name           string
-		mayAct, forced bool
-		command        string
-		want           bool
+		mode    string
+		forced  bool
+		command string
+		want    Permissions
 	}{
-		{"config does not permit", false, false, CommandRun, true},
-		{"config permits", true, false, CommandRun, false},
-		{"command line forces dry-run", true, true, CommandRun, true},
-		{"a plan is always dry", true, false, CommandPlan, true},
-		{"nothing escalates", false, false, CommandPlan, true},
+		{ModeDryRun, false, CommandRun, none(ModeDryRun)},
+		{ModeMark, false, CommandRun, marks(ModeMark)},
+		{ModeApprove, false, CommandRun, marks(ModeApprove)},
+		{ModeEnforce, false, CommandRun, Permissions{Mode: ModeEnforce, Tags: true, Notices: true, Terminate: true}},
+		{"", false, CommandRun, none(ModeDryRun)},
+		{"Enforce", false, CommandRun, none(ModeDryRun)},
+		{"bogus", false, CommandRun, none(ModeDryRun)},
+		{ModeMark, true, CommandRun, none(ModeDryRun)},
+		{ModeApprove, true, CommandRun, none(ModeDryRun)},
+		{ModeEnforce, true, CommandRun, none(ModeDryRun)},
+		{ModeDryRun, false, CommandPlan, none(ModeDryRun)},
+		{ModeMark, false, CommandPlan, none(ModeMark)},
+		{ModeApprove, false, CommandPlan, none(ModeApprove)},
+		{ModeEnforce, false, CommandPlan, none(ModeEnforce)},
+		{ModeEnforce, true, CommandPlan, none(ModeDryRun)},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := DryRun(tt.mayAct, tt.forced, tt.command); got != tt.want {
-				t.Errorf("DryRun(%v, %v, %q) = %v, want %v", tt.mayAct, tt.forced, tt.command, got, tt.want)
+		t.Run(fmt.Sprintf("%s/forced=%v/%s", tt.mode, tt.forced, tt.command), func(t *testing.T) {
+			got := Permit(tt.mode, tt.forced, tt.command)
+			if got != tt.want {
+				t.Errorf("Permit(%q, %v, %q) = %+v, want %+v", tt.mode, tt.forced, tt.command, got, tt.want)
+			}
+			if got.DryRun() == got.Terminate {
+				t.Errorf("DryRun() = %v with Terminate = %v", got.DryRun(), got.Terminate)
 			}
 		})
+	}
+	// Each mode includes everything of the one before.
+	var prev Permissions
+	for _, m := range Modes() {
+		p := Permit(m, false, CommandRun)
+		if (prev.Tags && !p.Tags) || (prev.Notices && !p.Notices) || (prev.Terminate && !p.Terminate) {
+			t.Errorf("mode %s permits less than the mode before it: %+v < %+v", m, p, prev)
+		}
+		prev = p
 	}
 }
 
 // TestRunDecidesDryRunFromSettings: a cycle whose settings do not permit terminations never calls
 // TerminateInstance, whatever the caller asked.
 func TestRunDecidesDryRunFromSettings(t *testing.T) {
-	for _, mayAct := range []bool{false, true} {
-		h := newHarness(t, []zen.Instance{inst("i-1")}, func(s *Settings) { s.MayAct = mayAct })
+	for _, mode := range append(Modes(), "") {
+		h := newHarness(t, []zen.Instance{inst("i-1")}, func(s *Settings) { s.Mode = mode })
 		res := h.cycle(t, false)
-		if res.DryRun == mayAct {
-			t.Errorf("MayAct %v: Result.DryRun = %v", mayAct, res.DryRun)
+		acts := mode == ModeEnforce
+		if res.DryRun == acts || res.Permissions != Permit(mode, false, CommandRun) {
+			t.Errorf("mode %q: Result.DryRun = %v, Permissions = %+v", mode, res.DryRun, res.Permissions)
 		}
-		if got, want := len(h.api.calls()), map[bool]int{false: 0, true: 1}[mayAct]; got != want {
-			t.Errorf("MayAct %v: %d TerminateInstance calls, want %d", mayAct, got, want)
+		if got, want := len(h.api.calls()), map[bool]int{false: 0, true: 1}[acts]; got != want {
+			t.Errorf("mode %q: %d TerminateInstance calls, want %d", mode, got, want)
 		}
 	}
 }

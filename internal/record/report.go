@@ -20,6 +20,7 @@ func Report(res *reconcile.Result, cfg *config.Config, p Policies) *report.Run {
 		StartedAt:     res.StartedAt,
 		FinishedAt:    res.FinishedAt,
 		DryRun:        res.DryRun,
+		Mode:          res.Permissions.Mode,
 		Result:        string(res.Status),
 		ConfigDigest:  cfg.Digest(),
 		PolicyDigest:  p.Digest(),

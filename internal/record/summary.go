@@ -20,9 +20,9 @@ import (
 // Every value from the fleet, the API or a report is rendered inert (see internal/inert).
 func Summary(w io.Writer, run *Run) {
 	res := run.Result
-	mode := "acting"
-	if res.DryRun {
-		mode = "dry-run"
+	mode := res.Permissions.Mode
+	if res.Command == reconcile.CommandPlan {
+		mode += ", writes nothing"
 	}
 	fmt.Fprintf(w, "run %s (%s, %s): %s, %d instances in inventory\n", res.RunID, res.Command, mode, res.Status, res.InventorySize)
 	if res.Block != nil {

@@ -48,7 +48,8 @@ func TestSummary(t *testing.T) {
 	evil.Instance.Name = "vm\u202eevil\x1b[2J"
 	res := result(reconcile.StatusBlocked, marked, unconfirmed, evil)
 	res.Block = &reconcile.Block{Limit: reconcile.LimitPerRun, Message: "3 instances are due"}
-	res.DryRun = true
+	res.Permissions = reconcile.Permit(reconcile.ModeDryRun, false, reconcile.CommandRun)
+	res.DryRun = res.Permissions.DryRun()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "report.html"), nil, 0o600)
 

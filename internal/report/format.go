@@ -100,11 +100,18 @@ func relative(t *time.Time, ref time.Time) string {
 }
 
 // isDryRun reports whether the run could not act. It reads the run's dry_run, which the cycle
-// decided (reconcile.DryRun: a plan is always dry); a report does not decide it again.
+// decided (reconcile.Permit: a plan is always dry); a report does not decide it again.
 func isDryRun(r *Run) bool { return r.DryRun }
 
-// modeLabel is "dry-run" or "acting".
+// modeLabel is the run's mode ("mark", "enforce", ...; a plan says so), or for a report written
+// before reaper had modes "dry-run" or "acting".
 func modeLabel(r *Run) string {
+	if r.Mode != "" {
+		if r.Command == "plan" {
+			return r.Mode + " (plan: writes nothing)"
+		}
+		return r.Mode
+	}
 	if isDryRun(r) {
 		return "dry-run"
 	}
@@ -120,8 +127,8 @@ func headline(r *Run) string {
 	case r.Result == ResultBlocked || r.Blocked != nil:
 		return "A safety limit blocked the cycle" + suffix(blockText(r.Blocked)) + ". Nothing was terminated."
 	case isDryRun(r):
-		return fmt.Sprintf("Dry run: %d %s would be terminated and %d %s marked, waiting for the grace period. Nothing was terminated.",
-			c[ActionWouldTerminate], plural(c[ActionWouldTerminate], "instance", "instances"),
+		return fmt.Sprintf("%s: %d %s would be terminated and %d %s marked, waiting for the grace period. Nothing was terminated.",
+			dryWord(r), c[ActionWouldTerminate], plural(c[ActionWouldTerminate], "instance", "instances"),
 			c[ActionMarked], plural(c[ActionMarked], "is", "are"))
 	}
 	s := fmt.Sprintf("Terminated %d %s; %d marked, waiting for the grace period.",
@@ -231,4 +238,16 @@ func terminationNote(in Instance) string {
 		return "in the recycle bin until " + fmtTime(in.RecycleDeadline) + "; after that, it is gone"
 	}
 	return "in the recycle bin for about 24h; after that, it is gone"
+}
+
+// dryWord names a run that terminated nothing by what it was: a dry run, or a mark- or
+// approve-mode cycle (which writes mark tags but never terminates).
+func dryWord(r *Run) string {
+	switch {
+	case r.Command == "plan" || r.Mode == "" || r.Mode == "dry-run" || r.Mode == "enforce":
+		return "Dry run"
+	case r.Mode == "approve":
+		return "Approve mode (terminations only through reaper apply)"
+	}
+	return "Mark mode (marks, never terminates)"
 }

@@ -60,13 +60,16 @@ const (
 
 // Run is one cycle's report: the header, a summary and one entry per inventoried instance.
 type Run struct {
-	SchemaVersion int        `json:"schema_version"`
-	RunID         string     `json:"run_id"`
-	Seq           uint64     `json:"seq,omitempty"` // the run's sequence number in the state store: the order of runs
-	Command       string     `json:"command"`       // the command that ran the cycle: run or plan
-	StartedAt     time.Time  `json:"started_at"`
-	FinishedAt    time.Time  `json:"finished_at"`
-	DryRun        bool       `json:"dry_run"`
+	SchemaVersion int       `json:"schema_version"`
+	RunID         string    `json:"run_id"`
+	Seq           uint64    `json:"seq,omitempty"` // the run's sequence number in the state store: the order of runs
+	Command       string    `json:"command"`       // the command that ran the cycle: run or plan
+	StartedAt     time.Time `json:"started_at"`
+	FinishedAt    time.Time `json:"finished_at"`
+	DryRun        bool      `json:"dry_run"`
+	// Mode is the cycle's effective mode (dry-run, mark, approve or enforce; DESIGN.md §7.1):
+	// what it was allowed to write. Empty in reports written before reaper had modes.
+	Mode          string     `json:"mode,omitempty"`
 	Result        string     `json:"result"`          // ResultOK, ResultBlocked, ResultAborted or ResultFailed
 	Blocked       *Block     `json:"blocked"`         // set when a safety limit blocked the cycle
 	Error         string     `json:"error,omitempty"` // why the cycle aborted or failed

@@ -55,7 +55,7 @@ func TestSchemaDocumentFollowsReconcile(t *testing.T) {
 	}
 	var doc struct {
 		Properties struct {
-			Command, Result struct{ Enum []string }
+			Command, Result, Mode struct{ Enum []string }
 		}
 		Defs struct {
 			Action struct{ Enum []string }
@@ -82,6 +82,7 @@ func TestSchemaDocumentFollowsReconcile(t *testing.T) {
 		{"result", doc.Properties.Result.Enum, statuses},
 		{"action", doc.Defs.Action.Enum, actions},
 		{"block.limit", doc.Defs.Block.Properties.Limit.Enum, reconcile.Limits()},
+		{"mode", doc.Properties.Mode.Enum, reconcile.Modes()},
 	} {
 		got, want := slices.Sorted(slices.Values(tt.got)), slices.Sorted(slices.Values(tt.want))
 		if !slices.Equal(got, want) {
@@ -211,4 +212,24 @@ func TestEveryFormatRendersTheVocabulary(t *testing.T) {
 			t.Error("an action is shown as unknown")
 		}
 	})
+}
+
+// TestHeadlineNamesTheMode: a cycle that could not terminate says why in its headline: a dry run
+// (the dry-run mode, --dry-run, plan) or the mark or approve mode.
+func TestHeadlineNamesTheMode(t *testing.T) {
+	tests := []struct{ mode, command, want string }{
+		{"", "run", "Dry run: "},
+		{"dry-run", "run", "Dry run: "},
+		{"enforce", "plan", "Dry run: "},
+		{"mark", "plan", "Dry run: "},
+		{"mark", "run", "Mark mode (marks, never terminates): "},
+		{"approve", "run", "Approve mode (terminations only through reaper apply): "},
+	}
+	for _, tt := range tests {
+		r := &Run{Mode: tt.mode, Command: tt.command, DryRun: true, Result: ResultOK}
+		r.Finalize(nil)
+		if got := headline(r); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("mode %q %s: headline %q, want it to start with %q", tt.mode, tt.command, got, tt.want)
+		}
+	}
 }

@@ -16,7 +16,8 @@ func TestClientSurface(t *testing.T) {
 		"GoString",
 		"ListInstances",
 		"LogValue",
-		"Ping", // one DescribeInstances of pageSize 1, for /readyz
+		"ModifyResourceTags", // zrm: the mark tags (DESIGN.md §7.2); reaper writes only its own keys
+		"Ping",               // one DescribeInstances of pageSize 1, for /readyz
 		"String",
 		"TerminateInstance",
 	}

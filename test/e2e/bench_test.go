@@ -109,7 +109,7 @@ func (w *benchWorld) cycle(b *testing.B, params map[string]any) *reconcile.Resul
 		API: w.client, Evaluator: w.engine, Store: w.store,
 		Enricher: enrich.New(enrich.Options{API: w.client, Cache: w.store}),
 		Settings: reconcile.Settings{
-			MayAct:                 true,
+			Mode:                   reconcile.ModeEnforce,
 			Params:                 policy.MergeParams(w.engine.DefaultParams(), params),
 			MaxTerminationsPerRun:  1_000_000,
 			MaxTerminationsPercent: 100,
