@@ -76,6 +76,7 @@ func newRoot(cl *cli) *cobra.Command {
 		DisableAutoGenTag: true, // man pages do not change with the day they are built
 	}
 	root.SetVersionTemplate(versionText())
+	root.CompletionOptions.DisableDefaultCmd = true // see completionCommand
 	root.SetIn(cl.env.Stdin)
 	root.SetOut(cl.env.Stdout)
 	root.SetErr(cl.env.Stderr)
@@ -91,6 +92,7 @@ func newRoot(cl *cli) *cobra.Command {
 		demoCommand(cl),
 		stateCommand(cl),
 		versionCommand(cl),
+		completionCommand(cl),
 		genManCommand(cl),
 	)
 	return root

@@ -48,8 +48,11 @@ func demoCommand(cl *cli) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "simulator + sample fleet + plan: the newcomer's first command",
-		Args:  wantArgs(),
-		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdDemo(ctx, env, dir) }),
+		Long: "Start the simulator with a sample fleet, write a config for it into --dir, run a plan\n" +
+			"against it and print the next steps. Nothing real is touched. The directory must be new,\n" +
+			"empty, or one an earlier demo wrote.",
+		Args: wantArgs(),
+		RunE: cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdDemo(ctx, env, dir) }),
 	}
 	c.Flags().StringVar(&dir, "dir", ".demo", "where the demo writes its config, state and reports")
 	_ = c.MarkFlagDirname("dir")

@@ -25,8 +25,11 @@ func inventoryCommand(cl *cli) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "inventory",
 		Short: "list the fleet as reaper sees it (table, json, or a simulator fleet file)",
-		Args:  wantArgs(),
-		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdInventory(ctx, env, o) }),
+		Long: "List the fleet as reaper sees it: a table, the policy input documents (--format json, for\n" +
+			"reaper policy eval), or a simulator fleet file (--format fleet) that reaper sim --fleet\n" +
+			"serves, to replay a real fleet offline.",
+		Args: wantArgs(),
+		RunE: cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdInventory(ctx, env, o) }),
 	}
 	configFlag(c.Flags(), &o.config)
 	c.Flags().StringVar(&o.format, "format", "table", "table, json (policy input documents), or fleet (a simulator fleet file)")

@@ -41,8 +41,12 @@ func policyCommand(cl *cli) *cobra.Command {
 	eval := &cobra.Command{
 		Use:   "eval --instance FILE|-",
 		Short: "show the decision for one instance document, with reasons",
-		Args:  wantArgs(),
-		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return policyEval(ctx, env, e) }),
+		Long: "Show the decision of the policies for one instance document (as reaper inventory --format\n" +
+			"json prints them, or a whole input document), with the reasons of each policy and, with\n" +
+			"--explain, an evaluation trace. The policies and their parameters come from --config, else\n" +
+			"the bundled ones with their defaults.",
+		Args: wantArgs(),
+		RunE: cl.run(func(ctx context.Context, env Env, _ []string) int { return policyEval(ctx, env, e) }),
 	}
 	eval.Flags().StringVar(&e.file, "instance", "", "instance document (JSON), or - for standard input")
 	eval.Flags().StringVar(&e.config, "config", "", "config file for policies.dir and policies.params (default: the bundled policies and defaults)")
@@ -52,7 +56,7 @@ func policyCommand(cl *cli) *cobra.Command {
 	eval.Flags().BoolVar(&e.explain, "explain", false, "print an evaluation trace")
 	timeoutFlag(eval.Flags(), &e.timeout, defaultEvalTimeout, "stop the evaluation after this long")
 
-	return cl.group("policy", "policy test [DIR...] | policy eval --instance FILE", test, eval)
+	return cl.group("policy", "test and evaluate Rego policies (test, eval)", test, eval)
 }
 
 type policyTestOptions struct {

@@ -18,36 +18,46 @@ import (
 func reportCommand(cl *cli) *cobra.Command {
 	var cfgFlag, dirFlag, format string
 	// sub runs a subcommand's body with the report directory.
-	sub := func(body func(env Env, dir string, args []string) int) func(*cobra.Command, []string) error {
-		return cl.run(func(_ context.Context, env Env, args []string) int {
+	sub := func(body func(ctx context.Context, env Env, dir string, args []string) int) func(*cobra.Command, []string) error {
+		return cl.run(func(ctx context.Context, env Env, args []string) int {
 			dir, err := reportDir(env, dirFlag, cfgFlag)
 			if err != nil {
 				return fail(env, err)
 			}
-			return body(env, dir, args)
+			return body(ctx, env, dir, args)
 		})
 	}
 	show := &cobra.Command{
 		Use:   "show RUN",
 		Short: "print one report; RUN is a run ID, a unique prefix of one, or latest",
 		Args:  wantArgs("RUN"),
-		RunE:  sub(func(env Env, dir string, args []string) int { return reportShow(env, dir, args[0], format) }),
+		RunE: sub(func(_ context.Context, env Env, dir string, args []string) int {
+			return reportShow(env, dir, args[0], format)
+		}),
 	}
 	show.Flags().StringVar(&format, "format", "text", "text, md, json, csv or html")
 	_ = show.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "md", "json", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp))
-	c := cl.group("report", "read past reports: list, show RUN, diff RUN1 RUN2",
+	c := cl.group("report", "read past reports (list, show RUN, diff RUN1 RUN2); needs no credentials or lock",
 		&cobra.Command{
 			Use:   "list",
 			Short: "list the runs, newest first",
 			Args:  wantArgs(),
-			RunE:  sub(func(env Env, dir string, _ []string) int { return reportList(env, dir) }),
+			RunE: sub(func(ctx context.Context, env Env, dir string, _ []string) int {
+				shared, ok, err := sharedRuns(ctx, env, dirFlag, cfgFlag)
+				if err != nil {
+					return fail(env, err)
+				}
+				return reportList(env, dir, shared, ok)
+			}),
 		},
 		show,
 		&cobra.Command{
 			Use:   "diff RUN1 RUN2",
 			Short: "what changed between two runs",
 			Args:  wantArgs("RUN1", "RUN2"),
-			RunE:  sub(func(env Env, dir string, args []string) int { return reportDiff(env, dir, args[0], args[1]) }),
+			RunE: sub(func(_ context.Context, env Env, dir string, args []string) int {
+				return reportDiff(env, dir, args[0], args[1])
+			}),
 		},
 	)
 	configFlag(c.PersistentFlags(), &cfgFlag)
@@ -68,14 +78,24 @@ func reportDir(env Env, dirFlag, cfgFlag string) (string, error) {
 }
 
 // reportList prints the runs newest first: by the sequence the state store gave them, never by
-// time (see report.List). It reads only the report files and needs no state lock.
-func reportList(env Env, dir string) int {
+// time (see report.List). With the bbolt backend it reads only the report files and needs no
+// state lock; with a shared state (withShared) it lists the runs of every node, with a NODE
+// column, and marks those whose report is on another node.
+func reportList(env Env, dir string, shared []report.Entry, withShared bool) int {
 	entries, err := report.List(dir)
 	if err != nil {
 		return fail(env, err)
 	}
+	if withShared {
+		entries = report.Merge(entries, shared)
+	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTARTED\tCOMMAND\tMODE\tRESULT\tINVENTORY\tCANDIDATES\tTERMINATED\tSEQ")
+	header := "RUN\tSTARTED\tCOMMAND\tMODE\tRESULT\tINVENTORY\tCANDIDATES\tTERMINATED\tSEQ"
+	if withShared {
+		header += "\tNODE"
+	}
+	fmt.Fprintln(tw, header)
+	remote := 0
 	for _, e := range entries {
 		mode := "acting"
 		if e.DryRun {
@@ -85,10 +105,23 @@ func reportList(env Env, dir string) int {
 		if e.Seq > 0 {
 			seq = strconv.FormatUint(e.Seq, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", clip(e.RunID, 40), e.StartedAt.UTC().Format(time.RFC3339),
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s", clip(e.RunID, 40), e.StartedAt.UTC().Format(time.RFC3339),
 			clip(e.Command, 16), mode, clip(e.Result, 16), e.InventorySize, e.OpenCandidates(), e.Counts[report.ActionTerminated], seq)
+		if withShared {
+			node := clip(e.Node, 32)
+			if e.Remote {
+				node += " *"
+				remote++
+			}
+			row += "\t" + node
+		}
+		fmt.Fprintln(tw, row)
 	}
 	tw.Flush()
+	if remote > 0 {
+		fmt.Fprintf(env.Stdout, "* the report of this run is not in %s: reports are files on the node that ran the run; "+
+			"`reaper report show RUN` there\n", dir)
+	}
 	if len(entries) == 0 {
 		fmt.Fprintf(env.Stdout, "no reports in %s\n", dir)
 	}

@@ -16,8 +16,12 @@ func runCommand(cl *cli) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "run",
 		Short: "run the daemon on its schedule (--once: one cycle and exit)",
-		Args:  wantArgs(),
-		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdRun(ctx, env, o) }),
+		Long: "Run the daemon: a cycle on each tick of the config's cron schedule until SIGTERM or SIGINT;\n" +
+			"SIGHUP reloads the config. Only the daemon serves metrics. --once runs one cycle and exits\n" +
+			"with its code. reaper acts only when the config says dry_run: false; --dry-run forces\n" +
+			"dry-run, and nothing on the command line can force acting.",
+		Args: wantArgs(),
+		RunE: cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdRun(ctx, env, o) }),
 	}
 	configFlag(c.Flags(), &o.config)
 	c.Flags().BoolVar(&o.once, "once", false, "run one cycle and exit")
@@ -47,8 +51,12 @@ func planCommand(cl *cli) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "plan",
 		Short: "one cycle that never acts; writes the report and prints a summary",
-		Args:  wantArgs(),
-		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdPlan(ctx, env, o) }),
+		Long: "Run one cycle that never acts: it writes its report to the report directory (or --out) and\n" +
+			"prints a summary table. It exits 0 whether or not there are candidates; with\n" +
+			"--detailed-exitcode it exits 2 when there are (as terraform plan does). It exits 3 when a\n" +
+			"safety limit would block the same cycle run for real.",
+		Args: wantArgs(),
+		RunE: cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdPlan(ctx, env, o) }),
 	}
 	configFlag(c.Flags(), &o.config)
 	c.Flags().StringVar(&o.out, "out", "", "write the report here instead of the report directory")
@@ -83,7 +91,7 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	}
 	ctx, cancel := withDeadline(ctx, timeout, "cycle_timeout")
 	defer cancel()
-	store, err := openState(cfg, env.now)
+	store, err := openState(ctx, cfg, env.now)
 	if err != nil {
 		return fail(env, err)
 	}

@@ -28,8 +28,12 @@ func simCommand(cl *cli) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sim",
 		Short: "run the Zenlayer simulator on loopback",
-		Args:  wantArgs(),
-		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdSim(ctx, env, o) }),
+		Long: "Serve the Zenlayer Bare Metal Cloud simulator on a loopback address: the demo fleet, a\n" +
+			"fleet file (--fleet, as reaper inventory --format fleet writes), or a generated fleet of\n" +
+			"--size instances. It prints the endpoint and the simulator's credentials; stop it with\n" +
+			"Ctrl-C.",
+		Args: wantArgs(),
+		RunE: cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdSim(ctx, env, o) }),
 	}
 	c.Flags().StringVar(&o.fleetFile, "fleet", "", "fleet file (JSON) to serve; default: the demo fleet")
 	_ = c.MarkFlagFilename("fleet", "json")

@@ -22,8 +22,12 @@ func validateCommand(cl *cli) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "validate",
 		Short: "check config, schedule and policies (compile and tests); no network",
-		Args:  wantArgs(),
-		RunE:  cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdValidate(ctx, env, o) }),
+		Long: "Check everything that can be checked without the network: the config (every problem at\n" +
+			"once), the schedule, the policies (compile, sandbox, contract) and their Rego tests, each\n" +
+			"stopped after --timeout. A secret file whose path names ${CREDENTIALS_DIRECTORY} while that\n" +
+			"variable is unset is reported as checked only inside the service.",
+		Args: wantArgs(),
+		RunE: cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdValidate(ctx, env, o) }),
 	}
 	configFlag(c.Flags(), &o.config)
 	timeoutFlag(c.Flags(), &o.timeout, policy.DefaultTestTimeout, "stop each Rego test after this long (it counts as an error)")

@@ -43,7 +43,7 @@ func buildLoaded(ctx context.Context, cfg *config.Config, log *slog.Logger, m *m
 type cycler struct {
 	env     Env
 	log     *slog.Logger
-	store   *state.Store
+	store   state.Backend
 	metrics *metrics.Metrics  // nil outside the daemon
 	notify  *record.Announcer // nil when no webhook is configured
 }

@@ -27,7 +27,7 @@ type daemon struct {
 	path     string
 	forceDry bool
 	log      *slog.Logger
-	store    *state.Store
+	store    state.Backend
 	metrics  *metrics.Metrics
 	sd       *sdnotify.Notifier
 	runner   *scheduler.Runner
@@ -54,7 +54,7 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	store, err := openState(cfg, env.now)
+	store, err := openState(ctx, cfg, env.now)
 	if err != nil {
 		return fail(env, err)
 	}
@@ -213,6 +213,9 @@ func restartOnly(a, b *config.Config) []string {
 	var out []string
 	if a.StateDir != b.StateDir {
 		out = append(out, "state_dir")
+	}
+	if a.State != b.State {
+		out = append(out, "state")
 	}
 	if a.Metrics.Listen != b.Metrics.Listen {
 		out = append(out, "metrics.listen")

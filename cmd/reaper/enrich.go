@@ -10,6 +10,6 @@ import (
 )
 
 // newEnricher fetches traffic for idle detection, cached in the state store.
-func newEnricher(client *zen.Client, store *state.Store, log *slog.Logger) reconcile.Enricher {
+func newEnricher(client *zen.Client, store state.Backend, log *slog.Logger) reconcile.Enricher {
 	return enrich.New(enrich.Options{API: client, Cache: store, Logger: log})
 }

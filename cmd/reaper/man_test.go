@@ -16,8 +16,8 @@ import (
 
 // TestManPages: `reaper __gen-man DIR` (make man) writes one page per command and subcommand of
 // the tree, each with a .TH header dated by SOURCE_DATE_EPOCH and every flag of its command; the
-// same tree gives the same bytes; and groff (or man) renders each page without a warning when it
-// is installed.
+// same tree gives the same bytes; and groff and man -l render each page without a warning when
+// they are installed.
 func TestManPages(t *testing.T) {
 	env := map[string]string{"SOURCE_DATE_EPOCH": "1767225600"} // 2026-01-01
 	dir := filepath.Join(t.TempDir(), "man")
@@ -74,22 +74,27 @@ func TestManPages(t *testing.T) {
 			if second, _ := os.ReadFile(filepath.Join(again, name)); !bytes.Equal(page, second) {
 				t.Errorf("a second run wrote different bytes")
 			}
-			var cmd *exec.Cmd
-			switch {
-			case groffErr == nil:
-				cmd = exec.Command(groff, "-man", "-ww", "-z", "-Tutf8", filepath.Join(dir, name))
-			case manErr == nil:
-				cmd = exec.Command(man, "--warnings", "-l", filepath.Join(dir, name))
-				cmd.Env = append(os.Environ(), "MANPAGER=cat", "MANWIDTH=80")
-				cmd.Stdout = nil
-			default:
-				t.Log("neither groff nor man is installed: rendering is not checked")
-				return
+			var renderers []*exec.Cmd
+			if groffErr == nil {
+				renderers = append(renderers, exec.Command(groff, "-man", "-ww", "-z", "-Tutf8", filepath.Join(dir, name)))
 			}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Run(); err != nil || stderr.Len() > 0 {
-				t.Errorf("%s: %v\n%s", cmd, err, stderr.String())
+			if manErr == nil {
+				cmd := exec.Command(man, "--warnings", "-l", filepath.Join(dir, name))
+				cmd.Env = append(os.Environ(), "MANPAGER=cat", "MANWIDTH=80")
+				renderers = append(renderers, cmd)
+			}
+			if len(renderers) == 0 {
+				t.Log("neither groff nor man is installed: rendering is not checked")
+			}
+			for _, cmd := range renderers {
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				if err := cmd.Run(); err != nil || stderr.Len() > 0 {
+					t.Errorf("%s: %v\n%s", cmd, err, stderr.String())
+				}
+				if cmd.Path == man && !strings.Contains(stdout.String(), "SYNOPSIS") {
+					t.Errorf("man -l rendered no SYNOPSIS:\n%s", stdout.String())
+				}
 			}
 		})
 	}

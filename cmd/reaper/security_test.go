@@ -110,7 +110,7 @@ func writeSecConfig(t *testing.T, dir, simURL string, cred secCred, hookURL, log
 		"state_dir: state\nreport: {dir: reports, formats: [json, csv, md, html]}\n" +
 		"log: {level: debug, format: " + logFormat + "}\n" +
 		"notify: {webhook_url_file: webhook}\n" +
-		"dry_run: false\nschedule: \"@every 1s\"\n" +
+		"dry_run: false\nschedule: \"@every 1s\"\ncycle_timeout: 30s\n" +
 		"safety: {grace_period: 0s, max_terminations_percent: 100}\n" +
 		fmt.Sprintf("metrics: {listen: %q}\n", metricsAddr)
 	path := filepath.Join(dir, "config.yaml")

@@ -44,6 +44,7 @@ type Config struct {
 	Policies Policies `yaml:"policies"`
 	Safety   Safety   `yaml:"safety"`
 	StateDir string   `yaml:"state_dir"`
+	State    State    `yaml:"state"`
 	Report   Report   `yaml:"report"`
 	Notify   Notify   `yaml:"notify"`
 	// Pricing maps an instance type to its monthly price, for savings estimates.
@@ -114,6 +115,35 @@ type Protect struct {
 	Tags map[string]string `yaml:"tags"`
 }
 
+// State says which store keeps reaper's state (DESIGN.md §9). state_dir stays the home of the
+// reports and, for bbolt, of the store.
+type State struct {
+	// Backend is bbolt (one file in state_dir, one host) or postgres (shared by several hosts).
+	Backend  string   `yaml:"backend"`
+	Postgres Postgres `yaml:"postgres"`
+	// NodeName names this host in run records; empty means the hostname.
+	NodeName string `yaml:"node_name"`
+}
+
+// Accepted values of state.backend.
+const (
+	BackendBbolt    = "bbolt"
+	BackendPostgres = "postgres"
+)
+
+// DefaultPostgresSchema is state.postgres.schema when the file leaves it out.
+const DefaultPostgresSchema = "reaper"
+
+// Postgres is where the postgres backend keeps the state.
+type Postgres struct {
+	// DSNFile holds the connection string (a secret: it usually carries a password).
+	DSNFile string `yaml:"dsn_file"`
+	// DSN is loaded from DSNFile.
+	DSN Secret `yaml:"dsn,omitempty"`
+	// Schema holds reaper's tables: lowercase letters, digits and _.
+	Schema string `yaml:"schema"`
+}
+
 // Report says where run reports go and in which formats.
 type Report struct {
 	// Dir defaults to <state_dir>/reports; see Config.ReportDir.
@@ -177,6 +207,7 @@ func Default() *Config {
 			},
 		},
 		StateDir: DefaultStateDir,
+		State:    State{Backend: BackendBbolt, Postgres: Postgres{Schema: DefaultPostgresSchema}},
 		Report:   Report{Formats: []string{"json", "html"}},
 		Notify:   Notify{Format: "generic"},
 		Pricing:  map[string]float64{},

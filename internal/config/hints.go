@@ -12,6 +12,7 @@ var inlineSecretHints = map[string]string{
 	"zenlayer.access_key_secret": "use access_key_secret_file or ZENLAYER_ACCESS_KEY_SECRET",
 	"zenlayer.token":             "use token_file or ZENLAYER_TOKEN",
 	"notify.webhook_url":         "use webhook_url_file",
+	"state.postgres.dsn":         "use dsn_file (the connection string usually holds a password)",
 }
 
 // unknownKey explains an unknown key, with a hint or a close known key when there is one.

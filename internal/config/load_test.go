@@ -36,6 +36,7 @@ func TestParseValidFull(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "secrets/ak.secret", "full-secret", 0o600)
 	writeFile(t, dir, "secrets/webhook", "https://hooks.example.test/T000/B000\n", 0o400)
+	writeFile(t, dir, "secrets/pg-dsn", "postgres://reaper:pg-secret@db.example.test/reaper\n", 0o600)
 
 	got, err := Parse(readFixture(t, "valid/full.yaml"), envMap(map[string]string{
 		EnvAccessKeyID: "AKIDenv", EnvAccessKeySecret: "env-secret", // the file wins over both
@@ -81,6 +82,12 @@ func TestParseValidFull(t *testing.T) {
 		},
 		StateDir: filepath.Join(dir, "state"), // relative paths resolve against the config directory
 		Report:   Report{Dir: "/srv/reaper/reports", Formats: []string{"csv", "md", "html", "json"}, Keep: 30},
+		State: State{
+			Backend: "postgres",
+			Postgres: Postgres{DSNFile: "secrets/pg-dsn", DSN: "postgres://reaper:pg-secret@db.example.test/reaper",
+				Schema: "reaper_prod"},
+			NodeName: "bastion-1",
+		},
 		Notify: Notify{
 			WebhookURLFile: "secrets/webhook",
 			WebhookURL:     "https://hooks.example.test/T000/B000",
@@ -111,6 +118,14 @@ func TestParseErrorFixtures(t *testing.T) {
 			`zenlayer.token: line 6: unknown key: secrets cannot be written in the config; use token_file or ZENLAYER_TOKEN`,
 			`notify.webhook_url: line 8: unknown key: secrets cannot be written in the config; use webhook_url_file`,
 			`safety.protect.instance_id: line 11: unknown key; did you mean "instance_ids"?`,
+		}},
+		{"state.yaml", []string{
+			`state.postgres.dsn: line 4: unknown key: secrets cannot be written in the config; use dsn_file (the connection string usually holds a password)`,
+			`state.postgres.schemaa: line 6: unknown key; did you mean "schema"?`,
+			`state.leader: line 8: unknown key`,
+			`state.backend: must be one of bbolt, postgres, got "sqlite"`,
+			`state.postgres.schema: must be lowercase letters, digits and _ (not first), at most 63, got "Reaper-Prod"`,
+			`state.node_name: must not contain spaces at the ends or control characters, got " bastion "`,
 		}},
 		{"types.yaml", []string{
 			`dry_run: line 1: must be true or false, got "yes"`,

@@ -11,9 +11,11 @@ func TestRedactedRoundTrips(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "secrets/ak.secret", "s", 0o600)
 	writeFile(t, dir, "secrets/webhook", "https://hooks.example.test/x", 0o600)
+	writeFile(t, dir, "secrets/pg-dsn", "postgres://u:p@h/db", 0o600)
 	c := mustParse(t, string(readFixture(t, "valid/full.yaml")), nil, dir)
 	c.Notify.WebhookURLFile, c.Notify.WebhookURL = "", "" // no secret file to read back
 	c.Zenlayer.AccessKeySecretFile, c.Zenlayer.AccessKeySecret = "", ""
+	c.State.Backend, c.State.Postgres.DSNFile, c.State.Postgres.DSN = "bbolt", "", ""
 	out, err := c.Redacted()
 	if err != nil {
 		t.Fatal(err)

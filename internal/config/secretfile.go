@@ -51,6 +51,7 @@ func loadSecrets(c *Config, env func(string) string, baseDir string) (errs []err
 		{keyAccessKeySecretFile, c.Zenlayer.AccessKeySecretFile, &c.Zenlayer.AccessKeySecret},
 		{keyTokenFile, c.Zenlayer.TokenFile, &c.Zenlayer.Token},
 		{keyWebhookURLFile, c.Notify.WebhookURLFile, &c.Notify.WebhookURL},
+		{keyPostgresDSNFile, c.State.Postgres.DSNFile, &c.State.Postgres.DSN},
 	}
 	for _, f := range files {
 		if f.path == "" {

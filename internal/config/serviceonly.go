@@ -7,6 +7,7 @@ const (
 	keyAccessKeySecretFile = "zenlayer.access_key_secret_file"
 	keyTokenFile           = "zenlayer.token_file"
 	keyWebhookURLFile      = "notify.webhook_url_file"
+	keyPostgresDSNFile     = "state.postgres.dsn_file"
 )
 
 // serviceOnly reports whether the secret file path raw can be read only inside the service: it

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,6 +69,7 @@ func (c *Config) check() (errs []error, warns []string) {
 	if c.StateDir == "" {
 		v.add(keyErr("state_dir", "must not be empty"))
 	}
+	c.checkState(v)
 	c.checkReport(v)
 	c.checkNotify(v)
 	c.checkPricing(v)
@@ -75,6 +77,32 @@ func (c *Config) check() (errs []error, warns []string) {
 	v.oneOf("log.level", c.Log.Level, LogLevels)
 	v.oneOf("log.format", c.Log.Format, LogFormats)
 	return v.errs, v.warns
+}
+
+// Backends are the accepted values of state.backend.
+var Backends = []string{BackendBbolt, BackendPostgres}
+
+// postgresSchema is what state.postgres.schema may be: a plain lowercase identifier, never
+// quoted (internal/state/pgstate checks the same; a test in cmd/reaper pins that they agree).
+var postgresSchema = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// checkState checks the state block: a postgres backend needs a DSN file; a postgres block
+// beside the bbolt backend is a target for `reaper state migrate`, and is said so.
+func (c *Config) checkState(v *checker) {
+	s := c.State
+	v.oneOf("state.backend", s.Backend, Backends)
+	if !postgresSchema.MatchString(s.Postgres.Schema) {
+		v.add(keyErr("state.postgres.schema", "must be lowercase letters, digits and _ (not first), at most 63, got %q", s.Postgres.Schema))
+	}
+	if strings.TrimSpace(s.NodeName) != s.NodeName || strings.ContainsAny(s.NodeName, "\x00\n\r\t") {
+		v.add(keyErr("state.node_name", "must not contain spaces at the ends or control characters, got %q", s.NodeName))
+	}
+	switch {
+	case s.Backend == BackendPostgres && s.Postgres.DSNFile == "":
+		v.add(keyErr("state.postgres.dsn_file", "must be set when state.backend is postgres (a file holding the connection string)"))
+	case s.Backend == BackendBbolt && s.Postgres.DSNFile != "":
+		v.warn("state.postgres", "is set but state.backend is bbolt: this reaper keeps its state in %s (the postgres block serves `reaper state migrate`)", c.StateDir)
+	}
 }
 
 // checker collects problems.

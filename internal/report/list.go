@@ -37,6 +37,41 @@ type Entry struct {
 	// Problem is set when the run's report.json exists but cannot be read; the other fields but
 	// RunID are then empty.
 	Problem string `json:"problem,omitempty"`
+	// Node is the host that made the run, when a shared state store says (see Merge).
+	Node string `json:"node,omitempty"`
+	// Remote is true for a run the shared state recorded whose report is not in this directory:
+	// reports are files on the node that ran the run.
+	Remote bool `json:"remote,omitempty"`
+}
+
+// Merge lists the runs a shared state store recorded (shared, from every node) with the reports
+// in this directory (local, as List returns them), newest first. A run in both is the local
+// entry, with the node the state names; a run only in shared is Remote; a local report the
+// state does not know (written with plan --out elsewhere, or older than the store) stays.
+func Merge(local, shared []Entry) []Entry {
+	byID := make(map[string]int, len(local))
+	for i, e := range local {
+		byID[e.RunID] = i
+	}
+	out := make([]Entry, 0, len(local)+len(shared))
+	used := make([]bool, len(local))
+	for _, s := range shared {
+		if i, ok := byID[s.RunID]; ok {
+			e := local[i]
+			e.Node, used[i] = s.Node, true
+			out = append(out, e)
+			continue
+		}
+		s.Remote = true
+		out = append(out, s)
+	}
+	for i, e := range local {
+		if !used[i] {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, newestFirst)
+	return out
 }
 
 // List returns the runs under dir, newest first. A run is a subdirectory with a valid run ID as

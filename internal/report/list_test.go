@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 )
 
@@ -157,5 +159,28 @@ func TestEntryOpenCandidates(t *testing.T) {
 	}}
 	if got := e.OpenCandidates(); got != 31 {
 		t.Errorf("OpenCandidates = %d, want 31 (would_terminate, marked, blocked, failed, unconfirmed)", got)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	local := []Entry{
+		{RunID: "20261126T083000Z-b", Seq: 2, StartedAt: at, Result: "ok", Counts: map[string]int{"kept": 3}},
+		{RunID: "20261120T080000Z-old", StartedAt: at.AddDate(0, 0, -6)}, // before sequence numbers
+	}
+	shared := []Entry{
+		{RunID: "20261126T090000Z-c", Seq: 3, StartedAt: at, Node: "bastion-b", Result: "ok"},
+		{RunID: "20261126T083000Z-b", Seq: 2, StartedAt: at, Node: "bastion-a", Result: "ok"},
+		{RunID: "20261126T080000Z-a", Seq: 1, StartedAt: at, Node: "bastion-b", Result: "failed"},
+	}
+	got := Merge(local, shared)
+	want := []Entry{
+		{RunID: "20261126T090000Z-c", Seq: 3, StartedAt: at, Node: "bastion-b", Result: "ok", Remote: true},
+		{RunID: "20261126T083000Z-b", Seq: 2, StartedAt: at, Node: "bastion-a", Result: "ok", Counts: map[string]int{"kept": 3}},
+		{RunID: "20261126T080000Z-a", Seq: 1, StartedAt: at, Node: "bastion-b", Result: "failed", Remote: true},
+		{RunID: "20261120T080000Z-old", StartedAt: at.AddDate(0, 0, -6)},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Merge mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -32,6 +32,14 @@ func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
 	return true, nil
 }
 
+// decodeJSON decodes data, stored under key, into v.
+func decodeJSON(key, data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	return nil
+}
+
 // eachJSON decodes every value of b, in key order, and passes it to fn.
 // A missing bucket has no values.
 func eachJSON[T any](b *bolt.Bucket, fn func(key []byte, v T) error) error {

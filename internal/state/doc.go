@@ -13,4 +13,12 @@
 // holder. The lock dies with the process, so a crash leaves nothing to clean
 // up. Every write is one committed, fsynced transaction before it returns.
 // OpenReadOnly serves commands that only read.
+//
+// The same state can live on PostgreSQL instead (package pgstate, for several bastions). Backend
+// is what both stores provide. It is declared here, beside the record types, rather than by a
+// consumer, because its users deal with a whole store whatever its kind: the wiring in cmd/reaper,
+// the copy between backends (internal/migrate) and the conformance suite (statetest). Packages that
+// only use part of a store keep declaring their own small interfaces (reconcile.Store,
+// enrich.Cache). The checks and defaults every backend applies (Prepare*, StaleIntents,
+// SortIntents, CheckSnapshot) are defined here once.
 package state

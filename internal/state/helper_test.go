@@ -119,8 +119,3 @@ func openStoreIn(t *testing.T, dir string, opts ...Option) *Store {
 	})
 	return s
 }
-
-// fixedClock returns a clock that always says t.
-func fixedClock(t time.Time) func() time.Time {
-	return func() time.Time { return t }
-}

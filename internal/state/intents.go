@@ -1,10 +1,8 @@
 package state
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -36,13 +34,11 @@ type Intent struct {
 // an open intent with the same run and instance but never a completed one
 // (ErrIntentCompleted). A zero CreatedAt becomes now.
 func (s *Store) PutIntent(in Intent) error {
-	key, err := intentKey(in.RunID, in.InstanceID)
+	in, err := PrepareIntent(in, s.now())
 	if err != nil {
 		return fmt.Errorf("put intent: %w", err)
 	}
-	if in.CreatedAt.IsZero() {
-		in.CreatedAt = s.now()
-	}
+	key := []byte(in.RunID + "/" + in.InstanceID)
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIntents)
 		var old Intent
@@ -69,9 +65,7 @@ func (s *Store) CompleteIntent(runID, instanceID string, o Outcome) error {
 	if err != nil {
 		return fmt.Errorf("complete intent: %w", err)
 	}
-	if o.At.IsZero() {
-		o.At = s.now()
-	}
+	o = PrepareOutcome(o, s.now())
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIntents)
 		var in Intent
@@ -102,7 +96,7 @@ func (s *Store) OpenIntents() ([]Intent, error) {
 	return slices.DeleteFunc(all, func(in Intent) bool { return in.Outcome != nil }), nil
 }
 
-// Intents returns every intent, oldest first: by run ID, then by creation time.
+// Intents returns every intent, oldest first (see SortIntents).
 func (s *Store) Intents() ([]Intent, error) {
 	var intents []Intent
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -114,7 +108,7 @@ func (s *Store) Intents() ([]Intent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read intents: %w", err)
 	}
-	slices.SortStableFunc(intents, compareIntents)
+	SortIntents(intents)
 	return intents, nil
 }
 
@@ -128,27 +122,25 @@ func (s *Store) PruneIntents(before time.Time, keep int) (int, error) {
 	var n int
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIntents)
-		var done []seqIntent
+		var done []IntentRef
 		err := eachJSON(b, func(k []byte, in Intent) error {
 			if in.Outcome == nil {
 				return nil
 			}
 			seq, err := runSeq(tx, in.RunID)
-			done = append(done, seqIntent{key: slices.Clone(k), seq: seq, createdAt: in.CreatedAt})
+			done = append(done, IntentRef{RunID: in.RunID, InstanceID: in.InstanceID, CreatedAt: in.CreatedAt, RunSeq: seq})
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		slices.SortStableFunc(done, func(a, b seqIntent) int { return cmp.Compare(b.seq, a.seq) }) // newest first
-		var stale [][]byte
-		for _, in := range done[min(max(keep, 0), len(done)):] {
-			if in.createdAt.Before(before) {
-				stale = append(stale, in.key)
-			}
+		stale := StaleIntents(done, before, keep)
+		keys := make([][]byte, len(stale))
+		for i, in := range stale {
+			keys[i] = []byte(in.RunID + "/" + in.InstanceID)
 		}
-		n = len(stale)
-		return deleteKeys(b, stale)
+		n = len(keys)
+		return deleteKeys(b, keys)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("prune intents: %w", err)
@@ -156,24 +148,13 @@ func (s *Store) PruneIntents(before time.Time, keep int) (int, error) {
 	return n, nil
 }
 
-// seqIntent is a completed intent with the sequence number of its run.
-type seqIntent struct {
-	key       []byte
-	seq       uint64
-	createdAt time.Time
-}
-
-// runSeq is the sequence number of run id, or the highest possible for a run not recorded (yet).
+// runSeq is the sequence number of run id, or 0 for a run not recorded (yet).
 func runSeq(tx *bolt.Tx, id string) (uint64, error) {
 	var r struct {
 		Seq uint64 `json:"seq"`
 	}
-	found, err := getJSON(tx.Bucket(bucketRuns), []byte(id), &r)
-	if err != nil {
+	if _, err := getJSON(tx.Bucket(bucketRuns), []byte(id), &r); err != nil {
 		return 0, err
-	}
-	if !found || r.Seq == 0 {
-		return math.MaxUint64, nil
 	}
 	return r.Seq, nil
 }
@@ -189,12 +170,18 @@ func intentKey(runID, instanceID string) ([]byte, error) {
 	return []byte(runID + "/" + instanceID), nil
 }
 
-// compareIntents orders by run ID, then creation time.
+// SortIntents puts intents in the order Intents returns them, oldest first: by run ID, then
+// creation time, then instance ID.
+func SortIntents(intents []Intent) { slices.SortFunc(intents, compareIntents) }
+
 func compareIntents(a, b Intent) int {
 	if c := strings.Compare(a.RunID, b.RunID); c != 0 {
 		return c
 	}
-	return a.CreatedAt.Compare(b.CreatedAt)
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.InstanceID, b.InstanceID)
 }
 
 // deleteKeys deletes keys from b (collected first: deleting while iterating

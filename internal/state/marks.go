@@ -120,22 +120,11 @@ func compareMarkKeys(a, b MarkKey) int {
 	return strings.Compare(a.InstanceID+markKeySep+a.Policy, b.InstanceID+markKeySep+b.Policy)
 }
 
-// putMark validates m against its key k and stores it.
+// putMark validates m against its key k (see PrepareMark) and stores it.
 func putMark(b *bolt.Bucket, k MarkKey, m Mark, now time.Time) error {
-	if err := k.check(); err != nil {
+	m, err := PrepareMark(k, m, now)
+	if err != nil {
 		return err
-	}
-	if m.InstanceID == "" {
-		m.InstanceID = k.InstanceID
-	}
-	if m.Policy == "" {
-		m.Policy = k.Policy
-	}
-	if m.Key() != k {
-		return fmt.Errorf("mark keyed %s is for %s", k, m.Key())
-	}
-	if m.FirstSeen.IsZero() {
-		m.FirstSeen = now
 	}
 	return putJSON(b, k.bytes(), m)
 }

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -28,8 +27,8 @@ func (s *Store) Meta(key string) (value string, ok bool, err error) {
 // SetMeta sets the metadata value for key. The schema version and the clock
 // baseline (see LastRunTime) are reserved.
 func (s *Store) SetMeta(key, value string) error {
-	if key == "" || key == keySchemaVersion || key == keyLastRunTime {
-		return fmt.Errorf("set meta %q: %w", key, errors.New("empty or reserved key"))
+	if err := CheckMeta(key); err != nil {
+		return fmt.Errorf("set meta %q: %w", key, err)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put([]byte(key), []byte(value))

@@ -46,13 +46,11 @@ func (s *Store) Refusals() (map[string]Refusal, error) {
 // PutRefusal creates or replaces the refusal for r.InstanceID. A zero
 // LearnedAt becomes now.
 func (s *Store) PutRefusal(r Refusal) error {
-	if err := r.validate(); err != nil {
+	r, err := PrepareRefusal(r, s.now())
+	if err != nil {
 		return fmt.Errorf("put refusal: %w", err)
 	}
-	if r.LearnedAt.IsZero() {
-		r.LearnedAt = s.now()
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bucketRefusals), []byte(r.InstanceID), r)
 	})
 	if err != nil {

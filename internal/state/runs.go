@@ -15,8 +15,11 @@ import (
 // by the store when the run is first recorded: runs are ordered by Seq, never
 // by ID or time, so a run made with a wrong clock cannot stay "the newest".
 type Run struct {
-	ID                string         `json:"id"`
-	Seq               uint64         `json:"seq"`
+	ID  string `json:"id"`
+	Seq uint64 `json:"seq"`
+	// Node is the host that made the run (state.node_name); a store fills in its own when it is
+	// empty. Runs recorded before nodes were named have none.
+	Node              string         `json:"node"`
 	Command           string         `json:"command"`
 	StartedAt         time.Time      `json:"started_at"`
 	FinishedAt        time.Time      `json:"finished_at"`
@@ -40,10 +43,14 @@ const keyLastRunTime = "last_run_time"
 // PutRun creates or replaces the run with r.ID, so a run can be recorded when
 // it starts and again when it finishes, and returns its sequence number. A new
 // run gets the next number; a replaced one keeps its own (r.Seq is ignored).
-// The latest time a run started or finished is kept as LastRunTime.
+// The latest time a run started or finished is kept as LastRunTime. An empty r.Node becomes the
+// store's node name (see WithNode).
 func (s *Store) PutRun(r Run) (uint64, error) {
 	if r.ID == "" {
 		return 0, errors.New("put run: empty run id")
+	}
+	if r.Node == "" {
+		r.Node = s.node
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		runs, index := tx.Bucket(bucketRuns), tx.Bucket(bucketRunSeq)

@@ -29,6 +29,7 @@ type Store struct {
 	db        *bolt.DB
 	path      string
 	now       func() time.Time
+	node      string
 	lock      *dirLock // nil when read-only
 	closeOnce sync.Once
 	closeErr  error
@@ -40,12 +41,18 @@ type Option func(*options)
 // options are what Option sets.
 type options struct {
 	now         func() time.Time
+	node        string
 	lockTimeout time.Duration // bbolt file lock wait; 0: the default for the mode
 }
 
 // WithNow sets the clock used to fill in timestamps a caller left zero.
 func WithNow(now func() time.Time) Option {
 	return func(o *options) { o.now = now }
+}
+
+// WithNode sets the node name PutRun writes into runs that do not name one.
+func WithNode(name string) Option {
+	return func(o *options) { o.node = name }
 }
 
 // newOptions applies opts over the defaults for the mode.
@@ -154,7 +161,7 @@ func openBolt(dir, path string, readOnly, created bool, o options) (s *Store, er
 		return nil, openError(dir, path, readOnly, !created, err)
 	}
 	db.NoSync = false // every commit is fsynced before it returns
-	s = &Store{db: db, path: path, now: o.now}
+	s = &Store{db: db, path: path, now: o.now, node: o.node}
 	if err := s.initSchema(readOnly); err != nil {
 		db.Close()
 		return nil, err

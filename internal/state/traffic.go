@@ -1,10 +1,8 @@
 package state
 
 import (
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -45,21 +43,16 @@ func (s *Store) Traffic(instanceID string) (TrafficRecord, bool, error) {
 	return rec, ok, nil
 }
 
-// PutTraffic creates or replaces the records, all in one transaction. A zero
-// FetchedAt becomes now.
+// PutTraffic creates or replaces the records, all in one transaction; of records with the same
+// instance ID, the last one given wins. A zero FetchedAt becomes now.
 func (s *Store) PutTraffic(recs ...TrafficRecord) error {
-	recs = slices.Clone(recs)
-	slices.SortFunc(recs, func(a, b TrafficRecord) int { return strings.Compare(a.InstanceID, b.InstanceID) })
-	now := s.now()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	recs, err := PrepareTraffic(recs, s.now())
+	if err != nil {
+		return fmt.Errorf("put traffic: %w", err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTraffic)
 		for _, r := range recs {
-			if r.InstanceID == "" {
-				return errors.New("traffic record with empty instance id")
-			}
-			if r.FetchedAt.IsZero() {
-				r.FetchedAt = now
-			}
 			if err := putJSON(b, []byte(r.InstanceID), r); err != nil {
 				return err
 			}

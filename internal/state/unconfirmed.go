@@ -1,9 +1,7 @@
 package state
 
 import (
-	"errors"
 	"fmt"
-
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,19 +37,11 @@ func (s *Store) Unconfirmed() (map[string]Unconfirmed, error) {
 // PutUnconfirmed creates or replaces the record for u.InstanceID. A zero LastAt becomes now, a
 // zero FirstAt becomes LastAt.
 func (s *Store) PutUnconfirmed(u Unconfirmed) error {
-	if u.InstanceID == "" {
-		return errors.New("put unconfirmed termination: empty instance id")
+	u, err := PrepareUnconfirmed(u, s.now())
+	if err != nil {
+		return fmt.Errorf("put unconfirmed termination: %w", err)
 	}
-	if u.Attempts < 1 {
-		return fmt.Errorf("put unconfirmed termination %s: attempts %d, want at least 1", u.InstanceID, u.Attempts)
-	}
-	if u.LastAt.IsZero() {
-		u.LastAt = s.now()
-	}
-	if u.FirstAt.IsZero() {
-		u.FirstAt = u.LastAt
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bucketUnconfirmed), []byte(u.InstanceID), u)
 	})
 	if err != nil {

@@ -18,6 +18,8 @@ const module = "github.com/reaper-bmc/reaper/"
 //   - safego (panic containment) and inert (terminal-safe text) are leaves anyone may use;
 //   - reconcile imports state for its record types (marks, refusals, intents): its Store
 //     interface is its own, the value types are the store's;
+//   - state/pgstate is the PostgreSQL backend of state.Backend, state/statetest the suite both
+//     backends pass, migrate copies a store from one backend to the other;
 //   - record is the record step: it alone joins reconcile's result to report, metrics and notify.
 //
 // A package that is not in the table fails the test: a new package states its place here.
@@ -30,17 +32,21 @@ var allowed = map[string][]string{
 	"internal/inert":     {},
 	"internal/safego":    {},
 	"internal/sdnotify":  {},
+	"internal/pgtest":    {}, // a throwaway PostgreSQL for tests
 	"internal/state":     {},
 	"internal/notify":    {},
 
-	"internal/zen":        {"internal/safego"},
-	"internal/zen/zensim": {"internal/zen"},
-	"internal/policy":     {"internal/safego"},
-	"internal/scheduler":  {"internal/safego"},
-	"internal/metrics":    {"internal/safego"},
-	"internal/report":     {"internal/inert"},
-	"internal/enrich":     {"internal/policy", "internal/safego", "internal/state", "internal/zen"},
-	"internal/reconcile":  {"internal/policy", "internal/safego", "internal/state", "internal/zen"},
+	"internal/zen":             {"internal/safego"},
+	"internal/zen/zensim":      {"internal/zen"},
+	"internal/policy":          {"internal/safego"},
+	"internal/scheduler":       {"internal/safego"},
+	"internal/metrics":         {"internal/safego"},
+	"internal/report":          {"internal/inert"},
+	"internal/state/pgstate":   {"internal/state"},
+	"internal/state/statetest": {"internal/clocktest", "internal/state"}, // the conformance suite
+	"internal/migrate":         {"internal/state"},
+	"internal/enrich":          {"internal/policy", "internal/safego", "internal/state", "internal/zen"},
+	"internal/reconcile":       {"internal/policy", "internal/safego", "internal/state", "internal/zen"},
 	"internal/record": {"internal/config", "internal/inert", "internal/metrics", "internal/notify", "internal/policy",
 		"internal/reconcile", "internal/report", "internal/zen"},
 
