@@ -192,7 +192,7 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if res.Status == StatusBlocked || !res.Permissions.Terminate {
 		return nil
 	}
-	return r.act(ctx, res, refusals, pending)
+	return r.act(ctx, res, refusals, pending, nil)
 }
 
 // abort marks the cycle as one that took no action because something could not be trusted. It
