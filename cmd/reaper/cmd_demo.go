@@ -96,7 +96,7 @@ func cmdDemo(ctx context.Context, env Env, dir string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	code := cycleOnce(ctx, env, cfg, "plan", true, "", false)
+	code := cycleOnce(ctx, env, cfg, "plan", true, "", false, "", "")
 	select {
 	case err := <-served: // the simulator stopped under the plan: an internal error
 		return fail(env, fmt.Errorf("demo: %w", err))
