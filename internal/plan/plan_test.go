@@ -166,11 +166,15 @@ func TestFingerprint(t *testing.T) {
 	for name, edit := range map[string]func(*zen.Instance){
 		"status":      func(in *zen.Instance) { in.Status = zen.StatusStopped },
 		"charge type": func(in *zen.Instance) { in.ChargeType = zen.ChargeType("PREPAID") },
-		"tag value":   func(in *zen.Instance) { in.TagList = []zen.Tag{{Key: "env", Value: "prod"}, {Key: "owner", Value: "x"}} },
-		"tag added":   func(in *zen.Instance) { in.TagList = append(append([]zen.Tag{}, in.TagList...), zen.Tag{Key: "reaper-keep", Value: "true"}) },
-		"zone":        func(in *zen.Instance) { in.Zone = "y" },
-		"type":        func(in *zen.Instance) { in.Type = "u" },
-		"name":        func(in *zen.Instance) { in.Name = "b" },
+		"tag value": func(in *zen.Instance) {
+			in.TagList = []zen.Tag{{Key: "env", Value: "prod"}, {Key: "owner", Value: "x"}}
+		},
+		"tag added": func(in *zen.Instance) {
+			in.TagList = append(append([]zen.Tag{}, in.TagList...), zen.Tag{Key: "reaper-keep", Value: "true"})
+		},
+		"zone": func(in *zen.Instance) { in.Zone = "y" },
+		"type": func(in *zen.Instance) { in.Type = "u" },
+		"name": func(in *zen.Instance) { in.Name = "b" },
 	} {
 		in := base
 		edit(&in)
