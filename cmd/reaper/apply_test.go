@@ -263,6 +263,15 @@ func TestApproveCycleWritesPlan(t *testing.T) {
 	if n := terminateCount(sim); n != 0 {
 		t.Fatalf("an approve-mode cycle made %d TerminateInstance calls", n)
 	}
+	zrm := 0
+	for _, c := range sim.Calls() {
+		if c.Service == zensim.ServiceZRM {
+			zrm++
+		}
+	}
+	if zrm == 0 { // the mark tags written now must not make the plan's items look changed
+		t.Fatal("the approve-mode cycle wrote no mark tags; the test needs them")
+	}
 	plans, _ := filepath.Glob(filepath.Join(dir, "reports", "*", "plan.json"))
 	if len(plans) != 1 {
 		t.Fatalf("plan.json files: %v, want one", plans)

@@ -63,6 +63,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry b
 		Evaluator: c.timedEvaluator(rt.engine),
 		Store:     c.store,
 		Enricher:  newEnricher(rt.client, c.store, c.log),
+		Tags:      rt.client, // mark tags, in the modes that write them (reconcile.Permit)
 		Settings:  settings(rt.cfg, rt.engine),
 		Now:       c.env.now,
 		Logger:    c.log,

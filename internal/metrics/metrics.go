@@ -28,6 +28,7 @@ type Vocabulary struct {
 	CycleResults       []string // the result label of reaper_cycles_total
 	TerminationResults []string // the result label of reaper_terminations_total
 	BlockedLimits      []string // the reason label of reaper_blocked_cycles_total
+	TagWriteResults    []string // the result label of reaper_tag_writes_total
 }
 
 // Reload results, the result label of reaper_config_reloads_total.
@@ -61,6 +62,7 @@ type Metrics struct {
 	reloads           *prometheus.CounterVec
 	trafficCalls      prometheus.Counter
 	trafficCallsCycle prometheus.Gauge
+	tagWrites         *prometheus.CounterVec
 }
 
 // New returns Metrics registered in a new registry, together with the Go
@@ -103,13 +105,16 @@ func New() *Metrics {
 		trafficCallsCycle: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "reaper_traffic_calls_last_cycle", Help: "Traffic API calls made in the last cycle.",
 		}),
+		tagWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "reaper_tag_writes_total", Help: "Mark tag writes (ZRM ModifyResourceTags) by result.",
+		}, []string{"result"}),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.cycles, m.cycleDuration, m.lastSuccess, m.instances, m.candidates,
 		m.terminations, m.blocked, m.apiRequests, m.apiDuration, m.policyEval,
-		m.reloads, m.trafficCalls, m.trafficCallsCycle,
+		m.reloads, m.trafficCalls, m.trafficCallsCycle, m.tagWrites,
 	)
 	initLabels(m.cycles, CyclePanic)
 	initLabels(m.reloads, ReloadOK, ReloadError)
@@ -121,6 +126,7 @@ func (m *Metrics) Declare(v Vocabulary) {
 	initLabels(m.cycles, v.CycleResults...)
 	initLabels(m.terminations, v.TerminationResults...)
 	initLabels(m.blocked, v.BlockedLimits...)
+	initLabels(m.tagWrites, v.TagWriteResults...)
 }
 
 // initLabels creates the series for known label values at zero.

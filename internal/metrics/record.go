@@ -49,3 +49,6 @@ func (m *Metrics) AddTrafficCalls(n int) {
 	m.trafficCalls.Add(float64(max(n, 0)))
 	m.trafficCallsCycle.Set(float64(n))
 }
+
+// AddTagWrite counts one mark tag write by result.
+func (m *Metrics) AddTagWrite(result string) { m.tagWrites.WithLabelValues(result).Inc() }

@@ -85,7 +85,7 @@ func Build(res *reconcile.Result, m Meta) *Plan {
 
 // markTags are reaper's own tags (DESIGN.md §7.2): reaper writes them on candidates, in approve
 // mode between the plan and its apply, so they are no part of what a decision rested on.
-var markTags = []string{"reaper-terminate-after", "reaper-reason"}
+var markTags = []string{reconcile.TagTerminateAfter, reconcile.TagReason}
 
 // Fingerprint is "sha256:" and the hex SHA-256 of the canonical JSON of what a decision about in
 // rested on: {"charge_type", "name", "status", "tags", "type", "zone"}, tags being every

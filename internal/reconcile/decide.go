@@ -120,13 +120,13 @@ func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.
 }
 
 // PolicyInput turns an instance into the document policies see as input.instance. The policy
-// engine derives age_seconds from the evaluation time and CreatedAt.
+// engine derives age_seconds from the evaluation time and CreatedAt. reaper's own mark tags are
+// left out (IsMarkTag): what reaper wrote is never input for a decision (DESIGN.md §7.2).
 func PolicyInput(in zen.Instance, tr *policy.Traffic) policy.Instance {
-	tags := in.Tags
+	pairs, tags := withoutMarkTags(tagPairs(in), in.Tags)
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	pairs := tagPairs(in)
 	list := make([]policy.Tag, len(pairs))
 	for i, t := range pairs {
 		list[i] = policy.Tag{Key: t.Key, Value: t.Value}

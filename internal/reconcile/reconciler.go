@@ -83,9 +83,13 @@ type Options struct {
 	Evaluator Evaluator
 	Store     Store
 	Enricher  Enricher // optional
-	Settings  Settings
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Tags writes the mark tags in the modes that permit them (mark, approve, enforce). Optional
+	// for tests that are not about tags: without it no mark tag is written. cmd/reaper always
+	// sets it (the Zenlayer client).
+	Tags     TagWriter
+	Settings Settings
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // Reconciler runs cycles. It is not safe for concurrent cycles; the scheduler never overlaps them.
@@ -189,10 +193,12 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if clock != nil {
 		r.blockAll(res, clock)
 	}
-	if res.Status == StatusBlocked || !res.Permissions.Terminate {
-		return nil
+	var actErr error
+	if res.Status != StatusBlocked && res.Permissions.Terminate {
+		actErr = r.act(ctx, res, refusals, pending, nil)
 	}
-	return r.act(ctx, res, refusals, pending, nil)
+	r.markTags(ctx, res) // after act: a tag write never delays a termination or changes its re-check
+	return actErr
 }
 
 // abort marks the cycle as one that took no action because something could not be trusted. It

@@ -97,6 +97,8 @@ type Result struct {
 	Entries           []Entry
 	// Recovered lists instance IDs whose unfinished intents from an earlier run were resolved.
 	Recovered []string
+	// TagWrites lists the mark step's ModifyResourceTags calls (DESIGN.md §7.2).
+	TagWrites []TagWrite
 	// TrafficCalls counts DescribeInstanceTraffic calls made by the enrich step.
 	TrafficCalls int
 }

@@ -33,6 +33,7 @@ func Vocabulary() metrics.Vocabulary {
 		v.TerminationResults = append(v.TerminationResults, string(a))
 	}
 	v.BlockedLimits = reconcile.Limits()
+	v.TagWriteResults = reconcile.TagWrites()
 	return v
 }
 
@@ -48,6 +49,9 @@ func Observe(m *metrics.Metrics, res *reconcile.Result, rep *report.Run) {
 		m.AddBlocked(res.Block.Limit)
 	}
 	m.AddTrafficCalls(res.TrafficCalls)
+	for _, w := range res.TagWrites {
+		m.AddTagWrite(w.Result)
+	}
 	if !res.InventoryComplete {
 		return
 	}

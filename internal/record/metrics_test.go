@@ -97,6 +97,7 @@ func TestMetricLabelsFollowVocabulary(t *testing.T) {
 		{"reaper_terminations_total", "result", []string{
 			string(reconcile.ActionTerminated), string(reconcile.ActionUnconfirmed), string(reconcile.ActionFailed)}},
 		{"reaper_blocked_cycles_total", "reason", reconcile.Limits()},
+		{"reaper_tag_writes_total", "result", reconcile.TagWrites()},
 	}
 	for _, tt := range tests {
 		got := slices.Sorted(maps.Keys(series(t, body, tt.name, tt.label)))
@@ -115,5 +116,20 @@ func TestMetricLabelsFollowVocabulary(t *testing.T) {
 		if !slices.Contains(reconcile.Actions(), a) || !a.IsCandidate() {
 			t.Errorf("termination result %q is not a candidate action of reconcile", a)
 		}
+	}
+}
+
+// TestObserveCountsTagWrites: every mark tag write of the cycle counts once under its result.
+func TestObserveCountsTagWrites(t *testing.T) {
+	res := result(reconcile.StatusOK)
+	res.TagWrites = []reconcile.TagWrite{
+		{InstanceID: "1", Result: reconcile.TagWriteOK}, {InstanceID: "2", Result: reconcile.TagWriteOK},
+		{InstanceID: "3", Result: reconcile.TagWriteFailed, Err: "boom"},
+	}
+	m := NewMetrics()
+	Observe(m, res, Report(res, testConfig(t), fakePolicies{}))
+	want := map[string]int{"ok": 2, "failed": 1}
+	if got := series(t, scrape(t, m), "reaper_tag_writes_total", "result"); !maps.Equal(got, want) {
+		t.Errorf("reaper_tag_writes_total = %v, want %v", got, want)
 	}
 }

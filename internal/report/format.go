@@ -127,8 +127,8 @@ func headline(r *Run) string {
 	case r.Result == ResultBlocked || r.Blocked != nil:
 		return "A safety limit blocked the cycle" + suffix(blockText(r.Blocked)) + ". Nothing was terminated."
 	case isDryRun(r):
-		return fmt.Sprintf("Dry run: %d %s would be terminated and %d %s marked, waiting for the grace period. Nothing was terminated.",
-			c[ActionWouldTerminate], plural(c[ActionWouldTerminate], "instance", "instances"),
+		return fmt.Sprintf("%s: %d %s would be terminated and %d %s marked, waiting for the grace period. Nothing was terminated.",
+			dryWord(r), c[ActionWouldTerminate], plural(c[ActionWouldTerminate], "instance", "instances"),
 			c[ActionMarked], plural(c[ActionMarked], "is", "are"))
 	}
 	s := fmt.Sprintf("Terminated %d %s; %d marked, waiting for the grace period.",
@@ -238,4 +238,16 @@ func terminationNote(in Instance) string {
 		return "in the recycle bin until " + fmtTime(in.RecycleDeadline) + "; after that, it is gone"
 	}
 	return "in the recycle bin for about 24h; after that, it is gone"
+}
+
+// dryWord names a run that terminated nothing by what it was: a dry run, or a mark- or
+// approve-mode cycle (which writes mark tags but never terminates).
+func dryWord(r *Run) string {
+	switch {
+	case r.Command == "plan" || r.Mode == "" || r.Mode == "dry-run" || r.Mode == "enforce":
+		return "Dry run"
+	case r.Mode == "approve":
+		return "Approve mode (terminations only through reaper apply)"
+	}
+	return "Mark mode (marks, never terminates)"
 }

@@ -213,3 +213,23 @@ func TestEveryFormatRendersTheVocabulary(t *testing.T) {
 		}
 	})
 }
+
+// TestHeadlineNamesTheMode: a cycle that could not terminate says why in its headline: a dry run
+// (the dry-run mode, --dry-run, plan) or the mark or approve mode.
+func TestHeadlineNamesTheMode(t *testing.T) {
+	tests := []struct{ mode, command, want string }{
+		{"", "run", "Dry run: "},
+		{"dry-run", "run", "Dry run: "},
+		{"enforce", "plan", "Dry run: "},
+		{"mark", "plan", "Dry run: "},
+		{"mark", "run", "Mark mode (marks, never terminates): "},
+		{"approve", "run", "Approve mode (terminations only through reaper apply): "},
+	}
+	for _, tt := range tests {
+		r := &Run{Mode: tt.mode, Command: tt.command, DryRun: true, Result: ResultOK}
+		r.Finalize(nil)
+		if got := headline(r); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("mode %q %s: headline %q, want it to start with %q", tt.mode, tt.command, got, tt.want)
+		}
+	}
+}

@@ -111,7 +111,7 @@ func (w *world) reconciler(mutate func(*reconcile.Settings)) *reconcile.Reconcil
 		mutate(&s)
 	}
 	rec, err := reconcile.New(reconcile.Options{
-		API: w.client, Evaluator: w.engine, Store: w.store, Settings: s, Now: w.clock.Now,
+		API: w.client, Evaluator: w.engine, Store: w.store, Tags: w.client, Settings: s, Now: w.clock.Now,
 	})
 	if err != nil {
 		w.t.Fatal(err)
