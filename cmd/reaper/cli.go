@@ -84,6 +84,7 @@ func newRoot(cl *cli) *cobra.Command {
 	root.AddCommand(
 		runCommand(cl),
 		planCommand(cl),
+		applyCommand(cl),
 		inventoryCommand(cl),
 		reportCommand(cl),
 		validateCommand(cl),

@@ -97,7 +97,7 @@ func cmdDemo(ctx context.Context, env Env, dir string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	code := cycleOnce(ctx, env, cfg, reconcile.CommandPlan, true, "", false)
+	code := cycleOnce(ctx, env, cfg, reconcile.CommandPlan, true, "", false, "", "")
 	select {
 	case err := <-served: // the simulator stopped under the plan: an internal error
 		return fail(env, fmt.Errorf("demo: %w", err))

@@ -43,7 +43,7 @@ func cmdRun(ctx context.Context, env Env, o runOptions) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	return cycleOnce(ctx, env, cfg, reconcile.CommandRun, o.dryRun, "", false)
+	return cycleOnce(ctx, env, cfg, reconcile.CommandRun, o.dryRun, "", false, path, "")
 }
 
 func planCommand(cl *cli) *cobra.Command {
@@ -51,36 +51,42 @@ func planCommand(cl *cli) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "plan",
 		Short: "one cycle that never acts; writes the report and prints a summary",
-		Long: "Run one cycle that never acts: it writes its report to the report directory (or --out) and\n" +
-			"prints a summary table. It exits 0 whether or not there are candidates; with\n" +
+		Long: "Run one cycle that never acts and writes nothing to Zenlayer (no mark tags, in any mode): it\n" +
+			"writes its report to the report directory (or --report-dir) and prints a summary table.\n" +
+			"--out FILE also writes the plan file (as terraform plan -out) that `reaper apply FILE`\n" +
+			"acts on after review. It exits 0 whether or not there are candidates; with\n" +
 			"--detailed-exitcode it exits 2 when there are (as terraform plan does). It exits 3 when a\n" +
 			"safety limit would block the same cycle run for real.",
 		Args: wantArgs(),
 		RunE: cl.run(func(ctx context.Context, env Env, _ []string) int { return cmdPlan(ctx, env, o) }),
 	}
 	configFlag(c.Flags(), &o.config)
-	c.Flags().StringVar(&o.out, "out", "", "write the report here instead of the report directory")
+	c.Flags().StringVar(&o.out, "out", "", "also write the plan file here, for `reaper apply FILE`")
+	c.Flags().StringVar(&o.reportDir, "report-dir", "", "write the report here instead of the report directory")
 	c.Flags().BoolVar(&o.detailed, "detailed-exitcode", false, "exit 2 when there are candidates (as terraform plan does)")
 	return c
 }
 
 type planOptions struct {
-	config, out string
-	detailed    bool
+	config, out, reportDir string
+	detailed               bool
 }
 
 func cmdPlan(ctx context.Context, env Env, o planOptions) int {
-	cfg, err := loadConfig(env, configPath(env, o.config), true)
+	path := configPath(env, o.config)
+	cfg, err := loadConfig(env, path, true)
 	if err != nil {
 		return fail(env, err)
 	}
-	return cycleOnce(ctx, env, cfg, reconcile.CommandPlan, false, o.out, o.detailed)
+	return cycleOnce(ctx, env, cfg, reconcile.CommandPlan, false, o.reportDir, o.detailed, path, o.out)
 }
 
 // cycleOnce runs a single cycle (run --once, plan), prints the summary and returns the exit code.
 // The cycle is bounded as the daemon's are: by cycle_timeout, or 80% of the schedule's shortest
 // interval.
-func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string, forceDry bool, outDir string, detailed bool) int {
+//
+// configPath names the config in a plan's apply command; planFile is plan --out FILE.
+func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string, forceDry bool, outDir string, detailed bool, configPath, planFile string) int {
 	log := newLogger(env, cfg.Log)
 	for _, w := range cfg.Warnings {
 		log.Warn("config warning", "warning", w)
@@ -100,7 +106,7 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	cycleStore := store
 	switch _, shared := store.(sharedState); {
 	case command == reconcile.CommandRun: // takes leadership of a shared state, or refuses
-		if lead, err = leadOnce(ctx, store, nodeName(cfg), log); err != nil {
+		if lead, err = leadOnce(ctx, "run --once", store, nodeName(cfg), log); err != nil {
 			return fail(env, err)
 		}
 		if lead != nil {
@@ -113,7 +119,8 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	if err != nil {
 		return fail(env, err)
 	}
-	c := &cycler{env: env, log: log, store: cycleStore, notify: record.NewAnnouncer(cfg.Notify, store, log), fence: fencer(lead)}
+	c := &cycler{env: env, log: log, store: cycleStore, notify: record.NewAnnouncer(cfg.Notify, store, log), fence: fencer(lead),
+		configPath: configPath, planFile: planFile}
 	run, werr := c.run(ctx, rt, command, forceDry, outDir)
 	if run == nil {
 		return fail(env, werr)

@@ -61,7 +61,7 @@ func TestCompletionCandidates(t *testing.T) {
 		{[]string{"report", ""}, []string{"list", "show", "diff"}},
 		{[]string{"state", ""}, []string{"check", "backup", "reset", "accept-clock"}},
 		{[]string{"policy", ""}, []string{"test", "eval"}},
-		{[]string{"plan", "--"}, []string{"--config", "--out", "--detailed-exitcode"}},
+		{[]string{"plan", "--"}, []string{"--config", "--out", "--report-dir", "--detailed-exitcode"}},
 		{[]string{"state", "reset", "--"}, []string{"--yes", "--config", "--dir"}},
 		{[]string{"inventory", "--format", ""}, []string{"table", "json", "fleet"}},
 		{[]string{"report", "show", "latest", "--format", ""}, []string{"text", "md", "json", "csv", "html"}},

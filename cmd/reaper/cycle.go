@@ -7,6 +7,7 @@ import (
 
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/metrics"
+	"github.com/reaper-bmc/reaper/internal/plan"
 	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/record"
@@ -47,6 +48,10 @@ type cycler struct {
 	metrics *metrics.Metrics  // nil outside the daemon
 	notify  *record.Announcer // nil when no webhook is configured
 	fence   reconcile.Fencer  // nil without leadership (bbolt)
+	// configPath is the config file, named in the apply command of a plan's reports.
+	configPath string
+	// planFile is plan --out FILE; an approve-mode run writes <run dir>/plan.json without it.
+	planFile string
 }
 
 // run executes one cycle with rt and records it. command is reconcile.CommandRun or
@@ -68,10 +73,28 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry b
 	if err != nil {
 		return nil, err
 	}
+	po, err := planFileOptions(rt, c.planFile, c.configPath)
+	if err != nil {
+		return nil, err
+	}
 	res, _ := rec.Run(ctx, reconcile.Cycle{RunID: report.NewRunID(c.env.now()), Command: command, DryRun: forceDry})
 	return record.New(record.Options{
 		Config: rt.cfg, Policies: rt.engine, OutDir: outDir, Metrics: c.metrics, Announcer: c.notify, Logger: c.log,
+		Plan: po,
 	}).Record(ctx, res)
+}
+
+// planFileOptions is what a plan file made under rt records of its origin (DESIGN.md §8).
+func planFileOptions(rt *loaded, file, configPath string) (*record.PlanOptions, error) {
+	digest, err := plan.ConfigDigest(settings(rt.cfg, rt.engine))
+	if err != nil {
+		return nil, err
+	}
+	return &record.PlanOptions{
+		Meta: plan.Meta{TTL: rt.cfg.Approval.PlanTTL.D(), Endpoint: rt.cfg.Zenlayer.Endpoint,
+			ConfigDigest: digest, PolicyDigest: rt.engine.Digest()},
+		File: file, ConfigPath: configPath,
+	}, nil
 }
 
 // timedEvaluator measures policy evaluation for the metrics.

@@ -136,7 +136,7 @@ func (d *daemon) job(ctx context.Context) error {
 	d.mu.Lock()
 	rt, ann := d.rt, d.ann
 	d.mu.Unlock()
-	c := &cycler{env: d.env, log: d.log, store: d.store, metrics: d.metrics, notify: ann, fence: fencer(d.lead)}
+	c := &cycler{env: d.env, log: d.log, store: d.store, metrics: d.metrics, notify: ann, fence: fencer(d.lead), configPath: d.path}
 	run, err := c.run(ctx, rt, reconcile.CommandRun, d.forceDry, "")
 	if run == nil {
 		return err

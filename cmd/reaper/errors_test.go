@@ -162,7 +162,7 @@ func TestReportWriteErrorSaidOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	path, _ := writeConfig(t, url, testSecret, "")
-	r := reaper(t, "plan", "--config", path, "--out", filepath.Join(blocker, "reports"))
+	r := reaper(t, "plan", "--config", path, "--report-dir", filepath.Join(blocker, "reports"))
 	lines := errorLines(r.stderr)
 	if r.code != exitFailure || len(lines) != 1 {
 		t.Fatalf("exit %d, error lines %q; want exit 1 and one error line", r.code, lines)

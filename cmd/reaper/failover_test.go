@@ -461,8 +461,8 @@ func TestPartitionedLeaderStops(t *testing.T) {
 	}
 }
 
-// TestRunOnceNeedsLeadershipPlanDoesNot: with a daemon leading, `run --once` on another node
-// refuses with exit 1 and names the leader; `plan` runs, reads the shared state and writes no
+// TestRunOnceNeedsLeadershipPlanDoesNot: with a daemon leading, `run --once` and `apply` on
+// another node refuse with exit 1 and name the leader; `plan` runs, reads the shared state and writes no
 // marks.
 func TestRunOnceNeedsLeadershipPlanDoesNot(t *testing.T) {
 	c := pgtest.Shared(t)
@@ -491,9 +491,15 @@ state:
 	if r.code != exitFailure || !strings.Contains(r.stderr, `"bastion-a"`) || !strings.Contains(r.stderr, "leads") {
 		t.Errorf("run --once while bastion-a leads: code %d, stderr %q; want 1 naming bastion-a", r.code, r.stderr)
 	}
-	r = reaper(t, "plan", "--config", path)
+	planFile := filepath.Join(dir, "plan.json")
+	r = reaper(t, "plan", "--config", path, "--out", planFile)
 	if r.code != exitOK || !strings.Contains(r.stdout, "marked 3") {
 		t.Errorf("plan while bastion-a leads: code %d\n%s%s\nwant 0 and three marked", r.code, r.stdout, r.stderr)
+	}
+	// apply acts, so it needs leadership as run --once does.
+	r = reaper(t, "apply", planFile, "--config", path)
+	if r.code != exitFailure || !strings.Contains(r.stderr, `"bastion-a"`) || !strings.Contains(r.stderr, "apply needs leadership") {
+		t.Errorf("apply while bastion-a leads: code %d, stderr %q; want 1 naming bastion-a", r.code, r.stderr)
 	}
 	marks, err := openShared(t, dsn, "reaper").Marks()
 	if err != nil || len(marks) != 0 {

@@ -41,9 +41,9 @@ func newLeadership(store any, node string, log *slog.Logger, onChange func(bool)
 	return l, nil
 }
 
-// leadOnce takes leadership for one cycle (run --once): nil, nil when the store is not shared;
+// leadOnce takes leadership for one command that may act (run --once, apply): nil, nil when the store is not shared;
 // an error naming the leader's node when another reaper leads. The caller releases it.
-func leadOnce(ctx context.Context, store any, node string, log *slog.Logger) (campaigner, error) {
+func leadOnce(ctx context.Context, command string, store any, node string, log *slog.Logger) (campaigner, error) {
 	lead, err := newLeadership(store, node, log, nil)
 	if err != nil || lead == nil {
 		return nil, err
@@ -51,7 +51,7 @@ func leadOnce(ctx context.Context, store any, node string, log *slog.Logger) (ca
 	if err := lead.Acquire(ctx); err != nil {
 		var held *leader.HeldError
 		if errors.As(err, &held) {
-			return nil, fmt.Errorf("run --once needs leadership of the shared state: %w (plan needs none)", err)
+			return nil, fmt.Errorf("%s needs leadership of the shared state: %w (plan needs none)", command, err)
 		}
 		return nil, err
 	}

@@ -51,6 +51,8 @@ type Config struct {
 	Pricing map[string]float64 `yaml:"pricing"`
 	Metrics Metrics            `yaml:"metrics"`
 	Log     Log                `yaml:"log"`
+	// Approval governs plan files and `reaper apply` (DESIGN.md §8).
+	Approval Approval `yaml:"approval"`
 	// Warnings are problems that do not stop reaper (a group-readable secret file, metrics on a
 	// non-loopback address); commands should print or log them once.
 	Warnings []string `yaml:"-"`
@@ -174,6 +176,12 @@ type Log struct {
 	Format string `yaml:"format"`
 }
 
+// Approval governs plan files (DESIGN.md §8).
+type Approval struct {
+	// PlanTTL is how long a plan file may be applied after it was made (expires_at - created_at).
+	PlanTTL Duration `yaml:"plan_ttl"`
+}
+
 // Default returns the configuration used for every key the file leaves out.
 func Default() *Config {
 	return &Config{
@@ -207,6 +215,7 @@ func Default() *Config {
 		Pricing:  map[string]float64{},
 		Metrics:  Metrics{Listen: DefaultMetricsListen},
 		Log:      Log{Level: "info", Format: "auto"},
+		Approval: Approval{PlanTTL: Duration(24 * time.Hour)},
 	}
 }
 

@@ -105,9 +105,10 @@ func TestParseValidFull(t *testing.T) {
 					PasswordFile: "secrets/smtp", Password: "smtp-password", StartTLS: true},
 			},
 		},
-		Pricing: map[string]float64{"S9I": 250, "M6C": 99.5},
-		Metrics: Metrics{Listen: "[::1]:9100"},
-		Log:     Log{Level: "debug", Format: "json"},
+		Pricing:  map[string]float64{"S9I": 250, "M6C": 99.5},
+		Metrics:  Metrics{Listen: "[::1]:9100"},
+		Log:      Log{Level: "debug", Format: "json"},
+		Approval: Approval{PlanTTL: Duration(24 * time.Hour)},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config mismatch (-want +got):\n%s", diff)

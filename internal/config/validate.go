@@ -65,6 +65,7 @@ func (c *Config) check() (errs []error, warns []string) {
 	c.checkSchedule(v)
 	v.oneOf("mode", c.Mode, Modes)
 	c.checkSafety(v)
+	v.positive("approval.plan_ttl", c.Approval.PlanTTL)
 	if c.StateDir == "" {
 		v.add(keyErr("state_dir", "must not be empty"))
 	}

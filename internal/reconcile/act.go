@@ -18,7 +18,10 @@ import (
 //
 // The calls the API accepted are confirmed after the batch by one describe (confirm): only a
 // termination that took counts as terminated.
-func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]state.Refusal, pending map[string]state.Unconfirmed) error {
+//
+// changed, when not nil, is asked first about each fresh description: apply's test that the
+// instance is the one its plan was approved for.
+func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]state.Refusal, pending map[string]state.Unconfirmed, changed func(e *Entry, f zen.Instance) string) error {
 	due := res.indices(ActionWouldTerminate)
 	if len(due) == 0 {
 		return nil
@@ -46,7 +49,14 @@ func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]s
 			e.Action, e.SkipReason = ActionSkipped, SkipGone
 			continue
 		}
-		if why := r.disagrees(f, decisions[f.ID], e.Marks, refusals, pending, now); why != "" {
+		why := ""
+		if changed != nil {
+			why = changed(e, f)
+		}
+		if why == "" {
+			why = r.disagrees(f, decisions[f.ID], e.Marks, refusals, pending, now)
+		}
+		if why != "" {
 			e.Instance, e.Action, e.SkipReason = f, ActionSkipped, SkipChanged
 			e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "re-check before acting: " + why})
 			r.log.Debug("instance changed before acting", "run_id", res.RunID, "instance_id", f.ID, "reason", why)

@@ -48,6 +48,8 @@ func Permit(mode string, forced bool, command string) Permissions {
 		return Permissions{Mode: ModeDryRun}
 	case command == CommandPlan:
 		return Permissions{Mode: mode}
+	case command == CommandApply: // terminates an approved plan's items; writes no mark tags
+		return Permissions{Mode: mode, Notices: true, Terminate: mode == ModeApprove || mode == ModeEnforce}
 	}
 	return Permissions{Mode: mode, Tags: true, Notices: true, Terminate: mode == ModeEnforce}
 }

@@ -196,7 +196,7 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	}
 	var actErr error
 	if res.Status != StatusBlocked && res.Permissions.Terminate {
-		actErr = r.act(ctx, res, refusals, pending)
+		actErr = r.act(ctx, res, refusals, pending, nil)
 	}
 	r.markTags(ctx, res) // after act: a tag write never delays a termination or changes its re-check
 	return actErr

@@ -81,6 +81,8 @@ type Result struct {
 	RunID   string
 	Seq     uint64 // the run's sequence number in the state store; 0 when it was not recorded
 	Command string
+	// PlanRunID is the run whose plan an apply acted on (Command apply only).
+	PlanRunID string
 	// Permissions is what the cycle was allowed to do (see Permit); its Mode is the run's mode.
 	Permissions Permissions
 	// DryRun is Permissions.DryRun(): the cycle could not terminate.

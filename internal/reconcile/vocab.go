@@ -15,8 +15,9 @@ const (
 
 // The commands that run a cycle (Cycle.Command).
 const (
-	CommandRun  = "run"
-	CommandPlan = "plan"
+	CommandRun   = "run"
+	CommandPlan  = "plan"
+	CommandApply = "apply" // acts on an approved plan file (Reconciler.Apply)
 )
 
 // Actions lists every action once, most urgent first: the order of summaries and reports.
@@ -44,7 +45,7 @@ func Limits() []string {
 }
 
 // Commands lists the commands that run a cycle.
-func Commands() []string { return []string{CommandRun, CommandPlan} }
+func Commands() []string { return []string{CommandRun, CommandPlan, CommandApply} }
 
 // IsCandidate reports whether a belongs to an instance the policies chose for termination and no
 // guard or exemption saved: would_terminate, marked, blocked, failed, unconfirmed or terminated.

@@ -13,7 +13,7 @@
 // transports, remembered in the state store's meta memory. Features that turn a run
 // into something more (owner notices, plan files, money figures) are further steps of Record.
 //
-// record imports reconcile, report, metrics, notify and config (and the value types of policy and
+// record imports reconcile, report, metrics, notify, plan and config (and the value types of policy and
 // zen, and inert for the terminal); none of them imports record, and reconcile imports none of
 // report, metrics, notify and config (test/layout checks both). cmd/reaper wires a Recorder per cycle and keeps only
 // flags, signals and exit codes.

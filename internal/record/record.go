@@ -27,6 +27,9 @@ type Options struct {
 	// Metrics receives the cycle's figures; nil outside the daemon.
 	Metrics *metrics.Metrics
 	// Announcer sends the cycle's notification events; nil when no webhook is configured.
+	// Plan, when set, makes Record write the plan file (DESIGN.md §8) of a cycle that did not act:
+	// to Plan.File (plan --out FILE), or, for an approve-mode run, to <run dir>/plan.json.
+	Plan      *PlanOptions
 	Announcer *Announcer
 	Logger    *slog.Logger
 }
@@ -53,6 +56,8 @@ type Run struct {
 	Report *report.Run
 	// Dir is the run's report directory; empty when the report could not be written.
 	Dir string
+	// PlanFile is the plan file Record wrote, or "".
+	PlanFile string
 }
 
 // Record derives everything from a finished cycle, in order: the report document, its files
@@ -63,7 +68,16 @@ type Run struct {
 func (r *Recorder) Record(ctx context.Context, res *reconcile.Result) (*Run, error) {
 	run := &Run{Result: res, Report: Report(res, r.opts.Config, r.opts.Policies)}
 	var err error
+	p, planFile := r.plan(res)
+	if p != nil {
+		run.Report.ApplyCommand = ApplyCommand(planFile, r.opts.Plan.ConfigPath)
+	}
 	run.Dir, err = r.write(run.Report)
+	if p != nil && err == nil {
+		if err = writePlan(planFile, p); err == nil {
+			run.PlanFile = planFile
+		}
+	}
 	Observe(r.opts.Metrics, res, run.Report)
 	if a := r.opts.Announcer; a != nil {
 		a.Announce(ctx, run.Report)

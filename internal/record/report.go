@@ -17,6 +17,7 @@ func Report(res *reconcile.Result, cfg *config.Config, p Policies) *report.Run {
 		RunID:         res.RunID,
 		Seq:           res.Seq,
 		Command:       res.Command,
+		PlanRunID:     res.PlanRunID,
 		StartedAt:     res.StartedAt,
 		FinishedAt:    res.FinishedAt,
 		DryRun:        res.DryRun,

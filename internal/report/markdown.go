@@ -37,6 +37,9 @@ func (m mdWriter) header(r *Run) {
 	m.f("%s\n\n", md(headline(r)))
 	m.f("| | |\n|---|---|\n")
 	m.f("| Command | %s |\n", md(r.Command))
+	if r.PlanRunID != "" {
+		m.f("| Plan of run | %s |\n", md(r.PlanRunID))
+	}
 	m.f("| Mode | **%s** |\n", md(modeLabel(r)))
 	m.f("| Result | **%s** |\n", md(r.Result))
 	if r.Blocked != nil {
@@ -53,6 +56,9 @@ func (m mdWriter) header(r *Run) {
 	m.f("| Policies | %s |\n", md(strings.Join(r.Policies, ", ")))
 	m.f("| Config digest | %s |\n", md(r.ConfigDigest))
 	m.f("| Policy digest | %s |\n\n", md(r.PolicyDigest))
+	if r.ApplyCommand != "" {
+		m.f("To terminate what this plan lists after review, run:\n\n```\n%s\n```\n\n", r.ApplyCommand)
+	}
 }
 
 func (m mdWriter) counts(r *Run) {

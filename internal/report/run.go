@@ -69,7 +69,12 @@ type Run struct {
 	DryRun        bool      `json:"dry_run"`
 	// Mode is the cycle's effective mode (dry-run, mark, approve or enforce; DESIGN.md §7.1):
 	// what it was allowed to write. Empty in reports written before reaper had modes.
-	Mode          string     `json:"mode,omitempty"`
+	Mode string `json:"mode,omitempty"`
+	// PlanRunID is the run whose plan file an apply acted on (command apply only; DESIGN.md §8).
+	PlanRunID string `json:"plan_run_id,omitempty"`
+	// ApplyCommand is the exact command that applies the plan file this run wrote (a plan with
+	// --out, or an approve-mode cycle); empty when it wrote none.
+	ApplyCommand  string     `json:"apply_command,omitempty"`
 	Result        string     `json:"result"`          // ResultOK, ResultBlocked, ResultAborted or ResultFailed
 	Blocked       *Block     `json:"blocked"`         // set when a safety limit blocked the cycle
 	Error         string     `json:"error,omitempty"` // why the cycle aborted or failed

@@ -43,6 +43,10 @@ type Backend interface {
 
 	Meta(key string) (value string, ok bool, err error)
 	SetMeta(key, value string) error
+	// ClaimMeta sets key to value only when key is unset, in one transaction: claimed says it
+	// did; otherwise prior is the value already there and nothing changed. Of several callers
+	// racing for one key, exactly one claims it (apply's at-most-once memory of plans).
+	ClaimMeta(key, value string) (prior string, claimed bool, err error)
 
 	// Export reads the whole store in one consistent snapshot; Import writes one into an empty
 	// store in one transaction (see Snapshot).

@@ -38,3 +38,23 @@ func (s *Store) SetMeta(key, value string) error {
 	}
 	return nil
 }
+
+// ClaimMeta sets key to value only when it is unset (see Backend).
+func (s *Store) ClaimMeta(key, value string) (prior string, claimed bool, err error) {
+	if err := CheckMeta(key); err != nil {
+		return "", false, fmt.Errorf("claim meta %q: %w", key, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if v := b.Get([]byte(key)); v != nil {
+			prior = string(v)
+			return nil
+		}
+		claimed = true
+		return b.Put([]byte(key), []byte(value))
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("claim meta %s: %w", key, err)
+	}
+	return prior, claimed, nil
+}

@@ -51,7 +51,8 @@ var allowed = map[string][]string{
 	"internal/enrich":          {"internal/policy", "internal/safego", "internal/state", "internal/zen"},
 	"internal/reconcile":       {"internal/policy", "internal/safego", "internal/state", "internal/zen"},
 	"internal/record": {"internal/config", "internal/inert", "internal/metrics", "internal/notify", "internal/policy",
-		"internal/reconcile", "internal/report", "internal/zen"},
+		"internal/plan", "internal/reconcile", "internal/report", "internal/zen"},
+	"internal/plan": {"internal/policy", "internal/reconcile", "internal/zen"}, // the plan file (DESIGN.md §8)
 
 	"test/e2e":    {}, // tests only
 	"test/layout": {}, // tests only

@@ -246,6 +246,28 @@ func (s *Store) SetMeta(key, value string) error {
 	})
 }
 
+// ClaimMeta sets key to value only when it is unset (see state.Backend). The primary key makes
+// the insert the arbiter: of racing hosts exactly one inserts.
+func (s *Store) ClaimMeta(key, value string) (prior string, claimed bool, err error) {
+	if err := state.CheckMeta(key); err != nil {
+		return "", false, fmt.Errorf("claim meta %q: %w", key, err)
+	}
+	err = s.write("claim meta "+key, func(ctx context.Context, tx pgx.Tx) error {
+		prior, claimed = "", false
+		tag, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", key, value)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 1 {
+			claimed = true
+			return nil
+		}
+		prior, _, err = readMeta(ctx, tx, key)
+		return err
+	})
+	return prior, claimed, err
+}
+
 func writeMeta(ctx context.Context, tx pgx.Tx, key, value string) error {
 	_, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", key, value)
 	return err

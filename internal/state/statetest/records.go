@@ -165,3 +165,27 @@ func testSetMetaReservedKeys(t *testing.T, e *env) {
 		t.Error("SetMeta of a reserved key set the clock baseline")
 	}
 }
+
+// testClaimMeta: the first claim of a key wins and later ones see its value, across reopen; an
+// already set key cannot be claimed; reserved keys are refused.
+func testClaimMeta(t *testing.T, e *env) {
+	s := e.store(Options{})
+	if prior, claimed, err := s.ClaimMeta("plan_applied.r1", "a"); prior != "" || !claimed || err != nil {
+		t.Fatalf("first ClaimMeta = %q, %v, %v; want \"\", true, nil", prior, claimed, err)
+	}
+	if prior, claimed, err := s.ClaimMeta("plan_applied.r1", "b"); prior != "a" || claimed || err != nil {
+		t.Errorf("second ClaimMeta = %q, %v, %v; want \"a\", false, nil", prior, claimed, err)
+	}
+	ok(t, s.SetMeta("set", ""))
+	if prior, claimed, err := s.ClaimMeta("set", "x"); prior != "" || claimed || err != nil {
+		t.Errorf("ClaimMeta of a set key = %q, %v, %v; want \"\", false, nil", prior, claimed, err)
+	}
+	if _, claimed, err := s.ClaimMeta("schema_version", "9"); claimed || err == nil {
+		t.Errorf("ClaimMeta(schema_version) = %v, %v; want refused", claimed, err)
+	}
+	closeStore(t, s)
+	s = e.store(Options{})
+	if v, found, err := s.Meta("plan_applied.r1"); v != "a" || !found || err != nil {
+		t.Errorf("Meta after reopen = %q, %v, %v; want \"a\"", v, found, err)
+	}
+}
