@@ -42,6 +42,7 @@ type cacheEntry struct {
 	// decision is the base: the reasons of the other slots (nil: none).
 	mask     uint64
 	decision *Decision
+	memo     []memoValue // values of time-free rules, for the evaluation of the mask
 }
 
 // fullMask evaluates every slot.
@@ -97,7 +98,7 @@ func (c *decisionCache) sweep() {
 			continue
 		}
 		index[id] = int32(len(kept))
-		kept = append(kept, cacheEntry{sum: e.sum, mask: e.mask, decision: e.decision})
+		kept = append(kept, cacheEntry{sum: e.sum, mask: e.mask, decision: e.decision, memo: e.memo})
 		kept[len(kept)-1].epoch.Store(e.epoch.Load())
 	}
 	c.index, c.entries = index, kept
@@ -123,6 +124,7 @@ type newEntry struct {
 	sum      instanceSum
 	mask     uint64
 	decision *Decision
+	memo     []memoValue
 }
 
 // add stores the new entries of a call of generation gen, unless another call flushed the
@@ -137,12 +139,12 @@ func (c *decisionCache) add(gen string, epoch uint32, adds []newEntry) {
 		}
 		if i, ok := c.index[a.id]; ok {
 			e := &c.entries[i]
-			e.sum, e.mask, e.decision = a.sum, a.mask, a.decision
+			e.sum, e.mask, e.decision, e.memo = a.sum, a.mask, a.decision, a.memo
 			e.epoch.Store(epoch)
 			continue
 		}
 		c.index[a.id] = int32(len(c.entries))
-		c.entries = append(c.entries, cacheEntry{sum: a.sum, mask: a.mask, decision: a.decision})
+		c.entries = append(c.entries, cacheEntry{sum: a.sum, mask: a.mask, decision: a.decision, memo: a.memo})
 		c.entries[len(c.entries)-1].epoch.Store(epoch)
 	}
 }

@@ -195,6 +195,9 @@ func TestDecisionCacheMatchesEvaluation(t *testing.T) {
 				}
 				served += cacheServed(e)
 			}
+			if memos(e) == 0 {
+				t.Fatal("no entry remembers a time-free value")
+			}
 			if served < len(fleet)*len(steps)/10 {
 				t.Fatalf("the cache served %d decisions without evaluation over %d steps of %d instances: not exercised", served, len(steps), len(fleet))
 			}
@@ -212,6 +215,17 @@ func cacheServed(e *Engine) int {
 		if e.cache.entries[i].mask != fullMask {
 			n++
 		}
+	}
+	return n
+}
+
+// memos counts the values of time-free rules e's cache remembers.
+func memos(e *Engine) int {
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	n := 0
+	for i := range e.cache.entries {
+		n += len(e.cache.entries[i].memo)
 	}
 	return n
 }
@@ -343,5 +357,76 @@ func TestInstanceHashCoversEveryField(t *testing.T) {
 		if sum(in) != want {
 			t.Fatal("the same tags give another hash")
 		}
+	}
+}
+
+// TestDecisionCacheCustomPolicies: time reaching a set through a function, a comprehension, a
+// negated rule and a reference the analysis cannot pin, next to time-free sets: cached decisions
+// equal uncached ones as now advances past every deadline.
+func TestDecisionCacheCustomPolicies(t *testing.T) {
+	e := loadPolicies(t, map[string]string{"custom.rego": src(
+		"package reaper.custom",
+		"_now := time.parse_rfc3339_ns(input.now)",
+		"_deadline(v) := time.parse_rfc3339_ns(v)",
+		`terminate contains sprintf("deadline %s passed", [v]) if {`,
+		"	some k, v in input.instance.tags",
+		`	startswith(k, "deadline")`,
+		"	_deadline(v) < _now",
+		"}",
+		`warn contains "old" if count([x | x := input.instance.age_seconds; x > 7200]) > 0`,
+		`warn contains "prod" if input.instance.tags.env == "prod"`,
+		`exempt contains "young" if {`,
+		`	input.instance.tags.env == "prod"`,
+		"	not _old",
+		"}",
+		"_old if input.instance.age_seconds > 86400",
+		`warn contains k if {`,
+		"	some k, v in input.instance",
+		`	k == "age_seconds"`,
+		"	v > 3600",
+		`	input.instance.tags.env == "test"`,
+		"}",
+	)})
+	if e.cache == nil {
+		t.Fatalf("cache off: %s", e.set.guards.off)
+	}
+	ref := uncached(t, e)
+	r := rand.New(rand.NewPCG(7, 7))
+	fleet := make([]Instance, 300)
+	for i := range fleet {
+		in := instance(fmt.Sprintf("i-%d", i), time.Duration(r.IntN(72))*time.Hour, map[string]string{
+			"env": []string{"prod", "test", "dev"}[r.IntN(3)]})
+		if r.IntN(2) == 0 {
+			in.Tags["deadline"] = testNow.Add(time.Duration(r.IntN(96)-24) * time.Hour).Format(time.RFC3339)
+		}
+		fleet[i] = in
+	}
+	now := testNow
+	for _, step := range []time.Duration{0, 0, time.Hour, 2 * time.Hour, 24 * time.Hour, 48 * time.Hour} {
+		now = now.Add(step)
+		got, err := e.Evaluate(context.Background(), now, nil, fleet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ref.Evaluate(context.Background(), now, nil, fleet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameDecisions(t, fmt.Sprintf("%v later", now.Sub(testNow)), got, want)
+	}
+	if cacheServed(e) == 0 {
+		t.Fatal("the cache served nothing")
+	}
+}
+
+// TestDecisionCacheOffWhenUnprovable: a `with` anywhere turns the cache off for the set.
+func TestDecisionCacheOffWhenUnprovable(t *testing.T) {
+	e := loadPolicies(t, map[string]string{"custom.rego": src(
+		"package reaper.custom",
+		`_env := input.instance.tags.env`,
+		`terminate contains "x" if _env == "prod" with input.instance.tags as {"env": "prod"}`,
+	)})
+	if e.cache != nil || !strings.Contains(e.set.guards.off, "with") {
+		t.Fatalf("a set with `with` is cached (off = %q)", e.set.guards.off)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -236,19 +237,24 @@ var noMetrics = metrics.NoOp()
 // that was running. A panic (inside OPA, or in the print hook's logger) is not this instance's
 // error: it goes up to the caller, which makes it the whole evaluation's internal error.
 func (w *worker) evaluate(ctx context.Context, in *Instance) Decision {
-	d, _, _ := w.evaluateInput(ctx, in, w.set.query, w.set.slots)
+	d, _, _ := w.evaluateInput(ctx, in, w.set.query, w.set.slots, nil, false)
 	return d
 }
 
 // evaluateInput evaluates the sets slots of one instance with their query cq (the policy
 // query, or a subset's), and also returns the input document it built and the virtual cache of
-// the evaluation, which holds for that input.
-func (w *worker) evaluateInput(ctx context.Context, in *Instance, cq compiledQuery, slots []slot) (d Decision, input *ast.Term, cache *foldedCache) {
+// the evaluation, which holds for that input. memo holds values of time-free rules for the
+// instance (see memoValue); record makes the returned cache collect them.
+func (w *worker) evaluateInput(ctx context.Context, in *Instance, cq compiledQuery, slots []slot, memo []memoValue, record bool) (d Decision, input *ast.Term, cache *foldedCache) {
 	d.InstanceID = in.ID
 	w.hook.instanceID = in.ID
 	began := time.Now()
 	input = ast.NewTerm(inputValue(w.input, w.params, in, w.fields))
 	cache = newFoldedCache(w.folded, w.set.running)
+	cache.memo = memo
+	if record {
+		cache.free = w.set.guards.free
+	}
 	var result *ast.Term
 	results := 0
 	err := w.query(ctx, cq, input, cache, func(qr topdown.QueryResult) {
@@ -350,19 +356,20 @@ func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds
 		case 0:
 			return e.served(in.ID)
 		case fullMask:
-			return w.evaluate(ctx, in)
+			d, _, _ := w.evaluateInput(ctx, in, w.set.query, w.set.slots, e.memo, false)
+			return d
 		}
 		cq, slots, err := w.set.subsets.get(w.set, e.mask)
 		if err != nil {
 			return w.evaluate(ctx, in)
 		}
-		d, _, _ := w.evaluateInput(ctx, in, cq, slots)
+		d, _, _ := w.evaluateInput(ctx, in, cq, slots, e.memo, false)
 		if d.Err == nil {
 			merge(&d, e.decision)
 		}
 		return d
 	}
-	d, input, cache := w.evaluateInput(ctx, in, w.set.query, w.set.slots)
+	d, input, cache := w.evaluateInput(ctx, in, w.set.query, w.set.slots, nil, true)
 	if d.Err != nil || ctx.Err() != nil {
 		return d // errors are never cached
 	}
@@ -374,7 +381,11 @@ func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds
 	if base != nil && len(base.Terminate) > 0 {
 		open, base = fullMask, nil // a reason to terminate is never served from the cache
 	}
-	*adds = append(*adds, newEntry{id: in.ID, sum: sum, mask: open, decision: base})
+	add := newEntry{id: in.ID, sum: sum, mask: open, decision: base}
+	if open != 0 {
+		add.memo = slices.Clip(cache.record)
+	}
+	*adds = append(*adds, add)
 	return d
 }
 

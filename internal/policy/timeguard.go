@@ -38,6 +38,8 @@ type timeGuards struct {
 	timed []string
 	// slotOf is, per timed set rule, the index of its slot (set) in the policy query.
 	slotOf []int
+	// free tells which rules are time-free, for memos; nil when no set is timed.
+	free *ruleTrie
 }
 
 // timeAnalysis tells, for the rules of a compiled policy set, which can read time.
@@ -243,5 +245,5 @@ func analyseTime(c *ast.Compiler, slots []slot) timeGuards {
 	if err != nil {
 		return timeGuards{off: "time guards do not compile: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
-	return timeGuards{query: compiledQuery{body: body, compiler: qc}, timed: timed, slotOf: slotOf}
+	return timeGuards{query: compiledQuery{body: body, compiler: qc}, timed: timed, slotOf: slotOf, free: newRuleTrie(c, a)}
 }
