@@ -430,3 +430,59 @@ func TestDecisionCacheOffWhenUnprovable(t *testing.T) {
 		t.Fatalf("a set with `with` is cached (off = %q)", e.set.guards.off)
 	}
 }
+
+// FuzzDecisionCache drives instances from fuzzed tag values, a status, traffic and an age, and
+// evaluates them at three times, seconds to weeks apart (the cache stays warm across inputs,
+// so earlier instances of the same IDs are in it): every cached decision must equal the
+// decision of an engine without the cache.
+func FuzzDecisionCache(f *testing.F) {
+	f.Add("2026-11-26T09:00:00Z", "7d", "true", "RUNNING", int64(3600), int64(50_000), int64(3600), int64(86400))
+	f.Add("2026-11-26", "72h", "ture", "CREATE_FAILED", int64(86400*8), int64(200_000), int64(60), int64(7*86400))
+	f.Add("bad", "1 h", "", "STOPPED", int64(0), int64(0), int64(1), int64(1))
+	f.Add("2026-11-26T16:00:00+08:00", "3d", "YES", "INSTALL_FAILED", int64(86400*3-1), int64(99_999), int64(-3600), int64(30*86400))
+	e, err := Load(context.Background(), Options{FS: policies.FS})
+	if err != nil {
+		f.Fatal(err)
+	}
+	ref := uncached(f, e)
+	f.Fuzz(func(t *testing.T, expires, ttl, keep, status string, age, bps, step1, step2 int64) {
+		var params map[string]any
+		if bps%2 == 1 {
+			params = testParams
+		}
+		clamp := func(v, limit int64) int64 {
+			if v < 0 {
+				v = -v
+			}
+			if v < 0 {
+				v = 0
+			}
+			return v % limit
+		}
+		age, bps = clamp(age, 1<<36), clamp(bps, 1<<40)
+		steps := []time.Duration{0, time.Duration(clamp(step1, 1<<26)) * time.Second, time.Duration(clamp(step2, 1<<26)) * time.Second}
+		tags := map[string]string{"reaper-expires-at": expires, "Reaper-TTL ": ttl, "reaper-keep": keep}
+		list := []Tag{{"reaper-ttl", ttl}, {"reaper-ttl", expires}, {"reaper-keep", keep}}
+		traffic := &Traffic{WindowSeconds: 259200, Samples: 864, Complete: true, InP95Bps: bps, OutP95Bps: bps / 2}
+		fleet := []Instance{
+			{ID: "a", Status: status, CreatedAt: testNow.Add(-time.Duration(age) * time.Second), Tags: tags, Traffic: traffic},
+			{ID: "b", Status: "RUNNING", CreatedAt: testNow.Add(-time.Duration(age) * time.Second), Tags: map[string]string{}, TagList: list},
+			{ID: "c", Status: status, Tags: map[string]string{"reaper-ttl": ttl}, Traffic: traffic},
+		}
+		now := testNow
+		for _, step := range steps {
+			now = now.Add(step)
+			for range 2 {
+				got, err := e.Evaluate(context.Background(), now, params, fleet)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := ref.Evaluate(context.Background(), now, params, fleet)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameDecisions(t, fmt.Sprintf("at %v", now), got, want)
+			}
+		}
+	})
+}
