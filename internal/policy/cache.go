@@ -13,7 +13,9 @@ import (
 )
 
 // The decision cache: an Engine remembers, per instance ID, a hash of the instance's fields and
-// what the last evaluation of those fields proved. The sets (slots) whose time guards (see
+// what the last evaluation of those fields proved. The first call that sees the fields only
+// notes them (once), so that a one-shot plan pays nearly nothing for the cache; the second
+// evaluates the instance's time guards and the entry is complete. The sets (slots) whose time guards (see
 // timeGuards) were all false have the same value at every time: the entry keeps those values
 // (its base decision). The sets with a guard that holds are the entry's mask: a later call with
 // the same fields evaluates only those sets and adds the base. A mask of 0 serves the base
@@ -43,6 +45,7 @@ type cacheEntry struct {
 	mask     uint64
 	decision *Decision
 	memo     []memoValue // values of time-free rules, for the evaluation of the mask
+	once     bool        // the fields were seen once; nothing is known yet
 }
 
 // fullMask evaluates every slot.
@@ -98,7 +101,7 @@ func (c *decisionCache) sweep() {
 			continue
 		}
 		index[id] = int32(len(kept))
-		kept = append(kept, cacheEntry{sum: e.sum, mask: e.mask, decision: e.decision, memo: e.memo})
+		kept = append(kept, cacheEntry{sum: e.sum, mask: e.mask, decision: e.decision, memo: e.memo, once: e.once})
 		kept[len(kept)-1].epoch.Store(e.epoch.Load())
 	}
 	c.index, c.entries = index, kept
@@ -125,6 +128,7 @@ type newEntry struct {
 	mask     uint64
 	decision *Decision
 	memo     []memoValue
+	once     bool
 }
 
 // add stores the new entries of a call of generation gen, unless another call flushed the
@@ -139,12 +143,12 @@ func (c *decisionCache) add(gen string, epoch uint32, adds []newEntry) {
 		}
 		if i, ok := c.index[a.id]; ok {
 			e := &c.entries[i]
-			e.sum, e.mask, e.decision, e.memo = a.sum, a.mask, a.decision, a.memo
+			e.sum, e.mask, e.decision, e.memo, e.once = a.sum, a.mask, a.decision, a.memo, a.once
 			e.epoch.Store(epoch)
 			continue
 		}
 		c.index[a.id] = int32(len(c.entries))
-		c.entries = append(c.entries, cacheEntry{sum: a.sum, mask: a.mask, decision: a.decision, memo: a.memo})
+		c.entries = append(c.entries, cacheEntry{sum: a.sum, mask: a.mask, decision: a.decision, memo: a.memo, once: a.once})
 		c.entries[len(c.entries)-1].epoch.Store(epoch)
 	}
 }

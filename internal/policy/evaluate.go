@@ -342,16 +342,27 @@ func (w *worker) openSlots(ctx context.Context, input *ast.Term, cache *foldedCa
 	return open, true
 }
 
-// decide gives one instance's decision, with the decision cache's view: when it holds an entry
-// for the instance's fields, only the entry's timed slots are evaluated and its base added;
-// otherwise the instance is evaluated and what the evaluation proves is appended to adds (see
-// decisionCache). view nil evaluates every instance.
+// decide gives one instance's decision, with the decision cache's view: when it holds an
+// analysed entry for the instance's fields, only the entry's timed slots are evaluated and its
+// base added. Otherwise the instance is evaluated, and appended to adds (see decisionCache):
+// the first time its fields are seen as seen once, the second time with what the evaluation and
+// its guards prove. view nil evaluates every instance.
 func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds *[]newEntry) Decision {
 	if view == nil {
 		return w.evaluate(ctx, in)
 	}
 	sum := hashInstance(&w.hash, view.seeds, in)
-	if e := view.lookup(in.ID, sum); e != nil {
+	e := view.lookup(in.ID, sum)
+	if e == nil {
+		// First sighting: remember the fields only, so that a one-shot plan, which never
+		// evaluates twice, pays no analysis.
+		d := w.evaluate(ctx, in)
+		if d.Err == nil && ctx.Err() == nil {
+			*adds = append(*adds, newEntry{id: in.ID, sum: sum, once: true})
+		}
+		return d
+	}
+	if !e.once {
 		switch e.mask {
 		case 0:
 			return e.served(in.ID)
@@ -369,6 +380,7 @@ func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds
 		}
 		return d
 	}
+	// Second sighting with the same fields: evaluate, and find what the cache may keep.
 	d, input, cache := w.evaluateInput(ctx, in, w.set.query, w.set.slots, nil, true)
 	if d.Err != nil || ctx.Err() != nil {
 		return d // errors are never cached
