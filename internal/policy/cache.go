@@ -36,17 +36,27 @@ const cacheKeepEpochs = 4
 // instanceSum is the 128-bit hash of every field of an Instance.
 type instanceSum [2]uint64
 
-// cacheEntry is what the cache knows about one instance.
+// cacheEntry is what the cache knows about one instance: 32 bytes, so that a fleet's entries
+// cost little in a one-shot plan, which only notes them.
 type cacheEntry struct {
 	sum   instanceSum
 	epoch atomic.Uint32
+	// known is what the analysis proved; nil when the fields were seen once and nothing is
+	// known yet.
+	known *analysis
+}
+
+// analysis is what evaluating an instance with its time guards proved.
+type analysis struct {
 	// mask holds the slots to evaluate on every call (bit i: the policy query's slot i);
 	// decision is the base: the reasons of the other slots (nil: none).
 	mask     uint64
 	decision *Decision
 	memo     []memoValue // values of time-free rules, for the evaluation of the mask
-	once     bool        // the fields were seen once; nothing is known yet
 }
+
+// timeFree is the analysis of most instances: nothing to evaluate, no reasons. Shared.
+var timeFree = &analysis{}
 
 // fullMask evaluates every slot.
 const fullMask = ^uint64(0)
@@ -101,7 +111,7 @@ func (c *decisionCache) sweep() {
 			continue
 		}
 		index[id] = int32(len(kept))
-		kept = append(kept, cacheEntry{sum: e.sum, mask: e.mask, decision: e.decision, memo: e.memo, once: e.once})
+		kept = append(kept, cacheEntry{sum: e.sum, known: e.known})
 		kept[len(kept)-1].epoch.Store(e.epoch.Load())
 	}
 	c.index, c.entries = index, kept
@@ -123,12 +133,9 @@ func (v *cacheView) lookup(id string, sum instanceSum) *cacheEntry {
 
 // newEntry is an entry a call adds.
 type newEntry struct {
-	id       string
-	sum      instanceSum
-	mask     uint64
-	decision *Decision
-	memo     []memoValue
-	once     bool
+	id    string
+	sum   instanceSum
+	known *analysis
 }
 
 // add stores the new entries of a call of generation gen, unless another call flushed the
@@ -143,12 +150,12 @@ func (c *decisionCache) add(gen string, epoch uint32, adds []newEntry) {
 		}
 		if i, ok := c.index[a.id]; ok {
 			e := &c.entries[i]
-			e.sum, e.mask, e.decision, e.memo, e.once = a.sum, a.mask, a.decision, a.memo, a.once
+			e.sum, e.known = a.sum, a.known
 			e.epoch.Store(epoch)
 			continue
 		}
 		c.index[a.id] = int32(len(c.entries))
-		c.entries = append(c.entries, cacheEntry{sum: a.sum, mask: a.mask, decision: a.decision, memo: a.memo, once: a.once})
+		c.entries = append(c.entries, cacheEntry{sum: a.sum, known: a.known})
 		c.entries[len(c.entries)-1].epoch.Store(epoch)
 	}
 }
@@ -230,8 +237,8 @@ func merge(d *Decision, b *Decision) {
 	}
 }
 
-// served is the decision an entry gives for the instance id.
-func (e *cacheEntry) served(id string) Decision {
+// served is the decision an analysis with mask 0 gives for the instance id.
+func (e *analysis) served(id string) Decision {
 	if e.decision == nil {
 		return Decision{InstanceID: id}
 	}

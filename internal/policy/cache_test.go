@@ -212,7 +212,7 @@ func cacheServed(e *Engine) int {
 	defer e.cache.mu.Unlock()
 	n := 0
 	for i := range e.cache.entries {
-		if e.cache.entries[i].mask != fullMask {
+		if k := e.cache.entries[i].known; k != nil && k.mask != fullMask {
 			n++
 		}
 	}
@@ -225,7 +225,9 @@ func memos(e *Engine) int {
 	defer e.cache.mu.Unlock()
 	n := 0
 	for i := range e.cache.entries {
-		n += len(e.cache.entries[i].memo)
+		if k := e.cache.entries[i].known; k != nil {
+			n += len(k.memo)
+		}
 	}
 	return n
 }

@@ -358,11 +358,11 @@ func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds
 		// evaluates twice, pays no analysis.
 		d := w.evaluate(ctx, in)
 		if d.Err == nil && ctx.Err() == nil {
-			*adds = append(*adds, newEntry{id: in.ID, sum: sum, once: true})
+			*adds = append(*adds, newEntry{id: in.ID, sum: sum})
 		}
 		return d
 	}
-	if !e.once {
+	if e := e.known; e != nil {
 		switch e.mask {
 		case 0:
 			return e.served(in.ID)
@@ -393,11 +393,14 @@ func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds
 	if base != nil && len(base.Terminate) > 0 {
 		open, base = fullMask, nil // a reason to terminate is never served from the cache
 	}
-	add := newEntry{id: in.ID, sum: sum, mask: open, decision: base}
-	if open != 0 {
-		add.memo = slices.Clip(cache.record)
+	known := timeFree
+	if open != 0 || base != nil {
+		known = &analysis{mask: open, decision: base}
+		if open != 0 {
+			known.memo = slices.Clip(cache.record)
+		}
 	}
-	*adds = append(*adds, add)
+	*adds = append(*adds, newEntry{id: in.ID, sum: sum, known: known})
 	return d
 }
 
