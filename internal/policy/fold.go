@@ -294,7 +294,7 @@ func (c *foldedCache) Get(ref ast.Ref) (*ast.Term, bool) {
 
 func (c *foldedCache) Put(ref ast.Ref, value *ast.Term) {
 	c.inner.Put(ref, value)
-	if c.free == nil || c.depth != 0 || len(c.record) >= memoLimit || !scalar(value) || !c.free.freeKey(ref) {
+	if c.free == nil || c.depth != 0 || len(c.record) >= memoLimit || !scalar(value) {
 		return
 	}
 	for i := range c.record {
@@ -303,7 +303,9 @@ func (c *foldedCache) Put(ref ast.Ref, value *ast.Term) {
 			return
 		}
 	}
-	c.record = append(c.record, memoValue{ref: append(ast.Ref(nil), ref...), value: value})
+	if key, ok := c.free.memoKey(ref); ok {
+		c.record = append(c.record, memoValue{ref: key, value: value})
+	}
 }
 func (c *foldedCache) Keys() []ast.Ref { return c.inner.Keys() }
 

@@ -25,6 +25,7 @@ type ruleTrie struct {
 	children map[string]*ruleTrie
 	rule     bool // a rule path ends here
 	free     bool
+	ref      ast.Ref // the rule path, shared by every memo of its value
 }
 
 // newRuleTrie builds the trie of the rules of c with plain string paths.
@@ -51,7 +52,7 @@ func newRuleTrie(c *ast.Compiler, a *timeAnalysis) *ruleTrie {
 			}
 			free := !a.timedRule(r)
 			if !n.rule {
-				n.rule, n.free = true, free
+				n.rule, n.free, n.ref = true, free, ref
 			} else {
 				n.free = n.free && free
 			}
@@ -60,9 +61,23 @@ func newRuleTrie(c *ast.Compiler, a *timeAnalysis) *ruleTrie {
 	return root
 }
 
-// freeKey reports whether a virtual cache key names the value of a time-free rule: a data
-// reference (data.reaper.expiry._ttl, or a key of a partial rule) or a function call (the
-// function's reference, then its arguments).
+// memoKey returns the key under which a memo may keep a virtual cache entry, when the key
+// names the value of a time-free rule: a data reference (data.reaper.expiry._ttl, or a key of a
+// partial rule) or a function call (the function's reference, then its scalar arguments).
+// A rule's own path is shared; any other key is copied.
+func (t *ruleTrie) memoKey(key ast.Ref) (ast.Ref, bool) {
+	if !t.freeKey(key) {
+		return nil, false
+	}
+	if _, fn := key[0].Value.(ast.Ref); !fn {
+		if n := t.walk(key); n != nil && len(n.ref) == len(key) {
+			return n.ref, true
+		}
+	}
+	return append(ast.Ref(nil), key...), true
+}
+
+// freeKey reports whether a virtual cache key names the value of a time-free rule.
 func (t *ruleTrie) freeKey(key ast.Ref) bool {
 	if t == nil || len(key) == 0 {
 		return false
