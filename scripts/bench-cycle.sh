@@ -10,7 +10,9 @@
 #            maximum RSS of reaper alone (/usr/bin/time -v), reports in json and html.
 # idle       `bin/reaper run` (the daemon, schedule "@every IDLE_INTERVAL") against a simulator of
 #            each of IDLE_SIZES: VmRSS before the first cycle and at IDLE_SAMPLES seconds after
-#            the first cycle's report appeared (before the second cycle).
+#            the first cycle's report appeared (before the second cycle). A sample taken while
+#            the daemon used more than 0.1 s of CPU in the second before (a cycle running, its
+#            report not yet written) or after a second report is shown but not judged.
 #
 # Idle enrichment is out of scope in every measurement (policies.params idle.min_age: 1000w, so
 # no instance is eligible and no DescribeInstanceTraffic call is made); its cost is measured by
@@ -189,6 +191,13 @@ rss_parts() {
 		"/proc/$1/status" 2>/dev/null || echo "?"
 }
 
+# cpu_ticks PID: the CPU time (user and system) the process has used, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# busy_ticks is how many clock ticks of CPU (1/100 s on Linux) a daemon between cycles may use in
+# the second before a sample; more means a cycle is running, even one that has not yet written
+# its report.
+busy_ticks=10
+
 if [[ " ${steps[*]} " == *" idle "* ]]; then
 	need_bin
 	interval=${IDLE_INTERVAL%s}
@@ -212,10 +221,14 @@ if [[ " ${steps[*]} " == *" idle "* ]]; then
 		t0=$SECONDS
 		worst=0
 		for at in $IDLE_SAMPLES; do
-			while ((SECONDS - t0 < at)); do sleep 0.5; done
+			while ((SECONDS - t0 < at - 1)); do sleep 0.5; done
+			c1=$(cpu_ticks "$daemon")
+			sleep 1
 			r=$(rss_of "$daemon")
+			c2=$(cpu_ticks "$daemon")
 			cycles=$(compgen -G "$dir/reports/*/report.json" | wc -l)
 			note=""
+			((c2 - c1 > busy_ticks)) && note=" (busy: $((c2 - c1)) ticks of CPU in the second before, a cycle is running: sample not between cycles)"
 			((cycles > 1)) && note=" (a second cycle had already run: sample not between cycles)"
 			echo "  +${at} s after the first cycle's report: VmRSS $r MB ($(rss_parts "$daemon"))$note"
 			[[ -z $note ]] && worst=$(awk -v a="$worst" -v b="$r" 'BEGIN { print (b > a) ? b : a }')

@@ -43,7 +43,7 @@ fi
 
 # Targets the README's safety table names as proof; a missing one (renamed, deleted) is a failure,
 # not a silently smaller run. One per line.
-required="FuzzTagDecode FuzzTrafficFigures FuzzRedact FuzzText"
+required="FuzzTagDecode FuzzTrafficFigures FuzzRedact FuzzText FuzzDecisionCache"
 for name in $required; do
   if ! grep -q " ${name}\$" <<<"$targets"; then
     echo "fuzz: required target $name not found" >&2

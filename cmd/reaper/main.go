@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // bastions may lack tzdata; schedules name IANA zones
 
@@ -25,14 +24,9 @@ var (
 	commit  = "none"
 )
 
-// defaultMemoryLimit is the Go soft memory limit when GOMEMLIMIT is unset: it keeps a cycle over
-// 100,000 instances under 250 MB of RSS (docs/PERFORMANCE.md). Larger fleets only make the
-// garbage collector work harder; set GOMEMLIMIT to change it.
-const defaultMemoryLimit = 200 << 20
-
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		followLiveHeap(defaultMemoryLimit) // see memlimit.go; GOMEMLIMIT sets a fixed limit instead
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

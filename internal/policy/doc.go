@@ -60,4 +60,22 @@
 // ("folding"; any print() in them is logged once, without an instance_id), and only the
 // input.instance fields some policy refers to are built. Explain uses neither, so its trace
 // shows every step.
+//
+// # Decision cache
+//
+// An Engine caches decisions across Evaluate calls (a daemon's cycles), keyed by instance ID
+// and a hash of every field of the instance, for one generation (the policy digest and the
+// merged params; other params flush it, a reload is a new Engine). The sandbox has no clock,
+// so time reaches a policy only through input.now and input.instance.age_seconds; a static
+// analysis of the compiled rules finds the sets that can read either (timed) and derives for
+// each of their rules a guard: the body without the expressions that read time. When an
+// instance's guards are all false its timed sets are empty at every time, and its decision is
+// served without evaluation; otherwise only the sets with a holding guard are evaluated (with
+// the time-free values of the last evaluation, such as parsed tags, remembered), and the other
+// sets' reasons are added. The analysis fails closed: a `with`, an unknown builtin or a guard
+// that does not compile turns the cache off for the set, and a reference it cannot pin makes a
+// rule timed. Failed evaluations and reasons to terminate are never served from the cache, and
+// an instance is analysed only the second time the same fields are seen, so a one-shot plan
+// pays almost nothing. Tests compare cached and uncached decisions (TestDecisionCache*,
+// FuzzDecisionCache).
 package policy

@@ -31,6 +31,7 @@ type Engine struct {
 	opts   Options
 	logger *slog.Logger
 	set    *policySet
+	cache  *decisionCache // nil: every instance is evaluated on every call
 }
 
 // policySet is one loaded, compiled and prepared policy set. It is immutable.
@@ -39,6 +40,8 @@ type policySet struct {
 	store    storage.Store
 	query    compiledQuery
 	folds    []foldRule
+	guards   timeGuards      // what the decision cache may serve
+	subsets  *subsetQueries  // queries of some slots only, for the decision cache
 	fields   []instanceField // the instance fields the policies read
 	slots    []slot
 	running  *runningTrie // the slots' refs, to tell which policy an evaluation is in
@@ -60,8 +63,12 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, logger: logger, set: set}
+	if set.guards.off == "" {
+		e.cache = newDecisionCache()
+	}
 	logger.LogAttrs(ctx, slog.LevelDebug, "policies loaded",
-		slog.Any("packages", set.packages), slog.String("digest", set.digest))
+		slog.Any("packages", set.packages), slog.String("digest", set.digest),
+		slog.Any("timed_sets", set.guards.timed), slog.String("decision_cache_off", set.guards.off))
 	return e, nil
 }
 
@@ -101,6 +108,8 @@ func load(ctx context.Context, opts Options) (*policySet, error) {
 		store:    store,
 		query:    query,
 		folds:    folds,
+		guards:   analyseTime(c, slots),
+		subsets:  &subsetQueries{},
 		fields:   fieldsFor(usedInputFields(c)),
 		slots:    slots,
 		running:  newRunningTrie(slots),

@@ -3,8 +3,10 @@ package policy
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,12 +69,28 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 		return nil, err
 	}
 
+	var view *cacheView
+	var gen string
+	if e.cache != nil {
+		if g, ok := generation(set.digest, MergeParams(set.params, params)); ok {
+			gen = g
+			e.cache.mu.Lock()
+			v := e.cache.begin(gen, now)
+			e.cache.mu.Unlock()
+			view = &v
+		}
+	}
+	var adds []newEntry
+	var addsMu sync.Mutex
 	decisions := make([]Decision, len(instances))
 	workers := min(runtime.GOMAXPROCS(0), (len(instances)+batchSize-1)/batchSize)
 	var next atomic.Int64
 	var failed atomic.Pointer[error]
 	stopped := &stoppedAt{}
 	var wg sync.WaitGroup
+	if view != nil {
+		e.cache.mu.RLock()
+	}
 	fail := func(err error) {
 		failed.CompareAndSwap(nil, &err)
 		cancel.Cancel()
@@ -88,6 +106,12 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 				}
 				defer w.close(ctx)
 				w.folded, w.stopped = folded, stopped
+				var mine []newEntry
+				defer func() {
+					addsMu.Lock()
+					adds = append(adds, mine...)
+					addsMu.Unlock()
+				}()
 				for ctx.Err() == nil && failed.Load() == nil {
 					start := int(next.Add(batchSize)) - batchSize
 					if start >= len(instances) {
@@ -95,7 +119,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 					}
 					for i := start; i < min(start+batchSize, len(instances)); i++ {
 						at = instances[i].ID
-						decisions[i] = w.evaluate(ctx, &instances[i])
+						decisions[i] = w.decide(ctx, view, &instances[i], &mine)
 						at = ""
 					}
 				}
@@ -106,11 +130,19 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 		})
 	}
 	wg.Wait()
+	if view != nil {
+		e.cache.mu.RUnlock()
+	}
 	if cause := stopCause(ctx); cause != nil {
 		return nil, stopped.error(cause)
 	}
 	if err := failed.Load(); err != nil {
 		return nil, fmt.Errorf("evaluate policies: %w", *err)
+	}
+	if view != nil && len(adds) > 0 {
+		e.cache.mu.Lock()
+		e.cache.add(gen, view.epoch, adds)
+		e.cache.mu.Unlock()
 	}
 	return decisions, nil
 }
@@ -177,6 +209,7 @@ type worker struct {
 	tracer  topdown.QueryTracer // nil unless explaining
 	fields  []instanceField
 	stopped *stoppedAt
+	hash    [2]maphash.Hash // for the decision cache's instance hashes
 }
 
 func (s *policySet) newWorker(ctx context.Context, logger *slog.Logger, sh shared, cancel topdown.Cancel) (*worker, error) {
@@ -203,17 +236,54 @@ var noMetrics = metrics.NoOp()
 // evaluate evaluates one instance. A stop (cancellation) is recorded in w.stopped with the policy
 // that was running. A panic (inside OPA, or in the print hook's logger) is not this instance's
 // error: it goes up to the caller, which makes it the whole evaluation's internal error.
-func (w *worker) evaluate(ctx context.Context, in *Instance) (d Decision) {
+func (w *worker) evaluate(ctx context.Context, in *Instance) Decision {
+	d, _, _ := w.evaluateInput(ctx, in, w.set.query, w.set.slots, nil, false)
+	return d
+}
+
+// evaluateInput evaluates the sets slots of one instance with their query cq (the policy
+// query, or a subset's), and also returns the input document it built and the virtual cache of
+// the evaluation, which holds for that input. memo holds values of time-free rules for the
+// instance (see memoValue); record makes the returned cache collect them.
+func (w *worker) evaluateInput(ctx context.Context, in *Instance, cq compiledQuery, slots []slot, memo []memoValue, record bool) (d Decision, input *ast.Term, cache *foldedCache) {
 	d.InstanceID = in.ID
 	w.hook.instanceID = in.ID
 	began := time.Now()
-	cache := newFoldedCache(w.folded, w.set.running)
-	q := topdown.NewQuery(w.set.query.body).
-		WithQueryCompiler(w.set.query.compiler).
+	input = ast.NewTerm(inputValue(w.input, w.params, in, w.fields))
+	cache = newFoldedCache(w.folded, w.set.running)
+	cache.memo = memo
+	if record {
+		cache.free = w.set.guards.free
+	}
+	var result *ast.Term
+	results := 0
+	err := w.query(ctx, cq, input, cache, func(qr topdown.QueryResult) {
+		results++
+		result = qr[resultVarName]
+	})
+	if err != nil && topdown.IsCancel(err) {
+		w.stopped.record(cache.policy, in.ID, time.Since(began))
+	}
+	if err == nil && results != 1 {
+		err = errNoResult
+	}
+	if err == nil {
+		err = decode(result, slots, &d)
+	}
+	if err != nil {
+		return Decision{InstanceID: in.ID, Err: &EvalError{InstanceID: in.ID, Err: err}}, input, cache
+	}
+	return d, input, cache
+}
+
+// query runs a compiled query over one input document.
+func (w *worker) query(ctx context.Context, cq compiledQuery, input *ast.Term, cache topdown.VirtualCache, each func(topdown.QueryResult)) error {
+	q := topdown.NewQuery(cq.body).
+		WithQueryCompiler(cq.compiler).
 		WithCompiler(w.set.compiler).
 		WithStore(w.set.store).
 		WithTransaction(w.txn).
-		WithInput(ast.NewTerm(inputValue(w.input, w.params, in, w.fields))).
+		WithInput(input).
 		WithStrictBuiltinErrors(true).
 		WithCancel(w.cancel).
 		WithPrintHook(w.hook).
@@ -226,29 +296,113 @@ func (w *worker) evaluate(ctx context.Context, in *Instance) (d Decision) {
 	if w.tracer != nil {
 		q = q.WithQueryTracer(w.tracer)
 	}
-	var result *ast.Term
-	results := 0
-	err := q.Iter(ctx, func(qr topdown.QueryResult) error {
-		results++
-		result = qr[resultVarName]
+	return q.Iter(ctx, func(qr topdown.QueryResult) error {
+		each(qr)
 		return nil
 	})
-	if err != nil && topdown.IsCancel(err) {
-		w.stopped.record(cache.policy, in.ID, time.Since(began))
-	}
-	if err == nil && results != 1 {
-		err = errNoResult
-	}
-	if err == nil {
-		err = decode(result, w.set.slots, &d)
-	}
-	if err != nil {
-		return Decision{InstanceID: in.ID, Err: &EvalError{InstanceID: in.ID, Err: err}}
-	}
-	return d
 }
 
-var resultVarName = ast.Var(resultVar)
+var (
+	resultVarName = ast.Var(resultVar)
+	guardVarName  = ast.Var(guardVar)
+)
+
+// openSlots evaluates the time guards for one instance's input and returns the slots with a
+// guard that holds (bit i: slot i); 0 when every guard is false, so the instance's timed rules
+// stay empty at every time. ok is false when the guards could not be evaluated (an error, a
+// stop); the instance is then not cached. cache is the virtual cache of the instance's
+// evaluation, so rules it computed are not computed again.
+func (w *worker) openSlots(ctx context.Context, input *ast.Term, cache *foldedCache) (open uint64, ok bool) {
+	g := &w.set.guards
+	if len(g.query.body) == 0 {
+		return 0, true
+	}
+	var result *ast.Term
+	results := 0
+	err := w.query(ctx, g.query, input, cache, func(qr topdown.QueryResult) {
+		results++
+		result = qr[guardVarName]
+	})
+	if err != nil || results != 1 || result == nil {
+		return 0, false
+	}
+	arr, isArr := result.Value.(*ast.Array)
+	if !isArr || arr.Len() != len(g.slotOf) {
+		return 0, false
+	}
+	for i := range arr.Len() {
+		sols, isArr := arr.Elem(i).Value.(*ast.Array)
+		if !isArr {
+			return 0, false
+		}
+		if sols.Len() > 0 {
+			open |= 1 << g.slotOf[i]
+		}
+	}
+	return open, true
+}
+
+// decide gives one instance's decision, with the decision cache's view: when it holds an
+// analysed entry for the instance's fields, only the entry's timed slots are evaluated and its
+// base added. Otherwise the instance is evaluated, and appended to adds (see decisionCache):
+// the first time its fields are seen as seen once, the second time with what the evaluation and
+// its guards prove. view nil evaluates every instance.
+func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds *[]newEntry) Decision {
+	if view == nil {
+		return w.evaluate(ctx, in)
+	}
+	sum := hashInstance(&w.hash, view.seeds, in)
+	e := view.lookup(in.ID, sum)
+	if e == nil {
+		// First sighting: remember the fields only, so that a one-shot plan, which never
+		// evaluates twice, pays no analysis.
+		d := w.evaluate(ctx, in)
+		if d.Err == nil && ctx.Err() == nil {
+			*adds = append(*adds, newEntry{id: in.ID, sum: sum})
+		}
+		return d
+	}
+	if e := e.known; e != nil {
+		switch e.mask {
+		case 0:
+			return e.served(in.ID)
+		case fullMask:
+			d, _, _ := w.evaluateInput(ctx, in, w.set.query, w.set.slots, e.memo, false)
+			return d
+		}
+		cq, slots, err := w.set.subsets.get(w.set, e.mask)
+		if err != nil {
+			return w.evaluate(ctx, in)
+		}
+		d, _, _ := w.evaluateInput(ctx, in, cq, slots, e.memo, false)
+		if d.Err == nil {
+			merge(&d, e.decision)
+		}
+		return d
+	}
+	// Second sighting with the same fields: evaluate, and find what the cache may keep.
+	d, input, cache := w.evaluateInput(ctx, in, w.set.query, w.set.slots, nil, true)
+	if d.Err != nil || ctx.Err() != nil {
+		return d // errors are never cached
+	}
+	open, ok := w.openSlots(ctx, input, cache)
+	if !ok {
+		return d
+	}
+	base := baseDecision(d, w.set.slots, open)
+	if base != nil && len(base.Terminate) > 0 {
+		open, base = fullMask, nil // a reason to terminate is never served from the cache
+	}
+	known := timeFree
+	if open != 0 || base != nil {
+		known = &analysis{mask: open, decision: base}
+		if open != 0 {
+			known.memo = slices.Clip(cache.record)
+		}
+	}
+	*adds = append(*adds, newEntry{id: in.ID, sum: sum, known: known})
+	return d
+}
 
 // noRandomness is the seed of policy evaluation: the sandbox has no builtin that reads it,
 // and should one appear it reads zeros, not the system's randomness.

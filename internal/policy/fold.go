@@ -260,6 +260,12 @@ type foldedCache struct {
 	inner   topdown.VirtualCache
 	depth   int
 	policy  string // the policy whose set was looked up last
+	// memo holds values of time-free rules from an earlier evaluation of the same instance
+	// fields, served after the folds (see memoValue).
+	memo []memoValue
+	// free, when set, makes Put remember in record the values memos may keep.
+	free   *ruleTrie
+	record []memoValue
 }
 
 func newFoldedCache(f *folded, running *runningTrie) *foldedCache {
@@ -277,12 +283,31 @@ func (c *foldedCache) Get(ref ast.Ref) (*ast.Term, bool) {
 		if v, undefined, ok := c.folded.get(ref); ok {
 			return v, undefined
 		}
+		for i := range c.memo {
+			if m := &c.memo[i]; m.ref.Equal(ref) {
+				return m.value, m.value == nil
+			}
+		}
 	}
 	return c.inner.Get(ref)
 }
 
-func (c *foldedCache) Put(ref ast.Ref, value *ast.Term) { c.inner.Put(ref, value) }
-func (c *foldedCache) Keys() []ast.Ref                  { return c.inner.Keys() }
+func (c *foldedCache) Put(ref ast.Ref, value *ast.Term) {
+	c.inner.Put(ref, value)
+	if c.free == nil || c.depth != 0 || len(c.record) >= memoLimit || !scalar(value) {
+		return
+	}
+	for i := range c.record {
+		if c.record[i].ref.Equal(ref) {
+			c.record[i].value = value
+			return
+		}
+	}
+	if key, ok := c.free.memoKey(ref); ok {
+		c.record = append(c.record, memoValue{ref: key, value: value})
+	}
+}
+func (c *foldedCache) Keys() []ast.Ref { return c.inner.Keys() }
 
 // runningTrie maps the refs of the policies' sets (data.reaper.expiry.terminate) to their
 // policy, as a trie over the strings of the refs (after data).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -56,6 +57,40 @@ func prepare(c *ast.Compiler, slots []slot) (compiledQuery, error) {
 	return compiledQuery{body: body, compiler: qc}, nil
 }
 
+// subsetQueries are the queries of subsets of a policy set's slots, compiled when first asked
+// for (the decision cache evaluates the timed sets of an instance alone).
+type subsetQueries struct {
+	mu sync.Mutex
+	m  map[uint64]subsetQuery
+}
+
+type subsetQuery struct {
+	query compiledQuery
+	slots []slot
+	err   error
+}
+
+// get returns the query of the slots of set in mask, and those slots.
+func (q *subsetQueries) get(set *policySet, mask uint64) (compiledQuery, []slot, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if sq, ok := q.m[mask]; ok {
+		return sq.query, sq.slots, sq.err
+	}
+	var slots []slot
+	for i, s := range set.slots {
+		if mask&(1<<i) != 0 {
+			slots = append(slots, s)
+		}
+	}
+	cq, err := prepare(set.compiler, slots)
+	if q.m == nil {
+		q.m = map[uint64]subsetQuery{}
+	}
+	q.m[mask] = subsetQuery{query: cq, slots: slots, err: err}
+	return cq, slots, err
+}
+
 // ReasonError is a terminate, exempt or warn element that is not a reason with text. It fails
 // the evaluation of the instance that produced it.
 type ReasonError struct {
@@ -105,14 +140,19 @@ func decode(t *ast.Term, slots []slot, d *Decision) error {
 		}
 	}
 	for _, rs := range [][]Reason{d.Terminate, d.Exempt, d.Warn} {
-		sort.SliceStable(rs, func(i, j int) bool {
-			if rs[i].Policy != rs[j].Policy {
-				return rs[i].Policy < rs[j].Policy
-			}
-			return rs[i].Reason < rs[j].Reason
-		})
+		sortReasons(rs)
 	}
 	return nil
+}
+
+// sortReasons sorts reasons by policy and reason, keeping the order of equal ones.
+func sortReasons(rs []Reason) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		if rs[i].Policy != rs[j].Policy {
+			return rs[i].Policy < rs[j].Policy
+		}
+		return rs[i].Reason < rs[j].Reason
+	})
 }
 
 func (d *Decision) reasons(set string) *[]Reason {

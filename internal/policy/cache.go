@@ -1,0 +1,343 @@
+package policy
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"hash/maphash"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The decision cache: an Engine remembers, per instance ID, a hash of the instance's fields and
+// what the last evaluation of those fields proved. The first call that sees the fields only
+// notes them (once), so that a one-shot plan pays nearly nothing for the cache; the second
+// evaluates the instance's time guards and the entry is complete. The sets (slots) whose time guards (see
+// timeGuards) were all false have the same value at every time: the entry keeps those values
+// (its base decision). The sets with a guard that holds are the entry's mask: a later call with
+// the same fields evaluates only those sets and adds the base. A mask of 0 serves the base
+// without evaluating; a full mask evaluates everything.
+//
+// Everything in the cache belongs to one generation: the engine's policy digest and the hash of
+// the merged params. A call with other params flushes it; a reload loads a new Engine, with an
+// empty cache. A failed evaluation, or guards that fail to evaluate, leave no entry (errors are
+// never cached). A base with a terminate reason gets a full mask: a reason to terminate is
+// never served from the cache. Entries an instance no longer
+// refreshes are dropped after cacheKeepEpochs calls with another now, so the cache holds about
+// one fleet.
+
+// cacheKeepEpochs is how many distinct evaluation times an entry survives without being used:
+// a cycle evaluates at its start and again (the act step's re-check, a few instances) later.
+const cacheKeepEpochs = 4
+
+// instanceSum is the 128-bit hash of every field of an Instance.
+type instanceSum [2]uint64
+
+// cacheEntry is what the cache knows about one instance: 32 bytes, so that a fleet's entries
+// cost little in a one-shot plan, which only notes them.
+type cacheEntry struct {
+	sum   instanceSum
+	epoch atomic.Uint32
+	// known is what the analysis proved; nil when the fields were seen once and nothing is
+	// known yet.
+	known *analysis
+}
+
+// analysis is what evaluating an instance with its time guards proved.
+type analysis struct {
+	// mask holds the slots to evaluate on every call (bit i: the policy query's slot i);
+	// decision is the base: the reasons of the other slots (nil: none).
+	mask     uint64
+	decision *Decision
+	memo     []memoValue // values of time-free rules, for the evaluation of the mask
+}
+
+// timeFree is the analysis of most instances: nothing to evaluate, no reasons. Shared.
+var timeFree = &analysis{}
+
+// fullMask evaluates every slot.
+const fullMask = ^uint64(0)
+
+// decisionCache is an Engine's cache. A call holds mu for reading while its workers look
+// entries up (marking one used is atomic); starting a call (flush, sweep) and adding a call's
+// new entries after its workers are done hold it for writing.
+type decisionCache struct {
+	mu      sync.RWMutex
+	seeds   [2]maphash.Seed
+	gen     string
+	now     time.Time
+	epoch   uint32
+	index   map[string]int32
+	entries []cacheEntry
+}
+
+func newDecisionCache() *decisionCache {
+	return &decisionCache{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+}
+
+// cacheView is one call's read-only view of the cache.
+type cacheView struct {
+	seeds   [2]maphash.Seed
+	epoch   uint32
+	index   map[string]int32
+	entries []cacheEntry
+}
+
+// begin starts a call at now with the generation gen: it flushes the cache when gen changed,
+// starts a new epoch (dropping stale entries) when now changed, and returns the call's view.
+// The caller holds c.mu for writing.
+func (c *decisionCache) begin(gen string, now time.Time) cacheView {
+	if c.gen != gen || c.index == nil {
+		c.gen, c.index, c.entries, c.epoch = gen, map[string]int32{}, nil, 0
+	}
+	if !now.Equal(c.now) {
+		c.now = now
+		c.epoch++
+		c.sweep()
+	}
+	return cacheView{seeds: c.seeds, epoch: c.epoch, index: c.index, entries: c.entries}
+}
+
+// sweep drops the entries unused for cacheKeepEpochs epochs.
+func (c *decisionCache) sweep() {
+	kept := c.entries[:0:0]
+	index := make(map[string]int32, len(c.index))
+	for id, i := range c.index {
+		e := &c.entries[i]
+		if c.epoch-e.epoch.Load() > cacheKeepEpochs {
+			continue
+		}
+		index[id] = int32(len(kept))
+		kept = append(kept, cacheEntry{sum: e.sum, known: e.known})
+		kept[len(kept)-1].epoch.Store(e.epoch.Load())
+	}
+	c.index, c.entries = index, kept
+}
+
+// lookup returns the entry for id when its hash is sum, and marks it used.
+func (v *cacheView) lookup(id string, sum instanceSum) *cacheEntry {
+	i, ok := v.index[id]
+	if !ok {
+		return nil
+	}
+	e := &v.entries[i]
+	if e.sum != sum {
+		return nil
+	}
+	e.epoch.Store(v.epoch)
+	return e
+}
+
+// newEntry is an entry a call adds.
+type newEntry struct {
+	id    string
+	sum   instanceSum
+	known *analysis
+}
+
+// add stores the new entries of a call of generation gen, unless another call flushed the
+// cache for another generation since. The caller holds c.mu for writing.
+func (c *decisionCache) add(gen string, epoch uint32, adds []newEntry) {
+	if gen != c.gen {
+		return
+	}
+	for _, a := range adds {
+		if len(c.entries) >= math.MaxInt32 {
+			return
+		}
+		if i, ok := c.index[a.id]; ok {
+			e := &c.entries[i]
+			e.sum, e.known = a.sum, a.known
+			e.epoch.Store(epoch)
+			continue
+		}
+		c.index[a.id] = int32(len(c.entries))
+		c.entries = append(c.entries, cacheEntry{sum: a.sum, known: a.known})
+		c.entries[len(c.entries)-1].epoch.Store(epoch)
+	}
+}
+
+// generation identifies what cached decisions were computed from: the policy set's digest and
+// the merged params. ok is false when params cannot be hashed; nothing is cached then.
+func generation(digest string, merged map[string]any) (gen string, ok bool) {
+	b, err := json.Marshal(merged) // map keys sorted: the same params give the same bytes
+	if err != nil {
+		return "", false
+	}
+	sum := sha256.Sum256(b)
+	return digest + "/" + hex.EncodeToString(sum[:]), true
+}
+
+// baseDecision is what the cache keeps of d: the reasons of the slots outside mask; nil when
+// there are none. Its slices are clipped, so that a caller appending to a served decision
+// copies.
+func baseDecision(d Decision, slots []slot, mask uint64) *Decision {
+	if mask == 0 && len(d.Terminate)+len(d.Exempt)+len(d.Warn) == 0 {
+		return nil
+	}
+	var b Decision
+	for _, set := range []string{setTerminate, setExempt, setWarn} {
+		var all []Reason
+		switch set {
+		case setTerminate:
+			all = d.Terminate
+		case setExempt:
+			all = d.Exempt
+		default:
+			all = d.Warn
+		}
+		var kept []Reason
+		for _, r := range all {
+			if !inMask(slots, mask, r.Policy, set) {
+				kept = append(kept, r)
+			}
+		}
+		*b.reasons(set) = clip(kept)
+	}
+	if len(b.Terminate)+len(b.Exempt)+len(b.Warn) == 0 {
+		return nil
+	}
+	return &b
+}
+
+// inMask reports whether the slot of policy's set is in mask.
+func inMask(slots []slot, mask uint64, policy, set string) bool {
+	for i, s := range slots {
+		if s.policy == policy && s.set == set {
+			return mask&(1<<i) != 0
+		}
+	}
+	return false
+}
+
+func clip(rs []Reason) []Reason {
+	if len(rs) == 0 {
+		return nil
+	}
+	return rs[:len(rs):len(rs)]
+}
+
+// merge adds the base reasons b to d, an evaluation of the slots outside b, and sorts them as
+// decode does.
+func merge(d *Decision, b *Decision) {
+	if b == nil {
+		return
+	}
+	for _, set := range []string{setTerminate, setExempt, setWarn} {
+		base := *b.reasons(set)
+		if len(base) == 0 {
+			continue
+		}
+		dst := d.reasons(set)
+		*dst = append(append(make([]Reason, 0, len(base)+len(*dst)), base...), *dst...)
+		sortReasons(*dst)
+	}
+}
+
+// served is the decision an analysis with mask 0 gives for the instance id.
+func (e *analysis) served(id string) Decision {
+	if e.decision == nil {
+		return Decision{InstanceID: id}
+	}
+	d := *e.decision
+	d.InstanceID = id
+	return d
+}
+
+// hashInstance returns the 128-bit hash of every field of in under the two seeds.
+func hashInstance(h *[2]maphash.Hash, seeds [2]maphash.Seed, in *Instance) instanceSum {
+	var sum instanceSum
+	for k := range h {
+		hh := &h[k]
+		hh.SetSeed(seeds[k])
+		writeInstance(hh, seeds[k], in)
+		sum[k] = hh.Sum64()
+	}
+	return sum
+}
+
+func writeString(h *maphash.Hash, s string) {
+	writeUint(h, uint64(len(s)))
+	h.WriteString(s)
+}
+
+func writeUint(h *maphash.Hash, v uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	h.Write(b[:])
+}
+
+func writeBool(h *maphash.Hash, b bool) {
+	if b {
+		h.WriteByte(1)
+	} else {
+		h.WriteByte(0)
+	}
+}
+
+func writeTime(h *maphash.Hash, t time.Time) {
+	writeUint(h, uint64(t.Unix()))
+	writeUint(h, uint64(t.Nanosecond()))
+	writeBool(h, t.IsZero())
+}
+
+// writeInstance writes every field of in, each with its length or a presence flag, so that
+// different instances write different bytes. Tags, a map, is hashed pair by pair and summed, so
+// its order does not matter.
+func writeInstance(h *maphash.Hash, seed maphash.Seed, in *Instance) {
+	for _, s := range []string{in.ID, in.Name, in.Hostname, in.Zone, in.Type, in.Status, in.ChargeType, in.InternetChargeType,
+		in.ResourceGroup.ID, in.ResourceGroup.Name} {
+		writeString(h, s)
+	}
+	writeTime(h, in.CreatedAt)
+	writeBool(h, in.ExpiresAt != nil)
+	if in.ExpiresAt != nil {
+		writeTime(h, *in.ExpiresAt)
+	}
+	writeBool(h, in.AutoRenew != nil)
+	if in.AutoRenew != nil {
+		writeBool(h, *in.AutoRenew)
+	}
+	writeBool(h, in.PeriodMonths != nil)
+	if in.PeriodMonths != nil {
+		writeUint(h, uint64(*in.PeriodMonths))
+	}
+	writeBool(h, in.Tags == nil)
+	writeUint(h, uint64(len(in.Tags)))
+	var tags, mixed uint64
+	var pair maphash.Hash
+	pair.SetSeed(seed)
+	for k, v := range in.Tags {
+		pair.Reset()
+		writeString(&pair, k)
+		writeString(&pair, v)
+		s := pair.Sum64()
+		tags += s
+		mixed ^= s*0x9e3779b97f4a7c15 + 1
+	}
+	writeUint(h, tags)
+	writeUint(h, mixed)
+	writeBool(h, in.TagList == nil)
+	writeUint(h, uint64(len(in.TagList)))
+	for _, t := range in.TagList {
+		writeString(h, t.Key)
+		writeString(h, t.Value)
+	}
+	for _, ips := range [][]string{in.PublicIPs, in.PrivateIPs} {
+		writeBool(h, ips == nil)
+		writeUint(h, uint64(len(ips)))
+		for _, s := range ips {
+			writeString(h, s)
+		}
+	}
+	writeBool(h, in.Traffic != nil)
+	if t := in.Traffic; t != nil {
+		for _, v := range []int64{t.WindowSeconds, int64(t.Samples), t.InP95Bps, t.OutP95Bps, t.InAvgBps, t.OutAvgBps} {
+			writeUint(h, uint64(v))
+		}
+		writeBool(h, t.Complete)
+	}
+}
