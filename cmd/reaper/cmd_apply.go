@@ -83,7 +83,7 @@ func cmdApply(ctx context.Context, env Env, o applyOptions, file string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	s := settings(cfg, rt.engine)
+	s := rt.settings
 	digest, err := plan.ConfigDigest(s)
 	if err != nil {
 		return fail(env, err)
@@ -128,7 +128,7 @@ func cmdApply(ctx context.Context, env Env, o applyOptions, file string) int {
 		return fail(env, err)
 	}
 	run, werr := record.New(record.Options{
-		Config: cfg, Policies: rt.engine, Announcer: record.NewAnnouncer(cfg.Notify, store, log), Logger: log,
+		Config: cfg, Policies: rt.engine, Params: s.Params, Announcer: record.NewAnnouncer(cfg.Notify, store, log), Logger: log,
 	}).Record(ctx, res)
 	if run == nil {
 		return fail(env, werr)

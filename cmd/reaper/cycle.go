@@ -21,6 +21,8 @@ type loaded struct {
 	cfg    *config.Config
 	engine *policy.Engine
 	client *zen.Client
+	// settings is what a cycle obeys, derived from cfg and engine once (merged params included).
+	settings reconcile.Settings
 }
 
 // buildLoaded loads policies and builds the client for cfg. It makes no network call.
@@ -37,7 +39,7 @@ func buildLoaded(ctx context.Context, cfg *config.Config, log *slog.Logger, m *m
 	if err != nil {
 		return nil, err
 	}
-	return &loaded{cfg: cfg, engine: engine, client: client}, nil
+	return &loaded{cfg: cfg, engine: engine, client: client, settings: settings(cfg, engine)}, nil
 }
 
 // cycler runs one cycle and records it (internal/record): report files, metrics, notifications.
@@ -66,7 +68,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry b
 		Enricher:  newEnricher(rt.client, c.store, c.log),
 		Fence:     c.fence,
 		Tags:      rt.client, // mark tags, in the modes that write them (reconcile.Permit)
-		Settings:  settings(rt.cfg, rt.engine),
+		Settings:  rt.settings,
 		Now:       c.env.now,
 		Logger:    c.log,
 	})
@@ -79,14 +81,14 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry b
 	}
 	res, _ := rec.Run(ctx, reconcile.Cycle{RunID: report.NewRunID(c.env.now()), Command: command, DryRun: forceDry})
 	return record.New(record.Options{
-		Config: rt.cfg, Policies: rt.engine, OutDir: outDir, Metrics: c.metrics, Announcer: c.notify, Logger: c.log,
+		Config: rt.cfg, Policies: rt.engine, Params: rt.settings.Params, OutDir: outDir, Metrics: c.metrics, Announcer: c.notify, Logger: c.log,
 		Plan: po,
 	}).Record(ctx, res)
 }
 
 // planFileOptions is what a plan file made under rt records of its origin (DESIGN.md §8).
 func planFileOptions(rt *loaded, file, configPath string) (*record.PlanOptions, error) {
-	digest, err := plan.ConfigDigest(settings(rt.cfg, rt.engine))
+	digest, err := plan.ConfigDigest(rt.settings)
 	if err != nil {
 		return nil, err
 	}

@@ -84,12 +84,12 @@ func (d Digest) sections() []section {
 
 // howTo is the opt-out text of every digest.
 func (d Digest) howTo() []string {
-	max := d.SnoozeMax
-	if max == "" {
-		max = "30d"
+	limit := ""
+	if d.SnoozeMax != "" {
+		limit = " at most " + d.SnoozeMax + " ahead"
 	}
 	return []string{
-		fmt.Sprintf("To postpone: tag the instance %s with a date (2026-12-31 or an RFC 3339 time) at most %s ahead.", TagSnoozeUntil, max),
+		fmt.Sprintf("To postpone: tag the instance %s with a date (2026-12-31 or an RFC 3339 time)%s.", TagSnoozeUntil, limit),
 		fmt.Sprintf("To keep it for good: tag it %s: true.", TagKeep),
 		"Marked instances are terminated only after their due time, and only if they are still candidates then.",
 	}

@@ -21,6 +21,10 @@ type Policies interface {
 type Options struct {
 	Config   *config.Config
 	Policies Policies
+	// Params are the merged policy params the cycle ran with (reconcile.Settings.Params: the
+	// policies' defaults with the config's policies.params over them); owner notices quote the
+	// snooze limit from them.
+	Params map[string]any
 	// OutDir writes the report there instead of the config's report directory (plan --out); the
 	// retention of report.keep does not apply to it.
 	OutDir string
@@ -81,7 +85,7 @@ func (r *Recorder) Record(ctx context.Context, res *reconcile.Result) (*Run, err
 	Observe(r.opts.Metrics, res, run.Report)
 	if a := r.opts.Announcer; a != nil {
 		a.Announce(ctx, run.Report)
-		a.owners.Notify(ctx, res, run.Report, snoozeMax(r.opts.Config))
+		a.owners.Notify(ctx, res, run.Report, snoozeMax(r.opts.Params))
 	}
 	return run, err
 }
@@ -111,13 +115,14 @@ func Formats(configured []string) []string {
 	return append([]string{report.FormatJSON}, configured...)
 }
 
-// snoozeMax is how far ahead reaper-snooze-until may reach, as owner notices say it: the
-// config's policies.params.snooze.max, or the bundled policy's default.
-func snoozeMax(cfg *config.Config) string {
-	if p, ok := cfg.Policies.Params["snooze"].(map[string]any); ok {
-		if s, ok := p["max"].(string); ok && s != "" {
+// snoozeMax is how far ahead reaper-snooze-until may reach, as owner notices say it: the merged
+// params' snooze.max (the bundled default, or the config's), or "" when the loaded policies have
+// none.
+func snoozeMax(params map[string]any) string {
+	if p, ok := params["snooze"].(map[string]any); ok {
+		if s, ok := p["max"].(string); ok {
 			return s
 		}
 	}
-	return "30d"
+	return ""
 }
