@@ -36,7 +36,7 @@ func Report(res *reconcile.Result, cfg *config.Config, p Policies) *report.Run {
 	for _, e := range res.Entries {
 		r.Instances = append(r.Instances, reportInstance(e))
 	}
-	r.Finalize(cfg.Pricing)
+	r.Finalize(cfg.Pricing.TypePrices())
 	return r
 }
 
