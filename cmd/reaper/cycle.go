@@ -8,6 +8,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/metrics"
 	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/pricing"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/record"
 	"github.com/reaper-bmc/reaper/internal/report"
@@ -70,6 +71,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry b
 	res, _ := rec.Run(ctx, reconcile.Cycle{RunID: report.NewRunID(c.env.now()), Command: command, DryRun: forceDry})
 	return record.New(record.Options{
 		Config: rt.cfg, Policies: rt.engine, OutDir: outDir, Metrics: c.metrics, Announcer: c.notify, Logger: c.log,
+		Pricer: newPricer(rt, c.store, c.env.now, c.log), Ledger: pricing.NewLedger(c.store),
 	}).Record(ctx, res)
 }
 
@@ -106,4 +108,11 @@ func exitCode(res *reconcile.Result, detailed bool) int {
 		}
 	}
 	return exitOK
+}
+
+// newPricer prices instances for the report from rt's config and client, caching in store.
+func newPricer(rt *loaded, store state.Backend, now func() time.Time, log *slog.Logger) *pricing.Pricer {
+	p := rt.cfg.Pricing
+	return pricing.New(pricing.Config{Override: p.Monthly, Bills: p.Bills, Refresh: p.Refresh.D()},
+		rt.client, store, now, log)
 }

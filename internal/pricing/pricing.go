@@ -44,6 +44,9 @@ type Instance struct {
 	ID, Zone, Type     string
 	ChargeType         zen.ChargeType
 	InternetChargeType string
+	// Bill asks for the instance's bill (one call per instance and month); without it the cost
+	// comes from an override or the list price (one call per zone, type and charge type).
+	Bill bool
 }
 
 // API is the part of the Zenlayer client pricing calls (both read only).
@@ -130,7 +133,7 @@ func (p *Pricer) Costs(ctx context.Context, instances []Instance) (map[string]Co
 				}
 			}
 		}
-		if bills {
+		if bills && in.Bill {
 			m, err := p.bill(ctx, month, in.ID, now, &cacheFail)
 			switch {
 			case zen.IsPermission(err):

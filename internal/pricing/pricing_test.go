@@ -89,11 +89,11 @@ func (w *world) calls(action string) int {
 }
 
 var fleet = []pricing.Instance{
-	{ID: "A", Zone: "SEL-A", Type: "M6C", ChargeType: zen.ChargePostpaid},
-	{ID: "B", Zone: "SEL-A", Type: "M6C", ChargeType: zen.ChargePostpaid},
-	{ID: "C", Zone: "SEL-A", Type: "S9I", ChargeType: zen.ChargePostpaid},
-	{ID: "D", Zone: "SEL-A", Type: "L12G", ChargeType: zen.ChargePrepaid},
-	{ID: "E", Zone: "SEL-A", Type: "NOPE", ChargeType: zen.ChargePostpaid},
+	{ID: "A", Bill: true, Zone: "SEL-A", Type: "M6C", ChargeType: zen.ChargePostpaid},
+	{ID: "B", Bill: true, Zone: "SEL-A", Type: "M6C", ChargeType: zen.ChargePostpaid},
+	{ID: "C", Bill: true, Zone: "SEL-A", Type: "S9I", ChargeType: zen.ChargePostpaid},
+	{ID: "D", Bill: true, Zone: "SEL-A", Type: "L12G", ChargeType: zen.ChargePrepaid},
+	{ID: "E", Bill: true, Zone: "SEL-A", Type: "NOPE", ChargeType: zen.ChargePostpaid},
 }
 
 // memStore is a state.Backend's metadata for tests that do not need a real store.
