@@ -1,6 +1,8 @@
 package record
 
 import (
+	"github.com/reaper-bmc/reaper/internal/metrics"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +22,8 @@ func TestSavingsAcrossCycles(t *testing.T) {
 	for typ, p := range map[string]float64{"S9I": 100, "M6C": 50.25} {
 		cfg.Pricing.Overrides[typ] = overrideOf(p)
 	}
+	m := metrics.New()
+	var last *Run
 	typed := func(e reconcile.Entry, typ string) reconcile.Entry {
 		e.Instance.Type = typ
 		e.Marks = []reconcile.PolicyMark{{Policy: "reaper.idle"}}
@@ -32,13 +36,14 @@ func TestSavingsAcrossCycles(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer store.Close()
-		rec := New(Options{Config: cfg, Policies: fakePolicies{}, OutDir: t.TempDir(),
+		rec := New(Options{Config: cfg, Policies: fakePolicies{}, OutDir: t.TempDir(), Metrics: m,
 			Pricer: pricing.New(pricing.Config{Override: cfg.Pricing.Monthly, Refresh: time.Hour}, nil, store, func() time.Time { return t0 }, nil),
 			Ledger: pricing.NewLedger(store)})
 		run, err := rec.Record(t.Context(), result(reconcile.StatusOK, entries...))
 		if err != nil {
 			t.Fatal(err)
 		}
+		last = run
 		r := run.Report
 		if r.Currency != "EUR" || r.CumulativeRealizedSavings == nil {
 			t.Fatalf("currency %q, cumulative %v", r.Currency, r.CumulativeRealizedSavings)
@@ -60,6 +65,20 @@ func TestSavingsAcrossCycles(t *testing.T) {
 		p, r, c := cycle(s.entries...)
 		if p != s.projected || r != s.realized || c != s.cum {
 			t.Errorf("cycle %d: projected %s realized %s cumulative %s; want %s %s %s", i+1, p, r, c, s.projected, s.realized, s.cum)
+		}
+		if i == 0 {
+			var b strings.Builder
+			Summary(&b, last)
+			if want := "savings (EUR a month): projected 50.25, realized 100.00, cumulative realized 100.00\n"; !strings.Contains(b.String(), want) {
+				t.Errorf("summary lacks %q:\n%s", want, b.String())
+			}
+			body := scrape(t, m)
+			for _, want := range []string{`reaper_projected_savings_monthly{currency="EUR"} 50.25`,
+				`reaper_realized_savings_total{currency="EUR",policy="reaper.idle"} 100`} {
+				if !strings.Contains(body, want+"\n") {
+					t.Errorf("metrics lack %s", want)
+				}
+			}
 		}
 	}
 }
