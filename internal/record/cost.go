@@ -27,7 +27,9 @@ type Ledger interface {
 // ledger and reads the cumulative savings back. It runs after the cycle: nothing it finds can
 // change a decision, and a failure costs figures and becomes a warning, never the run.
 func (r *Recorder) price(ctx context.Context, res *reconcile.Result, rep *report.Run) {
-	if r.opts.Pricer != nil {
+	// An aborted cycle (no trusted inventory, or leadership lost) makes no further API call, not
+	// even a read for prices: its costs come from the overrides alone.
+	if r.opts.Pricer != nil && res.Status != reconcile.StatusAborted {
 		in := make([]pricing.Instance, len(res.Entries))
 		for i, e := range res.Entries {
 			z := e.Instance

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"context"
 	"github.com/reaper-bmc/reaper/internal/metrics"
 	"strings"
 	"testing"
@@ -84,3 +85,29 @@ func TestSavingsAcrossCycles(t *testing.T) {
 }
 
 func overrideOf(p float64) config.Override { return config.Override{All: &p} }
+
+type countingPricer struct{ calls int }
+
+func (c *countingPricer) Costs(context.Context, []pricing.Instance) (map[string]pricing.Cost, []string) {
+	c.calls++
+	return nil, nil
+}
+
+// TestAbortedCycleReadsNoPrices: an aborted cycle (leadership lost, inventory untrusted) makes no
+// pricing call; a completed one does.
+func TestAbortedCycleReadsNoPrices(t *testing.T) {
+	cfg := testConfig(t)
+	for _, tt := range []struct {
+		status reconcile.Status
+		want   int
+	}{{reconcile.StatusAborted, 0}, {reconcile.StatusOK, 1}} {
+		p := &countingPricer{}
+		rec := New(Options{Config: cfg, Policies: fakePolicies{}, OutDir: t.TempDir(), Pricer: p})
+		if _, err := rec.Record(t.Context(), result(tt.status, entry("a", reconcile.ActionKept))); err != nil {
+			t.Fatal(err)
+		}
+		if p.calls != tt.want {
+			t.Errorf("%s: %d pricing calls, want %d", tt.status, p.calls, tt.want)
+		}
+	}
+}
