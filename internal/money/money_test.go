@@ -57,11 +57,11 @@ func TestMulDivAndText(t *testing.T) {
 	if got.String() != "304.200000" {
 		t.Errorf("10 × 30.42 = %s, want 304.200000", got)
 	}
-	third, _ := Micros(100 * Unit).MulDiv(1, 3)
+	third, _ := Micros(100*Unit).MulDiv(1, 3)
 	if third.String() != "33.333333" || third.Decimal() != "33.33" {
 		t.Errorf("100/3 = %s (%s)", third, third.Decimal())
 	}
-	if _, err := Micros(1 << 62).MulDiv(730, 1); err == nil {
+	if _, err := Micros(1<<62).MulDiv(730, 1); err == nil {
 		t.Error("overflow not reported")
 	}
 	if s := Micros(-1_005_000).Decimal(); s != "-1.01" {
