@@ -34,7 +34,7 @@ func (r *Recorder) price(ctx context.Context, res *reconcile.Result, rep *report
 		for i, e := range res.Entries {
 			z := e.Instance
 			in[i] = pricing.Instance{ID: z.ID, Zone: z.Zone, Type: z.Type, ChargeType: z.ChargeType,
-				InternetChargeType: z.InternetChargeType, Bill: report.IsCandidate(string(e.Action))}
+				InternetChargeType: z.InternetChargeType, Bill: inSavings(e.Action)}
 		}
 		costs, warnings := r.opts.Pricer.Costs(ctx, in)
 		rep.PricingWarnings = append(rep.PricingWarnings, warnings...)
@@ -93,4 +93,11 @@ func policyOf(in report.Instance) string {
 		return in.Reasons[0].Policy
 	}
 	return "unknown"
+}
+
+// inSavings reports whether an instance's cost enters the savings (projected or realized): only
+// those are worth a bill call each (one per instance and month, rate limited); the others are
+// priced from overrides and list prices, one call per zone, type and charge type.
+func inSavings(a reconcile.Action) bool {
+	return a == reconcile.ActionWouldTerminate || a == reconcile.ActionBlocked || a == reconcile.ActionTerminated
 }
