@@ -69,6 +69,7 @@ var cases = []struct {
 	{"PruneTraffic", testPruneTraffic},
 	{"Meta", testMeta},
 	{"SetMetaReservedKeys", testSetMetaReservedKeys},
+	{"PricingMeta", testPricingMeta},
 	{"EmptyStore", testEmptyStore},
 	{"DurableAcrossReopen", testDurableAcrossReopen},
 	{"TimesRoundTrip", testTimesRoundTrip},
