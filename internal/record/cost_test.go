@@ -10,6 +10,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/pricing"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
+	"github.com/reaper-bmc/reaper/internal/report"
 	"github.com/reaper-bmc/reaper/internal/state"
 )
 
@@ -109,5 +110,13 @@ func TestAbortedCycleReadsNoPrices(t *testing.T) {
 		if p.calls != tt.want {
 			t.Errorf("%s: %d pricing calls, want %d", tt.status, p.calls, tt.want)
 		}
+	}
+}
+
+// TestCostSourcesAgree: the report's cost_source vocabulary is the pricing package's.
+func TestCostSourcesAgree(t *testing.T) {
+	got := []string{string(pricing.SourceOverride), string(pricing.SourceBill), string(pricing.SourceList), string(pricing.SourceUnknown)}
+	if strings.Join(got, ",") != strings.Join(report.CostSources, ",") {
+		t.Errorf("pricing sources %v, report.CostSources %v", got, report.CostSources)
 	}
 }
