@@ -65,3 +65,20 @@ func TestFinalizeCost(t *testing.T) {
 		t.Errorf("csv:\n%s", buf.String())
 	}
 }
+
+// TestSchemaCostSources: the schema's cost_source enum is CostSources.
+func TestSchemaCostSources(t *testing.T) {
+	s := loadSchema(t)
+	defs, _ := s.root["$defs"].(map[string]any)
+	inst, _ := defs["instance"].(map[string]any)
+	props, _ := inst["properties"].(map[string]any)
+	cs, _ := props["cost_source"].(map[string]any)
+	enum, _ := cs["enum"].([]any)
+	var got []string
+	for _, v := range enum {
+		got = append(got, v.(string))
+	}
+	if strings.Join(got, ",") != strings.Join(CostSources, ",") {
+		t.Errorf("schema cost_source enum %v, want %v", got, CostSources)
+	}
+}
