@@ -47,10 +47,9 @@ type Config struct {
 	State    State    `yaml:"state"`
 	Report   Report   `yaml:"report"`
 	Notify   Notify   `yaml:"notify"`
-	// Pricing maps an instance type to its monthly price, for savings estimates.
-	Pricing map[string]float64 `yaml:"pricing"`
-	Metrics Metrics            `yaml:"metrics"`
-	Log     Log                `yaml:"log"`
+	Pricing  Pricing  `yaml:"pricing"`
+	Metrics  Metrics  `yaml:"metrics"`
+	Log      Log      `yaml:"log"`
 	// Approval governs plan files and `reaper apply` (DESIGN.md §8).
 	Approval Approval `yaml:"approval"`
 	// Warnings are problems that do not stop reaper (a group-readable secret file, metrics on a
@@ -212,7 +211,8 @@ func Default() *Config {
 		State:    State{Backend: BackendBbolt, Postgres: Postgres{Schema: DefaultPostgresSchema}},
 		Report:   Report{Formats: []string{"json", "html"}},
 		Notify:   Notify{Format: "generic", Owners: defaultOwners()},
-		Pricing:  map[string]float64{},
+		Pricing: Pricing{Currency: DefaultCurrency, Bills: true, Refresh: Duration(DefaultPricingRefresh),
+			Overrides: map[string]Override{}},
 		Metrics:  Metrics{Listen: DefaultMetricsListen},
 		Log:      Log{Level: "info", Format: "auto"},
 		Approval: Approval{PlanTTL: Duration(24 * time.Hour)},

@@ -21,6 +21,7 @@ func TestRedactedRoundTrips(t *testing.T) {
 	c.Notify.Owners.Routes = c.Notify.Owners.Routes[2:] // the e-mail route: no secret
 	c.Notify.Owners.Routes = append(c.Notify.Owners.Routes, OwnerRoute{Match: "*", WebhookURLFile: "", Email: true})
 	c.Notify.Owners.SMTP.Username, c.Notify.Owners.SMTP.PasswordFile, c.Notify.Owners.SMTP.Password = "", "", ""
+	c.Pricing.Legacy = false // the old pricing form is written back in the new one
 	out, err := c.Redacted()
 	if err != nil {
 		t.Fatal(err)

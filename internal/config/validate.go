@@ -3,8 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"math"
 	"net"
 	"net/url"
 	"path"
@@ -286,18 +284,6 @@ func (c *Config) checkNotify(v *checker) {
 func httpURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-func (c *Config) checkPricing(v *checker) {
-	for _, k := range slices.Sorted(maps.Keys(c.Pricing)) {
-		key := child("pricing", k)
-		if k == "" {
-			v.add(keyErr(key, "instance type must not be empty"))
-		}
-		if p := c.Pricing[k]; !(p >= 0) || math.IsInf(p, 0) {
-			v.add(keyErr(key, "must be a finite number >= 0, got %v", p))
-		}
-	}
 }
 
 func (c *Config) checkMetrics(v *checker) {

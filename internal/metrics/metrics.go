@@ -64,6 +64,7 @@ type Metrics struct {
 	trafficCallsCycle prometheus.Gauge
 	leader            prometheus.Gauge
 	tagWrites         *prometheus.CounterVec
+	savings           savings
 }
 
 // New returns Metrics registered in a new registry, together with the Go
@@ -120,6 +121,8 @@ func New() *Metrics {
 		m.terminations, m.blocked, m.apiRequests, m.apiDuration, m.policyEval,
 		m.reloads, m.trafficCalls, m.trafficCallsCycle, m.leader, m.tagWrites,
 	)
+	m.savings = newSavings()
+	m.registry.MustRegister(m.savings.projected, m.savings.realized)
 	initLabels(m.cycles, CyclePanic)
 	initLabels(m.reloads, ReloadOK, ReloadError)
 	return m

@@ -36,6 +36,10 @@ type Options struct {
 	Plan      *PlanOptions
 	Announcer *Announcer
 	Logger    *slog.Logger
+	// Pricer prices the instances and Ledger keeps the realized savings; nil leaves the costs to
+	// the configured overrides and the cumulative savings out of the report.
+	Pricer Pricer
+	Ledger Ledger
 }
 
 // Recorder records finished cycles. Build one per cycle (or per loaded config) with New.
@@ -71,6 +75,7 @@ type Run struct {
 // res.Status. Metrics and notifications are derived even when the files could not be written.
 func (r *Recorder) Record(ctx context.Context, res *reconcile.Result) (*Run, error) {
 	run := &Run{Result: res, Report: Report(res, r.opts.Config, r.opts.Policies)}
+	r.price(ctx, res, run.Report)
 	var err error
 	p, planFile := r.plan(res)
 	if p != nil {

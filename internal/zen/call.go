@@ -61,8 +61,8 @@ type callOptions[T any] struct {
 	// slice). With it, a missing "response" leaves that value empty and the caller must check
 	// a field the response always has. nil lets encoding/json allocate.
 	newOut func() *T
-	// svc is the service called; the zero value is bmc.
-	svc service
+	// svc is the API service the action belongs to; nil means bmc.
+	svc *service
 }
 
 // callWith is call with options.
@@ -131,11 +131,14 @@ func acquire(ctx context.Context, slots chan struct{}) (release func(), err erro
 
 // attempt is one HTTP exchange. It calls release once the response body is read (or the
 // exchange failed), before decoding.
-func attempt[T any](ctx context.Context, c *Client, svc service, action string, body []byte, n int, newOut func() *T, release func()) (*T, string, error) {
+func attempt[T any](ctx context.Context, c *Client, svc *service, action string, body []byte, n int, newOut func() *T, release func()) (*T, string, error) {
 	defer release()
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.serviceURL(svc), bytes.NewReader(body))
+	if svc == nil {
+		svc = &serviceBMC
+	}
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.base+svc.path, bytes.NewReader(body))
 	if err != nil {
 		return nil, "", fmt.Errorf("zen: %s: build request: %w", action, err)
 	}
@@ -360,12 +363,4 @@ func (c *Client) waitLimiter(ctx context.Context) error {
 		return err
 	}
 	return nil
-}
-
-// serviceURL is where svc's actions are posted: the endpoint plus /api/v2/<service>.
-func (c *Client) serviceURL(svc service) string {
-	if svc == serviceBMC {
-		return c.url
-	}
-	return c.base + apiPathPrefix + svc.name()
 }

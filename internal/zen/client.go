@@ -25,7 +25,7 @@ const (
 // Client calls the Zenlayer BMC API. It is safe for concurrent use. Build it with New.
 type Client struct {
 	url             string // endpoint + /api/v2/bmc
-	base            string // endpoint without a trailing slash: other services' paths go after it
+	base            string // endpoint without a service path; a service's path follows it
 	host            string // the signed host, port included
 	creds           *credentials
 	http            *http.Client

@@ -42,7 +42,7 @@ func (c *Client) ModifyResourceTags(ctx context.Context, id string, replace []Ta
 	for _, t := range replace {
 		req.ReplaceTags = append(req.ReplaceTags, wireTag{Key: t.Key, Value: t.Value})
 	}
-	_, reqID, err := callWith(ctx, c, actionModifyResourceTags, req, callOptions[wireResponse]{svc: serviceZRM})
+	_, reqID, err := callWith(ctx, c, actionModifyResourceTags, req, callOptions[wireResponse]{svc: &serviceZRM})
 	if err != nil {
 		return "", fmt.Errorf("modify tags of %s: %w", id, err)
 	}

@@ -20,7 +20,6 @@ const (
 	apiVersion      = "2026-02-01"
 	apiService      = "bmc"
 	apiPath         = "/api/v2/bmc"
-	apiPathPrefix   = "/api/v2/"
 	contentTypeJSON = "application/json"
 	signatureMethod = "ZC2-HMAC-SHA256"
 	signedHeaders   = "content-type;host"
@@ -62,11 +61,11 @@ func authorization(keyID, sig string) string {
 
 // setHeaders puts every header of one attempt on req, signing it with the time now when the client
 // uses access keys. It is called afresh on every attempt, so a retry carries a fresh timestamp.
-func (c *Client) setHeaders(req *http.Request, svc service, action string, body []byte, now time.Time) {
+func (c *Client) setHeaders(req *http.Request, svc *service, action string, body []byte, now time.Time) {
 	h := req.Header
 	h.Set(headerAction, action)
-	h.Set(headerVersion, svc.version())
-	h.Set(headerService, svc.name())
+	h.Set(headerVersion, svc.version)
+	h.Set(headerService, svc.name)
 	h.Set("Content-Type", contentTypeJSON)
 	h.Set("User-Agent", c.userAgent)
 	if c.creds.token != "" {
@@ -78,28 +77,4 @@ func (c *Client) setHeaders(req *http.Request, svc service, action string, body 
 	h.Set(headerSignatureMethod, signatureMethod)
 	sig := signature(c.creds.secret, ts, contentTypeJSON, req.URL.Host, body)
 	h.Set("Authorization", authorization(c.creds.keyID, sig))
-}
-
-// service is a Zenlayer service the Client calls (zenlayer-bmc-api.md §1.5): the same signing,
-// credentials, limiter and retries, a different path, X-ZC-Service and X-ZC-Version. The zero
-// value is bmc.
-type service int
-
-const (
-	serviceBMC service = iota
-	serviceZRM         // resource tags (§10)
-)
-
-func (s service) name() string {
-	if s == serviceZRM {
-		return "zrm"
-	}
-	return apiService
-}
-
-func (s service) version() string {
-	if s == serviceZRM {
-		return "2025-10-14"
-	}
-	return apiVersion
 }

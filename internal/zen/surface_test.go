@@ -11,9 +11,11 @@ import (
 // good) must not be one method away. Adding a method here is a decision, not a side effect.
 func TestClientSurface(t *testing.T) {
 	want := []string{
+		"DescribeBillDetail", // billing (zbc), read only, for cost per instance
 		"DescribeInstanceTraffic",
 		"DescribeInstances",
 		"GoString",
+		"InquiryPriceCreateInstance", // a quote for a new instance, read only, for cost per instance
 		"ListInstances",
 		"LogValue",
 		"ModifyResourceTags", // zrm: the mark tags (DESIGN.md §7.2); reaper writes only its own keys

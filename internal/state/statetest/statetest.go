@@ -70,6 +70,7 @@ var cases = []struct {
 	{"Meta", testMeta},
 	{"SetMetaReservedKeys", testSetMetaReservedKeys},
 	{"ClaimMeta", testClaimMeta},
+	{"PricingMeta", testPricingMeta},
 	{"EmptyStore", testEmptyStore},
 	{"DurableAcrossReopen", testDurableAcrossReopen},
 	{"TimesRoundTrip", testTimesRoundTrip},
