@@ -78,9 +78,9 @@ type htmlView struct {
 	Aggregates []htmlAggregate
 	DataFiles  []string
 	Trend      htmlTrend
-	CSS      template.CSS
-	JS       template.JS
-	CSP      string // the Content-Security-Policy: hashes of CSS and JS
+	CSS        template.CSS
+	JS         template.JS
+	CSP        string // the Content-Security-Policy: hashes of CSS and JS
 }
 
 type htmlCard struct {
