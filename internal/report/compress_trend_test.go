@@ -181,11 +181,11 @@ func TestTrend(t *testing.T) {
 	dir := t.TempDir()
 	base := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	// seq 1..5; seq 4 was made while the clock was a year ahead: still older than seq 5.
-	writeWithMoney(t, dir, trendRun(t, 1, base, 10, 1), `1.5`, `"EUR"`)
+	writeWithMoney(t, dir, trendRun(t, 1, base, 10, 1), `1.5`, `"EUR"`) // a plain number reads too
 	writeWithMoney(t, dir, trendRun(t, 2, base.Add(time.Hour), 11, 2), `"lots"`, `42`)
 	writeWithMoney(t, dir, trendRun(t, 3, base.Add(2*time.Hour), 12, 3), `1e300`, `"<script>alert(1)</script>"`)
-	writeWithMoney(t, dir, trendRun(t, 4, base.Add(365*24*time.Hour), 13, 4), `120.25`, `"EUR"`)
-	writeWithMoney(t, dir, trendRun(t, 5, base.Add(4*time.Hour), 14, 5), `{"total":1}`, `"EUR"`)
+	writeWithMoney(t, dir, trendRun(t, 4, base.Add(365*24*time.Hour), 13, 4), `{"total":120.250000,"by_policy":{"reaper.idle":120.25},"by_month":{}}`, `"EUR"`)
+	writeWithMoney(t, dir, trendRun(t, 5, base.Add(4*time.Hour), 14, 5), `{"total":"x"}`, `"EUR"`)
 	if _, err := Write(dir, trendRun(t, 6, base.Add(5*time.Hour), 15, 6), []string{FormatJSON}); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,8 @@ type TrendPoint struct {
 	Currency   string
 }
 
-// trendDoc is what a trend reads from report.json beyond the list entry. The money fields are kept
+// trendDoc is what a trend reads from report.json beyond the list entry: the top-level money
+// fields of DESIGN §10. The money fields are kept
 // raw, so a report with a hostile or unexpected value is read and the value shown as missing.
 type trendDoc struct {
 	Cumulative json.RawMessage `json:"cumulative_realized_savings"`
@@ -91,10 +92,19 @@ func currentPoint(r *Run) TrendPoint {
 	return p
 }
 
+// trendMoney reads the cumulative savings, a number or an object with the number as "total" (the
+// savings ledger: total, by_policy, by_month), and the currency. Anything else is no figure.
 func trendMoney(d trendDoc) (*float64, string) {
 	var amount *float64
+	raw := d.Cumulative
+	var ledger struct {
+		Total json.RawMessage `json:"total"`
+	}
+	if json.Unmarshal(raw, &ledger) == nil && ledger.Total != nil {
+		raw = ledger.Total
+	}
 	var f float64
-	if json.Unmarshal(d.Cumulative, &f) == nil && !math.IsNaN(f) && math.Abs(f) < maxTrendAmount {
+	if json.Unmarshal(raw, &f) == nil && !math.IsNaN(f) && math.Abs(f) < maxTrendAmount {
 		amount = &f
 	}
 	var cur string
