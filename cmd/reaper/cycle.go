@@ -8,6 +8,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/metrics"
 	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/pricing"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/record"
 	"github.com/reaper-bmc/reaper/internal/report"
@@ -70,6 +71,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry b
 	res, _ := rec.Run(ctx, reconcile.Cycle{RunID: report.NewRunID(c.env.now()), Command: command, DryRun: forceDry})
 	return record.New(record.Options{
 		Config: rt.cfg, Policies: rt.engine, OutDir: outDir, Metrics: c.metrics, Announcer: c.notify, Logger: c.log,
+		Pricer: c.pricer(rt), Ledger: pricing.NewLedger(c.store),
 	}).Record(ctx, res)
 }
 
@@ -106,4 +108,29 @@ func exitCode(res *reconcile.Result, detailed bool) int {
 		}
 	}
 	return exitOK
+}
+
+// pricer prices instances for the report from rt's config and client, caching in the store.
+// With leadership (PostgreSQL) it first proves, like every action, that this process still leads:
+// a cut-off leader makes no further API call, not even for prices.
+func (c *cycler) pricer(rt *loaded) record.Pricer {
+	p := rt.cfg.Pricing
+	pr := pricing.New(pricing.Config{Override: p.Monthly, Bills: p.Bills, Refresh: p.Refresh.D()},
+		rt.client, c.store, c.env.now, c.log)
+	if c.fence == nil {
+		return pr
+	}
+	return fencedPricer{pricer: pr, fence: c.fence}
+}
+
+type fencedPricer struct {
+	pricer record.Pricer
+	fence  reconcile.Fencer
+}
+
+func (f fencedPricer) Costs(ctx context.Context, in []pricing.Instance) (map[string]pricing.Cost, []string) {
+	if err := f.fence.Fence(context.WithoutCancel(ctx)); err != nil {
+		return nil, []string{"prices not read: leadership not proven: " + err.Error()}
+	}
+	return f.pricer.Costs(ctx, in)
 }

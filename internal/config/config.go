@@ -38,10 +38,9 @@ type Config struct {
 	State          State    `yaml:"state"`
 	Report         Report   `yaml:"report"`
 	Notify         Notify   `yaml:"notify"`
-	// Pricing maps an instance type to its monthly price, for savings estimates.
-	Pricing map[string]float64 `yaml:"pricing"`
-	Metrics Metrics            `yaml:"metrics"`
-	Log     Log                `yaml:"log"`
+	Pricing        Pricing  `yaml:"pricing"`
+	Metrics        Metrics  `yaml:"metrics"`
+	Log            Log      `yaml:"log"`
 	// Warnings are problems that do not stop reaper (a group-readable secret file, metrics on a
 	// non-loopback address); commands should print or log them once.
 	Warnings []string `yaml:"-"`
@@ -200,9 +199,10 @@ func Default() *Config {
 		State:    State{Backend: BackendBbolt, Postgres: Postgres{Schema: DefaultPostgresSchema}},
 		Report:   Report{Formats: []string{"json", "html"}, TrendRuns: 30},
 		Notify:   Notify{Format: "generic"},
-		Pricing:  map[string]float64{},
-		Metrics:  Metrics{Listen: DefaultMetricsListen},
-		Log:      Log{Level: "info", Format: "auto"},
+		Pricing: Pricing{Currency: DefaultCurrency, Bills: true, Refresh: Duration(DefaultPricingRefresh),
+			Overrides: map[string]Override{}},
+		Metrics: Metrics{Listen: DefaultMetricsListen},
+		Log:     Log{Level: "info", Format: "auto"},
 	}
 }
 

@@ -125,6 +125,10 @@ func (d *decoder) decodeValue(path string, n *yaml.Node, v reflect.Value) {
 	if isNull(n) {
 		return
 	}
+	if v.Type() == pricingType {
+		d.decodePricing(path, n, v)
+		return
+	}
 	if reflect.PointerTo(v.Type()).Implements(unmarshalerType) {
 		p := reflect.New(v.Type())
 		if err := p.Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {

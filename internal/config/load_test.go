@@ -94,7 +94,8 @@ func TestParseValidFull(t *testing.T) {
 			WebhookURL:     "https://hooks.example.test/T000/B000",
 			Format:         "slack",
 		},
-		Pricing: map[string]float64{"S9I": 250, "M6C": 99.5},
+		Pricing: Pricing{Currency: "USD", Bills: true, Refresh: Duration(24 * time.Hour), Legacy: true,
+			Overrides: map[string]Override{"S9I": {All: ptr(250.0)}, "M6C": {All: ptr(99.5)}}},
 		Metrics: Metrics{Listen: "[::1]:9100"},
 		Log:     Log{Level: "debug", Format: "json"},
 	}

@@ -16,6 +16,7 @@ func TestRedactedRoundTrips(t *testing.T) {
 	c.Notify.WebhookURLFile, c.Notify.WebhookURL = "", "" // no secret file to read back
 	c.Zenlayer.AccessKeySecretFile, c.Zenlayer.AccessKeySecret = "", ""
 	c.State.Backend, c.State.Postgres.DSNFile, c.State.Postgres.DSN = "bbolt", "", ""
+	c.Pricing.Legacy = false // the old pricing form is written back in the new one
 	out, err := c.Redacted()
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"math"
 	"net"
 	"net/url"
 	"path"
@@ -281,18 +279,6 @@ func (c *Config) checkNotify(v *checker) {
 		u, err := url.Parse(w)
 		if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 			v.add(keyErr("notify.webhook_url_file", "the file does not hold an absolute http or https URL"))
-		}
-	}
-}
-
-func (c *Config) checkPricing(v *checker) {
-	for _, k := range slices.Sorted(maps.Keys(c.Pricing)) {
-		key := child("pricing", k)
-		if k == "" {
-			v.add(keyErr(key, "instance type must not be empty"))
-		}
-		if p := c.Pricing[k]; !(p >= 0) || math.IsInf(p, 0) {
-			v.add(keyErr(key, "must be a finite number >= 0, got %v", p))
 		}
 	}
 }

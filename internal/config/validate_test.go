@@ -55,7 +55,7 @@ func TestValidateBoundaries(t *testing.T) {
 		{"negative rps", func(c *Config) { c.Zenlayer.RequestsPerSecond = -3 }, "zenlayer.requests_per_second: must be in (0, 1000], got -3"},
 		{"empty timezone", func(c *Config) { c.Timezone = "" }, "timezone: must not be empty (use UTC)"},
 		{"empty resource group", func(c *Config) { c.Scope.ResourceGroups = []string{""} }, "scope.resource_groups[0]: must not be empty"},
-		{"empty pricing key", func(c *Config) { c.Pricing = map[string]float64{"": 1} }, `pricing[""]: instance type must not be empty`},
+		{"empty pricing key", func(c *Config) { c.Pricing.Overrides = map[string]Override{"": {All: ptr(1.0)}} }, `pricing.overrides[""]: instance type must not be empty`},
 		{"named port", func(c *Config) { c.Metrics.Listen = "127.0.0.1:http" }, `metrics.listen: port must be a number from 0 to 65535, got "http"`},
 		{"port too high", func(c *Config) { c.Metrics.Listen = "127.0.0.1:70000" }, `metrics.listen: port must be a number from 0 to 65535, got "70000"`},
 		{"too many colons", func(c *Config) { c.Metrics.Listen = "::1:9797" }, `metrics.listen: must be host:port or empty, got "::1:9797": too many colons in address`},

@@ -62,6 +62,7 @@ type Metrics struct {
 	trafficCalls      prometheus.Counter
 	trafficCallsCycle prometheus.Gauge
 	leader            prometheus.Gauge
+	savings           savings
 }
 
 // New returns Metrics registered in a new registry, together with the Go
@@ -115,6 +116,8 @@ func New() *Metrics {
 		m.terminations, m.blocked, m.apiRequests, m.apiDuration, m.policyEval,
 		m.reloads, m.trafficCalls, m.trafficCallsCycle, m.leader,
 	)
+	m.savings = newSavings()
+	m.registry.MustRegister(m.savings.projected, m.savings.realized)
 	initLabels(m.cycles, CyclePanic)
 	initLabels(m.reloads, ReloadOK, ReloadError)
 	return m

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"github.com/reaper-bmc/reaper/internal/money"
 	"slices"
 
 	"github.com/reaper-bmc/reaper/internal/metrics"
@@ -48,6 +49,7 @@ func Observe(m *metrics.Metrics, res *reconcile.Result, rep *report.Run) {
 		m.AddBlocked(res.Block.Limit)
 	}
 	m.AddTrafficCalls(res.TrafficCalls)
+	observeSavings(m, rep)
 	if !res.InventoryComplete {
 		return
 	}
@@ -70,3 +72,17 @@ func Observe(m *metrics.Metrics, res *reconcile.Result, rep *report.Run) {
 func Succeeded(res *reconcile.Result) bool {
 	return res.Status == reconcile.StatusOK && res.Failures() == 0
 }
+
+// observeSavings sets reaper_projected_savings_monthly and adds this run's confirmed terminations
+// to reaper_realized_savings_total, by the policy the ledger credits.
+func observeSavings(m *metrics.Metrics, rep *report.Run) {
+	m.SetProjectedSavings(rep.Currency, units(rep.ProjectedMonthlySavings))
+	for _, in := range rep.Instances {
+		if in.Action == report.ActionTerminated && in.MonthlyCost != nil {
+			m.AddRealizedSavings(rep.Currency, policyOf(in), units(*in.MonthlyCost))
+		}
+	}
+}
+
+// units is an amount as a float of whole units, for a metric sample.
+func units(m money.Micros) float64 { return float64(m) / float64(money.Unit) }

@@ -29,6 +29,10 @@ type Options struct {
 	// Announcer sends the cycle's notification events; nil when no webhook is configured.
 	Announcer *Announcer
 	Logger    *slog.Logger
+	// Pricer prices the instances and Ledger keeps the realized savings; nil leaves the costs to
+	// the configured overrides and the cumulative savings out of the report.
+	Pricer Pricer
+	Ledger Ledger
 }
 
 // Recorder records finished cycles. Build one per cycle (or per loaded config) with New.
@@ -62,6 +66,7 @@ type Run struct {
 // res.Status. Metrics and notifications are derived even when the files could not be written.
 func (r *Recorder) Record(ctx context.Context, res *reconcile.Result) (*Run, error) {
 	run := &Run{Result: res, Report: Report(res, r.opts.Config, r.opts.Policies)}
+	r.price(ctx, res, run.Report)
 	var err error
 	run.Dir, err = r.write(run.Report)
 	Observe(r.opts.Metrics, res, run.Report)

@@ -25,6 +25,7 @@ func Report(res *reconcile.Result, cfg *config.Config, p Policies) *report.Run {
 		PolicyDigest:  p.Digest(),
 		Policies:      p.Packages(),
 		InventorySize: res.InventorySize,
+		Currency:      cfg.Pricing.Currency,
 		Instances:     make([]report.Instance, 0, len(res.Entries)),
 	}
 	if res.Err != nil {
@@ -36,7 +37,7 @@ func Report(res *reconcile.Result, cfg *config.Config, p Policies) *report.Run {
 	for _, e := range res.Entries {
 		r.Instances = append(r.Instances, reportInstance(e))
 	}
-	r.Finalize(cfg.Pricing)
+	r.Finalize(cfg.Pricing.TypePrices())
 	return r
 }
 

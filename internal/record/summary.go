@@ -32,6 +32,9 @@ func Summary(w io.Writer, run *Run) {
 		fmt.Fprintf(w, "actions: %s\n", strings.Join(parts, ", "))
 	}
 	candidates(w, res)
+	if line := savingsLine(run.Report); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	if run.Dir != "" {
 		fmt.Fprintf(w, "report: %s\n", run.Dir)
 		if html := filepath.Join(run.Dir, report.FileName(report.FormatHTML)); fileExists(html) {
@@ -102,4 +105,25 @@ func entryReasons(e reconcile.Entry) string {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// savingsLine is the money of the run in one line: projected and realized monthly savings, the
+// cumulative realized savings, and how many due or terminated instances have no known cost.
+func savingsLine(r *report.Run) string {
+	if r == nil {
+		return ""
+	}
+	cur := inert.Text(r.Currency)
+	line := fmt.Sprintf("savings (%s a month): projected %s, realized %s", cur,
+		r.ProjectedMonthlySavings.Decimal(), r.RealizedSavings.Decimal())
+	if c := r.CumulativeRealizedSavings; c != nil {
+		line += fmt.Sprintf(", cumulative realized %s", c.Total.Decimal())
+	}
+	if r.UnknownCosts > 0 {
+		line += fmt.Sprintf(" (%d with unknown cost, not counted)", r.UnknownCosts)
+	}
+	if n := len(r.PricingWarnings); n > 0 {
+		line += fmt.Sprintf("; %d pricing warning(s) in the report", n)
+	}
+	return line
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -146,11 +147,15 @@ func writeWithMoney(t *testing.T, dir string, r *Run, cumulative, currency strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(b, []byte("{\n  \"schema_version\":")) {
-		t.Fatalf("report.json starts %.40q", b)
+	for _, f := range []struct{ field, value string }{{"cumulative_realized_savings", cumulative}, {"currency", currency}} {
+		re := regexp.MustCompile(`\n  "` + f.field + `": [^\n]*?(,?)\n`)
+		loc := re.FindSubmatchIndex(b)
+		if loc == nil {
+			t.Fatalf("report.json has no top-level %s", f.field)
+		}
+		line := "\n  \"" + f.field + "\": " + f.value + string(b[loc[2]:loc[3]]) + "\n"
+		b = append(b[:loc[0]:loc[0]], append([]byte(line), b[loc[1]:]...)...)
 	}
-	money := fmt.Sprintf(`{"cumulative_realized_savings":%s,"currency":%s,`, cumulative, currency)
-	b = append([]byte(money), b[1:]...)
 	if err := os.WriteFile(path, b, 0o640); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 var CSVHeader = []string{
 	"id", "name", "zone", "type", "status", "charge_type", "action", "reasons", "exemptions",
 	"warnings", "skip_reason", "marked_at", "due_at", "request_id", "error", "terminated_at",
-	"recycle_deadline", "monthly_price",
+	"recycle_deadline", "monthly_price", "monthly_cost", "cost_source",
 }
 
 // WriteCSV writes one row per instance (report.csv), in the order of r.Instances. Reasons are
@@ -43,6 +43,7 @@ func csvRow(in Instance) []string {
 		joinReasons(in.Reasons), joinReasons(in.Exemptions), joinReasons(in.Warnings),
 		in.SkipReason, csvTime(in.MarkedAt), csvTime(in.DueAt), in.RequestID, in.Error,
 		csvTime(in.TerminatedAt), csvTime(in.RecycleDeadline), csvPrice(in.MonthlyPrice),
+		csvCost(in), in.CostSource,
 	}
 	for i, cell := range row {
 		row[i] = defuseFormula(cell)
@@ -71,6 +72,14 @@ func csvPrice(p *float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(*p, 'f', 2, 64)
+}
+
+// csvCost is the monthly cost to the micro-unit, or empty when it is unknown.
+func csvCost(in Instance) string {
+	if in.MonthlyCost == nil {
+		return ""
+	}
+	return in.MonthlyCost.String()
 }
 
 // defuseFormula prefixes a cell that spreadsheets would evaluate as a formula with a single quote.

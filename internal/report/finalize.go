@@ -22,6 +22,7 @@ func (r *Run) Finalize(pricing map[string]float64) {
 	}
 	r.Summary = summarize(r.Instances)
 	r.Savings = estimateSavings(r.Instances, pricing)
+	finalizeCost(r)
 }
 
 func finalizeInstance(in *Instance, pricing map[string]float64) {

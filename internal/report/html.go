@@ -108,6 +108,7 @@ type htmlRow struct {
 	Traffic, TrafficSort                     string
 	TrafficPartial                           bool
 	Price, PriceSort                         string
+	CostSource                               string // override, bill, list or unknown (DESIGN §10)
 }
 
 func newHTMLView(r *Run, x pageExtras, out *countingWriter) *htmlView {
@@ -340,6 +341,10 @@ func newHTMLRow(in Instance, ref time.Time) htmlRow {
 		row.Price = fmtMoney(*in.MonthlyPrice)
 		row.PriceSort = strconv.FormatFloat(*in.MonthlyPrice, 'f', -1, 64)
 	}
+	if in.MonthlyCost != nil {
+		row.Price, row.PriceSort = fmtMoney(float64(*in.MonthlyCost)/1e6), in.MonthlyCost.String()
+	}
+	row.CostSource = in.CostSource
 	return row
 }
 

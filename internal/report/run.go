@@ -3,6 +3,8 @@ package report
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/money"
 )
 
 // SchemaVersion is the version of the report.json document this package writes. Version 2 added
@@ -60,23 +62,35 @@ const (
 
 // Run is one cycle's report: the header, a summary and one entry per inventoried instance.
 type Run struct {
-	SchemaVersion int        `json:"schema_version"`
-	RunID         string     `json:"run_id"`
-	Seq           uint64     `json:"seq,omitempty"` // the run's sequence number in the state store: the order of runs
-	Command       string     `json:"command"`       // the command that ran the cycle: run or plan
-	StartedAt     time.Time  `json:"started_at"`
-	FinishedAt    time.Time  `json:"finished_at"`
-	DryRun        bool       `json:"dry_run"`
-	Result        string     `json:"result"`          // ResultOK, ResultBlocked, ResultAborted or ResultFailed
-	Blocked       *Block     `json:"blocked"`         // set when a safety limit blocked the cycle
-	Error         string     `json:"error,omitempty"` // why the cycle aborted or failed
-	ConfigDigest  string     `json:"config_digest"`
-	PolicyDigest  string     `json:"policy_digest"`
-	Policies      []string   `json:"policies"` // loaded policy packages, e.g. "reaper.expiry"
-	InventorySize int        `json:"inventory_size"`
-	Summary       Summary    `json:"summary"`   // filled by Finalize
-	Savings       Savings    `json:"savings"`   // filled by Finalize
-	Instances     []Instance `json:"instances"` // every inventoried instance, skipped ones included
+	SchemaVersion int       `json:"schema_version"`
+	RunID         string    `json:"run_id"`
+	Seq           uint64    `json:"seq,omitempty"` // the run's sequence number in the state store: the order of runs
+	Command       string    `json:"command"`       // the command that ran the cycle: run or plan
+	StartedAt     time.Time `json:"started_at"`
+	FinishedAt    time.Time `json:"finished_at"`
+	DryRun        bool      `json:"dry_run"`
+	Result        string    `json:"result"`          // ResultOK, ResultBlocked, ResultAborted or ResultFailed
+	Blocked       *Block    `json:"blocked"`         // set when a safety limit blocked the cycle
+	Error         string    `json:"error,omitempty"` // why the cycle aborted or failed
+	ConfigDigest  string    `json:"config_digest"`
+	PolicyDigest  string    `json:"policy_digest"`
+	Policies      []string  `json:"policies"` // loaded policy packages, e.g. "reaper.expiry"
+	InventorySize int       `json:"inventory_size"`
+	Summary       Summary   `json:"summary"` // filled by Finalize
+	Savings       Savings   `json:"savings"` // filled by Finalize
+	// Currency labels every amount of money in the report (pricing.currency).
+	Currency string `json:"currency"`
+	// ProjectedMonthlySavings adds the monthly costs of would_terminate and blocked instances;
+	// RealizedSavings those of confirmed terminations only. UnknownCosts counts the instances of
+	// either kind whose cost is unknown (not in the sums). Finalize fills the three.
+	ProjectedMonthlySavings money.Micros `json:"projected_monthly_savings"`
+	RealizedSavings         money.Micros `json:"realized_savings"`
+	UnknownCosts            int          `json:"unknown_costs"`
+	// CumulativeRealizedSavings is the savings ledger after this run; null when it was not read.
+	CumulativeRealizedSavings *Cumulative `json:"cumulative_realized_savings"`
+	// PricingWarnings say which cost figures could not be had, and why; the cycle went on.
+	PricingWarnings []string   `json:"pricing_warnings,omitempty"`
+	Instances       []Instance `json:"instances"` // every inventoried instance, skipped ones included
 }
 
 // Block says which safety limit blocked a cycle and by how much.
@@ -136,6 +150,10 @@ type Instance struct {
 	RecycleDeadline *time.Time        `json:"recycle_deadline"` // when the recycle bin releases it; Finalize derives it
 	Traffic         *Traffic          `json:"traffic"`          // the figures behind idle decisions
 	MonthlyPrice    *float64          `json:"monthly_price"`
+	// MonthlyCost is what the instance costs a month, from CostSource: override, bill, list or
+	// unknown (then null, never 0).
+	MonthlyCost *money.Micros `json:"monthly_cost"`
+	CostSource  string        `json:"cost_source,omitempty"` // Finalize sets it
 }
 
 // Mark is one policy's mark on a candidate: since when that policy has nominated it without a

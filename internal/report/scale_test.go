@@ -185,3 +185,21 @@ func TestHTMLSmallFleetListsEverything(t *testing.T) {
 		t.Error("one instance over allRowsUpTo: no aggregate")
 	}
 }
+
+// TestHTMLCostColumn: the per-month cell shows the cost with its source, an unknown cost shows as
+// unknown and never as 0, and the column header names the currency.
+func TestHTMLCostColumn(t *testing.T) {
+	r := sampleRun(t)
+	r.Currency = "EUR"
+	doc := renderHTML(t, r)
+	if !strings.Contains(doc, `Per month (EUR)</button>`) {
+		t.Error("the cost column does not name the currency")
+	}
+	// samplePricing prices S9I at 499 (an override) and not S10 (unknown).
+	if !strings.Contains(doc, `<td data-sort="499.000000" class="r num">499.00<div class="muted small cost-source">override</div></td>`) {
+		t.Error("no 499.00 from override")
+	}
+	if !strings.Contains(doc, `<td data-sort="" class="r num"><div class="muted small cost-source">unknown</div></td>`) {
+		t.Error("no unknown cost without an amount")
+	}
+}

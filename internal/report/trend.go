@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -104,7 +105,7 @@ func trendMoney(d trendDoc) (*float64, string) {
 		raw = ledger.Total
 	}
 	var f float64
-	if json.Unmarshal(raw, &f) == nil && !math.IsNaN(f) && math.Abs(f) < maxTrendAmount {
+	if string(bytes.TrimSpace(raw)) != "null" && json.Unmarshal(raw, &f) == nil && !math.IsNaN(f) && math.Abs(f) < maxTrendAmount {
 		amount = &f
 	}
 	var cur string

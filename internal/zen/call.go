@@ -61,6 +61,8 @@ type callOptions[T any] struct {
 	// slice). With it, a missing "response" leaves that value empty and the caller must check
 	// a field the response always has. nil lets encoding/json allocate.
 	newOut func() *T
+	// svc is the API service the action belongs to; nil means bmc.
+	svc *service
 }
 
 // callWith is call with options.
@@ -79,7 +81,7 @@ func callWith[T any](ctx context.Context, c *Client, action string, params any, 
 			release()
 			return nil, "", fmt.Errorf("zen: %s: wait for rate limiter: %w", action, err)
 		}
-		out, reqID, err := attempt(ctx, c, action, body, n, opts.newOut, release)
+		out, reqID, err := attempt(ctx, c, opts.svc, action, body, n, opts.newOut, release)
 		c.pace.observe(sentAt, err)
 		if err == nil {
 			return out, reqID, nil
@@ -129,15 +131,18 @@ func acquire(ctx context.Context, slots chan struct{}) (release func(), err erro
 
 // attempt is one HTTP exchange. It calls release once the response body is read (or the
 // exchange failed), before decoding.
-func attempt[T any](ctx context.Context, c *Client, action string, body []byte, n int, newOut func() *T, release func()) (*T, string, error) {
+func attempt[T any](ctx context.Context, c *Client, svc *service, action string, body []byte, n int, newOut func() *T, release func()) (*T, string, error) {
 	defer release()
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url, bytes.NewReader(body))
+	if svc == nil {
+		svc = &serviceBMC
+	}
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.base+svc.path, bytes.NewReader(body))
 	if err != nil {
 		return nil, "", fmt.Errorf("zen: %s: build request: %w", action, err)
 	}
-	c.setHeaders(req, action, body, c.now())
+	c.setHeaders(req, svc, action, body, c.now())
 	start := time.Now()
 	out, reqID, status, err := exchange(ctx, actx, c, req, action, newOut, release)
 	d := time.Since(start)

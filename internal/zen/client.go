@@ -25,6 +25,7 @@ const (
 // Client calls the Zenlayer BMC API. It is safe for concurrent use. Build it with New.
 type Client struct {
 	url             string // endpoint + /api/v2/bmc
+	base            string // endpoint without a service path; a service's path follows it
 	host            string // the signed host, port included
 	creds           *credentials
 	http            *http.Client
@@ -73,6 +74,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		url:             u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/") + apiPath,
+		base:            u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/"),
 		host:            u.Host,
 		creds:           &credentials{keyID: s.keyID, secret: []byte(s.secret), token: s.token},
 		http:            httpClient(s.httpClient),

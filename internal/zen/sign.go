@@ -61,11 +61,11 @@ func authorization(keyID, sig string) string {
 
 // setHeaders puts every header of one attempt on req, signing it with the time now when the client
 // uses access keys. It is called afresh on every attempt, so a retry carries a fresh timestamp.
-func (c *Client) setHeaders(req *http.Request, action string, body []byte, now time.Time) {
+func (c *Client) setHeaders(req *http.Request, svc *service, action string, body []byte, now time.Time) {
 	h := req.Header
 	h.Set(headerAction, action)
-	h.Set(headerVersion, apiVersion)
-	h.Set(headerService, apiService)
+	h.Set(headerVersion, svc.version)
+	h.Set(headerService, svc.name)
 	h.Set("Content-Type", contentTypeJSON)
 	h.Set("User-Agent", c.userAgent)
 	if c.creds.token != "" {

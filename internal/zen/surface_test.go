@@ -11,9 +11,11 @@ import (
 // good) must not be one method away. Adding a method here is a decision, not a side effect.
 func TestClientSurface(t *testing.T) {
 	want := []string{
+		"DescribeBillDetail", // billing (zbc), read only, for cost per instance
 		"DescribeInstanceTraffic",
 		"DescribeInstances",
 		"GoString",
+		"InquiryPriceCreateInstance", // a quote for a new instance, read only, for cost per instance
 		"ListInstances",
 		"LogValue",
 		"Ping", // one DescribeInstances of pageSize 1, for /readyz

@@ -35,13 +35,15 @@ var allowed = map[string][]string{
 	"internal/pgtest":    {}, // a throwaway PostgreSQL for tests
 	"internal/state":     {},
 	"internal/notify":    {},
+	"internal/money":     {}, // exact amounts (micro-units)
 
-	"internal/zen":             {"internal/safego"},
+	"internal/zen":             {"internal/money", "internal/safego"},
+	"internal/pricing":         {"internal/money", "internal/zen"}, // cost per instance, savings ledger
 	"internal/zen/zensim":      {"internal/zen"},
 	"internal/policy":          {"internal/safego"},
 	"internal/scheduler":       {"internal/safego"},
 	"internal/metrics":         {"internal/safego"},
-	"internal/report":          {"internal/inert"},
+	"internal/report":          {"internal/inert", "internal/money"},
 	"internal/state/pgstate":   {"internal/state"},
 	"internal/state/statetest": {"internal/clocktest", "internal/state"}, // the conformance suite
 	"internal/migrate":         {"internal/state"},
@@ -49,7 +51,7 @@ var allowed = map[string][]string{
 	"internal/enrich":          {"internal/policy", "internal/safego", "internal/state", "internal/zen"},
 	"internal/reconcile":       {"internal/policy", "internal/safego", "internal/state", "internal/zen"},
 	"internal/record": {"internal/config", "internal/inert", "internal/metrics", "internal/notify", "internal/policy",
-		"internal/reconcile", "internal/report", "internal/zen"},
+		"internal/money", "internal/pricing", "internal/reconcile", "internal/report", "internal/zen"},
 
 	"test/e2e":    {}, // tests only
 	"test/layout": {}, // tests only
@@ -58,10 +60,12 @@ var allowed = map[string][]string{
 // neverBelow lists, for a package, module packages it must not depend on even indirectly: the
 // cycle never knows how it is reported, and nothing but the command joins the record step.
 var neverBelow = map[string][]string{
-	"internal/reconcile": {"internal/report", "internal/metrics", "internal/notify", "internal/record", "internal/config"},
-	"internal/report":    {"internal/reconcile", "internal/record", "internal/policy", "internal/zen", "internal/state"},
-	"internal/metrics":   {"internal/reconcile", "internal/record"},
-	"internal/notify":    {"internal/reconcile", "internal/record"},
+	"internal/reconcile": {"internal/report", "internal/metrics", "internal/notify", "internal/record", "internal/config",
+		"internal/pricing"}, // no price reaches a decision
+	"internal/policy":  {"internal/pricing"},
+	"internal/report":  {"internal/reconcile", "internal/record", "internal/policy", "internal/zen", "internal/state"},
+	"internal/metrics": {"internal/reconcile", "internal/record"},
+	"internal/notify":  {"internal/reconcile", "internal/record"},
 }
 
 // packages runs go list and returns each module package with its module imports, direct or all.

@@ -1,0 +1,267 @@
+// Package pricing finds what each instance costs a month (DESIGN.md §10): a configured override,
+// else the instance's lines on the last full UTC month's bill, else the list price of a new
+// instance of its zone, type and charge type, else unknown (never 0). Bills and list prices are
+// fetched once per key and cached in the state store. A failure costs the figure, never the
+// cycle: it becomes a warning. Nothing here decides a termination; the figures only describe.
+package pricing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/money"
+	"github.com/reaper-bmc/reaper/internal/zen"
+)
+
+// Source says where a monthly cost came from.
+type Source string
+
+// The sources, in the order they are tried.
+const (
+	SourceOverride Source = "override"
+	SourceBill     Source = "bill"
+	SourceList     Source = "list"
+	SourceUnknown  Source = "unknown"
+)
+
+// Hours and days of the average month a POSTPAID price is turned into (8760/12 and 365/12).
+const (
+	HoursPerMonth      = 730
+	DaysPerMonthHundth = 3042 // 30.42 days, in hundredths
+)
+
+// Cost is one instance's monthly cost. Monthly is nil exactly when Source is unknown.
+type Cost struct {
+	Monthly *money.Micros
+	Source  Source
+}
+
+// Instance is what pricing needs to know of an instance.
+type Instance struct {
+	ID, Zone, Type     string
+	ChargeType         zen.ChargeType
+	InternetChargeType string
+	// Bill asks for the instance's bill (one call per instance and month); without it the cost
+	// comes from an override or the list price (one call per zone, type and charge type).
+	Bill bool
+}
+
+// API is the part of the Zenlayer client pricing calls (both read only).
+type API interface {
+	InquiryPriceCreateInstance(ctx context.Context, q zen.PriceQuery) (zen.Price, error)
+	DescribeBillDetail(ctx context.Context, month int, resourceID string) ([]zen.BillLine, error)
+}
+
+// Store keeps the cache and the savings ledger: state.Backend's metadata, which both backends
+// store, export and import.
+type Store interface {
+	Meta(key string) (value string, ok bool, err error)
+	SetMeta(key, value string) error
+}
+
+// Config is the pricing section of the config, in the form pricing uses.
+type Config struct {
+	// Override returns the configured monthly price of an instance of typ in zone.
+	Override func(typ, zone string) (float64, bool)
+	Bills    bool
+	Refresh  time.Duration
+}
+
+// Pricer finds costs. It is safe for one cycle at a time.
+type Pricer struct {
+	cfg   Config
+	api   API
+	store Store
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// New returns a Pricer. now is the clock that decides the last full month and cache expiry.
+func New(cfg Config, api API, store Store, now func() time.Time, log *slog.Logger) *Pricer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pricer{cfg: cfg, api: api, store: store, now: now, log: log}
+}
+
+// LastFullMonth is the calendar month before t's, in UTC, as yyyyMM (on 2026-03-05, 202602).
+func LastFullMonth(t time.Time) int {
+	y, m, _ := t.UTC().Date()
+	m--
+	if m == 0 {
+		y, m = y-1, 12
+	}
+	return y*100 + int(m)
+}
+
+// failures counts what went wrong for one source in a cycle, with the first error as example.
+type failures struct {
+	n     int
+	first error
+}
+
+func (f *failures) add(err error) {
+	if f.n == 0 {
+		f.first = err
+	}
+	f.n++
+}
+
+// Costs returns the cost of every instance, keyed by instance ID, and the warnings of the cycle
+// (each failure class once, with a count). It never fails: an error costs the figure.
+func (p *Pricer) Costs(ctx context.Context, instances []Instance) (map[string]Cost, []string) {
+	out := make(map[string]Cost, len(instances))
+	var warnings []string
+	now := p.now()
+	month := LastFullMonth(now)
+	bills := p.cfg.Bills
+	var billFail, listFail, cacheFail failures
+	listMemo := map[string]*money.Micros{}
+	for _, in := range instances {
+		if ctx.Err() != nil {
+			out[in.ID] = Cost{Source: SourceUnknown}
+			continue
+		}
+		if p.cfg.Override != nil {
+			if f, ok := p.cfg.Override(in.Type, in.Zone); ok {
+				if m, err := money.FromFloat(f); err == nil {
+					out[in.ID] = Cost{Monthly: &m, Source: SourceOverride}
+					continue
+				}
+			}
+		}
+		if bills && in.Bill {
+			m, err := p.bill(ctx, month, in.ID, now, &cacheFail)
+			switch {
+			case zen.IsPermission(err):
+				bills = false
+				warnings = append(warnings, fmt.Sprintf(
+					"bills are off for this cycle: the credentials may not read bills (%v); costs come from list prices", err))
+			case err != nil:
+				billFail.add(fmt.Errorf("instance %s: %w", in.ID, err))
+			case m != nil:
+				out[in.ID] = Cost{Monthly: m, Source: SourceBill}
+				continue
+			}
+		}
+		key := listKey(in)
+		m, seen := listMemo[key]
+		if !seen {
+			var err error
+			m, err = p.list(ctx, in, key, now, &cacheFail)
+			if err != nil {
+				listFail.add(fmt.Errorf("%s: %w", key, err))
+			}
+			listMemo[key] = m
+		}
+		if m != nil {
+			out[in.ID] = Cost{Monthly: m, Source: SourceList}
+			continue
+		}
+		out[in.ID] = Cost{Source: SourceUnknown}
+	}
+	if billFail.n > 0 {
+		warnings = append(warnings, fmt.Sprintf("bill of %d %s could not be read (first: %v)",
+			billFail.n, plural(billFail.n, "instance", "instances"), billFail.first))
+	}
+	if listFail.n > 0 {
+		warnings = append(warnings, fmt.Sprintf("list price of %d zone/type/charge %s could not be read (first: %v)",
+			listFail.n, plural(listFail.n, "combination", "combinations"), listFail.first))
+	}
+	if cacheFail.n > 0 {
+		warnings = append(warnings, fmt.Sprintf("price cache: %d %s failed (first: %v)",
+			cacheFail.n, plural(cacheFail.n, "read or write", "reads or writes"), cacheFail.first))
+	}
+	for _, w := range warnings {
+		p.log.Warn("pricing", "warning", w)
+	}
+	return out, warnings
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// bill returns the instance's amount on month's bill: nil when the bill has no line for it.
+func (p *Pricer) bill(ctx context.Context, month int, id string, now time.Time, cf *failures) (*money.Micros, error) {
+	key := "pricing/bill/" + id
+	if e, ok := p.cached(key, cf); ok && e.Month == month && (e.Monthly != nil || now.Before(e.Expires)) {
+		return e.Monthly, nil
+	}
+	lines, err := p.api.DescribeBillDetail(ctx, month, id)
+	if err != nil {
+		return nil, err
+	}
+	e := entry{Month: month, FetchedAt: now}
+	if len(lines) > 0 {
+		var sum money.Micros
+		for _, l := range lines {
+			sum += l.Amount
+		}
+		e.Monthly = &sum
+	} else {
+		// No line is not a cost of 0 (the month may not be closed yet): ask again after refresh.
+		e.Expires = now.Add(p.cfg.Refresh)
+	}
+	p.keep(key, e, cf)
+	return e.Monthly, nil
+}
+
+func listKey(in Instance) string {
+	ict := in.InternetChargeType
+	if ict == "" {
+		ict = "ByBandwidth"
+	}
+	return fmt.Sprintf("%s/%s/%s/%s", in.Zone, in.Type, in.ChargeType, ict)
+}
+
+// list returns the monthly list price for the instance's zone, type and charge type: nil when
+// the API has none (unknown type, not sold there) or the figure depends on usage.
+func (p *Pricer) list(ctx context.Context, in Instance, key string, now time.Time, cf *failures) (*money.Micros, error) {
+	ck := "pricing/list/" + key
+	if e, ok := p.cached(ck, cf); ok && now.Before(e.Expires) {
+		return e.Monthly, nil
+	}
+	if in.ChargeType != zen.ChargePostpaid && in.ChargeType != zen.ChargePrepaid {
+		return nil, fmt.Errorf("charge type %q has no list price", in.ChargeType)
+	}
+	price, err := p.api.InquiryPriceCreateInstance(ctx, zen.PriceQuery{Zone: in.Zone, Type: in.Type,
+		ChargeType: in.ChargeType, InternetChargeType: in.InternetChargeType, PrepaidPeriod: 1})
+	e := entry{FetchedAt: now, Expires: now.Add(p.cfg.Refresh)}
+	switch {
+	case notSold(err):
+		// A definite answer: cache it, so the next cycles do not ask again before refresh.
+		p.keep(ck, e, cf)
+		return nil, err
+	case err != nil:
+		return nil, err
+	}
+	m, err := Monthly(price, 1)
+	if err != nil {
+		p.keep(ck, e, cf)
+		return nil, err
+	}
+	e.Monthly = &m
+	p.keep(ck, e, cf)
+	return &m, nil
+}
+
+// notSold reports the documented answers that say there is no price to have (§11.1).
+func notSold(err error) bool {
+	ae, ok := errors.AsType[*zen.APIError](err)
+	if !ok {
+		return false
+	}
+	switch ae.Code {
+	case "INVALID_ZONE_NOT_FOUND", "INVALID_INSTANCE_TYPE_NOT_FOUND", "INVALID_CHARGE_TYPE_NOT_SUPPORT",
+		"INVALID_INSTANCE_BANDWIDTH_ZONE_NO_SELL", "INVALID_INSTANCE_TYPE_ZONE_NO_SELL":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,313 @@
+package pricing_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/money"
+	"github.com/reaper-bmc/reaper/internal/pgtest"
+	"github.com/reaper-bmc/reaper/internal/pricing"
+	"github.com/reaper-bmc/reaper/internal/state"
+	"github.com/reaper-bmc/reaper/internal/state/pgstate"
+	"github.com/reaper-bmc/reaper/internal/zen"
+	"github.com/reaper-bmc/reaper/internal/zen/zensim"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+const testSecret = "pricing-test-secret-0123"
+
+func f64(v float64) *float64 { return &v }
+
+// clock is the injected time: 2026-11-05, so the last full month is October 2026.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+// world is a simulator with: A (M6C, SEL-A, POSTPAID) billed 83.26 + 10 in October; B (M6C,
+// SEL-A) with no bill line; C (S9I, POSTPAID, priced per DAY); D (L12G, PREPAID, 2700 for 3
+// months listed as 900 a month at 80%); E (NOPE: a type the API does not know).
+type world struct {
+	sim   *zensim.Server
+	url   string
+	clock *clock
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{clock: &clock{t: time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)}}
+	w.sim = zensim.New(zensim.Options{Keys: map[string]string{"AKID": testSecret, "NOBILL": testSecret},
+		NoPermission: map[string][]string{"NOBILL": {zensim.ServiceZBC}}, Seed: 1, Now: w.clock.now})
+	oct := time.Date(2026, 10, 21, 2, 0, 0, 0, time.UTC)
+	fleet := zensim.Fleet{
+		Instances: []zensim.SimInstance{
+			{ID: "A", Zone: "SEL-A", Type: "M6C"}, {ID: "B", Zone: "SEL-A", Type: "M6C"},
+			{ID: "C", Zone: "SEL-A", Type: "S9I"}, {ID: "D", Zone: "SEL-A", Type: "L12G", ChargeType: zen.ChargePrepaid},
+		},
+		Prices: zensim.PriceBook{
+			{Zone: "SEL-A", Type: "M6C", Postpaid: &zensim.PriceQuote{Instance: zensim.PriceItem{UnitPrice: f64(1.32), ChargeUnit: "HOUR"}}},
+			{Zone: "SEL-A", Type: "S9I", Postpaid: &zensim.PriceQuote{Instance: zensim.PriceItem{UnitPrice: f64(10), ChargeUnit: "DAY"}}},
+			{Zone: "SEL-A", Type: "L12G", Prepaid: &zensim.PriceQuote{Instance: zensim.PriceItem{OriginalPrice: f64(900), Discount: f64(80)}}},
+		},
+		Bills: []zensim.BillLine{
+			{ResourceID: "A", Cash: 42.85, Voucher: 40.41, DeductionTime: oct},
+			{ResourceID: "A", Cash: 10, DeductionTime: oct.Add(time.Hour)},
+		},
+	}
+	if err := w.sim.Load(fleet); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w.sim)
+	t.Cleanup(srv.Close)
+	w.url = srv.URL
+	return w
+}
+
+func (w *world) client(t *testing.T, key string) *zen.Client {
+	t.Helper()
+	c, err := zen.New(zen.WithEndpoint(w.url), zen.WithAccessKey(key, testSecret), zen.WithClock(w.clock.now),
+		zen.WithRetry(1, time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (w *world) calls(action string) int {
+	n := 0
+	for _, c := range w.sim.Calls() {
+		if c.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
+var fleet = []pricing.Instance{
+	{ID: "A", Bill: true, Zone: "SEL-A", Type: "M6C", ChargeType: zen.ChargePostpaid},
+	{ID: "B", Bill: true, Zone: "SEL-A", Type: "M6C", ChargeType: zen.ChargePostpaid},
+	{ID: "C", Bill: true, Zone: "SEL-A", Type: "S9I", ChargeType: zen.ChargePostpaid},
+	{ID: "D", Bill: true, Zone: "SEL-A", Type: "L12G", ChargeType: zen.ChargePrepaid},
+	{ID: "E", Bill: true, Zone: "SEL-A", Type: "NOPE", ChargeType: zen.ChargePostpaid},
+}
+
+// memStore is a state.Backend's metadata for tests that do not need a real store.
+type memStore map[string]string
+
+func (m memStore) Meta(k string) (string, bool, error) { v, ok := m[k]; return v, ok, nil }
+func (m memStore) SetMeta(k, v string) error           { m[k] = v; return nil }
+
+func overrides(m map[string]float64) func(typ, zone string) (float64, bool) {
+	return func(typ, zone string) (float64, bool) { v, ok := m[typ+"/"+zone]; return v, ok }
+}
+
+func show(c pricing.Cost) string {
+	if c.Monthly == nil {
+		return string(c.Source) + " null"
+	}
+	return string(c.Source) + " " + c.Monthly.String()
+}
+
+// TestSourcesInOrder: override, then bill, then list, then unknown (null, never 0).
+func TestSourcesInOrder(t *testing.T) {
+	tests := []struct {
+		name  string
+		cfg   pricing.Config
+		key   string
+		want  map[string]string
+		warns []string
+	}{
+		{"bills and list", pricing.Config{Bills: true, Refresh: 24 * time.Hour}, "AKID", map[string]string{
+			"A": "bill 93.260000",  // 83.26 + 10 on October's bill
+			"B": "list 963.600000", // no bill line: 1.32/h × 730 h
+			"C": "list 304.200000", // 10/day × 30.42 days
+			"D": "list 720.000000", // 900 × 80%, a one-month period
+			"E": "unknown null",    // the API does not know the type
+		}, []string{"list price of 1 zone/type/charge combination could not be read (first: SEL-A/NOPE/POSTPAID/ByBandwidth: zen: InquiryPriceCreateInstance: INVALID_INSTANCE_TYPE_NOT_FOUND: the specified"}},
+		{"bills off", pricing.Config{Bills: false, Refresh: 24 * time.Hour}, "AKID", map[string]string{
+			"A": "list 963.600000", "B": "list 963.600000", "C": "list 304.200000", "D": "list 720.000000", "E": "unknown null",
+		}, []string{"list price of 1 zone/type/charge combination could not be read (first: SEL-A/NOPE/POSTPAID/ByBandwidth: zen: InquiryPriceCreateInstance: INVALID_INSTANCE_TYPE_NOT_FOUND: the specified"}},
+		{"override wins", pricing.Config{Bills: true, Refresh: 24 * time.Hour,
+			Override: overrides(map[string]float64{"M6C/SEL-A": 500.25, "NOPE/SEL-A": 0})}, "AKID", map[string]string{
+			"A": "override 500.250000", "B": "override 500.250000", "C": "list 304.200000", "D": "list 720.000000",
+			"E": "override 0.000000", // a configured 0 is a price, not unknown
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			p := pricing.New(tt.cfg, w.client(t, tt.key), memStore{}, w.clock.now, nil)
+			got, warns := p.Costs(context.Background(), fleet)
+			for id, want := range tt.want {
+				if s := show(got[id]); s != want {
+					t.Errorf("%s: %s, want %s", id, s, want)
+				}
+			}
+			if len(warns) != len(tt.warns) {
+				t.Fatalf("warnings %q, want %d", warns, len(tt.warns))
+			}
+			for i := range warns {
+				if !strings.HasPrefix(warns[i], tt.warns[i]) {
+					t.Errorf("warning %q, want prefix %q", warns[i], tt.warns[i])
+				}
+			}
+		})
+	}
+}
+
+// TestBillPermission: a key that may not read bills turns bills off for the cycle after the first
+// refusal, with one warning, and the costs come from list prices.
+func TestBillPermission(t *testing.T) {
+	w := newWorld(t)
+	p := pricing.New(pricing.Config{Bills: true, Refresh: time.Hour}, w.client(t, "NOBILL"), memStore{}, w.clock.now, nil)
+	got, warns := p.Costs(context.Background(), fleet)
+	if s := show(got["A"]); s != "list 963.600000" {
+		t.Errorf("A: %s, want the list price", s)
+	}
+	if n := w.calls("DescribeBillDetail"); n != 1 {
+		t.Errorf("%d DescribeBillDetail calls, want 1 (bills off after the refusal)", n)
+	}
+	if len(warns) != 2 || !strings.HasPrefix(warns[0], "bills are off for this cycle: the credentials may not read bills") {
+		t.Errorf("warnings %q, want the bills-off warning first (then the unknown type)", warns)
+	}
+}
+
+// TestFailureCostsTheFigureOnly: a price API that fails leaves the figures unknown, says so once,
+// and never fails the call.
+func TestFailureCostsTheFigureOnly(t *testing.T) {
+	w := newWorld(t)
+	w.sim.SetFault("InquiryPriceCreateInstance", zensim.Fault{HTTPStatus: 500})
+	w.sim.SetFault("DescribeBillDetail", zensim.Fault{Kind: zensim.FaultMalformedJSON})
+	p := pricing.New(pricing.Config{Bills: true, Refresh: time.Hour}, w.client(t, "AKID"), memStore{}, w.clock.now, nil)
+	got, warns := p.Costs(context.Background(), fleet)
+	for _, in := range fleet {
+		if c := got[in.ID]; c.Source != pricing.SourceUnknown || c.Monthly != nil {
+			t.Errorf("%s: %s, want unknown null", in.ID, show(c))
+		}
+	}
+	if len(warns) != 2 || !strings.HasPrefix(warns[0], "bill of 5 instances could not be read") ||
+		!strings.HasPrefix(warns[1], "list price of 4 zone/type/charge combinations could not be read") {
+		t.Errorf("warnings %q", warns)
+	}
+}
+
+// TestCache: a second cycle asks nothing; list prices are asked again after refresh; a bill with
+// no line after refresh; a found bill not before the next month.
+func TestCache(t *testing.T) {
+	w := newWorld(t)
+	store := memStore{}
+	p := pricing.New(pricing.Config{Bills: true, Refresh: 24 * time.Hour}, w.client(t, "AKID"), store, w.clock.now, nil)
+	p.Costs(context.Background(), fleet)
+	bills, lists := w.calls("DescribeBillDetail"), w.calls("InquiryPriceCreateInstance")
+	if bills != 5 || lists != 4 {
+		t.Fatalf("first cycle: %d bill and %d price calls, want 5 and 4 (one per type)", bills, lists)
+	}
+	w.clock.t = w.clock.t.Add(23 * time.Hour)
+	got, _ := p.Costs(context.Background(), fleet)
+	if b, l := w.calls("DescribeBillDetail")-bills, w.calls("InquiryPriceCreateInstance")-lists; b != 0 || l != 0 {
+		t.Errorf("cached cycle: %d bill and %d price calls, want none", b, l)
+	}
+	if s := show(got["A"]); s != "bill 93.260000" {
+		t.Errorf("A from the cache: %s", s)
+	}
+	w.clock.t = w.clock.t.Add(2 * time.Hour) // past refresh
+	p.Costs(context.Background(), fleet)
+	if b, l := w.calls("DescribeBillDetail")-bills, w.calls("InquiryPriceCreateInstance")-lists; b != 4 || l != 4 {
+		t.Errorf("after refresh: %d bill and %d price calls, want 4 (A's bill is kept for the month) and 4", b, l)
+	}
+	bills = w.calls("DescribeBillDetail")
+	w.clock.t = time.Date(2026, 12, 1, 0, 0, 1, 0, time.UTC) // November is now the last full month
+	got, _ = p.Costs(context.Background(), fleet)
+	if b := w.calls("DescribeBillDetail") - bills; b != 5 {
+		t.Errorf("new month: %d bill calls, want 5", b)
+	}
+	if s := show(got["A"]); s != "list 963.600000" {
+		t.Errorf("A in December (no November line): %s", s)
+	}
+}
+
+// TestLedgerBothBackends: the cumulative realized savings count each instance once, survive a
+// restart (bbolt reopened, PostgreSQL reconnected) and a state migrate between backends.
+func TestLedgerBothBackends(t *testing.T) {
+	dir := t.TempDir()
+	bolt, err := state.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nov := time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)
+	l := pricing.NewLedger(bolt)
+	for _, add := range []struct {
+		policy, id string
+		at         time.Time
+		amount     money.Micros
+		want       bool
+	}{
+		{"reaper.idle", "A", nov, 93_260_000, true},
+		{"reaper.idle", "A", nov, 93_260_000, false}, // counted once
+		{"reaper.idle", "B", nov, 100_000_000, true},
+		{"reaper.expiry", "C", nov.AddDate(0, 1, 0), 1, true},
+	} {
+		got, err := l.Add(add.policy, add.at, add.id, add.amount)
+		if err != nil || got != add.want {
+			t.Fatalf("Add(%s, %s) = %v, %v; want %v", add.policy, add.id, got, err, add.want)
+		}
+	}
+	want := "202611 reaper.idle 193.260000; 202612 reaper.expiry 0.000001; "
+	if err := bolt.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bolt, err = state.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bolt.Close()
+	if got := totals(t, pricing.NewLedger(bolt)); got != want {
+		t.Errorf("after reopen: %s, want %s", got, want)
+	}
+	if testing.Short() && os.Getenv("CI") != "true" {
+		return
+	}
+	dsn := pgtest.Shared(t).NewDB(t)
+	pg, err := pgstate.Open(context.Background(), pgstate.Config{DSN: dsn, Node: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := bolt.Export()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.Import(snap); err != nil {
+		t.Fatal(err)
+	}
+	pg.Close()
+	pg, err = pgstate.Open(context.Background(), pgstate.Config{DSN: dsn, Node: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	pl := pricing.NewLedger(pg)
+	if got := totals(t, pl); got != want {
+		t.Errorf("PostgreSQL after import: %s, want %s", got, want)
+	}
+	if ok, err := pl.Add("reaper.idle", nov, "A", 93_260_000); ok || err != nil {
+		t.Errorf("PostgreSQL counted A again: %v, %v", ok, err)
+	}
+}
+
+func totals(t *testing.T, l *pricing.Ledger) string {
+	t.Helper()
+	rs, err := l.Totals()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString(strings.Join([]string{strconv.Itoa(r.Month), r.Policy, r.Amount.String()}, " ") + "; ")
+	}
+	return b.String()
+}

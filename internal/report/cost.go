@@ -1,0 +1,58 @@
+package report
+
+import "github.com/reaper-bmc/reaper/internal/money"
+
+// The sources of a monthly cost (DESIGN.md §10), as the pricing package names them.
+const (
+	CostOverride = "override"
+	CostBill     = "bill"
+	CostList     = "list"
+	CostUnknown  = "unknown"
+)
+
+// CostSources lists every cost source.
+var CostSources = []string{CostOverride, CostBill, CostList, CostUnknown}
+
+// Cumulative is the realized savings since the state store was created, from the savings ledger.
+type Cumulative struct {
+	Total    money.Micros            `json:"total"`
+	ByPolicy map[string]money.Micros `json:"by_policy"`
+	ByMonth  map[string]money.Micros `json:"by_month"` // "2026-11"
+}
+
+// finalizeCost derives the money figures of the run from the instances: an instance without a
+// cost source takes its configured MonthlyPrice as an override, else it is unknown (its
+// monthly_cost null, never 0). Projected savings add the costs of would_terminate and blocked
+// (due) instances; realized savings those of terminated ones only, which a describe confirmed.
+func finalizeCost(r *Run) {
+	r.ProjectedMonthlySavings, r.RealizedSavings = 0, 0
+	r.UnknownCosts = 0
+	for i := range r.Instances {
+		in := &r.Instances[i]
+		if in.CostSource == "" {
+			in.CostSource = CostUnknown
+			if in.MonthlyPrice != nil {
+				if m, err := money.FromFloat(*in.MonthlyPrice); err == nil {
+					in.MonthlyCost, in.CostSource = &m, CostOverride
+				}
+			}
+		}
+		if in.CostSource == CostUnknown {
+			in.MonthlyCost = nil
+		}
+		var sum *money.Micros
+		switch in.Action {
+		case ActionWouldTerminate, ActionBlocked:
+			sum = &r.ProjectedMonthlySavings
+		case ActionTerminated:
+			sum = &r.RealizedSavings
+		default:
+			continue
+		}
+		if in.MonthlyCost == nil {
+			r.UnknownCosts++
+			continue
+		}
+		*sum += *in.MonthlyCost
+	}
+}
