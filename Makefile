@@ -14,7 +14,7 @@ NFPM_VERSION := v2.48.0
 # The date in the man pages: the last commit's, so a rebuild of the same tree writes the same pages.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 
-.PHONY: deb check-deb check-install check-alerts help build completions man test vet fmt-check lint policy-test demo bench bench-cycle fuzz fuzz-ci reliability reliability-long check-systemd install clean
+.PHONY: deb check-deb check-install check-alerts help build completions man test vet fmt-check lint policy-test demo bench bench-cycle bench-report fuzz fuzz-ci reliability reliability-long check-systemd install clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,9 @@ demo: build ## the simulator with a sample fleet, then `reaper plan` against it
 bench: ## benchmarks: listing, simulator, policy, state, enrichment, whole cycles (figures in docs/PERFORMANCE.md)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/zen/ ./internal/zen/zensim/ ./internal/policy/ ./internal/state/ ./internal/enrich/
 	$(GO) test -run '^$$' -bench 'BenchmarkCycle10k$$|BenchmarkCycleScale|BenchmarkCycle100kWarmTraffic|BenchmarkEnrichRate' -benchtime 1x -timeout 30m ./test/e2e/
+
+bench-report: ## the HTML report of 100,000 instances opened and filtered in headless Chromium (CHROMIUM=path): size and times
+	$(GO) test -run '^$$' -bench 'BenchmarkHTMLReport100k$$' -benchtime 5x -timeout 20m ./internal/report/
 
 bench-cycle: build ## a full dry-run cycle over 100,000 simulated instances with 50 ms latency: wall time and peak RSS
 	./scripts/bench-cycle.sh

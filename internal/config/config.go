@@ -150,7 +150,14 @@ type Report struct {
 	Formats []string `yaml:"formats"`
 	// Keep is how many of the newest run reports to retain; 0 keeps all.
 	Keep int `yaml:"keep"`
+	// Compress gzips report.json and report.csv (report.json.gz, report.csv.gz).
+	Compress bool `yaml:"compress"`
+	// TrendRuns is how many runs the trend of the HTML and Markdown reports covers; 0 draws none.
+	TrendRuns int `yaml:"trend_runs"`
 }
+
+// MaxTrendRuns bounds report.trend_runs: each report reads the header of that many past runs.
+const MaxTrendRuns = 1000
 
 // Notify configures the run-summary webhook.
 type Notify struct {
@@ -209,7 +216,7 @@ func Default() *Config {
 		},
 		StateDir: DefaultStateDir,
 		State:    State{Backend: BackendBbolt, Postgres: Postgres{Schema: DefaultPostgresSchema}},
-		Report:   Report{Formats: []string{"json", "html"}},
+		Report:   Report{Formats: []string{"json", "html"}, TrendRuns: 30},
 		Notify:   Notify{Format: "generic", Owners: defaultOwners()},
 		Pricing: Pricing{Currency: DefaultCurrency, Bills: true, Refresh: Duration(DefaultPricingRefresh),
 			Overrides: map[string]Override{}},

@@ -83,7 +83,7 @@ func TestParseValidFull(t *testing.T) {
 			},
 		},
 		StateDir: filepath.Join(dir, "state"), // relative paths resolve against the config directory
-		Report:   Report{Dir: "/srv/reaper/reports", Formats: []string{"csv", "md", "html", "json"}, Keep: 30},
+		Report:   Report{Dir: "/srv/reaper/reports", Formats: []string{"csv", "md", "html", "json"}, Keep: 30, Compress: true, TrendRuns: 12},
 		State: State{
 			Backend: "postgres",
 			Postgres: Postgres{DSNFile: "secrets/pg-dsn", DSN: "postgres://reaper:pg-secret@db.example.test/reaper",

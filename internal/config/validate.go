@@ -271,6 +271,9 @@ func (c *Config) checkReport(v *checker) {
 	if r.Keep < 0 {
 		v.add(keyErr("report.keep", "must be >= 0, got %d", r.Keep))
 	}
+	if r.TrendRuns < 0 || r.TrendRuns > MaxTrendRuns {
+		v.add(keyErr("report.trend_runs", "must be in [0, %d], got %d", MaxTrendRuns, r.TrendRuns))
+	}
 }
 
 func (c *Config) checkNotify(v *checker) {

@@ -102,7 +102,8 @@ func (r *Recorder) write(rep *report.Run) (string, error) {
 	if dir == "" {
 		dir = cfg.ReportDir()
 	}
-	runDir, err := report.Write(dir, rep, Formats(cfg.Report.Formats))
+	runDir, err := report.WriteWith(dir, rep, Formats(cfg.Report.Formats),
+		report.Options{Compress: cfg.Report.Compress, TrendRuns: cfg.Report.TrendRuns})
 	if err == nil && cfg.Report.Keep > 0 && r.opts.OutDir == "" {
 		if _, err := report.Prune(dir, cfg.Report.Keep); err != nil {
 			r.log.Warn("report retention failed", "error", err)

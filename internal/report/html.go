@@ -29,8 +29,26 @@ var (
 // policy and zone, and a table with one row per instance (table#instances, rows tr.instance) that
 // JavaScript can sort and filter. The rows are rendered on the server, so the page reads without
 // JavaScript. html/template escapes every value from the fleet for its context.
+//
+// Above allRowsUpTo instances, the table holds only the rows isRow picks (the candidates, and the
+// skips an operator looks at), most urgent first and within rowBudget bytes; the other instances are
+// counted by action, reason, zone and type, and the page links to the CSV and JSON, which keep every
+// instance. WriteHTML links to report.json and report.csv; Write links to the files it wrote.
 func WriteHTML(w io.Writer, r *Run) error {
-	if err := htmlTemplate.Execute(w, newHTMLView(printableRun(r))); err != nil {
+	return writeHTML(w, r, pageExtras{DataFiles: []string{FileName(FormatCSV), FileName(FormatJSON)}})
+}
+
+// pageExtras is what the HTML and Markdown reports show beyond the run: the files the run's full
+// data is in, and the trend over past runs. Write fills it.
+type pageExtras struct {
+	DataFiles []string     // names of the run's JSON and CSV files, as written
+	Trend     []TrendPoint // oldest first, this run last; empty when there is no trend
+	TrendRuns int          // how many runs the trend covers at most (report.trend_runs)
+}
+
+func writeHTML(w io.Writer, r *Run, x pageExtras) error {
+	cw := &countingWriter{w: w}
+	if err := htmlTemplate.Execute(cw, newHTMLView(printableRun(r), x, cw)); err != nil {
 		return fmt.Errorf("write html report: %w", err)
 	}
 	return nil
@@ -48,12 +66,21 @@ type htmlView struct {
 	ByAction                   []htmlCount
 	ByPolicy, ByZone           []htmlCount
 	// Rows yields the table rows one at a time, so a large fleet's rows are never all in
-	// memory; RowCount is how many there are.
+	// memory; RowCount is how many there are. Rows stops at rowBudget bytes and counts the rows
+	// it left out in Omitted.
 	Rows     iter.Seq[htmlRow]
 	RowCount int
-	CSS      template.CSS
-	JS       template.JS
-	CSP      string // the Content-Security-Policy: hashes of CSS and JS
+	Omitted  int
+	// AllRows is true when every instance is a row; otherwise Aggregated instances are counted
+	// in Aggregates only.
+	AllRows    bool
+	Aggregated int
+	Aggregates []htmlAggregate
+	DataFiles  []string
+	Trend      htmlTrend
+	CSS        template.CSS
+	JS         template.JS
+	CSP        string // the Content-Security-Policy: hashes of CSS and JS
 }
 
 type htmlCard struct {
@@ -81,10 +108,11 @@ type htmlRow struct {
 	Traffic, TrafficSort                     string
 	TrafficPartial                           bool
 	Price, PriceSort                         string
+	CostSource                               string // override, bill, list or unknown (DESIGN §10)
 }
 
-func newHTMLView(r *Run) htmlView {
-	v := htmlView{
+func newHTMLView(r *Run, x pageExtras, out *countingWriter) *htmlView {
+	v := &htmlView{
 		Run:          r,
 		DryRun:       isDryRun(r),
 		Mode:         modeLabel(r),
@@ -104,10 +132,22 @@ func newHTMLView(r *Run) htmlView {
 	v.ByAction = actionCounts(r)
 	v.ByPolicy = counts(r.Summary.ByPolicy, nil)
 	v.ByZone = counts(r.Summary.ByZone, inventoryByZone(r.Instances))
-	order := displayOrder(r.Instances)
+	v.DataFiles = x.DataFiles
+	v.Trend = newHTMLTrend(x.Trend, x.TrendRuns)
+	shown := isRow
+	if v.AllRows = len(r.Instances) <= allRowsUpTo; v.AllRows {
+		shown = func(*Instance) bool { return true }
+	}
+	v.Aggregated, v.Aggregates = aggregates(r.Instances, shown)
+	order := slices.DeleteFunc(displayOrder(r.Instances), func(i int) bool { return !shown(&r.Instances[i]) })
 	v.RowCount = len(order)
 	v.Rows = func(yield func(htmlRow) bool) {
-		for _, i := range order {
+		start := out.n
+		for n, i := range order {
+			if out.n-start > rowBudget {
+				v.Omitted = len(order) - n
+				return
+			}
 			if !yield(newHTMLRow(printableInstance(r.Instances[i]), r.StartedAt)) {
 				return
 			}
@@ -301,6 +341,10 @@ func newHTMLRow(in Instance, ref time.Time) htmlRow {
 		row.Price = fmtMoney(*in.MonthlyPrice)
 		row.PriceSort = strconv.FormatFloat(*in.MonthlyPrice, 'f', -1, 64)
 	}
+	if in.MonthlyCost != nil {
+		row.Price, row.PriceSort = fmtMoney(float64(*in.MonthlyCost)/1e6), in.MonthlyCost.String()
+	}
+	row.CostSource = in.CostSource
 	return row
 }
 

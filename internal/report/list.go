@@ -136,11 +136,9 @@ func runDirs(dir string) ([]string, error) {
 		if !de.IsDir() || !ValidRunID(de.Name()) {
 			continue
 		}
-		fi, err := os.Lstat(filepath.Join(dir, de.Name(), FileName(FormatJSON)))
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
+		if jsonFile(filepath.Join(dir, de.Name())) != "" {
+			names = append(names, de.Name())
 		}
-		names = append(names, de.Name())
 	}
 	return names, nil
 }
@@ -163,7 +161,7 @@ type entryDoc struct {
 
 func readEntry(dir, name string) Entry {
 	e := Entry{RunID: name}
-	f, err := os.Open(filepath.Join(dir, name, FileName(FormatJSON)))
+	f, err := openJSON(filepath.Join(dir, name))
 	if err != nil {
 		e.Problem = err.Error()
 		return e
@@ -191,7 +189,7 @@ func readEntry(dir, name string) Entry {
 // the instances: List (run at every start and by retention after every cycle) reads the header of
 // every report, and a report of a large fleet is tens of megabytes. reaper writes the instances
 // last; a document without them is decoded whole.
-func readHeader(r io.Reader, d *entryDoc) error {
+func readHeader(r io.Reader, d any) error {
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 16<<10))
 	if tok, err := dec.Token(); err != nil {
 		return err
@@ -229,7 +227,7 @@ func Load(dir, runID string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(filepath.Join(dir, name, FileName(FormatJSON)))
+	f, err := openJSON(filepath.Join(dir, name))
 	if err != nil {
 		return nil, fmt.Errorf("load report %s: %w", name, err)
 	}

@@ -15,10 +15,14 @@ import (
 // blocked, failed) with their reasons and due times, and the instances that carry warnings. Every
 // value from the fleet is escaped, so a name cannot break the tables, inject markup or send a
 // terminal escape (`report show --format text` prints this), and cut to mdCellWidth characters.
-func WriteMarkdown(w io.Writer, r *Run) error {
+func WriteMarkdown(w io.Writer, r *Run) error { return writeMarkdown(w, r, pageExtras{}) }
+
+// writeMarkdown is WriteMarkdown with the trend over past runs, as a table after the header.
+func writeMarkdown(w io.Writer, r *Run, x pageExtras) error {
 	bw := bufio.NewWriter(w)
 	m := mdWriter{w: bw}
 	m.header(r)
+	m.trend(x.Trend)
 	m.counts(r)
 	m.candidates(r)
 	m.warnings(r)
@@ -213,4 +217,18 @@ func cut(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
+}
+
+// trend writes the numbers of the HTML report's trend chart, oldest run first.
+func (m mdWriter) trend(points []TrendPoint) {
+	if len(points) == 0 {
+		return
+	}
+	m.f("## Trend (last %d %s)\n\n", len(points), plural(len(points), "run", "runs"))
+	m.f("| Run | Started | Inventory | Candidates | Terminated | Cumulative realized savings |\n|---|---|---:|---:|---:|---:|\n")
+	for _, p := range points {
+		m.f("| %s | %s | %d | %d | %d | %s |\n", md(p.RunID), md(fmtTime(&p.StartedAt)), p.Inventory, p.Candidates,
+			p.Terminated, md(trendSavingsText(p)))
+	}
+	m.f("\n")
 }

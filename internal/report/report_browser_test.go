@@ -22,7 +22,7 @@ import (
 
 // chromiumPath finds the browser: $CHROMIUM, else /usr/bin/chromium. Without one the browser tests
 // skip, except in CI (CI=true), which installs it: there a missing browser is a failure.
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	path := os.Getenv("CHROMIUM")
 	if path == "" {
@@ -45,7 +45,7 @@ func chromiumPath(t *testing.T) string {
 const skipFileEnv = "REAPER_SKIP_FILE"
 
 // noteSkip appends "package test: why" to $REAPER_SKIP_FILE, if it is set.
-func noteSkip(t *testing.T, why string) {
+func noteSkip(t testing.TB, why string) {
 	t.Helper()
 	path := os.Getenv(skipFileEnv)
 	if path == "" {
@@ -73,12 +73,19 @@ type browserPage struct {
 // browser over file://, counting JavaScript dialogs (an injected alert) and uncaught exceptions.
 func openReport(t *testing.T, r *Run, opts ...func(context.Context) error) *browserPage {
 	t.Helper()
-	exe := chromiumPath(t)
-	dir := t.TempDir()
-	runDir, err := Write(dir, r, []string{FormatHTML})
+	chromiumPath(t)
+	runDir, err := Write(t.TempDir(), r, []string{FormatHTML})
 	if err != nil {
 		t.Fatalf("write report: %v", err)
 	}
+	return openHTML(t, filepath.Join(runDir, FileName(FormatHTML)), "#instances tbody tr.instance", opts...)
+}
+
+// openHTML opens the HTML file at path in a fresh headless browser and waits until the element
+// ready (a CSS selector) is there.
+func openHTML(t testing.TB, path, ready string, opts ...func(context.Context) error) *browserPage {
+	t.Helper()
+	exe := chromiumPath(t)
 	profile := t.TempDir()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -129,17 +136,17 @@ func openReport(t *testing.T, r *Run, opts ...func(context.Context) error) *brow
 			t.Fatalf("prepare browser: %v", err)
 		}
 	}
-	u := url.URL{Scheme: "file", Path: filepath.Join(runDir, FileName(FormatHTML))}
+	u := url.URL{Scheme: "file", Path: path}
 	if err := chromedp.Do(tabCtx,
 		chromedp.Navigate(u.String()),
-		chromedp.WaitReady(chromedp.CSS("#instances tbody tr.instance")),
+		chromedp.WaitReady(chromedp.CSS(ready)),
 	); err != nil {
 		t.Fatalf("open %s: %v", u.String(), err)
 	}
 	return p
 }
 
-func (p *browserPage) eval(t *testing.T, js string) []string {
+func (p *browserPage) eval(t testing.TB, js string) []string {
 	t.Helper()
 	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](js))
 	if err != nil {

@@ -42,6 +42,21 @@ func FileName(format string) string { return "report." + format }
 // overwrites: if the run directory exists it returns an error wrapping ErrRunExists. An unknown
 // format or an invalid run ID is an error before anything is created. It returns the run directory.
 func Write(dir string, r *Run, formats []string) (string, error) {
+	return WriteWith(dir, r, formats, Options{})
+}
+
+// Options are the report settings beyond the formats (config report.*).
+type Options struct {
+	// Compress gzips report.json and report.csv into report.json.gz and report.csv.gz.
+	Compress bool
+	// TrendRuns is how many runs, this one included, the trend of the HTML and Markdown reports
+	// covers; 0 draws none. The past runs are read from dir (see Trend).
+	TrendRuns int
+}
+
+// WriteWith is Write with options. A trend that cannot be read (the directory is unreadable) costs
+// the trend, never the report.
+func WriteWith(dir string, r *Run, formats []string, o Options) (string, error) {
 	if !ValidRunID(r.RunID) {
 		return "", fmt.Errorf("write report: invalid run id %q", r.RunID)
 	}
@@ -59,8 +74,25 @@ func Write(dir string, r *Run, formats []string) (string, error) {
 		}
 		return "", fmt.Errorf("write report: %w", err)
 	}
+	x := pageExtras{TrendRuns: o.TrendRuns}
+	x.Trend, _ = Trend(dir, r, o.TrendRuns)
+	for _, f := range []string{FormatCSV, FormatJSON} {
+		if slices.Contains(order, f) {
+			x.DataFiles = append(x.DataFiles, dataFileName(f, o))
+		}
+	}
 	for _, f := range order {
-		if err := writeFile(runDir, FileName(f), r, renderers[f]); err != nil {
+		render := renderers[f]
+		switch f {
+		case FormatHTML:
+			render = func(w io.Writer, r *Run) error { return writeHTML(w, r, x) }
+		case FormatMarkdown:
+			render = func(w io.Writer, r *Run) error { return writeMarkdown(w, r, x) }
+		}
+		if o.Compress && compressible(f) {
+			render = gzipped(render)
+		}
+		if err := writeFile(runDir, dataFileName(f, o), r, render); err != nil {
 			return runDir, fmt.Errorf("write report %s: %w", r.RunID, err)
 		}
 	}
@@ -68,6 +100,15 @@ func Write(dir string, r *Run, formats []string) (string, error) {
 		return runDir, fmt.Errorf("write report %s: %w", r.RunID, err)
 	}
 	return runDir, nil
+}
+
+// dataFileName is the file a format is written to under o: report.json, or report.json.gz when
+// compressed.
+func dataFileName(format string, o Options) string {
+	if o.Compress && compressible(format) {
+		return FileName(format) + gzipSuffix
+	}
+	return FileName(format)
 }
 
 // writeOrder checks and de-duplicates formats and moves json to the end.
