@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // countingFence fails from its failAt-th call on (never when failAt is 0).
@@ -85,6 +86,37 @@ func TestLostFenceStopsActingAndAborts(t *testing.T) {
 				if e := res.entry(t, id); e.Action != ActionSkipped || e.SkipReason != SkipNotAttempted {
 					t.Errorf("%s = %s/%s, want skipped/not_attempted", id, e.Action, e.SkipReason)
 				}
+			}
+		})
+	}
+}
+
+// TestLostFenceWritesNoTagsAndSendsNothing: a leader that lost its leadership while acting writes
+// no mark tags afterwards (another reaper leads and owns them) and its cycle may send no owner
+// notices; in mark mode, where nothing is terminated, a lost fence stops the tag writes too.
+func TestLostFenceWritesNoTagsAndSendsNothing(t *testing.T) {
+	for _, mode := range []string{ModeEnforce, ModeMark} {
+		t.Run(mode, func(t *testing.T) {
+			h, tags := newTagHarness(t, mode, time.Hour, inst("old", tagged("doomed", "yes")))
+			h.cycle(t, false)
+			tags.take()
+			h.now = h.now.Add(2 * time.Hour) // old is due; new is a fresh candidate that wants its tags
+			h.api.mu.Lock()
+			h.api.instances = append(h.api.instances, inst("new", tagged("doomed", "yes")))
+			h.api.mu.Unlock()
+			h.rec.opts.Fence = &countingFence{failAt: 1}
+			res := h.cycle(t, false)
+			if res.Status != StatusAborted || res.Err == nil || !strings.Contains(res.Err.Error(), "leadership lost") {
+				t.Fatalf("status = %s, err = %v; want aborted, leadership lost", res.Status, res.Err)
+			}
+			if got := tags.take(); len(got) != 0 {
+				t.Errorf("a fenced-out leader wrote mark tags: %+v", got)
+			}
+			if res.Permissions.Notices || res.Permissions.Tags {
+				t.Errorf("permissions after a lost fence = %+v; want no tags and no notices", res.Permissions)
+			}
+			if got := h.api.calls(); len(got) != 0 {
+				t.Errorf("TerminateInstance calls = %v, want none", got)
 			}
 		})
 	}

@@ -198,7 +198,9 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if res.Status != StatusBlocked && res.Permissions.Terminate {
 		actErr = r.act(ctx, res, refusals, pending)
 	}
-	r.markTags(ctx, res) // after act: a tag write never delays a termination or changes its re-check
+	if err := r.markTags(ctx, res); err != nil && actErr == nil { // after act: a tag write never delays a termination or changes its re-check
+		actErr = err
+	}
 	return actErr
 }
 
