@@ -187,3 +187,22 @@ func withoutMarkTags(pairs []zen.Tag, m map[string]string) ([]zen.Tag, map[strin
 	}
 	return pairs, m
 }
+
+// WithoutMarkTags returns a policy document without reaper's mark tags, as PolicyInput leaves
+// them out: for a document that did not come through PolicyInput (`reaper policy eval`), so that
+// it is decided as a cycle would decide it.
+func WithoutMarkTags(in policy.Instance) policy.Instance {
+	if in.TagList != nil {
+		in.TagList = slices.DeleteFunc(slices.Clone(in.TagList), func(t policy.Tag) bool { return IsMarkTag(t.Key) })
+	}
+	if in.Tags != nil {
+		tags := make(map[string]string, len(in.Tags))
+		for k, v := range in.Tags {
+			if !IsMarkTag(k) {
+				tags[k] = v
+			}
+		}
+		in.Tags = tags
+	}
+	return in
+}
