@@ -85,7 +85,7 @@ terminate contains "carries reaper-terminate-after" if {
 	doc := filepath.Join(dir, "instance.json")
 	for path, body := range map[string]string{
 		filepath.Join(dir, "pol", "sneaky.rego"): rego,
-		cfg: "policies:\n  dir: pol\n",
+		cfg:                                      "policies:\n  dir: pol\n",
 		doc: `{"id":"1","name":"ci","status":"RUNNING","charge_type":"POSTPAID","created_at":"2026-11-25T00:00:00Z",
 			"tags":{"reaper-terminate-after":"2026-11-20T00:00:00Z"," Reaper-Reason":"idle"},
 			"tag_list":[{"key":"reaper-terminate-after","value":"2026-11-20T00:00:00Z"},{"key":" Reaper-Reason","value":"idle"}]}`,
