@@ -121,3 +121,22 @@ func TestLostFenceWritesNoTagsAndSendsNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestCycleFencesBeforeItsNotices: a cycle that may send owner notices proves its leadership once
+// more at its end, even when it made no other call (mark mode, nothing to tag): a reaper that no
+// longer leads sends no notices and keeps no notice memory; the leader does.
+func TestCycleFencesBeforeItsNotices(t *testing.T) {
+	h := newHarness(t, fleet(2), func(s *Settings) { s.Mode, s.GracePeriod = ModeMark, time.Hour })
+	h.rec.opts.Fence = &countingFence{failAt: 1}
+	res := h.cycle(t, false)
+	if res.Status != StatusAborted || res.Err == nil || !strings.Contains(res.Err.Error(), "leadership lost") {
+		t.Fatalf("status = %s, err = %v; want aborted, leadership lost", res.Status, res.Err)
+	}
+	if res.Permissions.Notices || res.Permissions.Tags {
+		t.Errorf("permissions after a lost fence = %+v; want no tags and no notices", res.Permissions)
+	}
+	h.rec.opts.Fence = &countingFence{}
+	if res := h.cycle(t, false); res.Status != StatusOK || !res.Permissions.Notices {
+		t.Errorf("leader's cycle: status %s, permissions %+v; want ok with notices", res.Status, res.Permissions)
+	}
+}

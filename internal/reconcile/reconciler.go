@@ -201,6 +201,12 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if err := r.markTags(ctx, res); err != nil && actErr == nil { // after act: a tag write never delays a termination or changes its re-check
 		actErr = err
 	}
+	if actErr == nil && res.Permissions.Notices { // the record step sends the notices: only a leader may
+		if err := r.fence(ctx, "owner notices", "this cycle"); err != nil {
+			revokeOnLostLeadership(res)
+			actErr = r.abort(res, err)
+		}
+	}
 	return actErr
 }
 
