@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/state"
 )
 
 // countingFence fails from its failAt-th call on (never when failAt is 0).
@@ -36,8 +38,8 @@ func TestFenceBeforeEveryIntentAndCall(t *testing.T) {
 	if res.Status != StatusOK {
 		t.Fatalf("status = %s, err = %v", res.Status, res.Err)
 	}
-	if want := []int{2, 4, 6}; !slices.Equal(fencesAtCall, want) {
-		t.Errorf("fences made before each call = %v, want %v (one before each intent, one before each call)", fencesAtCall, want)
+	if want := []int{3, 5, 7}; !slices.Equal(fencesAtCall, want) {
+		t.Errorf("fences made before each call = %v, want %v (one before the marks, one before each intent, one before each call)", fencesAtCall, want)
 	}
 }
 
@@ -49,10 +51,12 @@ func TestLostFenceStopsActingAndAborts(t *testing.T) {
 		wantOpen   []string // intents left without an outcome, for the next leader to resolve
 		unconfirm  string   // the entry whose accepted call could not be confirmed
 		notReached []string
+		noAct      bool // the cycle ends before act: no describe
 	}{
-		{name: "before the first intent", failAt: 1, notReached: []string{"000", "001", "002"}},
-		{name: "between intent and call", failAt: 2, wantOpen: []string{"000"}, notReached: []string{"000", "001", "002"}},
-		{name: "after a call", failAt: 3, wantCalls: []string{"000"}, wantOpen: []string{"000"}, unconfirm: "000", notReached: []string{"001", "002"}},
+		{name: "before the marks", failAt: 1, noAct: true},
+		{name: "before the first intent", failAt: 2, notReached: []string{"000", "001", "002"}},
+		{name: "between intent and call", failAt: 3, wantOpen: []string{"000"}, notReached: []string{"000", "001", "002"}},
+		{name: "after a call", failAt: 4, wantCalls: []string{"000"}, wantOpen: []string{"000"}, unconfirm: "000", notReached: []string{"001", "002"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +69,7 @@ func TestLostFenceStopsActingAndAborts(t *testing.T) {
 			if got := h.api.calls(); !slices.Equal(got, tt.wantCalls) {
 				t.Errorf("TerminateInstance calls = %v, want %v", got, tt.wantCalls)
 			}
-			if n := len(h.api.described); n != 1 { // the re-check before acting; no confirm describe
+			if n := len(h.api.described); n != 1 && !tt.noAct || n != 0 && tt.noAct { // the re-check before acting; no confirm describe
 				t.Errorf("%d describes, want only the re-check before acting: %v", n, h.api.described)
 			}
 			var open []string
@@ -138,5 +142,39 @@ func TestCycleFencesBeforeItsNotices(t *testing.T) {
 	h.rec.opts.Fence = &countingFence{}
 	if res := h.cycle(t, false); res.Status != StatusOK || !res.Permissions.Notices {
 		t.Errorf("leader's cycle: status %s, permissions %+v; want ok with notices", res.Status, res.Permissions)
+	}
+}
+
+// TestLostFenceWritesNoMarks: a reaper that lost its leadership before the plan step does not
+// replace the shared marks with its own view (it could bring back a mark the leader dropped, and
+// with it an old first-seen time: an instance due early), and does no housekeeping in the shared
+// state (unconfirmed backoffs, traffic, intents).
+func TestLostFenceWritesNoMarks(t *testing.T) {
+	h := newHarness(t, fleet(2), func(s *Settings) { s.GracePeriod = time.Hour })
+	h.cycle(t, false) // the leader's marks
+	before, _ := h.store.Marks()
+	must(t, h.store.PutUnconfirmed(state.Unconfirmed{InstanceID: "gone", Attempts: 1, FirstAt: t0, LastAt: t0}))
+	h.now = h.now.Add(10 * time.Minute)
+	h.api.mu.Lock()
+	h.api.instances = fleet(3) // the ex-leader's view has a new candidate
+	h.api.mu.Unlock()
+	h.rec.opts.Fence = &countingFence{failAt: 1}
+	res := h.cycle(t, false)
+	if res.Status != StatusAborted || res.Err == nil || !strings.Contains(res.Err.Error(), "leadership lost") {
+		t.Fatalf("status = %s, err = %v; want aborted, leadership lost", res.Status, res.Err)
+	}
+	after, _ := h.store.Marks()
+	if len(after) != len(before) {
+		t.Errorf("marks after a cycle that lost its leadership: %d, want the leader's %d", len(after), len(before))
+	}
+	if u, _ := h.store.Unconfirmed(); len(u) != 1 {
+		t.Errorf("unconfirmed backoffs after a cycle that lost its leadership: %v, want the leader's one kept", u)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

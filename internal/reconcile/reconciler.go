@@ -188,6 +188,10 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if clock != nil {
 		planNow = lastRun // a mark never starts before a recorded run: slower, never sooner
 	}
+	if err := r.fence(ctx, "marks", "this cycle"); err != nil { // the marks are the leader's: the grace period's memory
+		revokeOnLostLeadership(res)
+		return r.abort(res, err)
+	}
 	if err := r.plan(planNow, res); err != nil {
 		return r.abort(res, err)
 	}
