@@ -178,3 +178,21 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestLostFenceResolvesNoIntents: open intents may be the leader's calls in flight; a reaper that
+// no longer leads neither describes nor resolves them.
+func TestLostFenceResolvesNoIntents(t *testing.T) {
+	h := newHarness(t, fleet(1), nil)
+	must(t, h.store.PutIntent(state.Intent{RunID: "run-leader", InstanceID: "000", CreatedAt: t0}))
+	h.rec.opts.Fence = &countingFence{failAt: 1}
+	res := h.cycle(t, false)
+	if res.Status != StatusAborted || res.Err == nil || !strings.Contains(res.Err.Error(), "leadership lost") {
+		t.Fatalf("status = %s, err = %v; want aborted, leadership lost", res.Status, res.Err)
+	}
+	if open, _ := h.store.OpenIntents(); len(open) != 1 {
+		t.Errorf("open intents = %v, want the leader's one left open", open)
+	}
+	if n := len(h.api.described); n != 0 {
+		t.Errorf("%d describes by a reaper that no longer leads: %v", n, h.api.described)
+	}
+}

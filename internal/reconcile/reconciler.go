@@ -157,6 +157,10 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 		return r.abort(res, err) // the store's error names the read
 	}
 	recovered, err := r.recoverIntents(ctx, res.RunID)
+	if fe := (*fenceError)(nil); errors.As(err, &fe) {
+		revokeOnLostLeadership(res)
+		return r.abort(res, err)
+	}
 	if err != nil {
 		return r.abort(res, fmt.Errorf("resolve unfinished intents: %w", err))
 	}
