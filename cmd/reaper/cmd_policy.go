@@ -182,7 +182,7 @@ func readInstance(env Env, file string) (policy.Instance, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return policy.Instance{}, fmt.Errorf("instance document %s: %w", file, err)
 	}
-	in := doc.Instance
+	in := reconcile.WithoutMarkTags(doc.Instance) // reaper's own tags are never policy input
 	if in.ID == "" {
 		return policy.Instance{}, fmt.Errorf("instance document %s: missing \"id\"", file)
 	}

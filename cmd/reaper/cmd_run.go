@@ -119,7 +119,7 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	if err != nil {
 		return fail(env, err)
 	}
-	c := &cycler{env: env, log: log, store: cycleStore, notify: record.NewAnnouncer(cfg.Notify, store, log), fence: fencer(lead),
+	c := &cycler{env: env, log: log, store: cycleStore, notify: record.NewAnnouncer(cfg.Notify, cycleStore, log), fence: fencer(lead),
 		configPath: configPath, planFile: planFile}
 	run, werr := c.run(ctx, rt, command, forceDry, outDir)
 	if run == nil {

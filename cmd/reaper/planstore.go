@@ -10,7 +10,7 @@ import (
 // planStore is a shared store as `plan` uses it: plan needs no leadership, so it reads the shared
 // state and records its own run (with its node name) and traffic it fetched, but changes nothing
 // the leader keeps: marks, refusals, unconfirmed backoffs, intents and their outcomes, and no
-// pruning. Its report says what the leader would do with the state as it is.
+// pruning, no notification memory, and not the clock baseline. Its report says what the leader would do with the state as it is.
 type planStore struct{ state.Backend }
 
 func (planStore) ReplaceMarks(map[state.MarkKey]state.Mark) error    { return nil }
@@ -23,6 +23,25 @@ func (planStore) PruneTraffic(map[string]bool) error                 { return ni
 func (planStore) PruneIntents(time.Time, int) (int, error)           { return 0, nil }
 func (planStore) AcceptClock(time.Time) (time.Time, error) {
 	return time.Time{}, errors.New("plan never changes the shared state's clock")
+}
+
+// SetMeta keeps nothing: the meta values a cycle writes (the notification memory) are the
+// leader's.
+func (planStore) SetMeta(string, string) error { return nil }
+
+// runKeepingClock is a shared store that can record a run without raising the clock baseline
+// (*pgstate.Store).
+type runKeepingClock interface {
+	PutRunKeepClock(r state.Run) (uint64, error)
+}
+
+// PutRun records the plan's run without moving the clock baseline: a plan made on a node whose
+// clock is ahead must not block the leader as "clock behind the last run".
+func (p planStore) PutRun(r state.Run) (uint64, error) {
+	if s, ok := p.Backend.(runKeepingClock); ok {
+		return s.PutRunKeepClock(r)
+	}
+	return p.Backend.PutRun(r) // a store one node keeps (bbolt): one clock
 }
 
 // PutIntent refuses: a plan never acts, so an intent from it is a bug, not a write to drop.

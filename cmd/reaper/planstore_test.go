@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/reaper-bmc/reaper/internal/pgtest"
 	"github.com/reaper-bmc/reaper/internal/state"
 )
 
@@ -93,5 +94,35 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPlanOnSharedStateMovesNoClockAndNoMemory: a plan on another bastion, whose clock is an hour
+// ahead, records its run but does not raise the shared clock baseline (the leader's next cycle
+// would be blocked as "clock behind the last run" until accept-clock), and leaves the
+// notification memory (the operator channel's candidate digest) alone.
+func TestPlanOnSharedStateMovesNoClockAndNoMemory(t *testing.T) {
+	dsn := pgtest.Shared(t).NewDB(t)
+	st := openShared(t, dsn, "shared")
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	if _, err := st.PutRun(state.Run{ID: "leader-1", Command: "run", StartedAt: now, FinishedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	must(t, st.SetMeta("notify.candidate_digest", "leader's"))
+
+	p := planStore{st}
+	ahead := now.Add(time.Hour)
+	if _, err := p.PutRun(state.Run{ID: "plan-1", Command: "plan", StartedAt: ahead, FinishedAt: ahead}); err != nil {
+		t.Fatal(err)
+	}
+	if runs, err := st.Runs(0); err != nil || len(runs) != 2 || runs[0].ID != "plan-1" {
+		t.Errorf("runs after the plan = %+v, %v; want the plan's run recorded after the leader's", runs, err)
+	}
+	if got, ok, err := st.LastRunTime(); err != nil || !ok || !got.Equal(now) {
+		t.Errorf("clock baseline after a plan from a clock ahead = %v (%v, %v), want the leader's %v", got, ok, err, now)
+	}
+	must(t, p.SetMeta("notify.candidate_digest", "plan's"))
+	if v, _, err := st.Meta("notify.candidate_digest"); err != nil || v != "leader's" {
+		t.Errorf("candidate digest after a plan = %q (%v), want the leader's", v, err)
 	}
 }

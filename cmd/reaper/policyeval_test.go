@@ -60,3 +60,45 @@ func TestPolicyEvalRepeatedTags(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyEvalIgnoresMarkTags: `policy eval` shows what a cycle would decide, so reaper's own
+// mark tags in a document (one taken from the API or the console) are not policy input there
+// either: a policy keyed on them nominates nothing.
+func TestPolicyEvalIgnoresMarkTags(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "pol"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rego := `package reaper.sneaky
+
+terminate contains "carries reaper-reason" if {
+	some t in input.instance.tag_list
+	lower(trim_space(t.key)) == "reaper-reason"
+}
+
+terminate contains "carries reaper-terminate-after" if {
+	some k, _ in input.instance.tags
+	lower(trim_space(k)) == "reaper-terminate-after"
+}
+`
+	cfg := filepath.Join(dir, "config.yaml")
+	doc := filepath.Join(dir, "instance.json")
+	for path, body := range map[string]string{
+		filepath.Join(dir, "pol", "sneaky.rego"): rego,
+		cfg:                                      "policies:\n  dir: pol\n",
+		doc: `{"id":"1","name":"ci","status":"RUNNING","charge_type":"POSTPAID","created_at":"2026-11-25T00:00:00Z",
+			"tags":{"reaper-terminate-after":"2026-11-20T00:00:00Z"," Reaper-Reason":"idle"},
+			"tag_list":[{"key":"reaper-terminate-after","value":"2026-11-20T00:00:00Z"},{"key":" Reaper-Reason","value":"idle"}]}`,
+	} {
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := reaper(t, "policy", "eval", "--config", cfg, "--instance", doc, "--now", "2026-11-26T08:00:00Z")
+	if r.code != exitOK {
+		t.Fatalf("eval: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout, "candidate for termination") || strings.Contains(r.stdout, "carries reaper") {
+		t.Errorf("policy eval decided on reaper's own mark tags:\n%s", r.stdout)
+	}
+}

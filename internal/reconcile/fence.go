@@ -41,5 +41,14 @@ func (r *Reconciler) fenced(res *Result, due, accepted []int, err error) error {
 		e.Error = "the API accepted the termination, but leadership was lost before it could be confirmed; the next leader resolves it"
 	}
 	r.notAttempted(res, due)
+	revokeOnLostLeadership(res)
 	return r.abort(res, err)
+}
+
+// revokeOnLostLeadership takes from a cycle that lost its leadership what it may still do after
+// the act step: write mark tags and send owner notices. Another reaper leads now and owns both.
+// The cycle's housekeeping in the store (record) is skipped too.
+func revokeOnLostLeadership(res *Result) {
+	res.Permissions.Tags, res.Permissions.Notices = false, false
+	res.lostLeadership = true
 }

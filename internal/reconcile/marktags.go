@@ -130,10 +130,12 @@ func markChange(in zen.Instance, want []zen.Tag) (set []zen.Tag, remove []string
 // protected, loses them. It runs only when the cycle's Permissions allow tags, after act, so a
 // tag write never delays a termination or changes what act re-checks. A failed write is a
 // warning on the entry and a log line; the cycle goes on. Writes stop when the cycle's context
-// ends; the rest wait for the next cycle.
-func (r *Reconciler) markTags(ctx context.Context, res *Result) {
+// ends; the rest wait for the next cycle. Like every call that changes the fleet, each write is
+// fenced: a process that no longer leads writes nothing more, and the cycle is aborted (the error
+// returned).
+func (r *Reconciler) markTags(ctx context.Context, res *Result) error {
 	if !res.Permissions.Tags || r.opts.Tags == nil {
-		return
+		return nil
 	}
 	for i := range res.Entries {
 		e := &res.Entries[i]
@@ -147,7 +149,11 @@ func (r *Reconciler) markTags(ctx context.Context, res *Result) {
 		}
 		if ctx.Err() != nil {
 			r.log.Warn("mark tags not written: cycle ended", "run_id", res.RunID, "error", ctx.Err())
-			return
+			return nil
+		}
+		if err := r.fence(ctx, "tag write", e.Instance.ID); err != nil {
+			revokeOnLostLeadership(res)
+			return r.abort(res, err)
 		}
 		w := TagWrite{InstanceID: e.Instance.ID, Set: set, Removed: remove, Result: TagWriteOK}
 		reqID, err := r.opts.Tags.ModifyResourceTags(ctx, e.Instance.ID, set, remove)
@@ -159,6 +165,7 @@ func (r *Reconciler) markTags(ctx context.Context, res *Result) {
 		}
 		res.TagWrites = append(res.TagWrites, w)
 	}
+	return nil
 }
 
 // withoutMarkTags returns the pairs without reaper's mark tags, and the map likewise; the
@@ -179,4 +186,23 @@ func withoutMarkTags(pairs []zen.Tag, m map[string]string) ([]zen.Tag, map[strin
 		}
 	}
 	return pairs, m
+}
+
+// WithoutMarkTags returns a policy document without reaper's mark tags, as PolicyInput leaves
+// them out: for a document that did not come through PolicyInput (`reaper policy eval`), so that
+// it is decided as a cycle would decide it.
+func WithoutMarkTags(in policy.Instance) policy.Instance {
+	if in.TagList != nil {
+		in.TagList = slices.DeleteFunc(slices.Clone(in.TagList), func(t policy.Tag) bool { return IsMarkTag(t.Key) })
+	}
+	if in.Tags != nil {
+		tags := make(map[string]string, len(in.Tags))
+		for k, v := range in.Tags {
+			if !IsMarkTag(k) {
+				tags[k] = v
+			}
+		}
+		in.Tags = tags
+	}
+	return in
 }

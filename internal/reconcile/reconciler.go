@@ -157,6 +157,10 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 		return r.abort(res, err) // the store's error names the read
 	}
 	recovered, err := r.recoverIntents(ctx, res.RunID)
+	if fe := (*fenceError)(nil); errors.As(err, &fe) {
+		revokeOnLostLeadership(res)
+		return r.abort(res, err)
+	}
 	if err != nil {
 		return r.abort(res, fmt.Errorf("resolve unfinished intents: %w", err))
 	}
@@ -188,6 +192,10 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if clock != nil {
 		planNow = lastRun // a mark never starts before a recorded run: slower, never sooner
 	}
+	if err := r.fence(ctx, "marks", "this cycle"); err != nil { // the marks are the leader's: the grace period's memory
+		revokeOnLostLeadership(res)
+		return r.abort(res, err)
+	}
 	if err := r.plan(planNow, res); err != nil {
 		return r.abort(res, err)
 	}
@@ -198,7 +206,15 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if res.Status != StatusBlocked && res.Permissions.Terminate {
 		actErr = r.act(ctx, res, refusals, pending, nil)
 	}
-	r.markTags(ctx, res) // after act: a tag write never delays a termination or changes its re-check
+	if err := r.markTags(ctx, res); err != nil && actErr == nil { // after act: a tag write never delays a termination or changes its re-check
+		actErr = err
+	}
+	if actErr == nil && res.Permissions.Notices { // the record step sends the notices: only a leader may
+		if err := r.fence(ctx, "owner notices", "this cycle"); err != nil {
+			revokeOnLostLeadership(res)
+			actErr = r.abort(res, err)
+		}
+	}
 	return actErr
 }
 

@@ -58,6 +58,9 @@ const (
 // entry for every listed instance: a cycle aborted after the listing (its evaluation stopped, the
 // state unreadable) has none, and that says nothing about which instances are gone.
 func (r *Reconciler) housekeep(res *Result) {
+	if res.lostLeadership { // the state is another reaper's now
+		return
+	}
 	if res.InventoryComplete && len(res.Entries) == res.InventorySize {
 		keep := make(map[string]bool, len(res.Entries))
 		for _, e := range res.Entries {

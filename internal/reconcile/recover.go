@@ -20,6 +20,11 @@ func (r *Reconciler) recoverIntents(ctx context.Context, runID string) ([]string
 	if err != nil || len(open) == 0 {
 		return nil, err
 	}
+	// With a shared store an open intent may be the leader's call in flight: only a leader
+	// resolves intents.
+	if err := r.fence(ctx, "recovery", "the open intents"); err != nil {
+		return nil, err
+	}
 	ids := make([]string, 0, len(open))
 	seen := make(map[string]bool)
 	for _, in := range open {

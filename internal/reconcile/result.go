@@ -85,6 +85,8 @@ type Result struct {
 	PlanRunID string
 	// Permissions is what the cycle was allowed to do (see Permit); its Mode is the run's mode.
 	Permissions Permissions
+	// lostLeadership: a fence failed; the cycle changes nothing more in the shared state.
+	lostLeadership bool
 	// DryRun is Permissions.DryRun(): the cycle could not terminate.
 	DryRun            bool
 	StartedAt         time.Time

@@ -18,7 +18,14 @@ const keyLastRunTime = "last_run_time"
 // PutRun creates or replaces the run with r.ID and returns its sequence number: a new run gets
 // the next one, a replaced run keeps its own (r.Seq is ignored). The clock baseline rises to the
 // run's times. An empty r.Node becomes the store's node.
-func (s *Store) PutRun(r state.Run) (uint64, error) {
+func (s *Store) PutRun(r state.Run) (uint64, error) { return s.putRun(r, true) }
+
+// PutRunKeepClock records r as PutRun does but leaves the clock baseline alone: for a run that
+// changes nothing the leader keeps (a plan on the shared state, made by another node whose clock
+// may be ahead), so that it cannot block the leader's cycles as "clock behind the last run".
+func (s *Store) PutRunKeepClock(r state.Run) (uint64, error) { return s.putRun(r, false) }
+
+func (s *Store) putRun(r state.Run, raiseClock bool) (uint64, error) {
 	if r.ID == "" {
 		return 0, errors.New("put run: empty run id")
 	}
@@ -50,6 +57,9 @@ func (s *Store) PutRun(r state.Run) (uint64, error) {
 		if _, err := tx.Exec(ctx, "INSERT INTO runs (id, seq, node, doc) VALUES ($1, $2, $3, $4) "+
 			"ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, doc = EXCLUDED.doc", r.ID, seq, r.Node, string(d)); err != nil {
 			return err
+		}
+		if !raiseClock {
+			return nil
 		}
 		return raiseLastRunTime(ctx, tx, r.StartedAt, r.FinishedAt)
 	})
