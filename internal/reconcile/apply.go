@@ -76,16 +76,7 @@ func (r *Reconciler) Apply(ctx context.Context, c ApplyCycle, l Ledger) (*Result
 	}
 	res := &Result{RunID: c.RunID, Command: CommandApply, PlanRunID: c.PlanRunID, Permissions: perm,
 		StartedAt: r.opts.Now().UTC(), InventorySize: c.InventorySize}
-	err := r.applyPlan(ctx, res, c, l)
-	if err != nil && res.Err == nil {
-		res.Err = err
-	}
-	if res.Status == "" {
-		res.Status = StatusOK
-	}
-	res.FinishedAt = r.opts.Now().UTC()
-	r.record(res)
-	return res, res.Err
+	return r.finish(res, r.applyPlan(ctx, res, c, l))
 }
 
 func (r *Reconciler) applyPlan(ctx context.Context, res *Result, c ApplyCycle, l Ledger) error {

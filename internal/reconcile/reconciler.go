@@ -139,7 +139,12 @@ type Cycle struct {
 func (r *Reconciler) Run(ctx context.Context, c Cycle) (*Result, error) {
 	perm := Permit(r.opts.Settings.Mode, c.DryRun, c.Command)
 	res := &Result{RunID: c.RunID, Command: c.Command, Permissions: perm, DryRun: perm.DryRun(), StartedAt: r.opts.Now().UTC()}
-	err := r.cycle(ctx, res)
+	return r.finish(res, r.cycle(ctx, res))
+}
+
+// finish completes res once its cycle or apply returned err: the error (unless the step set
+// one), the status ok when nothing else was said, the end time, and the run record.
+func (r *Reconciler) finish(res *Result, err error) (*Result, error) {
 	if err != nil && res.Err == nil {
 		res.Err = err
 	}
