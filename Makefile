@@ -32,7 +32,7 @@ man: build ## a man page per command and subcommand in bin/man/*.1, from the CLI
 	rm -rf bin/man
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) ./$(BIN) __gen-man bin/man
 
-test: vet fmt-check ## vet, gofmt check, race-enabled tests, the Rego policy tests; a banner on stderr names skipped browser tests
+test: vet fmt-check ## vet, gofmt check, race-enabled tests, the Rego policy tests; a banner on stderr names tests skipped for want of chromium or PostgreSQL
 	@mkdir -p bin && rm -f bin/skipped-tests
 	REAPER_SKIP_FILE=$(CURDIR)/bin/skipped-tests $(GO) test -race -count=1 -timeout 20m ./...; \
 	  status=$$?; [ $$status = 0 ] || ./scripts/skip-banner.sh bin/skipped-tests; exit $$status
