@@ -52,3 +52,35 @@ func TestDigestSaysWhatTheModeDoes(t *testing.T) {
 		})
 	}
 }
+
+// TestEventPayloadsNameTheMode: a webhook event names the run's mode, and calls a run a dry run
+// only when it was one (or, for a report without a mode, when it could not terminate).
+func TestEventPayloadsNameTheMode(t *testing.T) {
+	for _, tc := range []struct {
+		mode    string
+		dry     bool
+		slack   string
+		generic string
+	}{
+		{"mark", true, "mode mark", `"mode":"mark"`},
+		{"approve", true, "mode approve", `"mode":"approve"`},
+		{"", true, "dry run", `"dry_run":true`},
+		{"", false, "acting", `"dry_run":false`},
+	} {
+		e := Event{Kind: KindDigest, RunID: "r1", DryRun: tc.dry, Mode: tc.mode, Title: "t"}
+		slack, err := slackBody(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		generic, err := genericBody(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(slack), tc.slack) || (tc.mode != "" && strings.Contains(string(slack), "dry run")) {
+			t.Errorf("mode %q: slack payload lacks %q: %s", tc.mode, tc.slack, slack)
+		}
+		if !strings.Contains(string(generic), tc.generic) {
+			t.Errorf("mode %q: generic payload lacks %q: %s", tc.mode, tc.generic, generic)
+		}
+	}
+}
