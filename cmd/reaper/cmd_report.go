@@ -97,10 +97,7 @@ func reportList(env Env, dir string, shared []report.Entry, withShared bool) int
 	fmt.Fprintln(tw, header)
 	remote := 0
 	for _, e := range entries {
-		mode := "acting"
-		if e.DryRun {
-			mode = "dry-run"
-		}
+		mode := e.ModeLabel()
 		seq := "-" // written before runs were numbered
 		if e.Seq > 0 {
 			seq = strconv.FormatUint(e.Seq, 10)
@@ -142,7 +139,7 @@ func reportShow(env Env, dir, runID, format string) int {
 	case "csv":
 		write = report.WriteCSV
 	case "html":
-		write = report.WriteHTML
+		write = func(w io.Writer, r *report.Run) error { return report.WriteStoredHTML(w, dir, r) }
 	default:
 		return usageErr(env, "--format must be text, md, json, csv or html, got %q", format)
 	}

@@ -49,11 +49,12 @@ func (d Digest) Size() int { return len(d.Marked) + len(d.Reminders) + len(d.Ter
 // mail header.
 func (d Digest) Subject() string {
 	var parts []string
+	w := d.words()
 	if n := len(d.Marked); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d marked for termination", n))
+		parts = append(parts, fmt.Sprintf("%d %s", n, w.marked))
 	}
 	if n := len(d.Reminders); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d due soon", n))
+		parts = append(parts, fmt.Sprintf("%d %s", n, w.due))
 	}
 	if n := len(d.Terminated); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d terminated", n))
@@ -70,9 +71,10 @@ type section struct {
 
 func (d Digest) sections() []section {
 	var out []section
+	w := d.words()
 	for _, s := range []section{
-		{"Marked for termination", "marked", d.Marked},
-		{"Due soon (reminder)", "due soon", d.Reminders},
+		{w.markedTitle, "marked", d.Marked},
+		{w.dueTitle, w.due, d.Reminders},
 		{"Terminated", "terminated", d.Terminated},
 	} {
 		if len(s.Items) > 0 {
@@ -91,7 +93,47 @@ func (d Digest) howTo() []string {
 	return []string{
 		fmt.Sprintf("To postpone: tag the instance %s with a date (2026-12-31 or an RFC 3339 time)%s.", TagSnoozeUntil, limit),
 		fmt.Sprintf("To keep it for good: tag it %s: true.", TagKeep),
-		"Marked instances are terminated only after their due time, and only if they are still candidates then.",
+		d.words().outcome,
+	}
+}
+
+// The modes an owner digest is sent in (the config's values of mode; DESIGN.md §7.1). A dry run
+// sends no digests.
+const (
+	modeMark    = "mark"
+	modeApprove = "approve"
+)
+
+// digestWords is what a digest calls its parts and what it says will become of the marked
+// instances. They depend on the run's mode, so no digest promises a termination the mode will
+// not make; words is the one place they are chosen.
+type digestWords struct {
+	marked, markedTitle string // the subject's and the section's word for new marks
+	due, dueTitle       string // the subject's and the section's word for reminders
+	outcome             string // what becomes of a marked instance
+}
+
+func (d Digest) words() digestWords {
+	switch d.Mode {
+	case modeMark:
+		return digestWords{
+			marked: "marked", markedTitle: "Marked (reaper will not terminate in mark mode)",
+			due: "reach their due date soon", dueTitle: "Due date reached soon (reaper will not terminate in mark mode)",
+			outcome: "reaper runs in mark mode: it marks instances and tells their owners, and will not terminate them in this mode. " +
+				"An operator may switch reaper to approve or enforce mode; marked instances that are still candidates after their due time would then be terminated.",
+		}
+	case modeApprove:
+		return digestWords{
+			marked: "marked for termination", markedTitle: "Marked for termination (after an operator's approval)",
+			due: "due soon", dueTitle: "Due soon (reminder; terminated only after an operator's approval)",
+			outcome: "reaper runs in approve mode: a marked instance that is still a candidate after its due time is terminated only " +
+				"when an operator approves it (reaper apply).",
+		}
+	}
+	return digestWords{
+		marked: "marked for termination", markedTitle: "Marked for termination",
+		due: "due soon", dueTitle: "Due soon (reminder)",
+		outcome: "Marked instances are terminated only after their due time, and only if they are still candidates then.",
 	}
 }
 

@@ -20,9 +20,12 @@ const (
 
 // Event is one notification.
 type Event struct {
-	Kind      string // KindDigest, KindMarked, KindTerminated, KindUnconfirmed, KindBlocked or KindFailed
-	RunID     string
-	DryRun    bool
+	Kind   string // KindDigest, KindMarked, KindTerminated, KindUnconfirmed, KindBlocked or KindFailed
+	RunID  string
+	DryRun bool
+	// Mode is the run's mode (dry-run, mark, approve or enforce); empty for a report written
+	// before reaper had modes.
+	Mode      string
 	Title     string // one line, plain text
 	Text      string // a few lines, plain text
 	Instances []EventInstance

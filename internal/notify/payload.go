@@ -23,6 +23,7 @@ type genericPayload struct {
 	Kind      string            `json:"kind"`
 	RunID     string            `json:"run_id"`
 	DryRun    bool              `json:"dry_run"`
+	Mode      string            `json:"mode,omitempty"`
 	Title     string            `json:"title"`
 	Text      string            `json:"text"`
 	Instances []genericInstance `json:"instances"`
@@ -41,7 +42,7 @@ type genericInstance struct {
 }
 
 func genericBody(e Event) ([]byte, error) {
-	p := genericPayload{Kind: e.Kind, RunID: e.RunID, DryRun: e.DryRun, Title: e.Title, Text: e.Text,
+	p := genericPayload{Kind: e.Kind, RunID: e.RunID, DryRun: e.DryRun, Mode: e.Mode, Title: e.Title, Text: e.Text,
 		Instances: make([]genericInstance, 0, len(e.Instances)), At: e.At.UTC()}
 	for _, in := range e.Instances {
 		reasons := in.Reasons
@@ -85,7 +86,10 @@ func mrkdwn(s string) *slackText { return &slackText{Type: "mrkdwn", Text: trunc
 // fleet data cannot mention @channel or forge links.
 func slackBody(e Event) ([]byte, error) {
 	mode := "acting"
-	if e.DryRun {
+	switch {
+	case e.Mode != "":
+		mode = "mode " + e.Mode
+	case e.DryRun:
 		mode = "dry run"
 	}
 	summary := "*" + slackEscape(e.Title) + "*"

@@ -106,7 +106,7 @@ func digestRun(r *report.Run) bool {
 // terminations that did not take, failed terminations, new marks, and, when newSet says the
 // dry-run candidate set changed since the last announcement, a digest of it.
 func Events(r *report.Run, newSet bool) []notify.Event {
-	base := notify.Event{RunID: r.RunID, DryRun: r.DryRun, At: r.FinishedAt}
+	base := notify.Event{RunID: r.RunID, DryRun: r.DryRun, Mode: r.Mode, At: r.FinishedAt}
 	var out []notify.Event
 	add := func(kind, title, text string, in []report.Instance) {
 		e := base
@@ -136,9 +136,39 @@ func Events(r *report.Run, newSet bool) []notify.Event {
 		add(notify.KindMarked, fmt.Sprintf("%d new termination candidates", len(m)), "They become due after the grace period.", m)
 	}
 	if d := pick(r, reconcile.ActionWouldTerminate); newSet && digestRun(r) && len(d) > 0 {
-		add(notify.KindDigest, fmt.Sprintf("dry-run: %d instances would be terminated", len(d)), "The candidate set changed.", d)
+		title, text := digestWords(r, len(d))
+		add(notify.KindDigest, title, text+" The candidate set changed.", d)
 	}
 	return out
+}
+
+// digestWords is the title and text of a candidate digest: the run's mode and what the run did
+// with the due instances. Only a dry run is called one; a mark run never terminates, and an
+// approve run leaves the terminations to an operator's `reaper apply`.
+func digestWords(r *report.Run, due int) (title, text string) {
+	mode := r.Mode
+	if mode == "" { // a report written before reaper had modes: digests were sent for dry runs only
+		mode = reconcile.ModeDryRun
+	}
+	marked := len(pick(r, reconcile.ActionMarked)) + due
+	switch {
+	case r.Command == reconcile.CommandPlan:
+		return fmt.Sprintf("plan (%s mode): %d instances would be terminated", mode, due),
+			"A plan marks, sends and terminates nothing."
+	case mode == reconcile.ModeDryRun:
+		return fmt.Sprintf("dry-run: %d instances would be terminated", due),
+			"The run marked, sent and terminated nothing."
+	case mode == reconcile.ModeMark:
+		return fmt.Sprintf("mark mode: %d instances are due; reaper does not terminate in mark mode", due),
+			fmt.Sprintf("The run marked %d instances and terminated none; in enforce mode the due ones would be terminated.", marked)
+	case mode == reconcile.ModeApprove:
+		text = fmt.Sprintf("The run marked %d instances and terminated none; the due ones are terminated only after an operator approves them (reaper apply).", marked)
+		if r.ApplyCommand != "" {
+			text += " To approve: " + r.ApplyCommand
+		}
+		return fmt.Sprintf("approve mode: %d instances are due and wait for approval", due), text
+	}
+	return fmt.Sprintf("%s mode: %d instances would be terminated", mode, due), "The run terminated none."
 }
 
 func pick(r *report.Run, a reconcile.Action) []report.Instance {

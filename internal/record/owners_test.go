@@ -197,7 +197,7 @@ func TestOwnerNoticesRoutingAndExactlyOnce(t *testing.T) {
 	if got, want := h.operator.take(), []string{"bob: marked=4"}; !slices.Equal(got, want) {
 		t.Errorf("cycle 1 operator digests = %q, want %q", got, want)
 	}
-	if got, want := mails(h.smtp, 0), []string{"alice@example.test: reaper: your instances: 1 marked for termination"}; !slices.Equal(got, want) {
+	if got, want := mails(h.smtp, 0), []string{"alice@example.test: reaper: your instances: 1 marked"}; !slices.Equal(got, want) {
 		t.Errorf("cycle 1 mails = %q, want %q", got, want)
 	}
 

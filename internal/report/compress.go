@@ -17,8 +17,25 @@ func compressible(format string) bool { return format == FormatJSON || format ==
 
 // jsonFile returns the path of the run's report.json, or of report.json.gz when only that exists,
 // or "" when neither is a regular file (symlinks are not followed).
-func jsonFile(runDir string) string {
-	for _, name := range []string{FileName(FormatJSON), FileName(FormatJSON) + gzipSuffix} {
+func jsonFile(runDir string) string { return dataFile(runDir, FormatJSON) }
+
+// storedDataFiles names the run's CSV and JSON files that exist in runDir, each plain or
+// compressed as it was written: what the HTML page of a stored run links.
+func storedDataFiles(runDir string) []string {
+	var out []string
+	for _, f := range []string{FormatCSV, FormatJSON} {
+		if path := dataFile(runDir, f); path != "" {
+			out = append(out, filepath.Base(path))
+		}
+	}
+	return out
+}
+
+// dataFile returns the path of the run's file of a format (report.json), or of its compressed
+// form (report.json.gz) when only that exists, or "" when neither is a regular file (symlinks are
+// not followed).
+func dataFile(runDir, format string) string {
+	for _, name := range []string{FileName(format), FileName(format) + gzipSuffix} {
 		path := filepath.Join(runDir, name)
 		if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() {
 			return path

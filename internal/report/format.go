@@ -118,6 +118,34 @@ func modeLabel(r *Run) string {
 	return "acting"
 }
 
+// modeBadge is the run's mode as the HTML report's badge shows it, and what the mode means: a
+// mark or approve run is never called a dry run. A report written before reaper had modes keeps
+// the old words, DRY RUN or ACTING.
+func modeBadge(r *Run) (badge, meaning string) {
+	switch {
+	case r.Mode == "" && isDryRun(r):
+		return "DRY RUN", "Dry run: reaper did not call TerminateInstance"
+	case r.Mode == "":
+		return "ACTING", "Acting: due instances were terminated"
+	case r.Command == "plan":
+		return strings.ToUpper(r.Mode) + " · PLAN", "A plan: reaper wrote no tags, sent no notices and terminated nothing"
+	}
+	switch r.Mode {
+	case "dry-run":
+		return "DRY RUN", "Dry run: reaper wrote no tags, sent no notices and did not call TerminateInstance"
+	case "mark":
+		return "MARK", "Mark mode: reaper marks candidates and tells their owners; it never terminates"
+	case "approve":
+		if !isDryRun(r) {
+			return "APPROVE", "Approve mode: reaper terminated only what an operator approved with reaper apply"
+		}
+		return "APPROVE", "Approve mode: reaper marks candidates; due instances are terminated only through reaper apply of an approved plan"
+	case "enforce":
+		return "ENFORCE", "Enforce mode: reaper marks candidates and terminates them once due"
+	}
+	return strings.ToUpper(r.Mode), "Mode " + r.Mode
+}
+
 // headline is the one sentence a reader needs first: what happened to the fleet.
 func headline(r *Run) string {
 	c := r.Summary.ByAction

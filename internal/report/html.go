@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"iter"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,9 +34,19 @@ var (
 // Above allRowsUpTo instances, the table holds only the rows isRow picks (the candidates, and the
 // skips an operator looks at), most urgent first and within rowBudget bytes; the other instances are
 // counted by action, reason, zone and type, and the page links to the CSV and JSON, which keep every
-// instance. WriteHTML links to report.json and report.csv; Write links to the files it wrote.
+// instance. WriteHTML links to report.json and report.csv; Write links to the files it wrote, and
+// WriteStoredHTML to the files of a stored run.
 func WriteHTML(w io.Writer, r *Run) error {
 	return writeHTML(w, r, pageExtras{DataFiles: []string{FileName(FormatCSV), FileName(FormatJSON)}})
+}
+
+// WriteStoredHTML is WriteHTML for a run stored in dir (as Load read it): the page links the
+// run's data files that exist, report.json or report.json.gz (report.compress) and so on.
+func WriteStoredHTML(w io.Writer, dir string, r *Run) error {
+	if !ValidRunID(r.RunID) {
+		return fmt.Errorf("write html: invalid run id %q", r.RunID)
+	}
+	return writeHTML(w, r, pageExtras{DataFiles: storedDataFiles(filepath.Join(dir, r.RunID))})
 }
 
 // pageExtras is what the HTML and Markdown reports show beyond the run: the files the run's full
@@ -58,6 +69,7 @@ type htmlView struct {
 	Run                        *Run
 	DryRun                     bool
 	Mode, ResultClass          string
+	ModeBadge, ModeMeaning     string
 	Headline                   string
 	BannerTitle, Banner        string
 	Started, StartedISO, Took  string
@@ -128,6 +140,7 @@ func newHTMLView(r *Run, x pageExtras, out *countingWriter) *htmlView {
 		CSP:          htmlCSP,
 	}
 	v.BannerTitle, v.Banner = banner(r)
+	v.ModeBadge, v.ModeMeaning = modeBadge(r)
 	v.Cards = cards(r)
 	v.ByAction = actionCounts(r)
 	v.ByPolicy = counts(r.Summary.ByPolicy, nil)
@@ -196,7 +209,7 @@ func cards(r *Run) []htmlCard {
 	term := htmlCard{Key: "terminated", Label: "Terminated", Value: strconv.Itoa(c[ActionTerminated]), Tone: "info"}
 	switch {
 	case isDryRun(r):
-		term.Detail = "dry run: reaper did not terminate anything"
+		term.Detail = strings.ToLower(dryWord(r)) + ": reaper did not terminate anything"
 	case c[ActionTerminated] > 0:
 		term.Tone, term.Detail = "bad", "see each row for where it went"
 		if first := earliestDeadline(r.Instances); first != nil {

@@ -31,6 +31,7 @@ type Entry struct {
 	FinishedAt    time.Time      `json:"finished_at"`
 	Command       string         `json:"command"`
 	DryRun        bool           `json:"dry_run"`
+	Mode          string         `json:"mode,omitempty"` // empty in a report written before reaper had modes
 	Result        string         `json:"result"`
 	InventorySize int            `json:"inventory_size"`
 	Counts        map[string]int `json:"counts"` // instances by action
@@ -152,11 +153,19 @@ type entryDoc struct {
 	FinishedAt    time.Time `json:"finished_at"`
 	Command       string    `json:"command"`
 	DryRun        bool      `json:"dry_run"`
+	Mode          string    `json:"mode"`
 	Result        string    `json:"result"`
 	InventorySize int       `json:"inventory_size"`
 	Summary       struct {
 		ByAction map[string]int `json:"by_action"`
 	} `json:"summary"`
+}
+
+// ModeLabel is the run's mode as the reports name it, "mark", "enforce", ..., or for a report
+// written before reaper had modes "dry-run" or "acting". It is one word: the command (a plan
+// writes nothing in any mode) is the entry's Command.
+func (e Entry) ModeLabel() string {
+	return modeLabel(&Run{Mode: e.Mode, DryRun: e.DryRun})
 }
 
 func readEntry(dir, name string) Entry {
@@ -181,7 +190,7 @@ func readEntry(dir, name string) Entry {
 	}
 	return Entry{
 		RunID: name, Seq: d.Seq, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt, Command: d.Command, DryRun: d.DryRun,
-		Result: d.Result, InventorySize: d.InventorySize, Counts: nonNilMap(d.Summary.ByAction),
+		Mode: d.Mode, Result: d.Result, InventorySize: d.InventorySize, Counts: nonNilMap(d.Summary.ByAction),
 	}
 }
 
