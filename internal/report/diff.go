@@ -195,7 +195,11 @@ func writeTransitions(w io.Writer, d Delta) {
 	if d.Currency != "" {
 		unit = " in " + oneLine(d.Currency)
 	}
-	fmt.Fprintf(w, "transitions: %d (instances, monthly cost%s)\n", len(d.Transitions), unit)
+	changed := 0
+	for _, t := range d.Transitions {
+		changed += t.Count
+	}
+	fmt.Fprintf(w, "transitions: %d instances changed (per transition: count, monthly cost%s)\n", changed, unit)
 	if d.FromCurrency != "" && d.FromCurrency != d.Currency {
 		fmt.Fprintf(w, "  note: %s states costs in %s, %s in %s; costs of gone instances count as unknown\n",
 			oneLine(d.From), oneLine(d.FromCurrency), oneLine(d.To), oneLine(d.Currency))

@@ -48,7 +48,7 @@ func TestDiffTransitionsAndMoney(t *testing.T) {
 		want: `from a (2026-11-26 08:00 UTC)
   to b (2026-11-26 08:30 UTC)
 
-transitions: 5 (instances, monthly cost in USD)
+transitions: 7 instances changed (per transition: count, monthly cost in USD)
   (new) -> kept: 1, 0.00
   kept -> marked: 2, 100.30
   marked -> would_terminate: 1, 1,500.00
@@ -82,7 +82,7 @@ still candidates: 1
 		want: `from a (2026-11-26 08:00 UTC)
   to b (2026-11-26 08:30 UTC)
 
-transitions: 3 (instances, monthly cost)
+transitions: 3 instances changed (per transition: count, monthly cost)
   (new) -> kept: 1, unknown
   kept -> marked: 1, unknown
   blocked -> failed: 1, unknown
@@ -109,7 +109,7 @@ still candidates: 1
 		want: `from a (2026-11-26 08:00 UTC)
   to b (2026-11-26 08:30 UTC)
 
-transitions: 2 (instances, monthly cost in EUR)
+transitions: 2 instances changed (per transition: count, monthly cost in EUR)
   marked -> would_terminate: 1, unknown
   would_terminate -> terminated: 1, 1,234,567.89
 
@@ -134,7 +134,7 @@ still candidates: 1
 		want: `from a (2026-11-26 08:00 UTC)
   to b (2026-11-26 08:30 UTC)
 
-transitions: 2 (instances, monthly cost in EUR\x1b[2J)
+transitions: 2 instances changed (per transition: count, monthly cost in EUR\x1b[2J)
   note: a states costs in USD, b in EUR\x1b[2J; costs of gone instances count as unknown
   kept -> (gone): 1, unknown
   marked -> would_terminate: 1, 4.50
@@ -154,7 +154,7 @@ still candidates: 1
 		want: `from a (2026-11-26 08:00 UTC)
   to b (2026-11-26 08:30 UTC)
 
-transitions: 0 (instances, monthly cost in USD)
+transitions: 0 instances changed (per transition: count, monthly cost in USD)
 
 new candidates: 0
 
