@@ -53,7 +53,7 @@ func reportCommand(cl *cli) *cobra.Command {
 		show,
 		&cobra.Command{
 			Use:   "diff RUN1 RUN2",
-			Short: "what changed between two runs",
+			Short: "what changed between two runs: transitions and the monthly cost they move",
 			Args:  wantArgs("RUN1", "RUN2"),
 			RunE: sub(func(_ context.Context, env Env, dir string, args []string) int {
 				return reportDiff(env, dir, args[0], args[1])

@@ -148,13 +148,18 @@ type Report struct {
 	// Dir defaults to <state_dir>/reports; see Config.ReportDir.
 	Dir     string   `yaml:"dir"`
 	Formats []string `yaml:"formats"`
-	// Keep is how many of the newest run reports to retain; 0 keeps all.
+	// Keep is how many of the newest run reports to retain, by run sequence; 0 keeps all.
 	Keep int `yaml:"keep"`
 	// Compress gzips report.json and report.csv (report.json.gz, report.csv.gz).
 	Compress bool `yaml:"compress"`
 	// TrendRuns is how many runs the trend of the HTML and Markdown reports covers; 0 draws none.
 	TrendRuns int `yaml:"trend_runs"`
 }
+
+// DefaultReportKeep is report.keep's default: a daemon on a 30-minute schedule writes 48 runs a
+// day, so 200 runs are about four days of reports, enough to diff and chart (trend_runs defaults to
+// 30) without filling the disk. 0 keeps every run.
+const DefaultReportKeep = 200
 
 // MaxTrendRuns bounds report.trend_runs: each report reads the header of that many past runs.
 const MaxTrendRuns = 1000
@@ -216,7 +221,7 @@ func Default() *Config {
 		},
 		StateDir: DefaultStateDir,
 		State:    State{Backend: BackendBbolt, Postgres: Postgres{Schema: DefaultPostgresSchema}},
-		Report:   Report{Formats: []string{"json", "html"}, TrendRuns: 30},
+		Report:   Report{Formats: []string{"json", "html"}, Keep: DefaultReportKeep, TrendRuns: 30},
 		Notify:   Notify{Format: "generic", Owners: defaultOwners()},
 		Pricing: Pricing{Currency: DefaultCurrency, Bills: true, Refresh: Duration(DefaultPricingRefresh),
 			Overrides: map[string]Override{}},

@@ -41,7 +41,7 @@ func TestDefaultMatchesDesign(t *testing.T) {
 		{"state_dir", c.StateDir, "/var/lib/reaper"},
 		{"report.dir", c.Report.Dir, ""},
 		{"report.formats", c.Report.Formats, []string{"json", "html"}},
-		{"report.keep", c.Report.Keep, 0},
+		{"report.keep", c.Report.Keep, 200},
 		{"notify.format", c.Notify.Format, "generic"},
 		{"metrics.listen", c.Metrics.Listen, "127.0.0.1:9797"},
 		{"log.level", c.Log.Level, "info"},
