@@ -219,22 +219,7 @@ func writeTransitions(w io.Writer, d Delta) {
 
 // fmtMicros writes an amount for people with two decimals and thousands separators, from the
 // integer amount (no float on the way): 1,234.50.
-func fmtMicros(m money.Micros) string {
-	s := m.Decimal()
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return sign + b.String() + "." + frac
-}
+func fmtMicros(m money.Micros) string { return groupThousands(m.Decimal()) }
 
 func orDash(action string) string {
 	if action == "" {

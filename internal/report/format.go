@@ -20,23 +20,28 @@ func fmtTime(t *time.Time) string {
 }
 
 // fmtMoney formats an amount with two decimals and thousands separators: 12,345.60.
-func fmtMoney(f float64) string {
-	s := strconv.FormatFloat(f, 'f', 2, 64)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	whole, frac, _ := strings.Cut(s, ".")
+func fmtMoney(f float64) string { return groupThousands(strconv.FormatFloat(f, 'f', 2, 64)) }
+
+// groupThousands puts thousands separators into the whole part of a decimal string such as
+// "-12345.60": -12,345.60. The one place both amount formats (float and micro-units) share.
+func groupThousands(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, hasFrac := strings.Cut(s, ".")
 	var b strings.Builder
+	b.WriteString(sign)
 	for i, c := range whole {
 		if i > 0 && (len(whole)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(c)
 	}
-	out := b.String() + "." + frac
-	if neg {
-		out = "-" + out
+	if hasFrac {
+		b.WriteString("." + frac)
 	}
-	return out
+	return b.String()
 }
 
 // fmtBps formats a rate in bits per second with a decimal unit: 950 bps, 12.5 kbps, 3.2 Mbps.
