@@ -73,6 +73,7 @@ func callWith[T any](ctx context.Context, c *Client, action string, params any, 
 	if err != nil {
 		return nil, "", fmt.Errorf("zen: %s: encode request: %w", action, err)
 	}
+	throttled := 0 // attempts the API throttled
 	for n := 1; ; n++ {
 		release, err := acquire(ctx, opts.slots)
 		if err != nil {
@@ -91,13 +92,17 @@ func callWith[T any](ctx context.Context, c *Client, action string, params any, 
 		if !retryable(err) {
 			return nil, "", err
 		}
+		if IsRateLimited(err) {
+			throttled++
+		}
 		// The attempt's error names the package and the action; what stopped the retries
 		// follows it, so neither is said twice.
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, "", fmt.Errorf("%w (attempt %d, not retried: %w)", err, n, cerr)
 		}
 		if n >= c.retry.maxAttempts {
-			return nil, "", fmt.Errorf("gave up after %d attempts: %w", n, err)
+			return nil, "", &ExhaustedError{Action: action, Attempts: n, Throttled: throttled,
+				RequestsPerSecond: c.rateDescription(), Err: err}
 		}
 		wait, werr := c.retryWait(ctx, n, err)
 		if werr != nil {
