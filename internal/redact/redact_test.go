@@ -186,5 +186,6 @@ func TestDSNPasswordInEveryEncoding(t *testing.T) {
 	}
 }
 
-func urlUserEscape(s string) string { return (&url.URL{User: url.UserPassword("u", s)}).User.String()[2:] }
-
+func urlUserEscape(s string) string {
+	return (&url.URL{User: url.UserPassword("u", s)}).User.String()[2:]
+}

@@ -25,34 +25,16 @@ type throttleRig struct {
 	sim       *zensim.Server
 	client    *zen.Client
 	clock     *clocktest.Clock
-	logs      *syncBuffer
+	logs      *bytes.Buffer // slog's handler serialises its writes
 	mu        sync.Mutex
 	throttled int // attempts the client's observer saw answered REQUEST_LIMIT_EXCEEDED
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newThrottleRig starts the simulator (its token bucket on rateClock, or on the shared clock when
 // rateClock is nil) with a one-instance fleet and a client at rps requests per second.
 func newThrottleRig(t *testing.T, rps float64, rateClock func() time.Time) *throttleRig {
 	t.Helper()
-	r := &throttleRig{clock: clocktest.New(time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)), logs: new(syncBuffer)}
+	r := &throttleRig{clock: clocktest.New(time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)), logs: new(bytes.Buffer)}
 	if rateClock == nil {
 		rateClock = r.clock.Now
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -133,12 +134,7 @@ func base64Prefix(name string) (int, bool) {
 func CheckNoLeak(t testing.TB, where, text, secret string) {
 	t.Helper()
 	encs := Encodings(secret)
-	names := make([]string, 0, len(encs))
-	for name := range encs {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(encs)) {
 		if leak := Leak(text, name, encs[name], secret); leak != "" {
 			t.Errorf("%s holds the secret (%s) as %q: %.400s", where, name, leak, text)
 		}
