@@ -260,9 +260,12 @@ func (c Client) authDescription() string {
 	return "access key " + c.creds.keyID
 }
 
+// unlimited describes a client without a request rate limit.
+const unlimited = "unlimited"
+
 func (c Client) rateDescription() string {
 	if c.limiter.Limit() == rate.Inf {
-		return "unlimited"
+		return unlimited
 	}
 	return fmt.Sprint(float64(c.limiter.Limit()))
 }

@@ -134,13 +134,17 @@ type ExhaustedError struct {
 	Action            string
 	Attempts          int
 	Throttled         int    // how many of the attempts the API throttled
-	RequestsPerSecond string // the client's request rate when it gave up, as throttling lowered it
+	RequestsPerSecond string // the client's request rate when it gave up, as throttling lowered it, or "unlimited"
 	Err               error  // the last attempt's error
 }
 
 // Error says how many attempts were made, whether throttling stopped them, and the last error.
 func (e *ExhaustedError) Error() string {
-	if e.Throttled == e.Attempts {
+	switch {
+	case e.Throttled == e.Attempts && e.RequestsPerSecond == unlimited:
+		return fmt.Sprintf("gave up after %d attempts, all throttled by the API (the client has no request rate limit): %v",
+			e.Attempts, e.Err)
+	case e.Throttled == e.Attempts:
 		return fmt.Sprintf("gave up after %d attempts, all throttled by the API (request rate lowered to %s per second): %v",
 			e.Attempts, e.RequestsPerSecond, e.Err)
 	}

@@ -180,3 +180,27 @@ func TestAdaptiveRateDecreasesOncePerBurst(t *testing.T) {
 		t.Fatalf("unlimited client got rate %v", inf.Limit())
 	}
 }
+
+// TestExhaustedErrorSaysWhy: the message of a call that used up its attempts says whether every
+// attempt was throttled, and at what rate the client then was.
+func TestExhaustedErrorSaysWhy(t *testing.T) {
+	last := &APIError{Action: "DescribeInstances", HTTPStatus: http.StatusTooManyRequests, Code: CodeRequestLimitExceeded, RequestID: "T-1"}
+	for _, tt := range []struct {
+		err  ExhaustedError
+		want string
+	}{
+		{ExhaustedError{Attempts: 4, Throttled: 4, RequestsPerSecond: "0.625", Err: last},
+			"gave up after 4 attempts, all throttled by the API (request rate lowered to 0.625 per second): zen: DescribeInstances: REQUEST_LIMIT_EXCEEDED"},
+		{ExhaustedError{Attempts: 4, Throttled: 4, RequestsPerSecond: unlimited, Err: last},
+			"gave up after 4 attempts, all throttled by the API (the client has no request rate limit): zen:"},
+		{ExhaustedError{Attempts: 4, Throttled: 3, RequestsPerSecond: "1", Err: last},
+			"gave up after 4 attempts: zen: DescribeInstances"},
+	} {
+		if got := tt.err.Error(); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("Error() = %q, want it to start %q", got, tt.want)
+		}
+		if !IsRateLimited(&tt.err) || RequestID(&tt.err) != "T-1" {
+			t.Errorf("%q: want it rate-limited with the last attempt's request ID", tt.err.Error())
+		}
+	}
+}
