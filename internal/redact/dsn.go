@@ -57,12 +57,9 @@ func cutScheme(dsn string) (string, bool) {
 }
 
 // urlParts splits what follows the scheme into the user info and the query. The user info ends at
-// the last '@' before the query, so a password holding an unescaped '/' or '@' is still taken
-// whole (with too much rather than too little).
+// the last '@' before the query, so a password holding an unescaped '/', '@' or '#' is still
+// taken whole (with too much rather than too little).
 func urlParts(rest string) (userinfo, query string) {
-	if i := strings.IndexByte(rest, '#'); i >= 0 {
-		rest = rest[:i]
-	}
 	before, query, _ := strings.Cut(rest, "?")
 	if i := strings.LastIndexByte(before, '@'); i >= 0 {
 		userinfo = before[:i]

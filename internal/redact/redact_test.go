@@ -146,6 +146,7 @@ func TestDSNSecrets(t *testing.T) {
 		{"url escaped", "postgresql://reaper:p%40ss%2Fw%20rd@db/r?sslmode=require", []string{"p%40ss%2Fw%20rd", "p@ss/w rd"}},
 		{"url upper-case scheme", "POSTGRES://u:Pw-1234567@h/db", []string{"Pw-1234567"}},
 		{"url unescaped @ and /", "postgres://u:p@ss/w@h/db", []string{"p@ss/w"}},
+		{"url unescaped #", "postgres://u:ab#cd@h/db", []string{"ab#cd"}},
 		{"url without password", "postgres://reaper@db/reaper", nil},
 		{"url query password", "postgres://db/reaper?user=u&password=Qu%2Bery+pw&sslmode=disable", []string{"Qu%2Bery+pw", "Qu+ery pw"}},
 		{"url both", "postgres://u:One-111111@h/db?password=Two-222222", []string{"One-111111", "Two-222222"}},
