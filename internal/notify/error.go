@@ -7,7 +7,8 @@ import (
 )
 
 // Error is a notification that was not delivered. Its message names the webhook only by scheme and
-// host, and any part of the URL a response or network error echoed is replaced by "…".
+// host, and any part of the URL a response or network error echoed, in any encoding, is replaced
+// by [REDACTED].
 type Error struct {
 	Kind       string // the event kind
 	Webhook    string // redacted: scheme://host/…

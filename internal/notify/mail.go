@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/redact"
 )
 
 // DefaultMailTimeout bounds one SMTP conversation when the context has no earlier deadline.
@@ -42,8 +43,9 @@ type MailOptions struct {
 // and the standard library adds no dependency to a destructive tool operators audit. The package
 // is frozen, not deprecated; go-smtp's server side tests it.
 type Mailer struct {
-	opts MailOptions
-	log  *slog.Logger
+	opts   MailOptions
+	log    *slog.Logger
+	redact *redact.Redactor // the password, alone and in the AUTH PLAIN message
 }
 
 // NewMailer checks opts and returns a Mailer. Its errors never contain the password.
@@ -66,7 +68,11 @@ func NewMailer(opts MailOptions) (*Mailer, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Mailer{opts: opts, log: log}, nil
+	var secrets []string
+	if opts.Password != "" {
+		secrets = []string{opts.Password, "\x00" + opts.Username + "\x00" + opts.Password}
+	}
+	return &Mailer{opts: opts, log: log, redact: redact.New(secrets...)}, nil
 }
 
 // plainAddress checks that s is one bare address (no display name, no line break) and returns it.
@@ -104,22 +110,16 @@ func (e *MailError) LogValue() slog.Value {
 		slog.String("error", e.scrub(e.err.Error())))
 }
 
-// scrub removes the password, and the AUTH PLAIN token that carries it, from s.
-func (m *Mailer) scrub(s string) string {
-	p := m.opts.Password
-	if p == "" {
-		return s
-	}
-	token := base64.StdEncoding.EncodeToString([]byte("\x00" + m.opts.Username + "\x00" + p))
-	return strings.NewReplacer(token, "…", p, "…").Replace(s)
-}
+// scrub removes the password, and the AUTH PLAIN message that carries it, from s, in every
+// encoding package redact knows.
+func (m *Mailer) scrub(s string) string { return m.redact.Text(s) }
 
 // SendDigest mails d to the address to, in one SMTP conversation. It does not retry: the caller
 // keeps the events and tries again in a later cycle.
 func (m *Mailer) SendDigest(ctx context.Context, to string, d Digest) error {
 	server := net.JoinHostPort(m.opts.Host, strconv.Itoa(m.opts.Port))
 	fail := func(step string, err error) error {
-		return &MailError{Server: server, Step: step, err: err, scrub: m.scrub}
+		return &MailError{Server: server, Step: step, err: m.redact.Error(err), scrub: m.scrub}
 	}
 	rcpt, err := plainAddress(to)
 	if err != nil {

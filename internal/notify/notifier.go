@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/reaper-bmc/reaper/internal/redact"
 )
 
 // Defaults for the zero values of Options.
@@ -55,8 +57,8 @@ type Options struct {
 // Notifier posts events to one webhook. A nil *Notifier is valid and sends nothing.
 type Notifier struct {
 	endpoint    string
-	webhook     string // redacted, for logs and errors
-	secrets     []string
+	webhook     string           // redacted, for logs and errors
+	redact      *redact.Redactor // the URL's secret parts, out of every error and log
 	format      string
 	client      *http.Client
 	logger      *slog.Logger
@@ -84,7 +86,7 @@ func New(opts Options) (*Notifier, error) {
 		return nil, errors.New("notify: webhook url has no host")
 	}
 	n := &Notifier{
-		endpoint: raw, webhook: Redact(raw), secrets: secretParts(raw, u),
+		endpoint: raw, webhook: Redact(raw), redact: webhookRedactor(raw, u),
 		format: opts.Format, client: opts.Client, logger: opts.Logger,
 		maxAttempts: opts.MaxAttempts, backoff: opts.Backoff, maxBackoff: opts.MaxBackoff,
 		sleep: opts.Sleep, now: opts.Now,
@@ -133,13 +135,8 @@ func Redact(raw string) string {
 	return u.Scheme + "://" + u.Host + "/…"
 }
 
-// scrub replaces every secret part of the URL in s, in every encoding secretParts lists.
-func (n *Notifier) scrub(s string) string {
-	for _, p := range n.secrets {
-		s = strings.ReplaceAll(s, p, "…")
-	}
-	return s
-}
+// scrub replaces every secret part of the URL in s, in every encoding (see webhookRedactor).
+func (n *Notifier) scrub(s string) string { return n.redact.Text(s) }
 
 // Send posts e, retrying 5xx, 429 and network errors with capped exponential backoff, up to
 // MaxAttempts tries. It returns an *Error when the event was not delivered; the caller logs it (a
@@ -168,7 +165,7 @@ func (n *Notifier) deliver(ctx context.Context, kind, runID string, body []byte)
 			return nil
 		}
 		fail := &Error{Kind: kind, Webhook: n.webhook, Attempts: attempt, StatusCode: res.status,
-			Body: quoteBody(n.scrub(res.body)), err: res.err, scrub: n.scrub}
+			Body: quoteBody(n.scrub(res.body)), err: n.redact.Error(res.err), scrub: n.scrub}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			fail.err = ctxErr
 			return fail

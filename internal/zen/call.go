@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/reaper-bmc/reaper/internal/redact"
 )
 
 // envelope is a success answer: the action's output under "response" (zenlayer-bmc-api.md §2.1).
@@ -71,6 +73,7 @@ func callWith[T any](ctx context.Context, c *Client, action string, params any, 
 	if err != nil {
 		return nil, "", fmt.Errorf("zen: %s: encode request: %w", action, err)
 	}
+	throttled := 0 // attempts the API throttled
 	for n := 1; ; n++ {
 		release, err := acquire(ctx, opts.slots)
 		if err != nil {
@@ -89,13 +92,17 @@ func callWith[T any](ctx context.Context, c *Client, action string, params any, 
 		if !retryable(err) {
 			return nil, "", err
 		}
+		if IsRateLimited(err) {
+			throttled++
+		}
 		// The attempt's error names the package and the action; what stopped the retries
 		// follows it, so neither is said twice.
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, "", fmt.Errorf("%w (attempt %d, not retried: %w)", err, n, cerr)
 		}
 		if n >= c.retry.maxAttempts {
-			return nil, "", fmt.Errorf("gave up after %d attempts: %w", n, err)
+			return nil, "", &ExhaustedError{Action: action, Attempts: n, Throttled: throttled,
+				RequestsPerSecond: c.rateDescription(), Err: err}
 		}
 		wait, werr := c.retryWait(ctx, n, err)
 		if werr != nil {
@@ -223,7 +230,7 @@ func (c *Client) transportError(ctx, actx context.Context, action string, err er
 		return fmt.Errorf("zen: %s: %w", action, context.Cause(ctx))
 	}
 	ne := newNetworkError(action, actx, err)
-	ne.Err = c.scrub.error(ne.Err) // a malformed answer is quoted in the transport's error
+	ne.Err = c.scrub.Error(ne.Err) // a malformed answer is quoted in the transport's error
 	return ne
 }
 
@@ -299,7 +306,7 @@ func outcomeCode(err error) string {
 // snippet is the start of a body, safe to show: secrets redacted in every encoding (before any
 // cut, so no part of one survives), shortened, printable.
 func (c *Client) snippet(data []byte) string {
-	return c.clean(c.scrub.head(string(data[:min(len(data), 4*maxSnippetLen+c.scrub.margin)]), 4*maxSnippetLen), maxSnippetLen)
+	return c.clean(c.scrub.Head(string(data[:min(len(data), 4*maxSnippetLen+c.scrub.Margin())]), 4*maxSnippetLen), maxSnippetLen)
 }
 
 // clean makes server text safe for errors and logs: the client's secrets redacted (a misbehaving
@@ -327,7 +334,8 @@ func (c *Client) clean(s string, max int) string {
 	return b.String()
 }
 
-const redacted = "[REDACTED]"
+// redacted stands for a secret in text.
+const redacted = redact.Mark
 
 // redactDecode removes the client's secrets from the server-supplied values a DecodeError
 // copies verbatim (a time field, an instance ID), so a server or proxy that echoes a token cannot
@@ -340,9 +348,9 @@ func redactDecode(err error, redact func(string) string) error {
 	return err
 }
 
-// redact replaces the secret and the token, in every encoding the redactor knows, wherever they
-// appear in s (see redactor).
-func (c *Client) redact(s string) string { return c.scrub.redact(s) }
+// redact replaces the secret and the token, in every encoding package redact knows, wherever
+// they appear in s.
+func (c *Client) redact(s string) string { return c.scrub.Text(s) }
 
 // waitLimiter takes one token from the shared limiter, waiting (through c.sleep) when needed.
 func (c *Client) waitLimiter(ctx context.Context) error {

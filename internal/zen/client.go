@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reaper-bmc/reaper/internal/redact"
 	"golang.org/x/time/rate"
 )
 
@@ -43,7 +44,7 @@ type Client struct {
 	jitter          func(ceiling time.Duration) time.Duration // full jitter; tests replace it
 	maxErrorBody    int64
 	maxSuccessBody  int64
-	scrub           *redactor // removes the secrets from server-supplied text
+	scrub           *redact.Redactor // removes the secrets from server-supplied text
 }
 
 // credentials holds the secrets. It sits behind a pointer so that printing a Client value with
@@ -91,7 +92,7 @@ func New(opts ...Option) (*Client, error) {
 		jitter:          fullJitter,
 		maxErrorBody:    maxErrorBody,
 		maxSuccessBody:  maxSuccessBody,
-		scrub:           newRedactor(s.secret, s.token),
+		scrub:           redact.New(s.secret, s.token),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -259,9 +260,12 @@ func (c Client) authDescription() string {
 	return "access key " + c.creds.keyID
 }
 
+// unlimited describes a client without a request rate limit.
+const unlimited = "unlimited"
+
 func (c Client) rateDescription() string {
 	if c.limiter.Limit() == rate.Inf {
-		return "unlimited"
+		return unlimited
 	}
 	return fmt.Sprint(float64(c.limiter.Limit()))
 }

@@ -126,6 +126,45 @@ func (e *NetworkError) Error() string {
 // Unwrap returns the transport error.
 func (e *NetworkError) Unwrap() error { return e.Err }
 
+// ExhaustedError is a call that failed with a retryable error on every attempt the retry policy
+// allows (WithRetry). When the API throttled every attempt, the account's request limit is below
+// what the client sends even after slowing down: the call fails rather than retrying forever, and
+// the message says so.
+type ExhaustedError struct {
+	Action            string
+	Attempts          int
+	Throttled         int    // how many of the attempts the API throttled
+	RequestsPerSecond string // the client's request rate when it gave up, as throttling lowered it, or "unlimited"
+	Err               error  // the last attempt's error
+}
+
+// Error says how many attempts were made, whether throttling stopped them, and the last error.
+func (e *ExhaustedError) Error() string {
+	switch {
+	case e.Throttled == e.Attempts && e.RequestsPerSecond == unlimited:
+		return fmt.Sprintf("gave up after %d attempts, all throttled by the API (the client has no request rate limit): %v",
+			e.Attempts, e.Err)
+	case e.Throttled == e.Attempts:
+		return fmt.Sprintf("gave up after %d attempts, all throttled by the API (request rate lowered to %s per second): %v",
+			e.Attempts, e.RequestsPerSecond, e.Err)
+	}
+	return fmt.Sprintf("gave up after %d attempts: %v", e.Attempts, e.Err)
+}
+
+// Unwrap returns the last attempt's error.
+func (e *ExhaustedError) Unwrap() error { return e.Err }
+
+// LogValue renders the error as a group of snake_case attributes.
+func (e *ExhaustedError) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("action", e.Action),
+		slog.Int("attempts", e.Attempts),
+		slog.Int("throttled", e.Throttled),
+		slog.String("requests_per_second", e.RequestsPerSecond),
+		slog.Any("error", e.Err),
+	)
+}
+
 // DecodeError is a field of a well-formed response that the client could not turn into a domain
 // value, such as an unparseable createTime.
 type DecodeError struct {

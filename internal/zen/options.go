@@ -81,7 +81,8 @@ func WithTimeout(d time.Duration) Option { return func(s *settings) { s.timeout 
 // WithRequestsPerSecond sets the client-side rate limit shared by every call of the Client,
 // concurrent page fetches and retries included (default 10, burst 1). math.Inf(1) disables it.
 // The limit adapts to throttling: each throttled answer halves it (once per burst, down to 1/16
-// of rps) and each successful call raises it by rps/20, up to rps again.
+// of rps) and each successful call raises it by rps/20 (rps/80 near the rate last throttled), up
+// to rps again.
 func WithRequestsPerSecond(rps float64) Option { return func(s *settings) { s.rps = rps } }
 
 // WithClock sets the clock whose time goes into X-ZC-Timestamp (default time.Now).
@@ -92,7 +93,8 @@ func WithClock(now func() time.Time) Option { return func(s *settings) { s.now =
 // attempt (429 or REQUEST_LIMIT_EXCEEDED) waits between c and 1.5·c instead, and at least its
 // Retry-After, so with the defaults no less than the official SDKs' 1, 2 and 4 seconds; it also
 // halves the client's request rate, which recovers as calls succeed (see WithRequestsPerSecond).
-// Defaults: 4 attempts, base 1s, max 30s.
+// A call whose attempts are used up fails with an *ExhaustedError. Defaults: 4 attempts, base 1s,
+// max 30s.
 func WithRetry(maxAttempts int, base, max time.Duration) Option {
 	return func(s *settings) { s.maxAttempts, s.backoffBase, s.backoffMax = maxAttempts, base, max }
 }

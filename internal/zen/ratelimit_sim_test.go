@@ -81,8 +81,9 @@ func (c *slowConn) Write(b []byte) (int, error) {
 // TestListingAtTheAccountRateLimitCompletes: with the account limit (10 requests per second,
 // burst 1) equal to the client's requests_per_second, a 30-page listing (30,000 instances, 4
 // pages in flight) over a network whose latency varies by up to 100 ms completes without error,
-// with and without Retry-After on the 429s. The backoff jitter always picks its shortest wait,
-// the worst case it allows (before the fix: no wait at all, and with seed 2 a page failed after 4 attempts).
+// with and without Retry-After on the 429s; the simulator refuses at most 2 calls per 5 pages,
+// and every other call succeeds. The backoff jitter always picks its shortest wait, the worst
+// case it allows (before the fix: no wait at all, and with seed 2 a page failed after 4 attempts).
 // Time is synctest's virtual clock: every wait is real code waiting, none takes wall time.
 func TestListingAtTheAccountRateLimitCompletes(t *testing.T) {
 	if testing.Short() {
@@ -131,6 +132,11 @@ func TestListingAtTheAccountRateLimitCompletes(t *testing.T) {
 			}
 			t.Logf("seed %d retry-after %v: %d calls, %d throttled, %v of virtual time",
 				seed, retryAfter, len(sim.Calls()), throttled, time.Since(start))
+			// Measured over 24 seeds: 6 to 11 refusals for the 30 pages.
+			if pages := len(fleet.Instances) / 1000; throttled > pages*2/5 || len(sim.Calls()) != pages+throttled {
+				t.Errorf("seed %d retry-after %v: %d calls, %d refused for %d pages: want at most %d refused and no other call",
+					seed, retryAfter, len(sim.Calls()), throttled, pages, pages*2/5)
+			}
 		})
 	}
 }

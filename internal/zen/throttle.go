@@ -25,23 +25,31 @@ const (
 	maxRetryAfter = 5 * time.Minute
 	// rateFloorDivisor bounds how far throttling lowers the rate: to the configured rate / 16.
 	rateFloorDivisor = 16
-	// recoverySteps: each successful call raises the rate by configured/recoverySteps.
-	recoverySteps = 20
+	// recoverySteps: each successful call raises the rate by configured/recoverySteps, or by a
+	// quarter of that near the rate that was last throttled (from 3/4 of it to 9/8 of it), where
+	// the account's limit probably is: the client gets back to about that rate quickly and then
+	// probes past it slowly, so it is throttled again rarely.
+	recoverySteps  = 20
+	slowRecovery   = 4
+	nearLimitBelow = 0.75
+	nearLimitAbove = 1.125
 )
 
 // adaptiveRate lowers the rate of the client's limiter when the API throttles and raises it again
 // as calls succeed (additive increase, multiplicative decrease): halve on a throttled answer, add
-// 1/20 of the configured rate per successful call, never above the configured rate nor below 1/16
-// of it. Throttled answers to requests sent before the last decrease do not decrease it again, so a
-// burst of concurrent 429s halves the rate once. With no configured limit it does nothing.
+// 1/20 of the configured rate per successful call (1/80 near the rate last throttled), never above
+// the configured rate nor below 1/16 of it. Throttled answers to requests sent before the last
+// decrease do not decrease it again, so a burst of concurrent 429s halves the rate once. With no
+// configured limit it does nothing.
 type adaptiveRate struct {
 	limiter    *rate.Limiter
 	now        func() time.Time
 	configured rate.Limit
 	log        *slog.Logger
 
-	mu    sync.Mutex
-	epoch uint64 // counts decreases
+	mu        sync.Mutex
+	epoch     uint64     // counts decreases
+	limitSeen rate.Limit // the rate of the last decrease: about the account's limit; 0 before any
 }
 
 // current returns the decrease count to hand back to throttled with the answer of a request sent
@@ -67,6 +75,7 @@ func (a *adaptiveRate) throttled(sentAt uint64) {
 		return
 	}
 	a.epoch++
+	a.limitSeen = a.limiter.Limit()
 	a.limiter.SetLimitAt(a.now(), lim)
 	a.log.Warn("zenlayer api throttles: lowering the request rate", "requests_per_second", float64(lim),
 		"configured_requests_per_second", float64(a.configured))
@@ -83,7 +92,11 @@ func (a *adaptiveRate) succeeded() {
 	if cur >= a.configured {
 		return
 	}
-	lim := min(a.configured, cur+a.configured/recoverySteps)
+	step := a.configured / recoverySteps
+	if cur >= a.limitSeen*nearLimitBelow && cur < a.limitSeen*nearLimitAbove {
+		step /= slowRecovery
+	}
+	lim := min(a.configured, cur+step)
 	a.limiter.SetLimitAt(a.now(), lim)
 	if lim == a.configured {
 		a.log.Info("zenlayer request rate recovered", "requests_per_second", float64(lim))

@@ -113,8 +113,9 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	}
 }
 
-// TestRateAdaptsToThrottling: a throttled answer halves the client's rate, successes bring it
-// back by a twentieth of the configured rate each, up to the configured rate and no further.
+// TestRateAdaptsToThrottling: a throttled answer halves the client's rate; successes bring it
+// back by a twentieth of the configured rate each, but by an eightieth near the rate last
+// throttled (from 3/4 to 9/8 of it), up to the configured rate and no further.
 func TestRateAdaptsToThrottling(t *testing.T) {
 	f := newFakeAPI(t, throttleThen(t, 2, ""))
 	clock := clocktest.New(time.Unix(1700000000, 0))
@@ -123,28 +124,32 @@ func TestRateAdaptsToThrottling(t *testing.T) {
 		return nil
 	}))
 	c.limiterNow = clock.Now
+	// Two 429s (the second sent after the first decrease: 10 -> 5 -> 2.5), then one success.
 	if _, err := c.TerminateInstance(context.Background(), "1"); err != nil {
 		t.Fatal(err)
 	}
-	// Two 429s (the second sent after the first decrease), then one success.
-	if got, want := c.limiter.Limit(), rate.Limit(2.5+0.5); got != want {
-		t.Fatalf("rate after 2 throttles and 1 success = %v, want %v", got, want)
-	}
-	for range 13 {
-		if _, err := c.TerminateInstance(context.Background(), "1"); err != nil {
-			t.Fatal(err)
+	for _, step := range []struct {
+		successes int
+		want      rate.Limit
+	}{
+		{0, 2.5 + 0.5},
+		{1, 3.5},
+		{1, 4},     // 3.5 was below 3/4 of the last throttled rate, 5
+		{1, 4.125}, // from here on, near 5: an eightieth
+		{11, 5.5},
+		{1, 5.625}, // 5.5 is still below 9/8 of 5
+		{1, 6.125}, // beyond it, a twentieth again
+		{7, 9.625},
+		{1, 10}, {3, 10}, // never above the configured rate
+	} {
+		for range step.successes {
+			if _, err := c.TerminateInstance(context.Background(), "1"); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if got, want := c.limiter.Limit(), rate.Limit(9.5); got != want {
-		t.Fatalf("rate after 14 successes = %v, want %v", got, want)
-	}
-	for range 3 {
-		if _, err := c.TerminateInstance(context.Background(), "1"); err != nil {
-			t.Fatal(err)
+		if got := c.limiter.Limit(); got != step.want {
+			t.Fatalf("rate after %d more successes = %v, want %v", step.successes, got, step.want)
 		}
-	}
-	if got, want := c.limiter.Limit(), rate.Limit(10); got != want {
-		t.Fatalf("rate after recovery = %v, want the configured %v", got, want)
 	}
 }
 
@@ -173,5 +178,29 @@ func TestAdaptiveRateDecreasesOncePerBurst(t *testing.T) {
 	b.throttled(b.current())
 	if inf.Limit() != rate.Inf {
 		t.Fatalf("unlimited client got rate %v", inf.Limit())
+	}
+}
+
+// TestExhaustedErrorSaysWhy: the message of a call that used up its attempts says whether every
+// attempt was throttled, and at what rate the client then was.
+func TestExhaustedErrorSaysWhy(t *testing.T) {
+	last := &APIError{Action: "DescribeInstances", HTTPStatus: http.StatusTooManyRequests, Code: CodeRequestLimitExceeded, RequestID: "T-1"}
+	for _, tt := range []struct {
+		err  ExhaustedError
+		want string
+	}{
+		{ExhaustedError{Attempts: 4, Throttled: 4, RequestsPerSecond: "0.625", Err: last},
+			"gave up after 4 attempts, all throttled by the API (request rate lowered to 0.625 per second): zen: DescribeInstances: REQUEST_LIMIT_EXCEEDED"},
+		{ExhaustedError{Attempts: 4, Throttled: 4, RequestsPerSecond: unlimited, Err: last},
+			"gave up after 4 attempts, all throttled by the API (the client has no request rate limit): zen:"},
+		{ExhaustedError{Attempts: 4, Throttled: 3, RequestsPerSecond: "1", Err: last},
+			"gave up after 4 attempts: zen: DescribeInstances"},
+	} {
+		if got := tt.err.Error(); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("Error() = %q, want it to start %q", got, tt.want)
+		}
+		if !IsRateLimited(&tt.err) || RequestID(&tt.err) != "T-1" {
+			t.Errorf("%q: want it rate-limited with the last attempt's request ID", tt.err.Error())
+		}
 	}
 }

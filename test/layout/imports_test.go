@@ -15,7 +15,8 @@ const module = "github.com/reaper-bmc/reaper/"
 
 // allowed lists, for every package of the module, the module packages it may import directly
 // (its non-test files). It follows DESIGN.md §2, plus the packages that came after it:
-//   - safego (panic containment) and inert (terminal-safe text) are leaves anyone may use;
+//   - safego (panic containment), inert (terminal-safe text) and redact (secrets out of text, in
+//     every encoding) are leaves anyone may use;
 //   - reconcile imports state for its record types (marks, refusals, intents): its Store
 //     interface is its own, the value types are the store's;
 //   - state/pgstate is the PostgreSQL backend of state.Backend, state/statetest the suite both
@@ -34,19 +35,22 @@ var allowed = map[string][]string{
 	"internal/sdnotify":  {},
 	"internal/pgtest":    {}, // a throwaway PostgreSQL for tests
 	"internal/state":     {},
-	"internal/notify":    {"internal/inert"},
+	"internal/redact":    {}, // secrets out of text, in every encoding
+	"internal/notify":    {"internal/inert", "internal/redact"},
 	"internal/money":     {}, // exact amounts (micro-units)
 	// smtptest is an in-process SMTP server (emersion/go-smtp) that only tests import.
 	"internal/notify/smtptest": {},
+	// redacttest lists a secret's encodings and checks text for them; only tests import it.
+	"internal/redact/redacttest": {},
 
-	"internal/zen":             {"internal/money", "internal/safego"},
+	"internal/zen":             {"internal/money", "internal/redact", "internal/safego"},
 	"internal/pricing":         {"internal/money", "internal/zen"}, // cost per instance, savings ledger
 	"internal/zen/zensim":      {"internal/zen"},
 	"internal/policy":          {"internal/safego"},
 	"internal/scheduler":       {"internal/safego"},
 	"internal/metrics":         {"internal/safego"},
 	"internal/report":          {"internal/inert", "internal/money"},
-	"internal/state/pgstate":   {"internal/state"},
+	"internal/state/pgstate":   {"internal/redact", "internal/state"},
 	"internal/state/statetest": {"internal/clocktest", "internal/state"}, // the conformance suite
 	"internal/migrate":         {"internal/state"},
 	"internal/leader":          {}, // leadership on PostgreSQL: an advisory lock and its fence

@@ -40,6 +40,9 @@ type Options struct {
 	Username, Password string
 	// NoTLS makes the server offer no STARTTLS.
 	NoTLS bool
+	// AuthFailure, when set, is the text of the reply that refuses AUTH, made from the
+	// credentials offered: a careless server that echoes them.
+	AuthFailure func(username, password string) string
 }
 
 // Server is a running test server.
@@ -115,6 +118,9 @@ func (x *session) Auth(mech string) (sasl.Server, error) {
 	}
 	return sasl.NewPlainServer(func(_, username, password string) error {
 		if x.s.opts.Username == "" || username != x.s.opts.Username || password != x.s.opts.Password {
+			if f := x.s.opts.AuthFailure; f != nil {
+				return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: f(username, password)}
+			}
 			return smtp.ErrAuthFailed
 		}
 		x.user = username

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/reaper-bmc/reaper/internal/redact"
 	"github.com/reaper-bmc/reaper/internal/state"
 )
 
@@ -46,8 +47,8 @@ type Store struct {
 	node    string
 	now     func() time.Time
 	timeout time.Duration
-	secrets []string
-	readers bool // see WithoutMigrations
+	redact  *redact.Redactor // the DSN and its password, out of every error
+	readers bool             // see WithoutMigrations
 }
 
 var _ state.Backend = (*Store)(nil)
@@ -77,7 +78,7 @@ func ConnConfig(c Config) (*pgx.ConnConfig, error) {
 	}
 	cfg, err := pgx.ParseConfig(c.DSN)
 	if err != nil {
-		return nil, fmt.Errorf("parse dsn: %w", redact(err, secretsOf(c.DSN)))
+		return nil, fmt.Errorf("parse dsn: %w", redactorOf(c.DSN).Error(err))
 	}
 	cfg.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
 	if _, set := cfg.RuntimeParams["application_name"]; !set {
@@ -93,7 +94,7 @@ func ConnConfig(c Config) (*pgx.ConnConfig, error) {
 // returns the store. It fails with a *state.SchemaError when the schema is newer than this
 // reaper. Errors never contain the DSN or its password.
 func Open(ctx context.Context, c Config, opts ...Option) (*Store, error) {
-	s := &Store{schema: c.Schema, node: c.Node, now: time.Now, timeout: defaultTimeout, secrets: secretsOf(c.DSN)}
+	s := &Store{schema: c.Schema, node: c.Node, now: time.Now, timeout: defaultTimeout, redact: redactorOf(c.DSN)}
 	if s.schema == "" {
 		s.schema = DefaultSchema
 	}
@@ -118,7 +119,7 @@ func Open(ctx context.Context, c Config, opts ...Option) (*Store, error) {
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres state: %w", redact(err, s.secrets))
+		return nil, fmt.Errorf("open postgres state: %w", s.redact.Error(err))
 	}
 	prepare := migrate
 	if s.readers {
@@ -127,7 +128,7 @@ func Open(ctx context.Context, c Config, opts ...Option) (*Store, error) {
 	err = pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error { return prepare(ctx, c.Conn(), s.schema) })
 	if err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("open postgres state (schema %s): %w", s.schema, redact(err, s.secrets))
+		return nil, fmt.Errorf("open postgres state (schema %s): %w", s.schema, s.redact.Error(err))
 	}
 	s.pool = pool
 	return s, nil
@@ -152,7 +153,7 @@ func (s *Store) fail(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", op, redact(err, s.secrets))
+	return fmt.Errorf("%s: %w", op, s.redact.Error(err))
 }
 
 // write runs fn in one read-write transaction, bounded by the store's timeout.

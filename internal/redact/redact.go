@@ -1,20 +1,15 @@
-package zen
+package redact
 
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"html"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
-
-// A server or a proxy may echo a credential back in any encoding: JSON-escaped (`\/`,
-// `\u002f`), HTML-escaped (`&amp;`, `&#x2F;`), URL-encoded (`%2F`, `%252F`), base64 or hex, or
-// several of these at once. The redactor finds a secret under every combination of up to
-// maxDecodeDepth of the text encodings, in any mix and letter case, and under base64 and hex of
-// the whole secret, and replaces what it finds, encoded as it was, with [REDACTED].
 
 const (
 	// maxDecodeDepth bounds how many text encodings may be stacked on a secret.
@@ -30,18 +25,24 @@ const (
 	maxRedactInput = 64 << 10
 )
 
-// redactor removes a client's secrets from server-supplied text. The zero value (no secrets)
-// returns text unchanged.
-type redactor struct {
+// Mark replaces every span of text that held a secret.
+const Mark = "[REDACTED]"
+
+// Redactor removes a fixed set of secrets from text. It is safe for concurrent use. A nil
+// *Redactor, like one built without secrets, returns text unchanged.
+type Redactor struct {
 	forms   []string // what to look for in every decoded view: the secrets, base64 and hex forms
 	shorter int      // no text shorter than this can hold any form, encoded or not
 	margin  int      // the longest a form can be once encoded: the look-ahead of head
 	space   bool     // a secret holds a space, so a '+' may stand for one (form encoding)
 }
 
-// newRedactor builds the redactor of the non-empty secrets.
-func newRedactor(secrets ...string) *redactor {
-	r := &redactor{}
+// New builds the Redactor of the non-empty secrets. Pass every spelling a secret has before it
+// is encoded (a DSN's password as written and as decoded, say), and any composite a protocol
+// builds from it and then encodes (user:password of Basic auth, the AUTH PLAIN message), so that
+// its base64 is found even for a short password.
+func New(secrets ...string) *Redactor {
+	r := &Redactor{}
 	for _, s := range secrets {
 		if s == "" {
 			continue
@@ -83,18 +84,25 @@ func base64Cores(s string) []string {
 	return out
 }
 
-// redact returns s with every recognised form of every secret replaced by [REDACTED]. Text
-// longer than maxRedactInput is cut first, with "…" added.
-func (r *redactor) redact(s string) string {
+// Text returns s with every recognised form of every secret replaced by Mark. Text longer than
+// 64 KiB is cut first, with "…" added.
+func (r *Redactor) Text(s string) string {
+	if r == nil {
+		return s
+	}
 	if len(s) > maxRedactInput {
-		return r.head(s, maxRedactInput) + "…"
+		return r.Head(s, maxRedactInput) + "…"
 	}
 	return r.replace(s, r.find(s), len(s))
 }
 
-// head returns the redacted start of s: about n bytes, never a part of a secret. Only the first
-// n bytes, plus a look-ahead as long as the longest encoded secret, are read.
-func (r *redactor) head(s string, n int) string {
+// Head returns the redacted start of s: about n bytes, never a part of a secret. Only the first
+// n bytes, plus a look-ahead of Margin bytes, are read; cut the text there before calling Head,
+// never shorter.
+func (r *Redactor) Head(s string, n int) string {
+	if r == nil {
+		return s[:min(n, len(s))]
+	}
 	if len(s) <= n {
 		return r.replace(s, r.find(s), len(s))
 	}
@@ -102,8 +110,16 @@ func (r *redactor) head(s string, n int) string {
 	return r.replace(s, r.find(s[:end]), n)
 }
 
+// Margin is the longest any secret can be once encoded: how far past a cut Head reads.
+func (r *Redactor) Margin() int {
+	if r == nil {
+		return 0
+	}
+	return r.margin
+}
+
 // replace writes s[:n] with the spans replaced; a span that crosses n ends the text.
-func (r *redactor) replace(s string, spans []span, n int) string {
+func (r *Redactor) replace(s string, spans []span, n int) string {
 	if len(spans) == 0 {
 		return s[:n]
 	}
@@ -114,7 +130,7 @@ func (r *redactor) replace(s string, spans []span, n int) string {
 			break
 		}
 		b.WriteString(s[at:sp.lo])
-		b.WriteString(redacted)
+		b.WriteString(Mark)
 		at = sp.hi
 	}
 	if at < n {
@@ -127,7 +143,7 @@ func (r *redactor) replace(s string, spans []span, n int) string {
 type span struct{ lo, hi int }
 
 // find returns the sorted, merged spans of s that hold a form of a secret, in any decoded view.
-func (r *redactor) find(s string) []span {
+func (r *Redactor) find(s string) []span {
 	if len(r.forms) == 0 || len(s) < r.shorter {
 		return nil
 	}
@@ -201,7 +217,7 @@ var (
 )
 
 // views returns s and every distinct decoding of it by up to maxDecodeDepth stacked decoders.
-func (r *redactor) views(s string) []view {
+func (r *Redactor) views(s string) []view {
 	decoders := []decoder{jsonDecoder, htmlDecoder, urlDecoder}
 	if r.space {
 		decoders = append(decoders, formDecoder)
@@ -330,54 +346,28 @@ func formUnit(s string, i int) (string, int, bool) {
 	return percentUnit(s, i)
 }
 
-// error returns err with the secrets removed from its text, or err itself when its text holds
-// none. The result still unwraps to err, for errors.Is; only its text is scrubbed.
-func (r *redactor) error(err error) error {
-	if err == nil {
-		return nil
+// Error returns err itself when its text holds no secret, and otherwise an error with the
+// redacted text that still answers errors.Is as err does (a timeout stays a timeout). It does not
+// unwrap: a wrapped error's text could hold the secret again, so errors.As and errors.Unwrap see
+// nothing below it.
+func (r *Redactor) Error(err error) error {
+	if err == nil || r == nil {
+		return err
 	}
 	msg := err.Error()
-	if clean := r.redact(msg); clean != msg {
-		return &scrubbedError{msg: clean, err: err}
+	if clean := r.Text(msg); clean != msg {
+		return &redactedError{msg: clean, err: err}
 	}
 	return err
 }
 
-// scrubbedError is an error whose text had a secret removed.
-type scrubbedError struct {
+// redactedError is an error whose text had a secret removed.
+type redactedError struct {
 	msg string
 	err error
 }
 
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
+func (e *redactedError) Error() string { return e.msg }
 
-// scrub removes the secrets from the times of the points, which a DecodeError would quote.
-func (w *wireTrafficResponse) scrub(redact func(string) string) {
-	for i := range w.DataList {
-		w.DataList[i].Time = redact(w.DataList[i].Time)
-	}
-}
-
-// scrub removes the secrets from every text field of an instance the API sent, before it becomes
-// data that reports, logs and state keep. The ID is left alone: it is what calls are made with,
-// and one that held a secret would fail the listing's checks or the call, not leak through them.
-func (w *wireInstance) scrub(redact func(string) string) {
-	for _, s := range []*string{&w.ZoneID, &w.InstanceName, &w.Hostname, &w.InstanceTypeID, &w.InstanceChargeType,
-		&w.InternetChargeType, &w.ResourceGroupID, &w.ResourceGroupName, &w.InstanceStatus, &w.CreateTime, &w.ExpiredTime} {
-		*s = redact(*s)
-	}
-	for _, list := range [][]string{w.PublicIPAddresses, w.PrivateIPAddresses} {
-		for i := range list {
-			list[i] = redact(list[i])
-		}
-	}
-	if w.InstanceType != nil {
-		w.InstanceType.InstanceTypeID = redact(w.InstanceType.InstanceTypeID)
-	}
-	if w.Tags != nil {
-		for i := range w.Tags.Tags {
-			w.Tags.Tags[i].Key, w.Tags.Tags[i].Value = redact(w.Tags.Tags[i].Key), redact(w.Tags.Tags[i].Value)
-		}
-	}
-}
+// Is reports whether the original error is target, without exposing it.
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
