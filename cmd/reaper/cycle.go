@@ -83,7 +83,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry b
 	res, _ := rec.Run(ctx, reconcile.Cycle{RunID: report.NewRunID(c.env.now()), Command: command, DryRun: forceDry})
 	return record.New(record.Options{
 		Config: rt.cfg, Policies: rt.engine, Params: rt.settings.Params, OutDir: outDir, Metrics: c.metrics, Announcer: c.notify, Logger: c.log,
-		Plan: po, Pricer: c.pricer(rt), Ledger: pricing.NewLedger(c.store),
+		Plan: po, Pricer: c.pricer(rt), Ledger: c.store,
 	}).Record(ctx, res)
 }
 
