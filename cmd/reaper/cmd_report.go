@@ -38,6 +38,17 @@ func reportCommand(cl *cli) *cobra.Command {
 		}),
 	}
 	show.Flags().StringVar(&format, "format", "text", "text, md, json, csv or html")
+	var diffFormat string
+	diff := &cobra.Command{
+		Use:   "diff RUN1 RUN2",
+		Short: "what changed between two runs: transitions and the monthly cost they move",
+		Args:  wantArgs("RUN1", "RUN2"),
+		RunE: sub(func(_ context.Context, env Env, dir string, args []string) int {
+			return reportDiff(env, dir, args[0], args[1], diffFormat)
+		}),
+	}
+	diff.Flags().StringVar(&diffFormat, "format", "text", "text, md or json")
+	_ = diff.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "md", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = show.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "md", "json", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp))
 	c := cl.group("report", "read past reports (list, show RUN, diff RUN1 RUN2); needs no credentials or lock",
 		&cobra.Command{
@@ -53,14 +64,7 @@ func reportCommand(cl *cli) *cobra.Command {
 			}),
 		},
 		show,
-		&cobra.Command{
-			Use:   "diff RUN1 RUN2",
-			Short: "what changed between two runs: transitions and the monthly cost they move",
-			Args:  wantArgs("RUN1", "RUN2"),
-			RunE: sub(func(_ context.Context, env Env, dir string, args []string) int {
-				return reportDiff(env, dir, args[0], args[1])
-			}),
-		},
+		diff,
 	)
 	configFlag(c.PersistentFlags(), &cfgFlag)
 	c.PersistentFlags().StringVar(&dirFlag, "dir", "", "report directory (default: report.dir from the config)")
@@ -162,7 +166,20 @@ func reportShow(env Env, dir, runID, format string, trendRuns int) int {
 	return exitOK
 }
 
-func reportDiff(env Env, dir, a, b string) int {
+// reportDiff prints what changed between two stored runs, as text, Markdown or JSON.
+func reportDiff(env Env, dir, a, b, format string) int {
+	write := report.WriteDiff
+	out := env.Stdout
+	switch format {
+	case "text":
+	case "md":
+		write = report.WriteDiffMarkdown
+	case "json":
+		write = report.WriteDiffJSON
+		out = inert.JSON(out) // same data; bidi and C1 characters as \u escapes
+	default:
+		return usageErr(env, "--format must be text, md or json, got %q", format)
+	}
 	ra, err := report.Load(dir, a)
 	if err != nil {
 		return fail(env, err)
@@ -171,7 +188,7 @@ func reportDiff(env Env, dir, a, b string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	if err := report.WriteDiff(env.Stdout, report.Diff(ra, rb)); err != nil {
+	if err := write(out, report.Diff(ra, rb)); err != nil {
 		return fail(env, err)
 	}
 	return exitOK
