@@ -109,16 +109,17 @@ func (s *Store) Prices() ([]Price, error) {
 // prices with the same key, the last one given wins.
 func (s *Store) PutPrices(ps ...Price) error {
 	now := s.now()
+	prepared := make([]Price, len(ps))
 	for i := range ps {
 		p, err := PreparePrice(ps[i], now)
 		if err != nil {
 			return fmt.Errorf("put prices: %w", err)
 		}
-		ps[i] = p
+		prepared[i] = p
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketPrices)
-		for _, p := range ps {
+		for _, p := range prepared {
 			if err := putJSON(b, []byte(p.ID().String()), p); err != nil {
 				return err
 			}

@@ -115,7 +115,10 @@ func (s *Store) AddSaving(sv state.Saving) (added bool, err error) {
 		_, err = tx.Exec(ctx, addTotalSQL, sv.Month, sv.Policy, int64(*sv.Amount))
 		return err
 	})
-	return added, err
+	if err != nil {
+		return false, err // rolled back: nothing was counted
+	}
+	return added, nil
 }
 
 const addTotalSQL = "INSERT INTO savings_totals (month, policy, amount) VALUES ($1, $2, $3) " +
