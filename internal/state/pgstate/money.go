@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,19 +63,15 @@ func (s *Store) PutPrices(ps ...state.Price) error {
 	})
 }
 
-func comparePriceKeys(a, b state.PriceKey) int {
-	switch {
-	case a.String() < b.String():
-		return -1
-	case a.String() > b.String():
-		return 1
-	}
-	return 0
-}
+func comparePriceKeys(a, b state.PriceKey) int { return strings.Compare(a.String(), b.String()) }
 
 // PrunePrices deletes the cached prices state.StalePrice says are stale at now for month.
 func (s *Store) PrunePrices(now time.Time, month int) (n int, err error) {
 	err = s.write("prune prices", func(ctx context.Context, tx pgx.Tx) error {
+		// No price is put between the read and the delete (it would be deleted as it was read).
+		if _, err := tx.Exec(ctx, "LOCK TABLE prices IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return err
+		}
 		ps, err := readPrices(ctx, tx)
 		if err != nil {
 			return err
