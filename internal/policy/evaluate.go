@@ -3,7 +3,6 @@ package policy
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"runtime"
 	"slices"
@@ -209,7 +208,7 @@ type worker struct {
 	tracer  topdown.QueryTracer // nil unless explaining
 	fields  []instanceField
 	stopped *stoppedAt
-	hash    [2]maphash.Hash // for the decision cache's instance hashes
+	hasher  instanceHasher // for the decision cache's instance hashes
 }
 
 func (s *policySet) newWorker(ctx context.Context, logger *slog.Logger, sh shared, cancel topdown.Cancel) (*worker, error) {
@@ -351,7 +350,7 @@ func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds
 	if view == nil {
 		return w.evaluate(ctx, in)
 	}
-	sum := hashInstance(&w.hash, view.seeds, in)
+	sum := w.hasher.sum(view.key, in)
 	e := view.lookup(in.ID, sum)
 	if e == nil {
 		// First sighting: remember the fields only, so that a one-shot plan, which never
