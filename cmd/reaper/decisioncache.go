@@ -39,7 +39,7 @@ func (c *cycler) warmCache(rt *loaded) {
 			c.log.Warn("decision cache not loaded: cold cycle", "error", err)
 			return
 		case !found:
-			c.log.Info("no saved decision cache for these policies, params and reaper build: cold cycle")
+			c.log.Debug("no saved decision cache for these policies, params and reaper build: cold cycle")
 			return
 		}
 		n, err := rt.engine.ImportCache(params, blob)
@@ -47,7 +47,7 @@ func (c *cycler) warmCache(rt *loaded) {
 			c.log.Warn("saved decision cache ignored: cold cycle", "error", err)
 			return
 		}
-		c.log.Info("decision cache loaded", "entries", n, "bytes", len(blob), "duration", time.Since(start))
+		c.log.Debug("decision cache loaded", "entries", n, "bytes", len(blob), "duration", time.Since(start))
 	})
 }
 
