@@ -60,6 +60,9 @@ type Backend interface {
 	Export() (*Snapshot, error)
 	Import(s *Snapshot) error
 
+	// The policy decision cache (see DecisionCacheStore): not part of Export/Import.
+	DecisionCacheStore
+
 	Close() error
 }
 
