@@ -18,12 +18,14 @@ import (
 func reportCommand(cl *cli) *cobra.Command {
 	var cfgFlag, dirFlag, format string
 	// sub runs a subcommand's body with the report directory.
+	var trendRuns int
 	sub := func(body func(ctx context.Context, env Env, dir string, args []string) int) func(*cobra.Command, []string) error {
 		return cl.run(func(ctx context.Context, env Env, args []string) int {
-			dir, err := reportDir(env, dirFlag, cfgFlag)
+			dir, n, err := reportDir(env, dirFlag, cfgFlag)
 			if err != nil {
 				return fail(env, err)
 			}
+			trendRuns = n
 			return body(ctx, env, dir, args)
 		})
 	}
@@ -32,10 +34,21 @@ func reportCommand(cl *cli) *cobra.Command {
 		Short: "print one report; RUN is a run ID, a unique prefix of one, or latest",
 		Args:  wantArgs("RUN"),
 		RunE: sub(func(_ context.Context, env Env, dir string, args []string) int {
-			return reportShow(env, dir, args[0], format)
+			return reportShow(env, dir, args[0], format, trendRuns)
 		}),
 	}
 	show.Flags().StringVar(&format, "format", "text", "text, md, json, csv or html")
+	var diffFormat string
+	diff := &cobra.Command{
+		Use:   "diff RUN1 RUN2",
+		Short: "what changed between two runs: transitions and the monthly cost they move",
+		Args:  wantArgs("RUN1", "RUN2"),
+		RunE: sub(func(_ context.Context, env Env, dir string, args []string) int {
+			return reportDiff(env, dir, args[0], args[1], diffFormat)
+		}),
+	}
+	diff.Flags().StringVar(&diffFormat, "format", "text", "text, md or json")
+	_ = diff.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "md", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = show.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "md", "json", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp))
 	c := cl.group("report", "read past reports (list, show RUN, diff RUN1 RUN2); needs no credentials or lock",
 		&cobra.Command{
@@ -51,30 +64,28 @@ func reportCommand(cl *cli) *cobra.Command {
 			}),
 		},
 		show,
-		&cobra.Command{
-			Use:   "diff RUN1 RUN2",
-			Short: "what changed between two runs: transitions and the monthly cost they move",
-			Args:  wantArgs("RUN1", "RUN2"),
-			RunE: sub(func(_ context.Context, env Env, dir string, args []string) int {
-				return reportDiff(env, dir, args[0], args[1])
-			}),
-		},
+		diff,
 	)
 	configFlag(c.PersistentFlags(), &cfgFlag)
 	c.PersistentFlags().StringVar(&dirFlag, "dir", "", "report directory (default: report.dir from the config)")
 	return c
 }
 
-// reportDir is --dir, or the config's report directory. Reading reports needs no credentials.
-func reportDir(env Env, dirFlag, cfgFlag string) (string, error) {
-	if dirFlag != "" {
-		return dirFlag, nil
+// reportDir is --dir, or the config's report directory, and how many runs the trend of `report
+// show` covers: the config's report.trend_runs, or its default with --dir and no --config.
+// Reading reports needs no credentials.
+func reportDir(env Env, dirFlag, cfgFlag string) (dir string, trendRuns int, err error) {
+	if dirFlag != "" && cfgFlag == "" {
+		return dirFlag, report.DefaultTrendRuns, nil
 	}
 	cfg, err := loadConfigNoSecrets(env, configPath(env, cfgFlag))
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	return cfg.ReportDir(), nil
+	if dirFlag != "" {
+		return dirFlag, cfg.Report.TrendRuns, nil
+	}
+	return cfg.ReportDir(), cfg.Report.TrendRuns, nil
 }
 
 // reportList prints the runs newest first: by the sequence the state store gave them, never by
@@ -125,7 +136,9 @@ func reportList(env Env, dir string, shared []report.Entry, withShared bool) int
 	return exitOK
 }
 
-func reportShow(env Env, dir, runID, format string) int {
+// reportShow prints one stored report. The md (text) and html formats show the trend over the runs
+// before it, as the files the run wrote did.
+func reportShow(env Env, dir, runID, format string, trendRuns int) int {
 	r, err := report.Load(dir, runID)
 	if err != nil {
 		return fail(env, err)
@@ -133,13 +146,13 @@ func reportShow(env Env, dir, runID, format string) int {
 	var write func(io.Writer, *report.Run) error
 	switch format {
 	case "text", "md":
-		write = report.WriteMarkdown
+		write = func(w io.Writer, r *report.Run) error { return report.WriteStoredMarkdown(w, dir, r, trendRuns) }
 	case "json":
 		write = report.WriteJSON
 	case "csv":
 		write = report.WriteCSV
 	case "html":
-		write = func(w io.Writer, r *report.Run) error { return report.WriteStoredHTML(w, dir, r) }
+		write = func(w io.Writer, r *report.Run) error { return report.WriteStoredHTML(w, dir, r, trendRuns) }
 	default:
 		return usageErr(env, "--format must be text, md, json, csv or html, got %q", format)
 	}
@@ -153,7 +166,20 @@ func reportShow(env Env, dir, runID, format string) int {
 	return exitOK
 }
 
-func reportDiff(env Env, dir, a, b string) int {
+// reportDiff prints what changed between two stored runs, as text, Markdown or JSON.
+func reportDiff(env Env, dir, a, b, format string) int {
+	write := report.WriteDiff
+	out := env.Stdout
+	switch format {
+	case "text":
+	case "md":
+		write = report.WriteDiffMarkdown
+	case "json":
+		write = report.WriteDiffJSON
+		out = inert.JSON(out) // same data; bidi and C1 characters as \u escapes
+	default:
+		return usageErr(env, "--format must be text, md or json, got %q", format)
+	}
 	ra, err := report.Load(dir, a)
 	if err != nil {
 		return fail(env, err)
@@ -162,7 +188,7 @@ func reportDiff(env Env, dir, a, b string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	if err := report.WriteDiff(env.Stdout, report.Diff(ra, rb)); err != nil {
+	if err := write(out, report.Diff(ra, rb)); err != nil {
 		return fail(env, err)
 	}
 	return exitOK

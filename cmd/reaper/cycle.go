@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/config"
@@ -24,6 +25,8 @@ type loaded struct {
 	client *zen.Client
 	// settings is what a cycle obeys, derived from cfg and engine once (merged params included).
 	settings reconcile.Settings
+	// cacheOnce loads engine's decision cache from the state before its first cycle.
+	cacheOnce sync.Once
 }
 
 // buildLoaded loads policies and builds the client for cfg. It makes no network call.
@@ -80,10 +83,12 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry b
 	if err != nil {
 		return nil, err
 	}
+	c.warmCache(rt)
 	res, _ := rec.Run(ctx, reconcile.Cycle{RunID: report.NewRunID(c.env.now()), Command: command, DryRun: forceDry})
+	c.saveCache(ctx, rt)
 	return record.New(record.Options{
 		Config: rt.cfg, Policies: rt.engine, Params: rt.settings.Params, OutDir: outDir, Metrics: c.metrics, Announcer: c.notify, Logger: c.log,
-		Plan: po, Pricer: c.pricer(rt), Ledger: pricing.NewLedger(c.store),
+		Plan: po, Pricer: c.pricer(rt), Ledger: c.store,
 	}).Record(ctx, res)
 }
 

@@ -54,6 +54,8 @@ func TestTerminalOutputIsInert(t *testing.T) {
 	runs, _ := os.ReadDir(filepath.Join(dir, "reports"))
 	if len(runs) >= 2 {
 		outputs["report diff"] = reaper(t, "report", "diff", runs[0].Name(), runs[len(runs)-1].Name(), "--config", path)
+		outputs["report diff json"] = reaper(t, "report", "diff", runs[0].Name(), runs[len(runs)-1].Name(), "--format", "json", "--config", path)
+		outputs["report diff md"] = reaper(t, "report", "diff", runs[0].Name(), runs[len(runs)-1].Name(), "--format", "md", "--config", path)
 	}
 	doc, _ := json.Marshal(map[string]any{"id": "1", "name": hostile, "status": "RUNNING",
 		"tags": map[string]string{"reaper-expires-at": hostile, "reaper-ttl": hostile, hostile: hostile}})

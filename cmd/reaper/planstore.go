@@ -29,6 +29,10 @@ func (planStore) AcceptClock(time.Time) (time.Time, error) {
 // leader's.
 func (planStore) SetMeta(string, string) error { return nil }
 
+// PutDecisionCache keeps nothing: the saved decision cache is the leader's to write (plan reads
+// it, to start warm).
+func (planStore) PutDecisionCache(string, []byte) error { return nil }
+
 // runKeepingClock is a shared store that can record a run without raising the clock baseline
 // (*pgstate.Store).
 type runKeepingClock interface {

@@ -29,6 +29,11 @@ func Copy(dst, src state.Backend) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("read the source: %w", err)
 	}
+	// A source the previous version wrote, opened read-only, still has its savings ledger and
+	// price cache in metadata: they are copied as the target keeps them (Import does the same).
+	if snap, err = state.UpgradeSnapshot(snap); err != nil {
+		return Result{}, fmt.Errorf("read the source: %w", err)
+	}
 	if err := dst.Import(snap); err != nil {
 		return Result{}, fmt.Errorf("write the target: %w", err)
 	}
@@ -56,6 +61,9 @@ func verify(want, got *state.Snapshot) error {
 	}
 	if !want.LastRunTime.Equal(got.LastRunTime) {
 		errs = append(errs, fmt.Errorf("clock baseline: copied %v, the target has %v", want.LastRunTime, got.LastRunTime))
+	}
+	if !slices.Equal(want.Money.Totals, got.Money.Totals) {
+		errs = append(errs, errors.New("savings ledger: the target's totals differ from the source's"))
 	}
 	runKey := func(r state.Run) string { return fmt.Sprintf("%d %s", r.Seq, r.ID) }
 	if !slices.Equal(mapRuns(want.Runs, runKey), mapRuns(got.Runs, runKey)) {

@@ -90,7 +90,7 @@ func TestRoundTripThroughPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Copy to postgres: %v", err)
 	}
-	if got := state.FormatCounts(res.Counts); got != "marks 3, refusals 2, unconfirmed 1, intents 3, runs 3, traffic 2, meta 1" {
+	if got := state.FormatCounts(res.Counts); got != "marks 3, refusals 2, unconfirmed 1, intents 3, runs 3, traffic 2, prices 0, savings 0, savings_totals 0, meta 1" {
 		t.Errorf("counts = %s", got)
 	}
 	if res.RunSeq != 13 || !res.LastRunTime {

@@ -114,6 +114,12 @@ func BenchmarkEvaluateCold(b *testing.B) { benchEvaluate(b, "cold") }
 // guards, and the cache learns what it may keep.
 func BenchmarkEvaluateSecond(b *testing.B) { benchEvaluate(b, "second") }
 
+// BenchmarkEvaluateRestarted is the first cycle of a new process (a restarted daemon, a one-shot
+// plan) whose cache was imported from the state (ExportCache after two cycles, ImportCache
+// untimed, reported as import-ms): the time-free decisions are served, and the instances whose
+// guards hold are evaluated without the remembered values a warm daemon has.
+func BenchmarkEvaluateRestarted(b *testing.B) { benchEvaluate(b, "restarted") }
+
 // BenchmarkEvaluateNoCache evaluates every instance on every call, without the decision cache.
 func BenchmarkEvaluateNoCache(b *testing.B) { benchEvaluate(b, "off") }
 
@@ -129,12 +135,22 @@ func benchEvaluate(b *testing.B, mode string) {
 		b.Run(fmt.Sprintf("fleet=%d", n), func(b *testing.B) {
 			fleet := syntheticFleet(n)
 			now := benchNow
-			if mode == "warm" {
+			if mode == "warm" || mode == "restarted" {
 				for range 2 {
 					if _, err := e.Evaluate(context.Background(), now, nil, fleet); err != nil {
 						b.Fatal(err)
 					}
 				}
+			}
+			var blob []byte
+			var exported, imported time.Duration
+			if mode == "restarted" {
+				start := time.Now()
+				_, blob, err = e.ExportCache(nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				exported = time.Since(start)
 			}
 			runtime.GC() // the peak is the measured calls', not the warm-up's garbage
 			b.ReportAllocs()
@@ -157,6 +173,18 @@ func benchEvaluate(b *testing.B, mode string) {
 					}
 					untimedCPU += cpuTime(b) - c0
 					b.StartTimer()
+				case "restarted":
+					b.StopTimer()
+					c0 := cpuTime(b)
+					e.cache = newDecisionCache()
+					start := time.Now()
+					if _, err := e.ImportCache(nil, blob); err != nil {
+						b.Fatal(err)
+					}
+					imported += time.Since(start)
+					untimedCPU += cpuTime(b) - c0
+					now = now.Add(30 * time.Minute)
+					b.StartTimer()
 				case "off":
 					e.cache = nil
 				}
@@ -172,6 +200,11 @@ func benchEvaluate(b *testing.B, mode string) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/instance")
 			b.ReportMetric(float64((cpuTime(b)-cpu0-untimedCPU).Nanoseconds())/float64(b.N*n), "cpu-ns/instance")
 			b.ReportMetric(float64(stop())/(1<<20), "peak-heap-MB")
+			if mode == "restarted" {
+				b.ReportMetric(float64(len(blob))/(1<<20), "blob-MB")
+				b.ReportMetric(float64(exported.Milliseconds()), "export-ms")
+				b.ReportMetric(float64(imported.Milliseconds())/float64(b.N), "import-ms")
+			}
 			e.cache = newDecisionCache()
 		})
 	}

@@ -1,12 +1,13 @@
 package policy
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"hash/maphash"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,7 +67,7 @@ const fullMask = ^uint64(0)
 // new entries after its workers are done hold it for writing.
 type decisionCache struct {
 	mu      sync.RWMutex
-	seeds   [2]maphash.Seed
+	key     [cacheKeyBytes]byte // the instance hashes' key (see instanceHasher)
 	gen     string
 	now     time.Time
 	epoch   uint32
@@ -75,12 +76,14 @@ type decisionCache struct {
 }
 
 func newDecisionCache() *decisionCache {
-	return &decisionCache{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+	c := &decisionCache{}
+	rand.Read(c.key[:]) // never fails (crypto/rand)
+	return c
 }
 
 // cacheView is one call's read-only view of the cache.
 type cacheView struct {
-	seeds   [2]maphash.Seed
+	key     *[cacheKeyBytes]byte
 	epoch   uint32
 	index   map[string]int32
 	entries []cacheEntry
@@ -98,7 +101,7 @@ func (c *decisionCache) begin(gen string, now time.Time) cacheView {
 		c.epoch++
 		c.sweep()
 	}
-	return cacheView{seeds: c.seeds, epoch: c.epoch, index: c.index, entries: c.entries}
+	return cacheView{key: &c.key, epoch: c.epoch, index: c.index, entries: c.entries}
 }
 
 // sweep drops the entries unused for cacheKeepEpochs epochs.
@@ -247,97 +250,96 @@ func (e *analysis) served(id string) Decision {
 	return d
 }
 
-// hashInstance returns the 128-bit hash of every field of in under the two seeds.
-func hashInstance(h *[2]maphash.Hash, seeds [2]maphash.Seed, in *Instance) instanceSum {
-	var sum instanceSum
-	for k := range h {
-		hh := &h[k]
-		hh.SetSeed(seeds[k])
-		writeInstance(hh, seeds[k], in)
-		sum[k] = hh.Sum64()
+// cacheKeyBytes is the size of a cache's hash key.
+const cacheKeyBytes = 16
+
+// instanceHasher hashes instances for the decision cache; one per worker, its buffers reused.
+type instanceHasher struct {
+	buf  []byte
+	keys []string
+}
+
+// sum returns the 128-bit hash of every field of in under key: the first half of the SHA-256
+// of the key and the fields' encoding. The hash is the same in every process (so that a
+// persisted cache can be matched, see persist.go), and the key, random per cache and kept with
+// it, makes it unpredictable to whoever writes an instance's tags: they cannot choose new
+// fields that collide with the old ones.
+func (h *instanceHasher) sum(key *[cacheKeyBytes]byte, in *Instance) instanceSum {
+	b := append(h.buf[:0], key[:]...)
+	b = h.appendInstance(b, in)
+	h.buf = b
+	s := sha256.Sum256(b)
+	return instanceSum{binary.LittleEndian.Uint64(s[0:]), binary.LittleEndian.Uint64(s[8:])}
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
 	}
-	return sum
+	return append(b, 0)
 }
 
-func writeString(h *maphash.Hash, s string) {
-	writeUint(h, uint64(len(s)))
-	h.WriteString(s)
+func appendTime(b []byte, t time.Time) []byte {
+	b = binary.LittleEndian.AppendUint64(b, uint64(t.Unix()))
+	b = binary.LittleEndian.AppendUint32(b, uint32(t.Nanosecond()))
+	return appendBool(b, t.IsZero())
 }
 
-func writeUint(h *maphash.Hash, v uint64) {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], v)
-	h.Write(b[:])
-}
-
-func writeBool(h *maphash.Hash, b bool) {
-	if b {
-		h.WriteByte(1)
-	} else {
-		h.WriteByte(0)
-	}
-}
-
-func writeTime(h *maphash.Hash, t time.Time) {
-	writeUint(h, uint64(t.Unix()))
-	writeUint(h, uint64(t.Nanosecond()))
-	writeBool(h, t.IsZero())
-}
-
-// writeInstance writes every field of in, each with its length or a presence flag, so that
-// different instances write different bytes. Tags, a map, is hashed pair by pair and summed, so
-// its order does not matter.
-func writeInstance(h *maphash.Hash, seed maphash.Seed, in *Instance) {
+// appendInstance appends every field of in, each with its length or a presence flag, so that
+// different instances give different bytes. The tags, a map, are written sorted by key.
+func (h *instanceHasher) appendInstance(b []byte, in *Instance) []byte {
 	for _, s := range []string{in.ID, in.Name, in.Hostname, in.Zone, in.Type, in.Status, in.ChargeType, in.InternetChargeType,
 		in.ResourceGroup.ID, in.ResourceGroup.Name} {
-		writeString(h, s)
+		b = appendString(b, s)
 	}
-	writeTime(h, in.CreatedAt)
-	writeBool(h, in.ExpiresAt != nil)
+	b = appendTime(b, in.CreatedAt)
+	b = appendBool(b, in.ExpiresAt != nil)
 	if in.ExpiresAt != nil {
-		writeTime(h, *in.ExpiresAt)
+		b = appendTime(b, *in.ExpiresAt)
 	}
-	writeBool(h, in.AutoRenew != nil)
+	b = appendBool(b, in.AutoRenew != nil)
 	if in.AutoRenew != nil {
-		writeBool(h, *in.AutoRenew)
+		b = appendBool(b, *in.AutoRenew)
 	}
-	writeBool(h, in.PeriodMonths != nil)
+	b = appendBool(b, in.PeriodMonths != nil)
 	if in.PeriodMonths != nil {
-		writeUint(h, uint64(*in.PeriodMonths))
+		b = binary.LittleEndian.AppendUint64(b, uint64(*in.PeriodMonths))
 	}
-	writeBool(h, in.Tags == nil)
-	writeUint(h, uint64(len(in.Tags)))
-	var tags, mixed uint64
-	var pair maphash.Hash
-	pair.SetSeed(seed)
-	for k, v := range in.Tags {
-		pair.Reset()
-		writeString(&pair, k)
-		writeString(&pair, v)
-		s := pair.Sum64()
-		tags += s
-		mixed ^= s*0x9e3779b97f4a7c15 + 1
+	b = appendBool(b, in.Tags == nil)
+	b = binary.AppendUvarint(b, uint64(len(in.Tags)))
+	keys := h.keys[:0]
+	for k := range in.Tags {
+		keys = append(keys, k)
 	}
-	writeUint(h, tags)
-	writeUint(h, mixed)
-	writeBool(h, in.TagList == nil)
-	writeUint(h, uint64(len(in.TagList)))
+	slices.Sort(keys)
+	for _, k := range keys {
+		b = appendString(appendString(b, k), in.Tags[k])
+	}
+	clear(keys) // keep no instance's strings alive
+	h.keys = keys[:0]
+	b = appendBool(b, in.TagList == nil)
+	b = binary.AppendUvarint(b, uint64(len(in.TagList)))
 	for _, t := range in.TagList {
-		writeString(h, t.Key)
-		writeString(h, t.Value)
+		b = appendString(appendString(b, t.Key), t.Value)
 	}
 	for _, ips := range [][]string{in.PublicIPs, in.PrivateIPs} {
-		writeBool(h, ips == nil)
-		writeUint(h, uint64(len(ips)))
+		b = appendBool(b, ips == nil)
+		b = binary.AppendUvarint(b, uint64(len(ips)))
 		for _, s := range ips {
-			writeString(h, s)
+			b = appendString(b, s)
 		}
 	}
-	writeBool(h, in.Traffic != nil)
+	b = appendBool(b, in.Traffic != nil)
 	if t := in.Traffic; t != nil {
 		for _, v := range []int64{t.WindowSeconds, int64(t.Samples), t.InP95Bps, t.OutP95Bps, t.InAvgBps, t.OutAvgBps} {
-			writeUint(h, uint64(v))
+			b = binary.LittleEndian.AppendUint64(b, uint64(v))
 		}
-		writeBool(h, t.Complete)
+		b = appendBool(b, t.Complete)
 	}
+	return b
 }

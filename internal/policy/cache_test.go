@@ -3,7 +3,6 @@ package policy
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
@@ -318,8 +317,8 @@ func TestDecisionCacheDropsVanishedInstances(t *testing.T) {
 // the order of a tag map does not.
 func TestInstanceHashCoversEveryField(t *testing.T) {
 	dc := newDecisionCache()
-	var h [2]maphash.Hash
-	sum := func(in Instance) instanceSum { return hashInstance(&h, dc.seeds, &in) }
+	var h instanceHasher
+	sum := func(in Instance) instanceSum { return h.sum(&dc.key, &in) }
 	exp, renew, months := testNow, true, 3
 	base := Instance{ID: "i", Name: "n", Hostname: "h", Zone: "z", Type: "t", Status: "RUNNING", ChargeType: "POSTPAID",
 		InternetChargeType: "x", CreatedAt: testNow, ExpiresAt: &exp, AutoRenew: &renew, PeriodMonths: &months,

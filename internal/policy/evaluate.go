@@ -3,7 +3,6 @@ package policy
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"runtime"
 	"slices"
@@ -82,6 +81,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 	}
 	var adds []newEntry
 	var addsMu sync.Mutex
+	var served atomic.Int64
 	decisions := make([]Decision, len(instances))
 	workers := min(runtime.GOMAXPROCS(0), (len(instances)+batchSize-1)/batchSize)
 	var next atomic.Int64
@@ -111,6 +111,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 					addsMu.Lock()
 					adds = append(adds, mine...)
 					addsMu.Unlock()
+					served.Add(int64(w.served))
 				}()
 				for ctx.Err() == nil && failed.Load() == nil {
 					start := int(next.Add(batchSize)) - batchSize
@@ -143,6 +144,10 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 		e.cache.mu.Lock()
 		e.cache.add(gen, view.epoch, adds)
 		e.cache.mu.Unlock()
+	}
+	if view != nil {
+		e.logger.LogAttrs(ctx, slog.LevelDebug, "policy evaluation", slog.Int("instances", len(instances)),
+			slog.Int64("served_from_cache", served.Load()), slog.Int("cache_entries_added", len(adds)))
 	}
 	return decisions, nil
 }
@@ -209,7 +214,8 @@ type worker struct {
 	tracer  topdown.QueryTracer // nil unless explaining
 	fields  []instanceField
 	stopped *stoppedAt
-	hash    [2]maphash.Hash // for the decision cache's instance hashes
+	hasher  instanceHasher // for the decision cache's instance hashes
+	served  int            // decisions served from the cache without evaluating
 }
 
 func (s *policySet) newWorker(ctx context.Context, logger *slog.Logger, sh shared, cancel topdown.Cancel) (*worker, error) {
@@ -351,7 +357,7 @@ func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds
 	if view == nil {
 		return w.evaluate(ctx, in)
 	}
-	sum := hashInstance(&w.hash, view.seeds, in)
+	sum := w.hasher.sum(view.key, in)
 	e := view.lookup(in.ID, sum)
 	if e == nil {
 		// First sighting: remember the fields only, so that a one-shot plan, which never
@@ -365,6 +371,7 @@ func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds
 	if e := e.known; e != nil {
 		switch e.mask {
 		case 0:
+			w.served++
 			return e.served(in.ID)
 		case fullMask:
 			d, _, _ := w.evaluateInput(ctx, in, w.set.query, w.set.slots, e.memo, false)

@@ -1,54 +1,61 @@
 package pricing
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
-	"github.com/reaper-bmc/reaper/internal/money"
+	"github.com/reaper-bmc/reaper/internal/state"
 )
 
-// entry is one cached figure, stored as JSON under a "pricing/" metadata key: a list price per
-// zone/type/charge type/internet charge type, or an instance's bill for Month. Monthly nil is a
-// known absence (no bill line, no list price), kept until Expires.
-type entry struct {
-	Month     int           `json:"month,omitempty"`
-	Monthly   *money.Micros `json:"monthly"`
-	FetchedAt time.Time     `json:"fetched_at"`
-	Expires   time.Time     `json:"expires,omitzero"`
+// cache is the price cache of one cycle: what the store held at its start, and what the cycle
+// fetched, written back in one transaction at its end.
+type cache struct {
+	store   Store
+	have    map[state.PriceKey]state.Price
+	pending []state.Price
+	fail    *failures
 }
 
-// cached reads key; a read or decode failure counts in cf and is a miss.
-func (p *Pricer) cached(key string, cf *failures) (entry, bool) {
+// openCache prunes the store's stale prices (bill entries of months before month, entries
+// expired at now) and reads the rest. A failure counts in cf: the cycle goes on without a cache.
+func (p *Pricer) openCache(now time.Time, month int, cf *failures) *cache {
+	c := &cache{store: p.store, have: map[state.PriceKey]state.Price{}, fail: cf}
 	if p.store == nil {
-		return entry{}, false
+		return c
 	}
-	v, ok, err := p.store.Meta(key)
+	if _, err := p.store.PrunePrices(now, month); err != nil {
+		cf.add(err)
+	}
+	ps, err := p.store.Prices()
 	if err != nil {
 		cf.add(err)
-		return entry{}, false
+		return c
 	}
-	if !ok {
-		return entry{}, false
+	for _, e := range ps {
+		c.have[e.ID()] = e
 	}
-	var e entry
-	if err := json.Unmarshal([]byte(v), &e); err != nil {
-		cf.add(fmt.Errorf("decode %s: %w", key, err))
-		return entry{}, false
-	}
-	return e, true
+	return c
 }
 
-// keep writes key; a failure counts in cf (the figure is still used this cycle).
-func (p *Pricer) keep(key string, e entry, cf *failures) {
-	if p.store == nil {
+// get returns the cached entry for k.
+func (c *cache) get(k state.PriceKey) (state.Price, bool) {
+	e, ok := c.have[k]
+	return e, ok
+}
+
+// put remembers e, to be written by flush.
+func (c *cache) put(e state.Price) {
+	c.have[e.ID()] = e
+	c.pending = append(c.pending, e)
+}
+
+// flush writes what the cycle fetched; a failure counts (the figures are still used this cycle).
+func (c *cache) flush() {
+	if c.store == nil || len(c.pending) == 0 {
 		return
 	}
-	b, err := json.Marshal(e)
-	if err == nil {
-		err = p.store.SetMeta(key, string(b))
+	if err := c.store.PutPrices(c.pending...); err != nil {
+		c.fail.add(fmt.Errorf("write %d prices: %w", len(c.pending), err))
 	}
-	if err != nil {
-		cf.add(fmt.Errorf("write %s: %w", key, err))
-	}
+	c.pending = nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/money"
+	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
@@ -55,11 +56,11 @@ type API interface {
 	DescribeBillDetail(ctx context.Context, month int, resourceID string) ([]zen.BillLine, error)
 }
 
-// Store keeps the cache and the savings ledger: state.Backend's metadata, which both backends
-// store, export and import.
+// Store keeps the price cache (state.Backend: both backends store, export and import it).
 type Store interface {
-	Meta(key string) (value string, ok bool, err error)
-	SetMeta(key, value string) error
+	Prices() ([]state.Price, error)
+	PutPrices(ps ...state.Price) error
+	PrunePrices(now time.Time, month int) (pruned int, err error)
 }
 
 // Config is the pricing section of the config, in the form pricing uses.
@@ -119,6 +120,7 @@ func (p *Pricer) Costs(ctx context.Context, instances []Instance) (map[string]Co
 	month := LastFullMonth(now)
 	bills := p.cfg.Bills
 	var billFail, listFail, cacheFail failures
+	cache := p.openCache(now, month, &cacheFail)
 	listMemo := map[string]*money.Micros{}
 	for _, in := range instances {
 		if ctx.Err() != nil {
@@ -134,7 +136,7 @@ func (p *Pricer) Costs(ctx context.Context, instances []Instance) (map[string]Co
 			}
 		}
 		if bills && in.Bill {
-			m, err := p.bill(ctx, month, in.ID, now, &cacheFail)
+			m, err := p.bill(ctx, month, in.ID, now, cache)
 			switch {
 			case zen.IsPermission(err):
 				bills = false
@@ -151,7 +153,7 @@ func (p *Pricer) Costs(ctx context.Context, instances []Instance) (map[string]Co
 		m, seen := listMemo[key]
 		if !seen {
 			var err error
-			m, err = p.list(ctx, in, key, now, &cacheFail)
+			m, err = p.list(ctx, in, key, now, cache)
 			if err != nil {
 				listFail.add(fmt.Errorf("%s: %w", key, err))
 			}
@@ -163,6 +165,7 @@ func (p *Pricer) Costs(ctx context.Context, instances []Instance) (map[string]Co
 		}
 		out[in.ID] = Cost{Source: SourceUnknown}
 	}
+	cache.flush()
 	if billFail.n > 0 {
 		warnings = append(warnings, fmt.Sprintf("bill of %d %s could not be read (first: %v)",
 			billFail.n, plural(billFail.n, "instance", "instances"), billFail.first))
@@ -189,16 +192,15 @@ func plural(n int, one, many string) string {
 }
 
 // bill returns the instance's amount on month's bill: nil when the bill has no line for it.
-func (p *Pricer) bill(ctx context.Context, month int, id string, now time.Time, cf *failures) (*money.Micros, error) {
-	key := "pricing/bill/" + id
-	if e, ok := p.cached(key, cf); ok && e.Month == month && (e.Monthly != nil || now.Before(e.Expires)) {
+func (p *Pricer) bill(ctx context.Context, month int, id string, now time.Time, c *cache) (*money.Micros, error) {
+	if e, ok := c.get(state.PriceKey{Kind: state.PriceBill, Month: month, Key: id}); ok && (e.Monthly != nil || now.Before(e.Expires)) {
 		return e.Monthly, nil
 	}
 	lines, err := p.api.DescribeBillDetail(ctx, month, id)
 	if err != nil {
 		return nil, err
 	}
-	e := entry{Month: month, FetchedAt: now}
+	e := state.Price{Kind: state.PriceBill, Month: month, Key: id, FetchedAt: now}
 	if len(lines) > 0 {
 		var sum money.Micros
 		for _, l := range lines {
@@ -209,7 +211,7 @@ func (p *Pricer) bill(ctx context.Context, month int, id string, now time.Time, 
 		// No line is not a cost of 0 (the month may not be closed yet): ask again after refresh.
 		e.Expires = now.Add(p.cfg.Refresh)
 	}
-	p.keep(key, e, cf)
+	c.put(e)
 	return e.Monthly, nil
 }
 
@@ -223,9 +225,8 @@ func listKey(in Instance) string {
 
 // list returns the monthly list price for the instance's zone, type and charge type: nil when
 // the API has none (unknown type, not sold there) or the figure depends on usage.
-func (p *Pricer) list(ctx context.Context, in Instance, key string, now time.Time, cf *failures) (*money.Micros, error) {
-	ck := "pricing/list/" + key
-	if e, ok := p.cached(ck, cf); ok && now.Before(e.Expires) {
+func (p *Pricer) list(ctx context.Context, in Instance, key string, now time.Time, c *cache) (*money.Micros, error) {
+	if e, ok := c.get(state.PriceKey{Kind: state.PriceList, Key: key}); ok && now.Before(e.Expires) {
 		return e.Monthly, nil
 	}
 	if in.ChargeType != zen.ChargePostpaid && in.ChargeType != zen.ChargePrepaid {
@@ -233,22 +234,22 @@ func (p *Pricer) list(ctx context.Context, in Instance, key string, now time.Tim
 	}
 	price, err := p.api.InquiryPriceCreateInstance(ctx, zen.PriceQuery{Zone: in.Zone, Type: in.Type,
 		ChargeType: in.ChargeType, InternetChargeType: in.InternetChargeType, PrepaidPeriod: 1})
-	e := entry{FetchedAt: now, Expires: now.Add(p.cfg.Refresh)}
+	e := state.Price{Kind: state.PriceList, Key: key, FetchedAt: now, Expires: now.Add(p.cfg.Refresh)}
 	switch {
 	case notSold(err):
 		// A definite answer: cache it, so the next cycles do not ask again before refresh.
-		p.keep(ck, e, cf)
+		c.put(e)
 		return nil, err
 	case err != nil:
 		return nil, err
 	}
 	m, err := Monthly(price, 1)
 	if err != nil {
-		p.keep(ck, e, cf)
+		c.put(e)
 		return nil, err
 	}
 	e.Monthly = &m
-	p.keep(ck, e, cf)
+	c.put(e)
 	return &m, nil
 }
 

@@ -3,22 +3,15 @@ package pricing_test
 import (
 	"context"
 	"net/http/httptest"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/reaper-bmc/reaper/internal/money"
-	"github.com/reaper-bmc/reaper/internal/pgtest"
 	"github.com/reaper-bmc/reaper/internal/pricing"
 	"github.com/reaper-bmc/reaper/internal/state"
-	"github.com/reaper-bmc/reaper/internal/state/pgstate"
 	"github.com/reaper-bmc/reaper/internal/zen"
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
 )
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 const testSecret = "pricing-test-secret-0123"
 
@@ -96,11 +89,16 @@ var fleet = []pricing.Instance{
 	{ID: "E", Bill: true, Zone: "SEL-A", Type: "NOPE", ChargeType: zen.ChargePostpaid},
 }
 
-// memStore is a state.Backend's metadata for tests that do not need a real store.
-type memStore map[string]string
-
-func (m memStore) Meta(k string) (string, bool, error) { v, ok := m[k]; return v, ok, nil }
-func (m memStore) SetMeta(k, v string) error           { m[k] = v; return nil }
+// newStore opens a fresh bbolt state store, closed at cleanup.
+func newStore(t *testing.T) *state.Store {
+	t.Helper()
+	s, err := state.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
 
 func overrides(m map[string]float64) func(typ, zone string) (float64, bool) {
 	return func(typ, zone string) (float64, bool) { v, ok := m[typ+"/"+zone]; return v, ok }
@@ -141,7 +139,7 @@ func TestSourcesInOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
-			p := pricing.New(tt.cfg, w.client(t, tt.key), memStore{}, w.clock.now, nil)
+			p := pricing.New(tt.cfg, w.client(t, tt.key), newStore(t), w.clock.now, nil)
 			got, warns := p.Costs(context.Background(), fleet)
 			for id, want := range tt.want {
 				if s := show(got[id]); s != want {
@@ -164,7 +162,7 @@ func TestSourcesInOrder(t *testing.T) {
 // refusal, with one warning, and the costs come from list prices.
 func TestBillPermission(t *testing.T) {
 	w := newWorld(t)
-	p := pricing.New(pricing.Config{Bills: true, Refresh: time.Hour}, w.client(t, "NOBILL"), memStore{}, w.clock.now, nil)
+	p := pricing.New(pricing.Config{Bills: true, Refresh: time.Hour}, w.client(t, "NOBILL"), newStore(t), w.clock.now, nil)
 	got, warns := p.Costs(context.Background(), fleet)
 	if s := show(got["A"]); s != "list 963.600000" {
 		t.Errorf("A: %s, want the list price", s)
@@ -183,7 +181,7 @@ func TestFailureCostsTheFigureOnly(t *testing.T) {
 	w := newWorld(t)
 	w.sim.SetFault("InquiryPriceCreateInstance", zensim.Fault{HTTPStatus: 500})
 	w.sim.SetFault("DescribeBillDetail", zensim.Fault{Kind: zensim.FaultMalformedJSON})
-	p := pricing.New(pricing.Config{Bills: true, Refresh: time.Hour}, w.client(t, "AKID"), memStore{}, w.clock.now, nil)
+	p := pricing.New(pricing.Config{Bills: true, Refresh: time.Hour}, w.client(t, "AKID"), newStore(t), w.clock.now, nil)
 	got, warns := p.Costs(context.Background(), fleet)
 	for _, in := range fleet {
 		if c := got[in.ID]; c.Source != pricing.SourceUnknown || c.Monthly != nil {
@@ -200,7 +198,7 @@ func TestFailureCostsTheFigureOnly(t *testing.T) {
 // no line after refresh; a found bill not before the next month.
 func TestCache(t *testing.T) {
 	w := newWorld(t)
-	store := memStore{}
+	store := newStore(t)
 	p := pricing.New(pricing.Config{Bills: true, Refresh: 24 * time.Hour}, w.client(t, "AKID"), store, w.clock.now, nil)
 	p.Costs(context.Background(), fleet)
 	bills, lists := w.calls("DescribeBillDetail"), w.calls("InquiryPriceCreateInstance")
@@ -229,85 +227,19 @@ func TestCache(t *testing.T) {
 	if s := show(got["A"]); s != "list 963.600000" {
 		t.Errorf("A in December (no November line): %s", s)
 	}
-}
-
-// TestLedgerBothBackends: the cumulative realized savings count each instance once, survive a
-// restart (bbolt reopened, PostgreSQL reconnected) and a state migrate between backends.
-func TestLedgerBothBackends(t *testing.T) {
-	dir := t.TempDir()
-	bolt, err := state.Open(dir)
+	// October's bill entries are pruned; November's (no line yet) and the list prices stay.
+	ps, err := store.Prices()
 	if err != nil {
 		t.Fatal(err)
 	}
-	nov := time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)
-	l := pricing.NewLedger(bolt)
-	for _, add := range []struct {
-		policy, id string
-		at         time.Time
-		amount     money.Micros
-		want       bool
-	}{
-		{"reaper.idle", "A", nov, 93_260_000, true},
-		{"reaper.idle", "A", nov, 93_260_000, false}, // counted once
-		{"reaper.idle", "B", nov, 100_000_000, true},
-		{"reaper.expiry", "C", nov.AddDate(0, 1, 0), 1, true},
-	} {
-		got, err := l.Add(add.policy, add.at, add.id, add.amount)
-		if err != nil || got != add.want {
-			t.Fatalf("Add(%s, %s) = %v, %v; want %v", add.policy, add.id, got, err, add.want)
-		}
+	var kept []string
+	for _, e := range ps {
+		kept = append(kept, e.ID().String())
 	}
-	want := "202611 reaper.idle 193.260000; 202612 reaper.expiry 0.000001; "
-	if err := bolt.Close(); err != nil {
-		t.Fatal(err)
+	want := "bill/202611/A bill/202611/B bill/202611/C bill/202611/D bill/202611/E " +
+		"list/000000/SEL-A/L12G/PREPAID/ByBandwidth list/000000/SEL-A/M6C/POSTPAID/ByBandwidth " +
+		"list/000000/SEL-A/NOPE/POSTPAID/ByBandwidth list/000000/SEL-A/S9I/POSTPAID/ByBandwidth"
+	if got := strings.Join(kept, " "); got != want {
+		t.Errorf("cache after the new month:\n got %s\nwant %s", got, want)
 	}
-	bolt, err = state.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bolt.Close()
-	if got := totals(t, pricing.NewLedger(bolt)); got != want {
-		t.Errorf("after reopen: %s, want %s", got, want)
-	}
-	if testing.Short() && os.Getenv("CI") != "true" {
-		return
-	}
-	dsn := pgtest.Shared(t).NewDB(t)
-	pg, err := pgstate.Open(context.Background(), pgstate.Config{DSN: dsn, Node: "n"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := bolt.Export()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pg.Import(snap); err != nil {
-		t.Fatal(err)
-	}
-	pg.Close()
-	pg, err = pgstate.Open(context.Background(), pgstate.Config{DSN: dsn, Node: "n"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close()
-	pl := pricing.NewLedger(pg)
-	if got := totals(t, pl); got != want {
-		t.Errorf("PostgreSQL after import: %s, want %s", got, want)
-	}
-	if ok, err := pl.Add("reaper.idle", nov, "A", 93_260_000); ok || err != nil {
-		t.Errorf("PostgreSQL counted A again: %v, %v", ok, err)
-	}
-}
-
-func totals(t *testing.T, l *pricing.Ledger) string {
-	t.Helper()
-	rs, err := l.Totals()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, r := range rs {
-		b.WriteString(strings.Join([]string{strconv.Itoa(r.Month), r.Policy, r.Amount.String()}, " ") + "; ")
-	}
-	return b.String()
 }

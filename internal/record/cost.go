@@ -3,12 +3,12 @@ package record
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/reaper-bmc/reaper/internal/money"
 	"github.com/reaper-bmc/reaper/internal/pricing"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/report"
+	"github.com/reaper-bmc/reaper/internal/state"
 )
 
 // Pricer finds the monthly cost of instances (internal/pricing). It never fails: what it could
@@ -17,10 +17,11 @@ type Pricer interface {
 	Costs(ctx context.Context, instances []pricing.Instance) (map[string]pricing.Cost, []string)
 }
 
-// Ledger keeps the cumulative realized savings (pricing.Ledger, in the state store).
+// Ledger keeps the cumulative realized savings: state.Backend, on both backends. AddSaving counts
+// an instance once, however often a run (or a run repeated after a crash) adds it.
 type Ledger interface {
-	Add(policy string, t time.Time, instanceID string, amount money.Micros) (bool, error)
-	Totals() ([]pricing.Realized, error)
+	AddSaving(s state.Saving) (added bool, err error)
+	SavingsTotals() ([]state.SavingsTotal, error)
 }
 
 // price puts each instance's monthly cost into rep, adds the confirmed terminations to the
@@ -58,7 +59,8 @@ func (r *Recorder) price(ctx context.Context, res *reconcile.Result, rep *report
 		if in.TerminatedAt != nil {
 			at = *in.TerminatedAt
 		}
-		if _, err := r.opts.Ledger.Add(policyOf(in), at, in.ID, *in.MonthlyCost); err != nil {
+		sv := state.Saving{InstanceID: in.ID, Policy: policyOf(in), Month: state.MonthOf(at), Amount: in.MonthlyCost}
+		if _, err := r.opts.Ledger.AddSaving(sv); err != nil {
 			if failed == 0 {
 				first = err
 			}
@@ -69,7 +71,7 @@ func (r *Recorder) price(ctx context.Context, res *reconcile.Result, rep *report
 		rep.PricingWarnings = append(rep.PricingWarnings,
 			fmt.Sprintf("savings ledger: %d terminations not counted (first: %v)", failed, first))
 	}
-	totals, err := r.opts.Ledger.Totals()
+	totals, err := r.opts.Ledger.SavingsTotals()
 	if err != nil {
 		rep.PricingWarnings = append(rep.PricingWarnings, fmt.Sprintf("savings ledger not read: %v", err))
 		return

@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"fmt"
 	"github.com/reaper-bmc/reaper/internal/metrics"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func TestSavingsAcrossCycles(t *testing.T) {
 		defer store.Close()
 		rec := New(Options{Config: cfg, Policies: fakePolicies{}, OutDir: t.TempDir(), Metrics: m,
 			Pricer: pricing.New(pricing.Config{Override: cfg.Pricing.Monthly, Refresh: time.Hour}, nil, store, func() time.Time { return t0 }, nil),
-			Ledger: pricing.NewLedger(store)})
+			Ledger: store})
 		run, err := rec.Record(t.Context(), result(reconcile.StatusOK, entries...))
 		if err != nil {
 			t.Fatal(err)
@@ -118,5 +119,53 @@ func TestCostSourcesAgree(t *testing.T) {
 	got := []string{string(pricing.SourceOverride), string(pricing.SourceBill), string(pricing.SourceList), string(pricing.SourceUnknown)}
 	if strings.Join(got, ",") != strings.Join(report.CostSources, ",") {
 		t.Errorf("pricing sources %v, report.CostSources %v", got, report.CostSources)
+	}
+}
+
+// TestSavingsNeverCountedTwice: a run recorded again after a crash (the ledger written, the report
+// not) and a termination reported again in a later month, with another policy, leave the
+// cumulative savings as the first count made them, per month and per policy.
+func TestSavingsNeverCountedTwice(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t)
+	cfg.Pricing.Overrides = map[string]config.Override{"S9I": overrideOf(100)}
+	record := func(res *reconcile.Result) *report.Cumulative {
+		t.Helper()
+		store, err := state.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		rec := New(Options{Config: cfg, Policies: fakePolicies{}, OutDir: t.TempDir(),
+			Pricer: pricing.New(pricing.Config{Override: cfg.Pricing.Monthly, Refresh: time.Hour}, nil, store, res.FinishedAt.UTC, nil),
+			Ledger: store})
+		run, err := rec.Record(t.Context(), res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run.Report.CumulativeRealizedSavings
+	}
+	nov30 := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC)
+	terminated := func(policy string, at time.Time) *reconcile.Result {
+		e := entry("a", reconcile.ActionTerminated)
+		e.Instance.Type = "S9I"
+		e.Marks = []reconcile.PolicyMark{{Policy: policy}}
+		e.TerminatedAt = &at
+		res := result(reconcile.StatusOK, e)
+		res.StartedAt, res.FinishedAt = at, at.Add(time.Minute)
+		return res
+	}
+	want := "total 100.000000, by month map[2026-11:100.000000], by policy map[reaper.idle:100.000000]"
+	show := func(c *report.Cumulative) string {
+		return fmt.Sprintf("total %s, by month %v, by policy %v", c.Total, c.ByMonth, c.ByPolicy)
+	}
+	for i, res := range []*reconcile.Result{
+		terminated("reaper.idle", nov30),
+		terminated("reaper.idle", nov30),                     // the same run again, after a restart
+		terminated("reaper.expiry", nov30.Add(48*time.Hour)), // reported again in December
+	} {
+		if got := show(record(res)); got != want {
+			t.Errorf("record %d: %s, want %s", i+1, got, want)
+		}
 	}
 }

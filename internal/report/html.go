@@ -41,12 +41,16 @@ func WriteHTML(w io.Writer, r *Run) error {
 }
 
 // WriteStoredHTML is WriteHTML for a run stored in dir (as Load read it): the page links the
-// run's data files that exist, report.json or report.json.gz (report.compress) and so on.
-func WriteStoredHTML(w io.Writer, dir string, r *Run) error {
+// run's data files that exist, report.json or report.json.gz (report.compress) and so on, and
+// shows the trend of at most trendRuns runs ending with r (see Trend), as the page the run wrote
+// did. A directory the trend cannot read costs only the trend, as it does when a run writes.
+func WriteStoredHTML(w io.Writer, dir string, r *Run, trendRuns int) error {
 	if !ValidRunID(r.RunID) {
 		return fmt.Errorf("write html: invalid run id %q", r.RunID)
 	}
-	return writeHTML(w, r, pageExtras{DataFiles: storedDataFiles(filepath.Join(dir, r.RunID))})
+	trend, _ := Trend(dir, r, trendRuns)
+	return writeHTML(w, r, pageExtras{DataFiles: storedDataFiles(filepath.Join(dir, r.RunID)),
+		Trend: trend, TrendRuns: trendRuns})
 }
 
 // pageExtras is what the HTML and Markdown reports show beyond the run: the files the run's full

@@ -17,6 +17,13 @@ import (
 // terminal escape (`report show --format text` prints this), and cut to mdCellWidth characters.
 func WriteMarkdown(w io.Writer, r *Run) error { return writeMarkdown(w, r, pageExtras{}) }
 
+// WriteStoredMarkdown is WriteMarkdown for a run stored in dir, with the trend table of at most
+// trendRuns runs ending with r (see Trend), as the report.md the run wrote has it.
+func WriteStoredMarkdown(w io.Writer, dir string, r *Run, trendRuns int) error {
+	trend, _ := Trend(dir, r, trendRuns)
+	return writeMarkdown(w, r, pageExtras{Trend: trend, TrendRuns: trendRuns})
+}
+
 // writeMarkdown is WriteMarkdown with the trend over past runs, as a table after the header.
 func writeMarkdown(w io.Writer, r *Run, x pageExtras) error {
 	bw := bufio.NewWriter(w)

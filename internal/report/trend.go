@@ -40,10 +40,11 @@ type trendDoc struct {
 	Currency   json.RawMessage `json:"currency"`
 }
 
-// Trend returns the trend of at most n runs ending with r: the newest readable past runs under dir
-// (newest by sequence, as List orders them; a run whose report cannot be read is left out), oldest
-// first, then r itself. n < 1 is no trend. A past report that is damaged never fails the trend; an
-// unreadable directory does.
+// Trend returns the trend of at most n runs ending with r: the newest readable runs under dir
+// before r (newest by sequence, as List orders them; when r is listed, only the runs listed after
+// it, so a stored run shows the trend it was written with; a run whose report cannot be read is
+// left out), oldest first, then r itself. n < 1 is no trend. A past report that is damaged never
+// fails the trend; an unreadable directory does.
 func Trend(dir string, r *Run, n int) ([]TrendPoint, error) {
 	if n < 1 {
 		return nil, nil
@@ -51,6 +52,9 @@ func Trend(dir string, r *Run, n int) ([]TrendPoint, error) {
 	entries, err := List(dir)
 	if err != nil {
 		return nil, fmt.Errorf("trend: %w", err)
+	}
+	if i := slices.IndexFunc(entries, func(e Entry) bool { return e.RunID == r.RunID }); i >= 0 {
+		entries = entries[i+1:]
 	}
 	var past []TrendPoint
 	for _, e := range entries {

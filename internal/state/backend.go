@@ -41,6 +41,13 @@ type Backend interface {
 	PutTraffic(recs ...TrafficRecord) error
 	PruneTraffic(keep map[string]bool) error
 
+	// The price cache and the savings ledger (DESIGN.md §10; see Price and Saving).
+	Prices() ([]Price, error)
+	PutPrices(ps ...Price) error
+	PrunePrices(now time.Time, month int) (pruned int, err error)
+	AddSaving(s Saving) (added bool, err error)
+	SavingsTotals() ([]SavingsTotal, error)
+
 	Meta(key string) (value string, ok bool, err error)
 	SetMeta(key, value string) error
 	// ClaimMeta sets key to value only when key is unset, in one transaction: claimed says it
@@ -52,6 +59,9 @@ type Backend interface {
 	// store in one transaction (see Snapshot).
 	Export() (*Snapshot, error)
 	Import(s *Snapshot) error
+
+	// The policy decision cache (see DecisionCacheStore): not part of Export/Import.
+	DecisionCacheStore
 
 	Close() error
 }

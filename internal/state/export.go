@@ -44,6 +44,9 @@ func (s *Store) Export() (*Snapshot, error) {
 		}); err != nil {
 			return err
 		}
+		if err := exportMoney(tx, snap); err != nil {
+			return err
+		}
 		return exportRunsAndMeta(tx, snap)
 	})
 	if err != nil {
@@ -85,10 +88,14 @@ func exportRunsAndMeta(tx *bolt.Tx, snap *Snapshot) error {
 // are: runs keep their sequence numbers and nodes, intents their outcomes, and no time is
 // filled in.
 func (s *Store) Import(snap *Snapshot) error {
+	snap, err := UpgradeSnapshot(snap)
+	if err != nil {
+		return fmt.Errorf("import state: %w", err)
+	}
 	if err := CheckSnapshot(snap); err != nil {
 		return fmt.Errorf("import state: %w", err)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		have := Snapshot{Meta: map[string]string{}}
 		if err := exportRunsAndMeta(tx, &have); err != nil {
 			return err
@@ -102,6 +109,10 @@ func (s *Store) Import(snap *Snapshot) error {
 			}
 			counts = append(counts, Count{string(name), n})
 			total += n
+		}
+		for _, c := range moneyCount(tx) {
+			counts = append(counts, c)
+			total += c.N
 		}
 		counts = append(counts, Count{"meta", len(have.Meta)})
 		if total > 0 || len(have.Meta) > 0 || have.RunSeq > 0 || !have.LastRunTime.IsZero() {
@@ -157,6 +168,9 @@ func importInto(tx *bolt.Tx, snap *Snapshot) error {
 		}
 	}
 	if err := runs.SetSequence(snap.RunSeq); err != nil {
+		return err
+	}
+	if err := importMoney(tx, snap); err != nil {
 		return err
 	}
 	meta := tx.Bucket(bucketMeta)

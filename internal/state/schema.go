@@ -48,6 +48,9 @@ func (s *Store) initSchema(readOnly bool) error {
 		if err := createSchema(tx, fresh); err != nil {
 			return err
 		}
+		if err := migrateMoney(tx); err != nil {
+			return err
+		}
 		return migrateRuns(tx)
 	})
 }

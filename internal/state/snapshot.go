@@ -22,6 +22,8 @@ type Snapshot struct {
 	// LastRunTime is the clock baseline (see LastRunTime); zero when there is none.
 	LastRunTime time.Time
 	Traffic     map[string]TrafficRecord
+	// Money is the price cache and the savings ledger (which nothing else could derive again).
+	Money Money
 	// Meta holds every metadata value but the reserved ones (the schema version and the clock
 	// baseline, which a store keeps itself).
 	Meta map[string]string
@@ -44,6 +46,9 @@ func (s *Snapshot) Counts() []Count {
 		{"intents", len(s.Intents)},
 		{"runs", len(s.Runs)},
 		{"traffic", len(s.Traffic)},
+		{"prices", len(s.Money.Prices)},
+		{"savings", len(s.Money.Savings)},
+		{"savings_totals", len(s.Money.Totals)},
 		{"meta", len(s.Meta)},
 	}
 }
@@ -117,7 +122,7 @@ func CheckSnapshot(s *Snapshot) error {
 			return fmt.Errorf("meta %q is reserved", key)
 		}
 	}
-	return nil
+	return checkMoney(s.Money)
 }
 
 // reservedMeta reports whether key is a metadata key SetMeta refuses.

@@ -45,6 +45,9 @@ func export(ctx context.Context, tx pgx.Tx) (*state.Snapshot, error) {
 		return nil, err
 	}
 	snap.RunSeq = uint64(seq)
+	if err := exportMoney(ctx, tx, snap); err != nil {
+		return nil, err
+	}
 	if snap.LastRunTime, _, err = lastRunTime(ctx, tx); err != nil {
 		return nil, err
 	}
@@ -61,12 +64,19 @@ func export(ctx context.Context, tx pgx.Tx) (*state.Snapshot, error) {
 // Import writes snap into the store in one transaction. It fails with a *state.NotEmptyError,
 // and writes nothing, unless the store is empty. Records are written as they are.
 func (s *Store) Import(snap *state.Snapshot) error {
+	snap, err := state.UpgradeSnapshot(snap)
+	if err != nil {
+		return fmt.Errorf("import state: %w", err)
+	}
 	if err := state.CheckSnapshot(snap); err != nil {
 		return fmt.Errorf("import state: %w", err)
 	}
 	return s.write("import state", func(ctx context.Context, tx pgx.Tx) error {
 		// Nobody writes while we look and copy: the tables are locked to the end of the transaction.
 		if _, err := tx.Exec(ctx, "LOCK TABLE marks, refusals, unconfirmed, intents, runs, run_sequence, traffic, meta IN EXCLUSIVE MODE"); err != nil {
+			return err
+		}
+		if err := lockMoney(ctx, tx); err != nil {
 			return err
 		}
 		have, err := export(ctx, tx)
@@ -144,6 +154,9 @@ func importInto(ctx context.Context, tx pgx.Tx, snap *state.Snapshot) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{c.table}, c.cols, pgx.CopyFromRows(c.rows)); err != nil {
 			return fmt.Errorf("copy %s: %w", c.table, err)
 		}
+	}
+	if err := mergeMoney(ctx, tx, snap.Money); err != nil {
+		return err
 	}
 	_, err := tx.Exec(ctx, "UPDATE run_sequence SET value = $1", int64(snap.RunSeq))
 	return err

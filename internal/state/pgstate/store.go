@@ -121,7 +121,12 @@ func Open(ctx context.Context, c Config, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres state: %w", s.redact.Error(err))
 	}
-	prepare := migrate
+	prepare := func(ctx context.Context, c *pgx.Conn, schema string) error {
+		if err := migrate(ctx, c, schema); err != nil {
+			return err
+		}
+		return moveLegacyMoney(ctx, c)
+	}
 	if s.readers {
 		prepare = checkSchema
 	}

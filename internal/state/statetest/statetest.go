@@ -70,7 +70,7 @@ var cases = []struct {
 	{"Meta", testMeta},
 	{"SetMetaReservedKeys", testSetMetaReservedKeys},
 	{"ClaimMeta", testClaimMeta},
-	{"PricingMeta", testPricingMeta},
+	{"Money", testMoney},
 	{"EmptyStore", testEmptyStore},
 	{"DurableAcrossReopen", testDurableAcrossReopen},
 	{"TimesRoundTrip", testTimesRoundTrip},
