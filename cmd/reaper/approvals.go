@@ -150,4 +150,3 @@ func nonNil(s []string) []string {
 func refusedOutcome(a state.PendingApproval, reason string) state.ApprovalOutcome {
 	return state.ApprovalOutcome{PlanRunID: a.PlanRunID, Status: state.ApprovalRefused, ExitCode: exitFailure, Reason: reason}
 }
-

@@ -28,7 +28,14 @@ func applyCommand(cl *cli) *cobra.Command {
 			"for another endpoint, config or policy set is refused (exit 1, nothing terminated). Every\n" +
 			"item is described again: only those still due, unchanged and passing every guard are\n" +
 			"terminated; the others are skipped (changed). The blast-radius limits apply (a blocked apply\n" +
-			"exits 3). --only and --exclude narrow the plan to some of its instance IDs.",
+			"exits 3). --only and --exclude narrow the plan to some of its instance IDs.\n\n" +
+			"While a reaper daemon holds the state (the bbolt state directory's lock, or leadership of a\n" +
+			"shared PostgreSQL state), apply makes every check it can without it and queues the approval\n" +
+			"for that daemon (the state directory's inbox, or the shared approvals table), which checks\n" +
+			"the plan again against its own config and applies it within 15s, after any cycle in progress,\n" +
+			"writing its own apply report. --wait (alone: 30m; a duration as --wait=10m) waits for that\n" +
+			"apply and exits as it did (0, 1 refused or failed, 3 blocked), or 4 when the wait runs out\n" +
+			"(the approval stays queued).",
 		Args: wantArgs("FILE"),
 		RunE: cl.run(func(ctx context.Context, env Env, args []string) int { return cmdApply(ctx, env, o, args[0]) }),
 	}
