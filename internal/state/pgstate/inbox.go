@@ -130,4 +130,3 @@ func (s *Store) ApprovalOutcomes() ([]state.ApprovalOutcome, error) {
 	})
 	return out, err
 }
-
