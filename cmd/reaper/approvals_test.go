@@ -300,3 +300,16 @@ func TestQueuedApprovalOnPostgres(t *testing.T) {
 		t.Errorf("apply of the applied plan: code %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestApplyWaitFlag: --wait takes its duration after "=", and `--wait 10m` says so (exit 2)
+// instead of reading 10m as a second file.
+func TestApplyWaitFlag(t *testing.T) {
+	r := reaper(t, "apply", "plan.json", "--wait", "10m")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--wait=10m") {
+		t.Errorf("apply plan.json --wait 10m: code %d, stderr %q; want 2 naming --wait=10m", r.code, r.stderr)
+	}
+	r = reaper(t, "apply", "plan.json", "--wait=bogus")
+	if r.code != exitUsage {
+		t.Errorf("apply --wait=bogus: code %d, want 2\n%s", r.code, r.stderr)
+	}
+}

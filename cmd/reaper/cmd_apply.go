@@ -36,7 +36,7 @@ func applyCommand(cl *cli) *cobra.Command {
 			"writing its own apply report. --wait (alone: 30m; a duration as --wait=10m) waits for that\n" +
 			"apply and exits as it did (0, 1 refused or failed, 3 blocked), or 4 when the wait runs out\n" +
 			"(the approval stays queued).",
-		Args: wantArgs("FILE"),
+		Args: applyArgs,
 		RunE: cl.run(func(ctx context.Context, env Env, args []string) int { return cmdApply(ctx, env, o, args[0]) }),
 	}
 	configFlag(c.Flags(), &o.config)
@@ -45,6 +45,16 @@ func applyCommand(cl *cli) *cobra.Command {
 	c.Flags().DurationVar(&o.wait, "wait", 0, "when the running reaper takes the approval, wait up to this long (--wait alone: 30m) for its apply and exit as it did")
 	c.Flags().Lookup("wait").NoOptDefVal = "30m"
 	return c
+}
+
+// applyArgs is FILE, and names the fix for `--wait 10m`: an optional value follows an "=".
+func applyArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 2 && cmd.Flags().Changed("wait") {
+		if _, err := time.ParseDuration(args[1]); err == nil {
+			return fmt.Errorf("apply takes only FILE, got %q: write --wait=%s (the wait's duration follows an =)", args, args[1])
+		}
+	}
+	return wantArgs("FILE")(cmd, args)
 }
 
 type applyOptions struct {
