@@ -66,7 +66,8 @@ func logOnFailure(t *testing.T, d *daemonRun) {
 // entry is set aside, never acted on.
 func TestApplyQueuedForTheDaemon(t *testing.T) {
 	sim, url := startSim(t, applyFleet())
-	path, dir := writeConfig(t, url, testSecret, approveConfig+"schedule: \"@every 1m\"\ncycle_timeout: 20s\n")
+	addr := freePort(t)
+	path, dir := writeConfig(t, url, testSecret, approveConfig+"schedule: \"@every 1m\"\ncycle_timeout: 20s\nmetrics: {listen: \""+addr+"\"}\n")
 	fs := newFakeSchedule(t, "@every 1m")
 	d := startDaemon(t, path, map[string]string{}, fs.clock)
 	logOnFailure(t, d)
@@ -119,6 +120,9 @@ func TestApplyQueuedForTheDaemon(t *testing.T) {
 	}
 	if got := actions(rep); len(got) != 2 || got["7701"] != "terminated" || got["7702"] != "skipped:changed" {
 		t.Errorf("apply report actions = %v", got)
+	}
+	if m := scrape(t, addr); !hasMetricLine(m, `reaper_terminations_total{result="terminated"} 1`) {
+		t.Errorf("the daemon's apply is not in reaper_terminations_total:\n%s", grepLines(m, "reaper_terminations_total"))
 	}
 	if _, err := os.Stat(junk); err == nil {
 		t.Error("the malformed entry is still in the inbox")
@@ -312,4 +316,14 @@ func TestApplyWaitFlag(t *testing.T) {
 	if r.code != exitUsage {
 		t.Errorf("apply --wait=bogus: code %d, want 2\n%s", r.code, r.stderr)
 	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
