@@ -96,6 +96,19 @@ func TestApplyQueuedForTheDaemon(t *testing.T) {
 	if n := len(sim.Calls()); n != 0 {
 		t.Fatalf("queuing made %d API calls", n)
 	}
+	// A second operator approved the same plan at the same moment (past apply's own check): both
+	// wait in the queue when the daemon looks.
+	planBytes, _ := os.ReadFile(planFile)
+	var planRun string
+	for _, p := range pending {
+		if p.Err == nil {
+			planRun = p.PlanRunID
+		}
+	}
+	racer, err := inbox.QueueApproval(state.Approval{PlanRunID: planRun, Plan: planBytes, Only: []string{"7703"}, By: "racer", QueuedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	fs.clock.Advance(approvalPoll) // the daemon looks between cycles
 	var r result
 	select {
@@ -111,6 +124,12 @@ func TestApplyQueuedForTheDaemon(t *testing.T) {
 		t.Errorf("the daemon terminated %v, want [7701]", got)
 	}
 	out := awaitOutcome(t, inbox, id)
+	if o := awaitOutcome(t, inbox, racer); o.Status != state.ApprovalRefused || !strings.Contains(o.Reason, "already applied") {
+		t.Errorf("the racing approval of the same plan: outcome %+v, want refused as already applied", o)
+	}
+	if got := terminatedIDs(sim); !slices.Equal(got, []string{"7701"}) {
+		t.Errorf("after both approvals the daemon terminated %v, want [7701]", got)
+	}
 	rep := readApplyReport(t, dir)
 	if rep["run_id"] != out.RunID || out.Status != state.ApprovalApplied || out.ExitCode != exitOK {
 		t.Errorf("outcome %+v, report run %v", out, rep["run_id"])
