@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/reaper-bmc/reaper/internal/inert"
+	"github.com/reaper-bmc/reaper/internal/leader"
 	"github.com/reaper-bmc/reaper/internal/plan"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/record"
-	"github.com/reaper-bmc/reaper/internal/report"
+	"github.com/reaper-bmc/reaper/internal/state"
 )
 
 func applyCommand(cl *cli) *cobra.Command {
@@ -26,19 +28,39 @@ func applyCommand(cl *cli) *cobra.Command {
 			"for another endpoint, config or policy set is refused (exit 1, nothing terminated). Every\n" +
 			"item is described again: only those still due, unchanged and passing every guard are\n" +
 			"terminated; the others are skipped (changed). The blast-radius limits apply (a blocked apply\n" +
-			"exits 3). --only and --exclude narrow the plan to some of its instance IDs.",
-		Args: wantArgs("FILE"),
+			"exits 3). --only and --exclude narrow the plan to some of its instance IDs.\n\n" +
+			"While a reaper daemon holds the state (the bbolt state directory's lock, or leadership of a\n" +
+			"shared PostgreSQL state), apply makes every check it can without it and queues the approval\n" +
+			"for that daemon (the state directory's inbox, or the shared approvals table), which checks\n" +
+			"the plan again against its own config and applies it within 15s, after any cycle in progress,\n" +
+			"writing its own apply report. --wait (alone: 30m; a duration as --wait=10m) waits for that\n" +
+			"apply and exits as it did (0, 1 refused or failed, 3 blocked), or 4 when the wait runs out\n" +
+			"(the approval stays queued).",
+		Args: applyArgs,
 		RunE: cl.run(func(ctx context.Context, env Env, args []string) int { return cmdApply(ctx, env, o, args[0]) }),
 	}
 	configFlag(c.Flags(), &o.config)
 	c.Flags().StringSliceVar(&o.only, "only", nil, "apply only these instance IDs of the plan (comma-separated)")
 	c.Flags().StringSliceVar(&o.exclude, "exclude", nil, "leave these instance IDs of the plan out (comma-separated)")
+	c.Flags().DurationVar(&o.wait, "wait", 0, "when the running reaper takes the approval, wait up to this long (--wait alone: 30m) for its apply and exit as it did")
+	c.Flags().Lookup("wait").NoOptDefVal = "30m"
 	return c
+}
+
+// applyArgs is FILE, and names the fix for `--wait 10m`: an optional value follows an "=".
+func applyArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 2 && cmd.Flags().Changed("wait") {
+		if _, err := time.ParseDuration(args[1]); err == nil {
+			return fmt.Errorf("apply takes only FILE, got %q: write --wait=%s (the wait's duration follows an =)", args, args[1])
+		}
+	}
+	return wantArgs("FILE")(cmd, args)
 }
 
 type applyOptions struct {
 	config        string
 	only, exclude []string
+	wait          time.Duration // --wait: how long to wait for a queued approval's outcome
 }
 
 // refuse prints why an apply did not start, on one line, and returns exitFailure.
@@ -61,12 +83,9 @@ func cmdApply(ctx context.Context, env Env, o applyOptions, file string) int {
 	if err != nil {
 		return fail(env, fmt.Errorf("read plan: %w", err))
 	}
-	p, err := plan.Parse(b)
-	if err != nil {
+	if p, err := plan.Parse(b); err != nil {
 		return refuse(env, fmt.Errorf("%s: %w", file, err))
-	}
-	items, err := p.Select(o.only, o.exclude)
-	if err != nil {
+	} else if _, err := p.Select(o.only, o.exclude); err != nil {
 		return usageErr(env, "%s", inert.Text(err.Error()))
 	}
 	log := newLogger(env, cfg.Log)
@@ -83,15 +102,15 @@ func cmdApply(ctx context.Context, env Env, o applyOptions, file string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	s := rt.settings
-	digest, err := plan.ConfigDigest(s)
+	ap, err := checkPlan(rt, path, file, b, o.only, o.exclude, env.now())
 	if err != nil {
-		return fail(env, err)
-	}
-	if err := p.Check(plan.Expect{Now: env.now(), Endpoint: cfg.Zenlayer.Endpoint, ConfigDigest: digest, PolicyDigest: rt.engine.Digest()}); err != nil {
 		return refuse(env, err)
 	}
 	store, err := openState(ctx, cfg, env.now)
+	if errors.As(err, new(*state.LockedError)) {
+		// A daemon holds the state directory: hand the approval to it.
+		return queueApproval(ctx, env, o, cfg, ap, b, state.NewInbox(cfg.StateDir), err)
+	}
 	if err != nil {
 		return fail(env, err)
 	}
@@ -99,53 +118,43 @@ func cmdApply(ctx context.Context, env Env, o applyOptions, file string) int {
 	// apply terminates, so on a shared state it needs leadership as run --once does, and fences
 	// every intent and call with it.
 	lead, err := leadOnce(ctx, "apply", store, nodeName(cfg), log)
+	if q, ok := store.(approvalQueue); ok && errors.As(err, new(*leader.HeldError)) {
+		// Another reaper leads the shared state: queue the approval for whichever leads.
+		if applied, ok, merr := store.Meta(reconcile.AppliedKey(ap.plan.RunID)); merr != nil {
+			return fail(env, merr)
+		} else if ok {
+			return refuse(env, fmt.Errorf("plan %s was already applied (%s); make a new plan", ap.plan.RunID, applied))
+		}
+		return queueApproval(ctx, env, o, cfg, ap, b, q, err)
+	}
 	if err != nil {
 		return fail(env, err)
 	}
 	if lead != nil {
 		defer lead.Release(context.WithoutCancel(ctx))
 	}
-	c := &cycler{env: env, log: log, store: store}
-	rec, err := reconcile.New(reconcile.Options{
-		API: rt.client, Evaluator: c.timedEvaluator(rt.engine), Store: store,
-		Enricher: newEnricher(rt.client, store, log), Fence: fencer(lead), Settings: s, Now: env.now, Logger: log,
-	})
-	if err != nil {
-		return fail(env, err)
-	}
-	ac := reconcile.ApplyCycle{RunID: report.NewRunID(env.now()), PlanRunID: p.RunID, InventorySize: p.InventorySize,
-		Fingerprint: plan.Fingerprint}
-	for _, it := range items {
-		ac.Items = append(ac.Items, reconcile.ApplyItem{ID: it.ID, Name: it.Name, DueAt: it.DueAt,
-			Reasons: it.PolicyReasons(), Fingerprint: it.Fingerprint})
-	}
-	res, err := rec.Apply(ctx, ac, store)
-	var refused *reconcile.RefusedError
+	a := applier{env: env, log: log, store: store, fence: fencer(lead), notify: record.NewAnnouncer(cfg.Notify, store, log)}
+	run, res, werr := a.apply(ctx, rt, ap)
 	if res == nil {
-		if errors.As(err, &refused) {
-			return refuse(env, err)
+		if isRefusal(werr) {
+			return refuse(env, werr)
 		}
-		return fail(env, err)
+		return fail(env, werr)
 	}
-	run, werr := record.New(record.Options{
-		Config: cfg, Policies: rt.engine, Params: s.Params, Announcer: record.NewAnnouncer(cfg.Notify, store, log), Logger: log,
-	}).Record(ctx, res)
 	if run == nil {
 		return fail(env, werr)
 	}
 	record.Summary(env.Stdout, run)
 	if err := res.Err; err != nil {
-		if errors.As(err, &refused) {
+		if isRefusal(err) {
 			refuse(env, err)
 		} else {
 			fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(apiError(reconcile.CommandApply, err).Error()))
 			printPanicStack(env, err)
 		}
 	}
-	code := exitCode(res, false)
 	if werr != nil {
 		fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(werr.Error()))
-		return exitFailure
 	}
-	return code
+	return applyExit(res, werr)
 }

@@ -32,6 +32,11 @@ type daemon struct {
 	sd       *sdnotify.Notifier
 	runner   *scheduler.Runner
 	lead     campaigner // nil with bbolt: the only reaper on the store always leads
+	node     string
+	queue    approvalQueue // approvals `reaper apply` left for this reaper
+	// cycleMu is held by a cycle and by a look at the approval queue: never both at once.
+	cycleMu  sync.Mutex
+	finished map[string]bool // approvals taken whose outcome could not be recorded (cycleMu)
 
 	mu          sync.Mutex
 	rt          *loaded
@@ -75,7 +80,13 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 		return fail(env, err)
 	}
 	d := &daemon{env: env, path: path, forceDry: forceDry, log: log, store: store, metrics: m,
-		sd: sdnotify.New(env.Getenv("NOTIFY_SOCKET")), rt: rt, ann: record.NewAnnouncer(cfg.Notify, store, log), sched: sched, lead: lead}
+		sd: sdnotify.New(env.Getenv("NOTIFY_SOCKET")), rt: rt, ann: record.NewAnnouncer(cfg.Notify, store, log), sched: sched, lead: lead,
+		node: nodeName(cfg), queue: queueFor(cfg, store), finished: map[string]bool{}}
+	if in, ok := d.queue.(*state.Inbox); ok {
+		if err := in.Prepare(); err != nil { // made by the daemon's user, so apply run as root writes files it can read
+			log.Error("cannot create the approval inbox", "dir", in.Dir(), "error", err)
+		}
+	}
 	d.runner = scheduler.New(scheduler.Options{
 		Schedule: sched, Jitter: cfg.ScheduleJitter.D(), Timeout: cfg.CycleTimeout.D(), Clock: env.Clock, Logger: log,
 		OnPanic: func(v any) { m.ObserveCycle(metrics.CyclePanic, 0, false, env.now()) },
@@ -101,6 +112,7 @@ func (d *daemon) serve(ctx context.Context, cfg *config.Config) int {
 	}))
 	wg.Go(goContained(d.log, cancel, "watchdog", func() { d.watchdog(ctx) }))
 	wg.Go(goContained(d.log, cancel, "reload", func() { d.reloads(ctx) }))
+	wg.Go(goContained(d.log, cancel, "approvals", func() { d.pollApprovals(ctx) }))
 
 	d.log.Info("reaper started", "version", version, "schedule", cfg.Schedule, "timezone", cfg.Timezone,
 		"mode", reconcile.Permit(cfg.Mode, d.forceDry, reconcile.CommandRun).Mode, "state_dir", cfg.StateDir, "metrics", cfg.Metrics.Listen)
@@ -130,9 +142,12 @@ func (d *daemon) job(ctx context.Context) error {
 		runtime.GC()
 		debug.FreeOSMemory()
 	}()
+	d.cycleMu.Lock()
+	defer d.cycleMu.Unlock()
 	if !d.campaign(ctx) {
 		return nil // standing by: another reaper leads
 	}
+	d.drainApprovals(ctx)
 	d.mu.Lock()
 	rt, ann := d.rt, d.ann
 	d.mu.Unlock()

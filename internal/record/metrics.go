@@ -54,7 +54,9 @@ func Observe(m *metrics.Metrics, res *reconcile.Result, rep *report.Run) {
 		m.AddTagWrite(w.Result)
 	}
 	observeSavings(m, rep)
-	if !res.InventoryComplete {
+	// An apply lists no inventory, but its calls are as real as a cycle's (a daemon applies
+	// queued approvals): they are counted; the fleet gauges are left to the cycles.
+	if !res.InventoryComplete && res.Command != reconcile.CommandApply {
 		return
 	}
 	byStatus := map[string]int{}
@@ -66,6 +68,9 @@ func Observe(m *metrics.Metrics, res *reconcile.Result, rep *report.Run) {
 		case e.Action == reconcile.ActionSkipped && e.RequestID != "": // the API refused the call
 			m.AddTermination(refusedPrefix + e.SkipReason)
 		}
+	}
+	if !res.InventoryComplete {
+		return
 	}
 	m.SetInstances(byStatus)
 	m.SetCandidates(rep.Summary.ByPolicy)

@@ -14,6 +14,10 @@
 // up. Every write is one committed, fsynced transaction before it returns.
 // OpenReadOnly serves commands that only read.
 //
+// The approval inbox (Inbox, <dir>/inbox) is the one part written without the lock: `reaper
+// apply` leaves an approved plan there for the daemon that holds the directory, which alone
+// reads and removes entries (pgstate keeps the same queue in a table).
+//
 // The same state can live on PostgreSQL instead (package pgstate, for several bastions). Backend
 // is what both stores provide. It is declared here, beside the record types, rather than by a
 // consumer, because its users deal with a whole store whatever its kind: the wiring in cmd/reaper,

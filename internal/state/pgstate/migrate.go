@@ -31,7 +31,9 @@ type migration struct {
 	sql     string
 }
 
-// migrations returns the embedded migrations in order; their versions must be 1, 2, 3...
+// migrations returns the embedded migrations in order; their versions must increase from 1. A
+// version may be missing (a branch that adds 006 before 003-005 exist): migrate applies each
+// version the schema has not recorded, so one added later is still applied.
 func migrations() ([]migration, error) {
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
@@ -39,12 +41,14 @@ func migrations() ([]migration, error) {
 	}
 	slices.Sort(names)
 	var out []migration
-	for i, path := range names {
+	prev := 0
+	for _, path := range names {
 		name := strings.TrimPrefix(path, "migrations/")
 		v, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
-		if err != nil || v != i+1 {
-			return nil, fmt.Errorf("migration %s: want version %d first in its name", name, i+1)
+		if err != nil || v <= prev || (prev == 0 && v != 1) {
+			return nil, fmt.Errorf("migration %s: want a version after %d first in its name (from 1, each once)", name, prev)
 		}
+		prev = v
 		data, err := migrationFiles.ReadFile(path)
 		if err != nil {
 			return nil, err
@@ -122,14 +126,18 @@ func migrate(ctx context.Context, conn *pgx.Conn, schema string) error {
 			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		var have int
-		if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+		rows, _ := tx.Query(ctx, "SELECT version FROM schema_migrations")
+		applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
 			return err
 		}
-		if want := ms[len(ms)-1].version; have > want {
+		if have, want := slices.Max(append(applied, 0)), ms[len(ms)-1].version; have > want {
 			return &state.SchemaError{Path: "postgres schema " + schema, Found: strconv.Itoa(have), Supported: want}
 		}
-		for _, m := range ms[have:] {
+		for _, m := range ms {
+			if slices.Contains(applied, m.version) {
+				continue
+			}
 			if _, err := tx.Exec(ctx, m.sql); err != nil {
 				return fmt.Errorf("apply %s: %w", m.name, err)
 			}

@@ -101,8 +101,9 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(versions) != SchemaVersion() || versions[len(versions)-1] != SchemaVersion() {
-		t.Errorf("schema_migrations = %v, want 1..%d once each", versions, SchemaVersion())
+	ms, _ := migrations()
+	if len(versions) != len(ms) || versions[len(versions)-1] != SchemaVersion() {
+		t.Errorf("schema_migrations = %v, want each of the %d migrations up to %d once", versions, len(ms), SchemaVersion())
 	}
 
 	if _, err := conn.Exec(ctx, "INSERT INTO "+schema+".schema_migrations (version, name) VALUES (99, '099_future.sql')"); err != nil {

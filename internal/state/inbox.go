@@ -1,0 +1,331 @@
+package state
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Approval is a plan approved with `reaper apply` while a running reaper held the state (the
+// bbolt directory's lock, or PostgreSQL leadership): the request that reaper picks up and
+// applies (DESIGN.md §8, README "Plans and approval"). It carries the plan file's bytes, not a
+// path: what the operator approved is what is applied, whatever happens to the file afterwards.
+// The daemon checks the plan again before it acts; nothing here is trusted.
+type Approval struct {
+	ID        string    `json:"-"`           // assigned by the queue
+	PlanRunID string    `json:"plan_run_id"` // the plan's run, for logs and the lookup; the plan is the authority
+	Plan      []byte    `json:"plan"`        // the plan file as it was read
+	Only      []string  `json:"only"`
+	Exclude   []string  `json:"exclude"`
+	By        string    `json:"by"` // user@host that ran reaper apply
+	QueuedAt  time.Time `json:"queued_at"`
+}
+
+// PendingApproval is a queued approval as the queue holds it. Err is set when the entry could
+// not be read as an Approval: it is malformed and must never be acted on (finish it as
+// ApprovalRejected).
+type PendingApproval struct {
+	Approval
+	Err error
+}
+
+// What became of a queued approval.
+const (
+	ApprovalApplied  = "applied"  // the apply ran and wrote its report (its own result may be blocked or failed)
+	ApprovalRefused  = "refused"  // a check refused it before anything was described or terminated
+	ApprovalRejected = "rejected" // the entry was malformed: never acted on
+)
+
+// ApprovalOutcome is what the daemon recorded for a queued approval.
+type ApprovalOutcome struct {
+	ApprovalID string    `json:"approval_id"`
+	PlanRunID  string    `json:"plan_run_id"`
+	Status     string    `json:"status"`           // ApprovalApplied, ApprovalRefused or ApprovalRejected
+	RunID      string    `json:"run_id,omitempty"` // the apply's run, when it wrote a report
+	ExitCode   int       `json:"exit_code"`        // what `reaper apply` would have exited with
+	Reason     string    `json:"reason,omitempty"`
+	Node       string    `json:"node,omitempty"`
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+// ApprovalOutcomeKeep is how long a finished approval's outcome is kept for `reaper apply --wait`.
+const ApprovalOutcomeKeep = 30 * 24 * time.Hour
+
+// Inbox is the approval queue of a bbolt state directory: <state dir>/inbox, one file per queued
+// approval. It needs no lock: `reaper apply` writes into it while the daemon holds the directory,
+// and only the daemon holding the lock reads and removes entries. Each entry is written whole
+// (a temporary file, fsynced, renamed into place, the directory fsynced), mode 0600 in a 0700
+// directory; an outcome is kept in inbox/done, a malformed entry is moved to inbox/rejected.
+type Inbox struct {
+	dir string
+}
+
+const (
+	inboxDir    = "inbox"
+	inboxDone   = "done"
+	inboxReject = "rejected"
+	inboxTemp   = ".tmp-" // an entry being written; never read
+)
+
+// inboxID is what an approval ID in the inbox looks like: the queue time in nanoseconds (so names
+// sort in queue order) and random hex.
+var inboxID = regexp.MustCompile(`^[0-9]{19,20}-[0-9a-f]{16}$`)
+
+// NewInbox returns the inbox of the state directory stateDir. Nothing is created until an
+// approval is queued (or Prepare is called).
+func NewInbox(stateDir string) *Inbox { return &Inbox{dir: filepath.Join(stateDir, inboxDir)} }
+
+// Dir is the inbox directory.
+func (b *Inbox) Dir() string { return b.dir }
+
+// Prepare creates the inbox directories (0700) when missing. The daemon calls it at start, so
+// that they belong to the user the state directory belongs to.
+func (b *Inbox) Prepare() error {
+	for _, d := range []string{b.dir, filepath.Join(b.dir, inboxDone), filepath.Join(b.dir, inboxReject)} {
+		if err := mkdirLike(d, filepath.Dir(d)); err != nil {
+			return fmt.Errorf("create approval inbox: %w", err)
+		}
+	}
+	return nil
+}
+
+// QueueApproval writes a into the inbox and returns its ID.
+func (b *Inbox) QueueApproval(a Approval) (string, error) {
+	if err := b.Prepare(); err != nil {
+		return "", err
+	}
+	if a.QueuedAt.IsZero() {
+		a.QueuedAt = time.Now()
+	}
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", fmt.Errorf("queue approval: %w", err)
+	}
+	id := fmt.Sprintf("%020d-%s", a.QueuedAt.UnixNano(), hex.EncodeToString(rnd[:]))
+	data, err := json.Marshal(a)
+	if err != nil {
+		return "", fmt.Errorf("queue approval: %w", err)
+	}
+	if err := writeFileAtomic(b.dir, id+".json", data); err != nil {
+		return "", fmt.Errorf("queue approval: %w", err)
+	}
+	return id, nil
+}
+
+// PendingApprovals returns the queued approvals, oldest first. An entry that cannot be read as an
+// approval is returned with Err set. A missing inbox is an empty one.
+func (b *Inbox) PendingApprovals() ([]PendingApproval, error) {
+	ents, err := os.ReadDir(b.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read approval inbox: %w", err)
+	}
+	var out []PendingApproval
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasPrefix(name, inboxTemp) || (e.IsDir() && (name == inboxDone || name == inboxReject)) {
+			continue
+		}
+		id := strings.TrimSuffix(name, ".json")
+		p := PendingApproval{Approval: Approval{ID: name}}
+		switch {
+		case !e.Type().IsRegular():
+			p.Err = fmt.Errorf("%s is not a regular file", name)
+		case id == name || !inboxID.MatchString(id):
+			p.Err = fmt.Errorf("%s is not named as reaper names an approval", name)
+		default:
+			p.ID = id
+			p.Err = readApproval(filepath.Join(b.dir, name), &p.Approval)
+			p.Approval.ID = id
+		}
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b PendingApproval) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// readApproval decodes the file at path strictly into a.
+func readApproval(path string, a *Approval) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return DecodeApproval(data, a)
+}
+
+// DecodeApproval reads data strictly as an Approval: an unknown field, trailing data, or a
+// request without a plan or plan run ID is malformed.
+func DecodeApproval(data []byte, a *Approval) error {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(a); err != nil {
+		return fmt.Errorf("not an approval: %w", err)
+	}
+	if dec.More() {
+		return errors.New("not an approval: data after the request")
+	}
+	if len(a.Plan) == 0 || a.PlanRunID == "" {
+		return errors.New("not an approval: no plan or plan_run_id")
+	}
+	return nil
+}
+
+// FinishApproval records o as the outcome of the queued approval id and takes it off the queue:
+// a rejected entry is moved to inbox/rejected as it is, any other is removed. Outcomes older than
+// ApprovalOutcomeKeep are pruned.
+func (b *Inbox) FinishApproval(id string, o ApprovalOutcome) error {
+	if strings.ContainsAny(id, `/\`) || id == "" || strings.HasPrefix(id, ".") {
+		return fmt.Errorf("finish approval %q: not an inbox entry", id)
+	}
+	if err := b.Prepare(); err != nil {
+		return err
+	}
+	o.ApprovalID = id
+	data, err := json.Marshal(o)
+	if err != nil {
+		return fmt.Errorf("finish approval %s: %w", id, err)
+	}
+	name := id
+	if inboxID.MatchString(id) {
+		name = id + ".json"
+	}
+	if err := writeFileAtomic(filepath.Join(b.dir, inboxDone), id+".json", data); err != nil {
+		return fmt.Errorf("finish approval %s: %w", id, err)
+	}
+	src := filepath.Join(b.dir, name)
+	if o.Status == ApprovalRejected {
+		err = os.Rename(src, filepath.Join(b.dir, inboxReject, name))
+	} else {
+		err = os.Remove(src)
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("finish approval %s: %w", id, err)
+	}
+	b.prune(o.FinishedAt.Add(-ApprovalOutcomeKeep))
+	return syncDir(b.dir)
+}
+
+// prune removes the outcomes finished before cutoff (best effort: an outcome kept too long is
+// harmless).
+func (b *Inbox) prune(cutoff time.Time) {
+	dir := filepath.Join(b.dir, inboxDone)
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		var o ApprovalOutcome
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil || json.Unmarshal(data, &o) != nil || o.FinishedAt.IsZero() || !o.FinishedAt.Before(cutoff) {
+			continue
+		}
+		_ = os.Remove(filepath.Join(dir, e.Name()))
+	}
+}
+
+// ApprovalOutcome returns the recorded outcome of approval id; ok is false while it is queued
+// (or unknown).
+func (b *Inbox) ApprovalOutcome(id string) (ApprovalOutcome, bool, error) {
+	if !inboxID.MatchString(id) {
+		return ApprovalOutcome{}, false, fmt.Errorf("read approval outcome: %q is not an approval ID", id)
+	}
+	data, err := os.ReadFile(filepath.Join(b.dir, inboxDone, id+".json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return ApprovalOutcome{}, false, nil
+	}
+	if err != nil {
+		return ApprovalOutcome{}, false, fmt.Errorf("read approval outcome: %w", err)
+	}
+	var o ApprovalOutcome
+	if err := json.Unmarshal(data, &o); err != nil {
+		return ApprovalOutcome{}, false, fmt.Errorf("read approval outcome %s: %w", id, err)
+	}
+	return o, true, nil
+}
+
+// ApprovalOutcomes returns every kept outcome (for the checks `reaper apply` makes before it
+// queues: a plan the daemon applied is not queued again).
+func (b *Inbox) ApprovalOutcomes() ([]ApprovalOutcome, error) {
+	dir := filepath.Join(b.dir, inboxDone)
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read approval outcomes: %w", err)
+	}
+	var out []ApprovalOutcome
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		var o ApprovalOutcome
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil || json.Unmarshal(data, &o) != nil {
+			continue // a damaged outcome says nothing; the daemon's claim check still holds
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// writeFileAtomic writes data to dir/name whole or not at all: a temporary file in dir (0600,
+// owned like dir), fsynced, renamed into place, and dir fsynced.
+func writeFileAtomic(dir, name string, data []byte) error {
+	f, err := os.CreateTemp(dir, inboxTemp+"*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename there is nothing to remove
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if err := chownLike(f, dir); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// mkdirLike creates dir (0700) when missing, owned like parent (see chownLike).
+func mkdirLike(dir, parent string) error {
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%s is not a directory", dir)
+		}
+		return nil
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return chownLike(d, parent)
+}
