@@ -8,15 +8,14 @@
   if (!head || !bodies.length) { return; }
   var chunkRows = 0;
   // items holds what the filter and the sort read, once, so that they never go back to the DOM:
-  // the row, the text to match, its action and whether it is a candidate.
+  // the row, its action, whether it is a candidate and (from the first text filter on) its text.
   var items = [];
   bodies.forEach(function (tbody) {
     chunkRows = Math.max(chunkRows, tbody.rows.length);
     Array.prototype.forEach.call(tbody.rows, function (row) {
       var action = row.getAttribute('data-action');
       items.push({
-        row: row, action: action, candidate: row.getAttribute('data-candidate') === 'true', shown: true,
-        text: (row.textContent + ' ' + action + ' ' + row.getAttribute('data-id')).toLowerCase().replace(/\s+/g, ' ')
+        row: row, action: action, candidate: row.getAttribute('data-candidate') === 'true', shown: true, text: null
       });
     });
   });
@@ -30,6 +29,10 @@
 
   function matches(item, action, terms) {
     if (action === 'candidate' ? !item.candidate : action !== '' && item.action !== action) { return false; }
+    if (terms.length && item.text === null) {
+      var row = item.row;
+      item.text = (row.textContent + ' ' + item.action + ' ' + row.getAttribute('data-id')).toLowerCase().replace(/\s+/g, ' ');
+    }
     for (var t = 0; t < terms.length; t++) {
       if (item.text.indexOf(terms[t]) === -1) { return false; }
     }
