@@ -112,5 +112,9 @@
   doc.addEventListener('keydown', function (e) {
     if (e.key === '/' && doc.activeElement !== filter) { e.preventDefault(); filter.focus(); }
   });
+  // The style's placeholder height is for a full chunk of rows of about 72px (report.css); the
+  // last chunk is usually shorter.
+  var last = bodies.length - 1;
+  chunks[last].style.containIntrinsicBlockSize = (bodies[last].rows.length * 72) + 'px';
   if (filter.value !== '' || actionSelect.value !== '') { applyFilter(); }
 }());
