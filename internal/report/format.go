@@ -273,10 +273,13 @@ func terminationNote(in Instance) string {
 	return "in the recycle bin for about 24h; after that, it is gone"
 }
 
-// dryWord names a run that terminated nothing by what it was: a dry run, or a mark- or
-// approve-mode cycle (which writes mark tags but never terminates).
+// dryWord names a run that terminated nothing by what it was: a plan, named with the mode it plans
+// for (a plan acts in no mode), a dry run (the dry-run mode, --dry-run, or a report from before
+// reaper had modes), or a mark- or approve-mode run, which is not a dry run.
 func dryWord(r *Run) string {
 	switch {
+	case r.Command == "plan" && r.Mode != "":
+		return "Plan (" + r.Mode + " mode, acts on nothing)"
 	case r.Command == "plan" || r.Mode == "" || r.Mode == "dry-run" || r.Mode == "enforce":
 		return "Dry run"
 	case r.Mode == "approve":

@@ -27,9 +27,9 @@ var (
 // WriteHTML writes report.html: one self-contained page (inline CSS and JS, no external resources,
 // a Content-Security-Policy that forbids loading anything and allows only the page's own style
 // and script, by hash) with summary cards, counts by action,
-// policy and zone, and a table with one row per instance (table#instances, rows tr.instance) that
-// JavaScript can sort and filter. The rows are rendered on the server, so the page reads without
-// JavaScript. html/template escapes every value from the fleet for its context.
+// policy and zone, and the instances (in #instances, rows tr.instance) that JavaScript can sort and
+// filter. The rows are rendered on the server, so the page reads without JavaScript, in chunks of
+// chunkRows (see there). html/template escapes every value from the fleet for its context.
 //
 // Above allRowsUpTo instances, the table holds only the rows isRow picks (the candidates, and the
 // skips an operator looks at), most urgent first and within rowBudget bytes; the other instances are
@@ -125,6 +125,9 @@ type htmlRow struct {
 	TrafficPartial                           bool
 	Price, PriceSort                         string
 	CostSource                               string // override, bill, list or unknown (DESIGN §10)
+	// Break is true on the first row of every chunk but the first: the page closes the chunk
+	// before it and opens the next (see chunkRows).
+	Break bool
 }
 
 func newHTMLView(r *Run, x pageExtras, out *countingWriter) *htmlView {
@@ -165,7 +168,9 @@ func newHTMLView(r *Run, x pageExtras, out *countingWriter) *htmlView {
 				v.Omitted = len(order) - n
 				return
 			}
-			if !yield(newHTMLRow(printableInstance(r.Instances[i]), r.StartedAt)) {
+			row := newHTMLRow(printableInstance(r.Instances[i]), r.StartedAt)
+			row.Break = n > 0 && n%chunkRows == 0
+			if !yield(row) {
 				return
 			}
 		}

@@ -88,7 +88,13 @@ func openHTML(t testing.TB, path, ready string, opts ...func(context.Context) er
 	exe := chromiumPath(t)
 	profile := t.TempDir()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	// A test's browser gets 90 s; a benchmark's runs all its iterations in it, on a machine that
+	// may be busy: it gets what make bench-report's -timeout leaves.
+	timeout := 90 * time.Second
+	if _, ok := t.(*testing.B); ok {
+		timeout = 15 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
 	allocOpts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),

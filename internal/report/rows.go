@@ -61,6 +61,14 @@ const allRowsUpTo = 2000
 // rest are counted and the page points at the CSV and JSON, which keep every instance.
 const rowBudget = 4_750_000
 
+// chunkRows is how many rows each chunk of the HTML report's table holds. Each chunk is a table of
+// its own with the same fixed column widths, in a box the browser may skip while it is off screen
+// (content-visibility: auto), so opening, filtering and sorting lay out and paint the rows on
+// screen, not all of them: a single table of 2,600 rows took 2 to 4 s to open in Chromium, nearly
+// all of it layout and paint (docs/PERFORMANCE.md). Browsers do not skip parts of one table, so
+// the chunks must be tables.
+const chunkRows = 200
+
 // aggregateTop is how many values each aggregate table lists before "N other values".
 const aggregateTop = 20
 

@@ -215,13 +215,18 @@ func TestEveryFormatRendersTheVocabulary(t *testing.T) {
 }
 
 // TestHeadlineNamesTheMode: a cycle that could not terminate says why in its headline: a dry run
-// (the dry-run mode, --dry-run, plan) or the mark or approve mode.
+// (the dry-run mode, --dry-run), a plan, named with the mode it plans for (a plan acts in no mode),
+// or the mark or approve mode.
 func TestHeadlineNamesTheMode(t *testing.T) {
 	tests := []struct{ mode, command, want string }{
 		{"", "run", "Dry run: "},
+		{"", "plan", "Dry run: "}, // a report from before modes
 		{"dry-run", "run", "Dry run: "},
-		{"enforce", "plan", "Dry run: "},
-		{"mark", "plan", "Dry run: "},
+		{"enforce", "run", "Dry run: "}, // --dry-run
+		{"enforce", "plan", "Plan (enforce mode, acts on nothing): "},
+		{"mark", "plan", "Plan (mark mode, acts on nothing): "},
+		{"approve", "plan", "Plan (approve mode, acts on nothing): "},
+		{"dry-run", "plan", "Plan (dry-run mode, acts on nothing): "},
 		{"mark", "run", "Mark mode (marks, never terminates): "},
 		{"approve", "run", "Approve mode (terminations only through reaper apply): "},
 	}
