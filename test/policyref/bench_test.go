@@ -29,8 +29,9 @@ func benchFleetSize(b *testing.B) int {
 }
 
 // BenchmarkPolicyVsPlainGo sets the policy engine beside the plain-Go reference, for the same
-// decisions about the same fleet (zensim.Generate, seed 1, as fleetAt gives it) under the default
-// params, per instance: wall time, CPU time, allocations and bytes allocated.
+// decisions about the same fleet (the simulator's: zensim.Generate, seed 1, with traffic figures,
+// as fleetAt gives it, without the comparison's tricky tags) under the default params, per
+// instance: wall time, CPU time, allocations and bytes allocated.
 //
 //   - impl=plain-go: the reference, on as many goroutines as the engine uses.
 //   - impl=engine-warm: a daemon's cycle: the same Engine evaluated the fleet twice before (so its
@@ -44,7 +45,7 @@ func BenchmarkPolicyVsPlainGo(b *testing.B) {
 	ctx := context.Background()
 	n := benchFleetSize(b)
 	t0 := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
-	fleet := fleetAt(n, 1, t0)
+	fleet := fleetAt(n, 1, t0, false)
 	load := func(b *testing.B) *policy.Engine {
 		e, err := policy.Load(ctx, policy.Options{FS: policies.FS})
 		if err != nil {
