@@ -41,6 +41,8 @@
 # PLAN_SIZES ("10000 100000 300000"), PLAN_RUNS (2), IDLE_SIZES ("10000 100000"),
 # IDLE_INTERVAL (60s), IDLE_SAMPLES ("2 10 20 40"), IDLE_LATENCY (LATENCY), KEEP_WORK (set: keep
 # the work directory with the configs, logs and reports, and name it at exit).
+# BILLS (true: pricing.bills as shipped; a first plan then reads one bill per candidate, one
+# call each at LATENCY, which dominates a cold 100,000-instance plan; false: list prices only).
 # A quick subset: STEPS=plan PLAN_SIZES=10000 PLAN_RUNS=1 scripts/bench-cycle.sh
 #
 # Exit status: 0 every goal judged was met, 1 a goal was missed, 2 the measurement could not run
@@ -63,6 +65,7 @@ IDLE_INTERVAL=${IDLE_INTERVAL:-60s}
 IDLE_SAMPLES=${IDLE_SAMPLES:-2 10 20 40}
 IDLE_LATENCY=${IDLE_LATENCY:-$LATENCY}
 BIN=${BIN:-$root/bin/reaper}
+BILLS=${BILLS:-true}
 OUT=${OUT:-$root/bin/bench-cycle}
 
 die() {
@@ -78,15 +81,35 @@ done
 has_step() { [[ " ${steps[*]} " == *" $1 "* ]]; }
 [[ -r /proc/self/status ]] || die 2 "needs Linux /proc"
 [[ $PLAN_RUNS =~ ^[1-9][0-9]*$ ]] || die 2 "PLAN_RUNS=$PLAN_RUNS is not a positive number"
+[[ $BILLS == true || $BILLS == false ]] || die 2 "BILLS=$BILLS is neither true nor false"
 for n in $PLAN_SIZES $IDLE_SIZES $POLICY_SIZE; do
 	[[ $n =~ ^[1-9][0-9]*$ ]] || die 2 "size $n is not a positive number"
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/reaper-bench.XXXXXX")
+# Every process the script starts runs in a process group of its own (setsid), noted in pids, so
+# that cleanup stops it with everything it started (go test's test binary, for one).
 pids=()
+# spawn CMD...: starts CMD in the background in a new process group; sets spawned to its PID.
+spawn() {
+	setsid "$@" &
+	spawned=$!
+	pids+=("$spawned")
+}
+# run_wait CMD...: runs CMD and waits for it. Waiting in the shell (not in the foreground) lets a TERM
+# or INT run the traps, and so the cleanup, at once.
+run_wait() {
+	spawn "$@"
+	wait "$spawned"
+}
+# stop_pid PID: stops a process started by spawn, and its group.
+stop_pid() {
+	kill -- "-$1" 2>/dev/null || kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
 cleanup() {
 	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	if [[ -n ${KEEP_WORK:-} ]]; then echo "bench-cycle: work directory kept: $work" >&2; else rm -rf "$work"; fi
 }
@@ -137,9 +160,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else
 if has_step policy; then
 	echo
 	echo "== policy: BenchmarkPolicyVsPlainGo, $POLICY_SIZE instances, -benchtime $POLICY_BENCHTIME"
-	out=$(REAPER_BENCH_POLICY_SIZE=$POLICY_SIZE $GO test -run '^$' -bench '^BenchmarkPolicyVsPlainGo$' \
-		-benchtime "$POLICY_BENCHTIME" -timeout 60m ./test/policyref/ 2>&1) ||
-		{ echo "$out"; die 2 "BenchmarkPolicyVsPlainGo failed"; }
+	run_wait env REAPER_BENCH_POLICY_SIZE="$POLICY_SIZE" $GO test -run '^$' -bench '^BenchmarkPolicyVsPlainGo$' \
+		-benchtime "$POLICY_BENCHTIME" -timeout 60m ./test/policyref/ >"$work/policy.out" 2>&1 ||
+		{ cat "$work/policy.out"; die 2 "BenchmarkPolicyVsPlainGo failed"; }
+	out=$(cat "$work/policy.out")
 	declare -A pw pc pa pb
 	for impl in plain-go engine-warm engine-cold; do
 		line=$(grep "^BenchmarkPolicyVsPlainGo/impl=$impl/" <<<"$out") || { echo "$out"; die 2 "no result for $impl"; }
@@ -165,16 +189,15 @@ fi
 # --- a stand-alone simulator (the e2e test binary in simulator mode) ------------------------
 simbin=$work/e2e.test
 build_sim() {
-	[[ -x $simbin ]] || $GO test -c -o "$simbin" ./test/e2e/ || die 2 "cannot build the simulator"
+	[[ -x $simbin ]] || run_wait $GO test -c -o "$simbin" ./test/e2e/ || die 2 "cannot build the simulator"
 }
 
 # start_sim SIZE LATENCY: starts a simulator on a free loopback port; sets sim_pid and endpoint.
 start_sim() {
 	build_sim
 	local log=$work/sim-$1.out
-	REAPER_BENCH_SIM_ADDR=127.0.0.1:0 REAPER_BENCH_SIM_SIZE=$1 REAPER_BENCH_SIM_LATENCY=$2 "$simbin" >"$log" 2>&1 &
-	sim_pid=$!
-	pids+=("$sim_pid")
+	spawn env REAPER_BENCH_SIM_ADDR=127.0.0.1:0 REAPER_BENCH_SIM_SIZE="$1" REAPER_BENCH_SIM_LATENCY="$2" "$simbin" >"$log" 2>&1
+	sim_pid=$spawned
 	endpoint=
 	for _ in $(seq 600); do
 		endpoint=$(sed -n 's/^endpoint: //p' "$log")
@@ -194,11 +217,6 @@ sim_alive() {
 		cat "$work"/sim-*.out >&2
 		die 2 "the simulator exited during the measurement"
 	}
-}
-
-stop_pid() {
-	kill "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
 }
 
 # write_config DIR ENDPOINT SCHEDULE: a dry-run config for the simulator, enrichment out of scope.
@@ -223,6 +241,7 @@ write_config() {
 		  max_fleet_drop_percent: 50
 		state_dir: $1/state
 		report: {dir: $1/reports, formats: [json, html]}
+		pricing: {bills: $BILLS}
 		metrics: {listen: ""}
 		log: {level: info, format: json}
 	EOF
@@ -251,7 +270,7 @@ if has_step plan; then
 		for run in $(seq "$PLAN_RUNS"); do
 			tv=$dir/time-$run.txt
 			load=$(cut -d' ' -f1 /proc/loadavg)
-			if ! GODEBUG=gctrace=1 /usr/bin/time -v -o "$tv" "$BIN" plan --config "$dir/config.yaml" \
+			if ! run_wait env GODEBUG=gctrace=1 /usr/bin/time -v -o "$tv" "$BIN" plan --config "$dir/config.yaml" \
 				>"$dir/stdout-$run" 2>"$dir/stderr-$run"; then
 				grep -v '^gc ' "$dir/stderr-$run" >&2 || true
 				die 2 "reaper plan failed ($size instances, run $run)"
@@ -339,9 +358,8 @@ if has_step idle; then
 		start_sim "$n" "$IDLE_LATENCY"
 		dir=$work/idle-$n
 		write_config "$dir" "$endpoint" "@every $IDLE_INTERVAL"
-		"$BIN" run --config "$dir/config.yaml" >"$dir/stdout" 2>"$dir/stderr" &
-		daemon=$!
-		pids+=("$daemon")
+		spawn "$BIN" run --config "$dir/config.yaml" >"$dir/stdout" 2>"$dir/stderr"
+		daemon=$spawned
 		sleep 3
 		before=$(rss_of "$daemon")
 		echo "  before the first cycle (+3 s): VmRSS $before MB ($(rss_parts "$daemon"))"
@@ -385,11 +403,12 @@ fi
 if has_step inprocess; then
 	echo
 	echo "== in-process: BenchmarkCycle100k (100,000 instances, 50 ms per call, simulator in the same process)"
-	out=$($GO test -run '^$' -bench '^BenchmarkCycle100k$' -benchtime 1x -timeout 30m ./test/e2e/ 2>&1) ||
+	run_wait $GO test -run '^$' -bench '^BenchmarkCycle100k$' -benchtime 1x -timeout 30m ./test/e2e/ >"$work/inprocess.out" 2>&1 ||
 		{
-			echo "$out"
+			cat "$work/inprocess.out"
 			die 2 "BenchmarkCycle100k failed"
 		}
+	out=$(cat "$work/inprocess.out")
 	line=$(grep '^BenchmarkCycle100k' <<<"$out") || {
 		echo "$out"
 		die 2 "no benchmark result"
@@ -424,7 +443,7 @@ mkdir -p "$OUT"
 	fi
 	if [[ ${#plan_rows[@]} -gt 0 ]]; then
 		echo
-		echo "\`reaper plan\` in its own process, $LATENCY per call, reports json and html, enrichment out of scope. Wall, CPU and max RSS are reaper's alone. *cycle*: the \"cycle finished\" log line's duration (listing, guards, policy, plan). *record step*: from that line to the last report file written; *pricing* is its part up to the \"pricing\" log line (list prices asked of the API, logged when one could not be read); *reports* the rest (building and writing the report files; it includes the pricing, from the state's price cache, where pricing shows —). GCs and their share of CPU from GODEBUG=gctrace=1:"
+		echo "\`reaper plan\` in its own process, $LATENCY per call, reports json and html, pricing.bills $BILLS, enrichment out of scope. Wall, CPU and max RSS are reaper's alone. *cycle*: the \"cycle finished\" log line's duration (listing, guards, policy, plan). *record step*: from that line to the last report file written; *pricing* is its part up to the \"pricing\" log line (list prices asked of the API, logged when one could not be read); *reports* the rest (building and writing the report files; it includes the pricing, from the state's price cache, where pricing shows —). GCs and their share of CPU from GODEBUG=gctrace=1:"
 		echo
 		echo "| instances | run | wall s | CPU s | max RSS MB | cycle s | record step s | pricing s | reports s | reports MB | GCs (GC share of CPU) | load (1 min) |"
 		echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
