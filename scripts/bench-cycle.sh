@@ -107,8 +107,63 @@ stop_pid() {
 	kill -- "-$1" 2>/dev/null || kill "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
 }
+# write_results [WHY]: writes OUT/results.md from what was measured; WHY, when set, says why the
+# run is incomplete (cleanup writes it so for a run that stops early).
+results_written=
+write_results() {
+	results_written=1
+	load_end=$(loadavg)
+	mkdir -p "$OUT"
+	{
+		echo "Measured $started on $commit by \`make bench-cycle\` (steps: ${steps[*]}): $machine."
+		echo "Load average (1, 5, 15 min) at start **$load_start**, at end **$load_end**."
+		[[ -z $1 ]] || echo "**Incomplete run**: $1; the tables hold what was measured before."
+		if [[ ${#goal_rows[@]} -gt 0 ]]; then
+			echo
+			echo "| goal (issue 14) | target | measured | verdict |"
+			echo "|---|---|---|---|"
+			printf '%s\n' "${goal_rows[@]}"
+		fi
+		if [[ ${#policy_rows[@]} -gt 0 ]]; then
+			echo
+			echo "Policy evaluation, bundled set, default params, $(thousands "$POLICY_SIZE") instances (\`BenchmarkPolicyVsPlainGo\`, -benchtime $POLICY_BENCHTIME), the same decisions:"
+			echo
+			echo "| implementation | wall µs/instance | CPU µs/instance | allocs/instance | bytes/instance | wall ÷ plain Go | CPU ÷ plain Go |"
+			echo "|---|---:|---:|---:|---:|---:|---:|"
+			printf '%s\n' "${policy_rows[@]}"
+		fi
+		if [[ ${#plan_rows[@]} -gt 0 ]]; then
+			echo
+			echo "\`reaper plan\` in its own process, $LATENCY per call, reports json and html, pricing.bills $BILLS, enrichment out of scope. Wall, CPU and max RSS are reaper's alone. *cycle*: the \"cycle finished\" log line's duration (listing, guards, policy, plan). *record step*: from that line to the last report file written; *pricing* is its part up to the \"pricing\" log line (bills and list prices asked of the API; the line is logged when a price could not be read); *reports* the rest (building and writing the report files; it includes the pricing, from the state's price cache, where pricing shows —). GCs and their share of CPU from GODEBUG=gctrace=1:"
+			echo
+			echo "| instances | run | wall s | CPU s | max RSS MB | cycle s | record step s | pricing s | reports s | reports MB | GCs (GC share of CPU) | load (1 min) |"
+			echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+			printf '%s\n' "${plan_rows[@]}"
+		fi
+		if [[ ${#idle_rows[@]} -gt 0 ]]; then
+			echo
+			echo "Idle daemon (\`reaper run\`, @every $IDLE_INTERVAL), VmRSS in MB:"
+			echo
+			echo "| instances | before the first cycle | after the first cycle's report | judged (max) |"
+			echo "|---:|---:|---|---:|"
+			printf '%s\n' "${idle_rows[@]}"
+		fi
+		if [[ ${#inprocess_rows[@]} -gt 0 ]]; then
+			echo
+			echo "In-process cycle (\`BenchmarkCycle100k\`, simulator in the process, reports not written):"
+			echo
+			echo "| wall | peak RSS, simulator included | RSS before the cycle |"
+			echo "|---:|---:|---:|"
+			printf '%s\n' "${inprocess_rows[@]}"
+		fi
+	} >"$OUT/results.md.tmp"
+		mv "$OUT/results.md.tmp" "$OUT/results.md"
+}
+
 cleanup() {
-	local p
+	local status=$? p
+	# In a subshell: nothing in it can cut the cleanup short.
+	[[ -n $results_written || -z ${machine:-} ]] || (write_results "it stopped with exit status $status") || true
 	for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	if [[ -n ${KEEP_WORK:-} ]]; then echo "bench-cycle: work directory kept: $work" >&2; else rm -rf "$work"; fi
@@ -420,52 +475,9 @@ if has_step inprocess; then
 fi
 
 # --- results ---------------------------------------------------------------------------------
-load_end=$(loadavg)
+write_results ""
 echo
 echo "load average at end: $load_end"
-mkdir -p "$OUT"
-{
-	echo "Measured $started on $commit by \`make bench-cycle\` (steps: ${steps[*]}): $machine."
-	echo "Load average (1, 5, 15 min) at start **$load_start**, at end **$load_end**."
-	if [[ ${#goal_rows[@]} -gt 0 ]]; then
-		echo
-		echo "| goal (issue 14) | target | measured | verdict |"
-		echo "|---|---|---|---|"
-		printf '%s\n' "${goal_rows[@]}"
-	fi
-	if [[ ${#policy_rows[@]} -gt 0 ]]; then
-		echo
-		echo "Policy evaluation, bundled set, default params, $(thousands "$POLICY_SIZE") instances (\`BenchmarkPolicyVsPlainGo\`, -benchtime $POLICY_BENCHTIME), the same decisions:"
-		echo
-		echo "| implementation | wall µs/instance | CPU µs/instance | allocs/instance | bytes/instance | wall ÷ plain Go | CPU ÷ plain Go |"
-		echo "|---|---:|---:|---:|---:|---:|---:|"
-		printf '%s\n' "${policy_rows[@]}"
-	fi
-	if [[ ${#plan_rows[@]} -gt 0 ]]; then
-		echo
-		echo "\`reaper plan\` in its own process, $LATENCY per call, reports json and html, pricing.bills $BILLS, enrichment out of scope. Wall, CPU and max RSS are reaper's alone. *cycle*: the \"cycle finished\" log line's duration (listing, guards, policy, plan). *record step*: from that line to the last report file written; *pricing* is its part up to the \"pricing\" log line (list prices asked of the API, logged when one could not be read); *reports* the rest (building and writing the report files; it includes the pricing, from the state's price cache, where pricing shows —). GCs and their share of CPU from GODEBUG=gctrace=1:"
-		echo
-		echo "| instances | run | wall s | CPU s | max RSS MB | cycle s | record step s | pricing s | reports s | reports MB | GCs (GC share of CPU) | load (1 min) |"
-		echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-		printf '%s\n' "${plan_rows[@]}"
-	fi
-	if [[ ${#idle_rows[@]} -gt 0 ]]; then
-		echo
-		echo "Idle daemon (\`reaper run\`, @every $IDLE_INTERVAL), VmRSS in MB:"
-		echo
-		echo "| instances | before the first cycle | after the first cycle's report | judged (max) |"
-		echo "|---:|---:|---|---:|"
-		printf '%s\n' "${idle_rows[@]}"
-	fi
-	if [[ ${#inprocess_rows[@]} -gt 0 ]]; then
-		echo
-		echo "In-process cycle (\`BenchmarkCycle100k\`, simulator in the process, reports not written):"
-		echo
-		echo "| wall | peak RSS, simulator included | RSS before the cycle |"
-		echo "|---:|---:|---:|"
-		printf '%s\n' "${inprocess_rows[@]}"
-	fi
-} >"$OUT/results.md"
 echo "results: $OUT/results.md (make perf-doc splices it into docs/PERFORMANCE.md)"
 
 echo
