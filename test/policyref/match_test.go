@@ -226,7 +226,7 @@ func TestReferenceMatchesEngine(t *testing.T) {
 	}
 	t0 := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 	big, small := 1000, 120
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		big, small = 300, 40
 	}
 	seen := map[string]int{}
