@@ -2,7 +2,7 @@
 # bench-cycle.sh: reaper's scale figures against the goals of issue 14, in one run, measured
 # against the simulator (docs/PERFORMANCE.md).
 #
-#   scripts/bench-cycle.sh [STEP...]     STEP: policy, plan, idle, inprocess
+#   scripts/bench-cycle.sh [STEP...]     STEP: policy, plan, idle, inprocess (run in this order)
 #                                        (default: $STEPS, or all four in that order)
 #
 # policy     BenchmarkPolicyVsPlainGo (test/policyref): the policy engine beside the plain-Go
