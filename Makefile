@@ -14,7 +14,7 @@ NFPM_VERSION := v2.48.0
 # The date in the man pages: the last commit's, so a rebuild of the same tree writes the same pages.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 
-.PHONY: deb check-deb check-install check-alerts help build completions man test vet fmt-check lint policy-test demo bench bench-cycle bench-report fuzz fuzz-ci reliability reliability-long check-systemd install clean
+.PHONY: deb check-deb check-install check-alerts help build completions man test vet fmt-check lint policy-test demo bench bench-cycle perf-doc bench-report fuzz fuzz-ci reliability reliability-long check-systemd install clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,8 +63,11 @@ bench: ## benchmarks: listing, simulator, policy, state, enrichment, whole cycle
 bench-report: ## the HTML report of 100,000 instances opened and filtered in headless Chromium (CHROMIUM=path): size, times, and where the time goes
 	$(GO) test -run '^$$' -bench 'BenchmarkHTMLReport100k(Phases)?$$' -benchtime 5x -timeout 20m ./internal/report/
 
-bench-cycle: build ## a full dry-run cycle over 100,000 simulated instances with 50 ms latency: wall time and peak RSS
+bench-cycle: build ## issue 14's figures in one run: policy vs plain Go, plan at 10k/100k/300k (RSS, report time), idle daemon, in-process cycle; subsets: STEPS, PLAN_SIZES (scripts/bench-cycle.sh)
 	./scripts/bench-cycle.sh
+
+perf-doc: ## splice the last bench-cycle run (bin/bench-cycle/results.md) into docs/PERFORMANCE.md
+	./scripts/perf-doc.sh
 
 fuzz: ## run every fuzz target for FUZZTIME (default 30s each)
 	./scripts/fuzz.sh $(FUZZTIME)

@@ -65,6 +65,8 @@ var allowed = map[string][]string{
 
 	"test/e2e":    {}, // tests only
 	"test/layout": {}, // tests only
+	// tests only: the plain-Go reference of the bundled policies and its benchmark
+	"test/policyref": {},
 }
 
 // neverBelow lists, for a package, module packages it must not depend on even indirectly: the

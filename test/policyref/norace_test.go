@@ -1,0 +1,5 @@
+//go:build !race
+
+package policyref
+
+const raceEnabled = false
