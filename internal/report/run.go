@@ -122,6 +122,8 @@ type Summary struct {
 	ByPolicy map[string]int `json:"by_policy"`
 	// ByZone counts candidates by zone.
 	ByZone map[string]int `json:"by_zone"`
+	// TrafficPending counts instances whose TrafficStatus is TrafficPending.
+	TrafficPending int `json:"traffic_pending"`
 }
 
 // Savings estimates the monthly spend that terminations stop, from the configured pricing.
@@ -157,6 +159,9 @@ type Instance struct {
 	TerminatedAt    *time.Time        `json:"terminated_at"`
 	RecycleDeadline *time.Time        `json:"recycle_deadline"` // when the recycle bin releases it; Finalize derives it
 	Traffic         *Traffic          `json:"traffic"`          // the figures behind idle decisions
+	// TrafficStatus is TrafficPending when the instance's traffic was due but not fetched in
+	// this run (Traffic is then null); empty otherwise.
+	TrafficStatus string `json:"traffic_status,omitempty"`
 	MonthlyPrice    *float64          `json:"monthly_price"`
 	// MonthlyCost is what the instance costs a month, from CostSource: override, bill, list or
 	// unknown (then null, never 0).
