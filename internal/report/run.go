@@ -161,8 +161,8 @@ type Instance struct {
 	Traffic         *Traffic          `json:"traffic"`          // the figures behind idle decisions
 	// TrafficStatus is TrafficPending when the instance's traffic was due but not fetched in
 	// this run (Traffic is then null); empty otherwise.
-	TrafficStatus string `json:"traffic_status,omitempty"`
-	MonthlyPrice    *float64          `json:"monthly_price"`
+	TrafficStatus string   `json:"traffic_status,omitempty"`
+	MonthlyPrice  *float64 `json:"monthly_price"`
 	// MonthlyCost is what the instance costs a month, from CostSource: override, bill, list or
 	// unknown (then null, never 0).
 	MonthlyCost *money.Micros `json:"monthly_cost"`

@@ -39,8 +39,10 @@ func TestTrafficPendingInEveryFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc struct {
-		Summary   struct{ TrafficPending int `json:"traffic_pending"` } `json:"summary"`
-		Instances []map[string]any                                     `json:"instances"`
+		Summary struct {
+			TrafficPending int `json:"traffic_pending"`
+		} `json:"summary"`
+		Instances []map[string]any `json:"instances"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatal(err)
