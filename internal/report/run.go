@@ -159,14 +159,14 @@ type Instance struct {
 	TerminatedAt    *time.Time        `json:"terminated_at"`
 	RecycleDeadline *time.Time        `json:"recycle_deadline"` // when the recycle bin releases it; Finalize derives it
 	Traffic         *Traffic          `json:"traffic"`          // the figures behind idle decisions
-	// TrafficStatus is TrafficPending when the instance's traffic was due but not fetched in
-	// this run (Traffic is then null); empty otherwise.
-	TrafficStatus string   `json:"traffic_status,omitempty"`
-	MonthlyPrice  *float64 `json:"monthly_price"`
+	MonthlyPrice    *float64          `json:"monthly_price"`
 	// MonthlyCost is what the instance costs a month, from CostSource: override, bill, list or
 	// unknown (then null, never 0).
 	MonthlyCost *money.Micros `json:"monthly_cost"`
 	CostSource  string        `json:"cost_source,omitempty"` // Finalize sets it
+	// TrafficStatus is TrafficPending when the instance's traffic was due but not fetched in
+	// this run (Traffic is then null); empty otherwise.
+	TrafficStatus string `json:"traffic_status,omitempty"`
 }
 
 // Mark is one policy's mark on a candidate: since when that policy has nominated it without a
