@@ -108,7 +108,7 @@ func cmdApply(ctx context.Context, env Env, o applyOptions, file string) int {
 	c := &cycler{env: env, log: log, store: store}
 	rec, err := reconcile.New(reconcile.Options{
 		API: rt.client, Evaluator: c.timedEvaluator(rt.engine), Store: store,
-		Enricher: newEnricher(rt.client, store, log), Fence: fencer(lead), Settings: s, Now: env.now, Logger: log,
+		Enricher: newEnricher(rt.client, store, rt.cfg, log), Fence: fencer(lead), Settings: s, Now: env.now, Logger: log,
 	})
 	if err != nil {
 		return fail(env, err)
