@@ -187,3 +187,19 @@ func nthLargest(vals []int64, r int) int64 {
 func daysWindow(days []state.TrafficDay, end time.Time) window {
 	return window{start: days[0].From, end: end}
 }
+
+// FlatRecord returns the record a fetch at fetchedAt caches for an instance whose traffic was
+// constant (inBps, outBps) over every 5 minutes of a window of length w: what benchmarks and
+// tests outside this package need to start from a warm cache.
+func FlatRecord(id string, fetchedAt time.Time, w time.Duration, inBps, outBps int64) state.TrafficRecord {
+	win := windowAt(fetchedAt, clampWindow(w))
+	var points []zen.TrafficPoint
+	for t := win.start.Add(Step); !t.After(win.end); t = t.Add(Step) {
+		points = append(points, zen.TrafficPoint{Time: t, InBps: zen.Measure{Value: inBps, Valid: true},
+			OutBps: zen.Measure{Value: outBps, Valid: true}})
+	}
+	days := addPoints(nil, win.start, win.end, points, keepFor(clampWindow(w)))
+	rec := record(id, fetchedAt.UTC(), daysWindow(days, win.end), summarizeDays(days))
+	rec.Days = days
+	return rec
+}

@@ -251,3 +251,17 @@ func TestEnrichDaysWithAHoleAreFetchedAnew(t *testing.T) {
 		})
 	}
 }
+
+// TestFlatRecordIsFresh: the record FlatRecord builds is what a fetch would cache: fresh at its
+// fetch time, complete, with the given figures.
+func TestFlatRecordIsFresh(t *testing.T) {
+	r := FlatRecord("a", t0, DefaultWindow, 7, 9)
+	p, _ := ParseParams(nil)
+	if !p.fresh(r, "a", t0) {
+		t.Errorf("FlatRecord is not fresh at its fetch time: %+v", r)
+	}
+	tr := traffic(r, t0.Add(-30*day))
+	if !tr.Complete || tr.Samples != 864 || tr.InP95Bps != 7 || tr.OutP95Bps != 9 || tr.InAvgBps != 7 {
+		t.Errorf("traffic %+v, want 864 complete samples at 7/9 bps", tr)
+	}
+}
