@@ -8,7 +8,7 @@
 #   plan 2..PLANS: the same store: each fetches the next most important instances and reuses
 #              what was fetched (a refresh costs one call per instance that came due).
 # For each plan it prints wall and CPU time, peak RSS, the traffic calls (from reaper's log) and
-# the instances pending (from report.json).
+# the instances pending (from report.json) and the size of the state store.
 #
 # Environment: GO (go), SIZE (100000), RPS (1000), BUDGET (60s), PLANS (2), BIN (bin/reaper).
 # Needs Linux, GNU time at /usr/bin/time, and jq. Only loopback is used.
@@ -86,5 +86,5 @@ for run in $(seq "$PLANS"); do
 	eligible=$(grep '"msg":"traffic enriched"' "$work/stderr-$run" | jq -r '"eligible \(.eligible), cached \(.cached), fetched \(.fetched), pending \(.pending), failed \(.failed)"' | tail -1)
 	rep=$(sed -n 's/^report: //p' "$work/stdout-$run")
 	pending=$(jq '.summary.traffic_pending' "$rep/report.json")
-	echo "plan $run: wall ${wall} s, cpu ${cpu} s, max RSS ${rss} MB; traffic calls ${calls:-?} ($eligible); report pending $pending; load $(cut -d' ' -f1 /proc/loadavg)"
+	echo "plan $run: wall ${wall} s, cpu ${cpu} s, max RSS ${rss} MB; traffic calls ${calls:-?} ($eligible); report pending $pending; state $(du -sh "$work/state" | cut -f1); load $(cut -d' ' -f1 /proc/loadavg)"
 done
