@@ -229,13 +229,15 @@ func warmTraffic(b *testing.B, w *benchWorld, ago time.Duration) time.Time {
 	for _, in := range w.sim.Instances() {
 		ids = append(ids, in.ID)
 	}
+	busy := enrich.FlatRecord("", fetched, enrich.DefaultWindow, 5_000_000, 5_000_000)
+	idle := enrich.FlatRecord("", fetched, enrich.DefaultWindow, 2_000, 2_000)
 	recs := make([]state.TrafficRecord, len(ids))
 	for i, id := range ids {
-		bps := int64(5_000_000)
+		recs[i] = busy
 		if i%7 == 0 {
-			bps = 2_000
+			recs[i] = idle
 		}
-		recs[i] = enrich.FlatRecord(id, fetched, enrich.DefaultWindow, bps, bps)
+		recs[i].InstanceID = id
 	}
 	if err := w.store.PutTraffic(recs...); err != nil {
 		b.Fatal(err)
