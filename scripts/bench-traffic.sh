@@ -8,7 +8,8 @@
 #   plan 2..PLANS: the same store: each fetches the next most important instances and reuses
 #              what was fetched (a refresh costs one call per instance that came due).
 # For each plan it prints wall and CPU time, peak RSS, the traffic calls (from reaper's log) and
-# the instances pending (from report.json) and the size of the state store.
+# the instances pending (from report.json) and the size of the state store. Bills are off, so
+# the figures are traffic's and the cycle's own.
 #
 # Environment: GO (go), SIZE (100000), RPS (1000), BUDGET (60s), PLANS (2), BIN (bin/reaper).
 # Needs Linux, GNU time at /usr/bin/time, and jq. Only loopback is used.
@@ -68,6 +69,7 @@ safety:
   max_terminations_per_run: 1000000
   max_terminations_percent: 100
   max_fleet_drop_percent: 50
+pricing: {bills: false}
 state_dir: $work/state
 report: {dir: $work/reports, formats: [json, html]}
 metrics: {listen: ""}
