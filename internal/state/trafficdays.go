@@ -22,7 +22,7 @@ type TrafficDay struct {
 	// InTop and OutTop hold the largest figures of each direction, largest first: all of them
 	// when there are at most Keep samples, else the Keep largest. They give the 95th percentile of
 	// a window of these days exactly while the window's samples need no more than Keep of them.
-	InTop  []int64 `json:"in_top,omitempty"`
-	OutTop []int64 `json:"out_top,omitempty"`
+	InTop  Figures `json:"in_top,omitempty"`
+	OutTop Figures `json:"out_top,omitempty"`
 	Keep   int     `json:"keep"`
 }

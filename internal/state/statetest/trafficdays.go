@@ -16,9 +16,9 @@ func testTrafficDays(t *testing.T, e *env) {
 	d0 := t0.Truncate(24 * time.Hour).Add(-48 * time.Hour)
 	days := []state.TrafficDay{
 		{Day: d0, From: d0.Add(8 * time.Hour), Through: d0.Add(24 * time.Hour), Samples: 192, Missing: 0,
-			InSum: 1 << 40, OutSum: 7, InTop: []int64{1 << 62, 5, 5, 0}, OutTop: []int64{9, 8}, Keep: 58},
+			InSum: 1 << 40, OutSum: 7, InTop: state.Figures{1 << 62, 5, 5, 0}, OutTop: state.Figures{9, 8}, Keep: 58},
 		{Day: d0.Add(24 * time.Hour), From: d0.Add(24 * time.Hour), Through: d0.Add(48 * time.Hour), Samples: 286, Missing: 2,
-			InTop: []int64{3}, OutTop: []int64{-1}, Keep: 58},
+			InTop: state.Figures{3}, OutTop: state.Figures{-1}, Keep: 58},
 		{Day: d0.Add(48 * time.Hour), From: d0.Add(48 * time.Hour), Through: t0, Keep: 58}, // nothing arrived yet
 	}
 	a := state.TrafficRecord{InstanceID: "a", FetchedAt: t0, WindowStart: d0.Add(8 * time.Hour), WindowEnd: t0,
