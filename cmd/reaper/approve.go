@@ -73,7 +73,7 @@ func (a applier) apply(ctx context.Context, rt *loaded, ap *approvedPlan) (run *
 	c := &cycler{env: a.env, log: a.log, store: a.store, metrics: a.metrics}
 	rec, err := reconcile.New(reconcile.Options{
 		API: rt.client, Evaluator: c.timedEvaluator(rt.engine), Store: a.store,
-		Enricher: newEnricher(rt.client, a.store, a.log), Fence: a.fence, Settings: rt.settings, Now: a.env.now, Logger: a.log,
+		Enricher: newEnricher(rt.client, a.store, rt.cfg, a.log), Fence: a.fence, Settings: rt.settings, Now: a.env.now, Logger: a.log,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -69,7 +69,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry b
 		API:       rt.client,
 		Evaluator: c.timedEvaluator(rt.engine),
 		Store:     c.store,
-		Enricher:  newEnricher(rt.client, c.store, c.log),
+		Enricher:  newEnricher(rt.client, c.store, rt.cfg, c.log),
 		Fence:     c.fence,
 		Tags:      rt.client, // mark tags, in the modes that write them (reconcile.Permit)
 		Settings:  rt.settings,

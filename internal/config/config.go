@@ -52,6 +52,8 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	// Approval governs plan files and `reaper apply` (DESIGN.md §8).
 	Approval Approval `yaml:"approval"`
+	// Idle bounds what idle detection may spend per cycle.
+	Idle Idle `yaml:"idle"`
 	// Warnings are problems that do not stop reaper (a group-readable secret file, metrics on a
 	// non-loopback address); commands should print or log them once.
 	Warnings []string `yaml:"-"`
@@ -225,6 +227,7 @@ func Default() *Config {
 		Notify:   Notify{Format: "generic", Owners: defaultOwners()},
 		Pricing: Pricing{Currency: DefaultCurrency, Bills: true, Refresh: Duration(DefaultPricingRefresh),
 			Overrides: map[string]Override{}},
+		Idle:     Idle{Budget: Budget{Time: Duration(DefaultIdleBudget)}},
 		Metrics:  Metrics{Listen: DefaultMetricsListen},
 		Log:      Log{Level: "info", Format: "auto"},
 		Approval: Approval{PlanTTL: Duration(24 * time.Hour)},

@@ -110,6 +110,7 @@ func TestParseValidFull(t *testing.T) {
 		Metrics:  Metrics{Listen: "[::1]:9100"},
 		Log:      Log{Level: "debug", Format: "json"},
 		Approval: Approval{PlanTTL: Duration(24 * time.Hour)},
+		Idle:     Idle{Budget: Budget{Calls: 2000}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config mismatch (-want +got):\n%s", diff)

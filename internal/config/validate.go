@@ -71,6 +71,7 @@ func (c *Config) check() (errs []error, warns []string) {
 	c.checkReport(v)
 	c.checkNotify(v)
 	c.checkPricing(v)
+	c.checkIdle(v)
 	c.checkMetrics(v)
 	v.oneOf("log.level", c.Log.Level, LogLevels)
 	v.oneOf("log.format", c.Log.Format, LogFormats)

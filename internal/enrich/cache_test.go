@@ -49,6 +49,21 @@ func TestEnrichCache(t *testing.T) {
 		}
 	}
 
+	// Each instance refreshes at its own phase of idle.refresh (NextRefresh); a refresh asks
+	// only for what came after the cached days: one call.
+	ra, rb := NextRefresh("a", t0, DefaultRefresh), NextRefresh("b", t0, DefaultRefresh)
+	if ra.Equal(rb) {
+		t.Fatalf("a and b refresh at the same time %s; the test needs them apart", ra)
+	}
+	firstDue, secondDue := ra, rb
+	if rb.Before(ra) {
+		firstDue, secondDue = rb, ra
+	}
+	for _, at := range []time.Time{firstDue, secondDue} {
+		if !at.After(t0) || at.After(t0.Add(DefaultRefresh)) {
+			t.Fatalf("refresh at %s, want within (t0, t0+%s]", at, DefaultRefresh)
+		}
+	}
 	last := first
 	steps := []struct {
 		name   string
@@ -57,12 +72,14 @@ func TestEnrichCache(t *testing.T) {
 		calls  int
 	}{
 		{"same time: cached", t0, nil, 0},
-		{"just inside refresh: cached", t0.Add(6*time.Hour - time.Second), nil, 0},
-		{"another window length: fetched", t0.Add(time.Hour), map[string]any{"idle": map[string]any{"window": "2d"}}, 4},
-		{"back to 72h: fetched again", t0.Add(time.Hour), nil, 6},
-		{"refresh passed since that fetch: fetched", t0.Add(7*time.Hour + time.Second), nil, 6},
-		{"1h refresh, fetched 59m ago: cached", t0.Add(8 * time.Hour), map[string]any{"idle": map[string]any{"refresh": "1h"}}, 0},
-		{"1h refresh, fetched 1h ago: fetched", t0.Add(8*time.Hour + time.Second), map[string]any{"idle": map[string]any{"refresh": "1h"}}, 6},
+		{"just before the first instance's refresh: cached", firstDue.Add(-time.Second), nil, 0},
+		{"the first instance's refresh: one call for it alone", firstDue, nil, 1},
+		{"the second instance's refresh: one call for it alone", secondDue, nil, 1},
+		{"refresh interval after t0: both fresh", t0.Add(DefaultRefresh), nil, 0},
+		{"another window length: the cached days serve, one call each", t0.Add(DefaultRefresh), map[string]any{"idle": map[string]any{"window": "2d"}}, 2},
+		{"back to 72h: the days dropped for 2d are fetched again", t0.Add(DefaultRefresh), nil, 6},
+		{"1h refresh: each instance at most once an hour", t0.Add(DefaultRefresh + time.Hour), map[string]any{"idle": map[string]any{"refresh": "1h"}}, 2},
+		{"1h refresh, same time: cached", t0.Add(DefaultRefresh + time.Hour), map[string]any{"idle": map[string]any{"refresh": "1h"}}, 0},
 	}
 	for _, s := range steps {
 		calls, got := enrich(s.at, s.params)
@@ -75,7 +92,7 @@ func TestEnrichCache(t *testing.T) {
 		last = got
 	}
 	rec, ok, err := h.store.Traffic("a")
-	if want := t0.Add(8*time.Hour + time.Second); err != nil || !ok || !rec.FetchedAt.Equal(want) {
+	if want := t0.Add(DefaultRefresh + time.Hour); err != nil || !ok || !rec.FetchedAt.Equal(want) {
 		t.Errorf("cached a: got fetched at %s (ok=%v err=%v), want %s", rec.FetchedAt, ok, err, want)
 	}
 }
@@ -117,7 +134,7 @@ func flatAPI(calls *atomic.Int64) apiFunc {
 func TestEnrichCacheFailures(t *testing.T) {
 	in := []zen.Instance{inst("a", zen.StatusRunning, 30*day), inst("b", zen.StatusRunning, 30*day)}
 
-	t.Run("unreadable cache: no calls, instances absent", func(t *testing.T) {
+	t.Run("unreadable cache: no calls, instances pending", func(t *testing.T) {
 		var n atomic.Int64
 		boom := errors.New("disk on fire")
 		c := &memCache{recs: map[string]state.TrafficRecord{}, readErr: boom}
@@ -126,8 +143,8 @@ func TestEnrichCacheFailures(t *testing.T) {
 		if !errors.As(err, &pe) || pe.Failed != 2 || !errors.Is(err, boom) {
 			t.Errorf("error: got %v, want a PartialError for 2 instances wrapping the read error", err)
 		}
-		if len(got) != 0 || calls != 0 || n.Load() != 0 {
-			t.Errorf("got %d results, %d calls; want none", len(got), calls)
+		if len(got) != 2 || got["a"] != nil || got["b"] != nil || calls != 0 || n.Load() != 0 {
+			t.Errorf("got %v, %d calls; want both pending (nil) and no calls", got, calls)
 		}
 	})
 
@@ -162,12 +179,33 @@ func TestEnrichWarmCacheTenThousand(t *testing.T) {
 	in := warmFleet(t, store, 10_000)
 	var n atomic.Int64
 	e := New(Options{API: flatAPI(&n), Cache: store})
-	got, calls, err := e.Enrich(context.Background(), t0.Add(time.Hour), nil, in)
+	got, calls, err := e.Enrich(context.Background(), t0, nil, in)
 	if err != nil {
 		t.Fatalf("Enrich: %v", err)
 	}
 	if calls != 0 || n.Load() != 0 || len(got) != len(in) {
 		t.Errorf("got %d calls and %d results, want 0 calls and %d results", calls, len(got), len(in))
+	}
+
+	// An hour later, the instances whose refresh came due are fetched, with one call each (the
+	// hour since the cached days); the jitter spreads them, so about a sixth of a 6h refresh.
+	at := t0.Add(time.Hour)
+	due := 0
+	for _, i := range in {
+		if !NextRefresh(i.ID, t0, DefaultRefresh).After(at) {
+			due++
+		}
+	}
+	got, calls, err = e.Enrich(context.Background(), at, nil, in)
+	if err != nil {
+		t.Fatalf("Enrich an hour later: %v", err)
+	}
+	if calls != due || int(n.Load()) != due || len(got) != len(in) {
+		t.Errorf("an hour later: got %d calls (%d seen), %d results; want %d calls (one per due instance), %d results",
+			calls, n.Load(), len(got), due, len(in))
+	}
+	if lo, hi := len(in)/6-len(in)/30, len(in)/6+len(in)/30; due < lo || due > hi {
+		t.Errorf("%d of %d instances due an hour into a 6h refresh, want about a sixth (%d..%d)", due, len(in), lo, hi)
 	}
 }
 
@@ -177,7 +215,7 @@ func BenchmarkEnrichWarmCache(b *testing.B) {
 	var n atomic.Int64
 	e := New(Options{API: flatAPI(&n), Cache: store})
 	for b.Loop() {
-		if _, calls, err := e.Enrich(context.Background(), t0.Add(time.Hour), nil, in); err != nil || calls != 0 {
+		if _, calls, err := e.Enrich(context.Background(), t0, nil, in); err != nil || calls != 0 {
 			b.Fatalf("Enrich: %d calls, %v", calls, err)
 		}
 	}
@@ -186,16 +224,18 @@ func BenchmarkEnrichWarmCache(b *testing.B) {
 	}
 }
 
-// warmFleet stores fresh 72h records for n old instances and returns the instances.
+// warmFleet stores 72h records fetched at t0 for n old instances and returns the instances.
 func warmFleet(tb testing.TB, store *state.Store, n int) []zen.Instance {
 	tb.Helper()
 	w := windowAt(t0, DefaultWindow)
+	days := addPoints(nil, w.start, w.end, flatPoints(w.start, w.end, 10, 10), keepFor(DefaultWindow))
 	in := make([]zen.Instance, n)
 	recs := make([]state.TrafficRecord, n)
 	for i := range n {
 		id := fmt.Sprintf("9322373695606%05d", i)
 		in[i] = inst(id, zen.StatusRunning, 30*day)
-		recs[i] = record(id, t0, w, summary{samples: 864, inP95: 10, outP95: 10, inAvg: 5, outAvg: 5})
+		recs[i] = record(id, t0, w, summarizeDays(days))
+		recs[i].Days = days
 	}
 	if err := store.PutTraffic(recs...); err != nil {
 		tb.Fatalf("PutTraffic: %v", err)

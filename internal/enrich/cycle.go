@@ -25,6 +25,7 @@ type cycle struct {
 	calls    atomic.Int64
 	eligible int
 	cached   int
+	pending  int // left out by the budget
 	failed   int
 	first    error // the first failure, for the summary
 	cacheErr error // a failure to write the cache
@@ -34,10 +35,11 @@ type cycle struct {
 }
 
 // plan picks the eligible instances, answers those with fresh cached traffic, and returns the
-// ones to fetch.
-func (c *cycle) plan(in []zen.Instance) []zen.Instance {
+// ones to fetch, most important first, cut to the budget. An instance left out by the budget is
+// pending: in c.out with no traffic.
+func (c *cycle) plan(in []zen.Instance) []job {
 	seen := make(map[string]bool, len(in))
-	var todo []zen.Instance
+	var todo []job
 	for _, inst := range in {
 		if seen[inst.ID] || !c.params.fetchable(inst, c.now) {
 			continue
@@ -45,7 +47,7 @@ func (c *cycle) plan(in []zen.Instance) []zen.Instance {
 		seen[inst.ID] = true
 		c.eligible++
 		if c.cache == nil {
-			todo = append(todo, inst)
+			todo = append(todo, c.job(inst, nil))
 			continue
 		}
 		rec, ok, err := c.cache.Traffic(inst.ID)
@@ -53,14 +55,35 @@ func (c *cycle) plan(in []zen.Instance) []zen.Instance {
 		case err != nil:
 			// An unreadable cache must not turn into a storm of calls: skip the instance.
 			c.fail(inst.ID, fmt.Errorf("read cached traffic %s: %w", inst.ID, err))
-		case ok && c.params.fresh(rec, c.now):
+		case ok && c.params.fresh(rec, inst.ID, c.now):
 			c.out[inst.ID] = traffic(rec, inst.CreatedAt)
 			c.cached++
+		case ok:
+			todo = append(todo, c.job(inst, &rec))
 		default:
-			todo = append(todo, inst)
+			todo = append(todo, c.job(inst, nil))
 		}
 	}
-	return todo
+	c.params.order(todo)
+	n := withinBudget(todo, c.budget)
+	for _, j := range todo[n:] {
+		c.out[j.inst.ID] = nil
+		c.pending++
+	}
+	return todo[:n]
+}
+
+// job plans the fetch of one instance: the cached days that still serve the window, and the
+// range after them; without such days, the whole window.
+func (c *cycle) job(inst zen.Instance, prior *state.TrafficRecord) job {
+	j := job{inst: inst, prior: prior, from: c.win.start}
+	if prior != nil && prior.Error == "" {
+		if days, ok := usableDays(prior.Days, c.params.Window, c.win.end); ok {
+			j.days, j.from = days, days[len(days)-1].Through
+		}
+	}
+	j.parts = chunks(window{start: j.from, end: c.win.end}, inst.CreatedAt, c.now)
+	return j
 }
 
 // result is the outcome of fetching one instance.
@@ -71,7 +94,7 @@ type result struct {
 
 // fetchAll fetches todo, up to c.concurrency instances at once, and records the outcomes. It
 // returns the records to cache.
-func (c *cycle) fetchAll(ctx context.Context, todo []zen.Instance) []state.TrafficRecord {
+func (c *cycle) fetchAll(ctx context.Context, todo []job) []state.TrafficRecord {
 	if len(todo) == 0 {
 		return nil
 	}
@@ -83,7 +106,7 @@ func (c *cycle) fetchAll(ctx context.Context, todo []zen.Instance) []state.Traff
 	for range min(c.concurrency, len(todo)) {
 		wg.Go(func() {
 			for i := range jobs {
-				if err := safego.Call("traffic fetch of instance "+todo[i].ID, func() {
+				if err := safego.Call("traffic fetch of instance "+todo[i].inst.ID, func() {
 					results[i] = c.fetchOne(ctx, todo[i])
 				}); err != nil {
 					c.panicked(err, stop)
@@ -104,12 +127,12 @@ feed:
 	close(jobs)
 	wg.Wait()
 	for i := next; i < len(todo); i++ {
-		results[i].err = fmt.Errorf("fetch traffic %s: %w", todo[i].ID, context.Cause(ctx))
+		results[i].err = fmt.Errorf("fetch traffic %s: %w", todo[i].inst.ID, context.Cause(ctx))
 	}
 
 	var recs []state.TrafficRecord
 	for i, r := range results {
-		inst := todo[i]
+		inst := todo[i].inst
 		if r.err != nil {
 			c.fail(inst.ID, r.err)
 			continue
@@ -120,14 +143,25 @@ feed:
 	return recs
 }
 
-// fetchOne fetches the window of one instance.
-func (c *cycle) fetchOne(ctx context.Context, inst zen.Instance) result {
-	parts := chunks(c.win, inst.CreatedAt, c.now)
-	points, err := fetch(ctx, c.api, inst.ID, c.win, parts, func() { c.calls.Add(1) })
+// fetchOne asks for the job's range, merges it into the cached days, and computes the window's
+// figures from the days.
+func (c *cycle) fetchOne(ctx context.Context, j job) result {
+	asked := window{start: j.from, end: c.win.end}
+	points, err := fetch(ctx, c.api, j.inst.ID, asked, j.parts, func() { c.calls.Add(1) })
 	if err != nil {
 		return result{err: err}
 	}
-	return result{rec: record(inst.ID, c.now, c.win, summarize(points))}
+	days := addPoints(j.days, j.from, c.win.end, points, keepFor(c.params.Window))
+	if kept, ok := usableDays(days, c.params.Window, c.win.end); ok {
+		days = kept
+	}
+	w := c.win
+	if len(days) > 0 {
+		w = daysWindow(days, c.win.end)
+	}
+	rec := record(j.inst.ID, c.now, w, summarizeDays(days))
+	rec.Days = days
+	return result{rec: rec}
 }
 
 // store writes the fetched records to the cache in one transaction.
@@ -152,8 +186,9 @@ func (c *cycle) panicked(err error, stop context.CancelCauseFunc) {
 	stop(err)
 }
 
-// fail counts an instance left without traffic.
+// fail counts an instance left without traffic: it is pending.
 func (c *cycle) fail(id string, err error) {
+	c.out[id] = nil
 	c.failed++
 	if c.first == nil {
 		c.first = err

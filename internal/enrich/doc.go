@@ -1,19 +1,23 @@
 // Package enrich adds the data that costs API calls to the instances that survived the guards:
 // today that is traffic, for idle detection (DESIGN.md §1 step 3).
 //
-// For each RUNNING or STOPPED instance older than idle.min_age, the Enricher asks
-// DescribeInstanceTraffic for the last idle.window (clamped to 24 h..30 days) in requests of at
-// most 24 hours each, so a 72 h window costs 3 calls. Calls for one instance are sequential;
-// instances are fetched in parallel up to Options.Concurrency, and the client's rate limiter paces
-// them all. The 95th percentile and mean of each direction are computed here over every 5-minute
-// point of the whole window (not from the per-call in95 figures).
+// For each RUNNING or STOPPED instance older than idle.min_age, the Enricher keeps the traffic of
+// the last idle.window (clamped to 24 h..30 days) per UTC day in the state store (days.go): each
+// day's sample counts, sums and largest figures, which give the window's 95th percentile and mean
+// of each direction exactly, over every 5-minute point (not from the per-call in95 figures). A
+// cold instance costs one DescribeInstanceTraffic call per 24 hours of window (3 for 72 h); a
+// refresh asks only for what came after the cached days, one call in steady state. The window is
+// at least idle.window long and less than a day longer (a day is dropped whole).
 //
-// The result is complete only when at least 90 % of the expected points (window / 5 min) arrived
-// and the instance existed for the whole window; a machine powered off, a partial window or a young
-// instance give complete: false, which never makes an instance idle. An instance whose data could
-// not be fetched gets no traffic at all this cycle.
+// The result is complete only when at least 90 % of the expected points arrived, none came
+// without a figure, and the instance existed for the whole window; a machine powered off, a
+// partial window or a young instance give complete: false, which never makes an instance idle.
 //
-// Fetched figures are cached in the state store per instance and reused, without any call, while
-// they are younger than idle.refresh (6 h) and cover the same window length. Failures are not
-// cached.
+// Cached figures are reused without any call until the instance's next refresh: once per
+// idle.refresh (6 h), at a phase of its own from a hash of its ID, so a fleet warmed at once is
+// refreshed spread over the interval (order.go). Instances due are fetched in order of importance
+// (those that look idle first) while the Options.Budget of calls lasts; the others, like those
+// whose fetch failed, are pending this cycle: they have no traffic (policies see null), and
+// Enrich says so. Failures are not cached. Calls for one instance are sequential; instances are
+// fetched in parallel up to Options.Concurrency, and the client's rate limiter paces them all.
 package enrich

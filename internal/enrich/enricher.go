@@ -43,6 +43,10 @@ type Options struct {
 	// Concurrency is how many instances are fetched at once (default 4, at most 64). The calls
 	// for one instance are always sequential.
 	Concurrency int
+	// Budget bounds the DescribeInstanceTraffic calls of one Enrich call; 0 means no bound.
+	// Instances due for a fetch are taken in order of importance (see order.go) while their calls
+	// fit; the others are pending.
+	Budget int
 }
 
 // Enricher fetches traffic for idle detection. It implements reconcile.Enricher and is safe for
@@ -52,6 +56,7 @@ type Enricher struct {
 	cache       Cache
 	log         *slog.Logger
 	concurrency int
+	budget      int
 }
 
 // New returns an Enricher.
@@ -67,15 +72,18 @@ func New(opts Options) *Enricher {
 		cache:       opts.Cache,
 		log:         opts.Logger,
 		concurrency: min(opts.Concurrency, maxConcurrency),
+		budget:      max(opts.Budget, 0),
 	}
 }
 
 // Enrich returns the traffic of every instance in `in` that is RUNNING or STOPPED and at least
 // idle.min_age old, by instance ID, and the number of DescribeInstanceTraffic calls it made.
 //
-// Fresh cached figures are used without a call. An instance whose traffic could not be fetched
-// (a call failed, the cache could not be read, ctx ended) is absent from the map; the error then
-// is a *PartialError counting them, for the log, and the other instances are still returned. A
+// Fresh cached figures are used without a call. An instance whose traffic is unknown this cycle
+// is pending: in the map with a nil value. That is one left out by the budget, or one whose
+// traffic could not be fetched (a call failed, the cache could not be read, ctx ended); for the
+// latter the error is a *PartialError counting them, for the log. Instances that are not eligible
+// are absent. Pending, like absent, is never traffic: policies see null. A
 // malformed idle param is a *ParamError and nothing is fetched. A failure to write the cache is
 // reported too, but the fetched traffic is returned all the same. A panic in a fetch worker
 // stops the others and is returned (a *safego.PanicError) with no traffic at all: the caller
@@ -101,7 +109,10 @@ func (e *Enricher) Enrich(ctx context.Context, now time.Time, params map[string]
 	}
 	c.store(fetched)
 	e.log.Debug("traffic enriched", "eligible", c.eligible, "cached", c.cached, "fetched", len(fetched),
-		"failed", c.failed, "traffic_calls", c.calls.Load(), "window", p.Window)
+		"pending", c.pending, "failed", c.failed, "traffic_calls", c.calls.Load(), "budget", e.budget, "window", p.Window)
+	if c.pending > 0 {
+		e.log.Info("traffic budget spent", "pending", c.pending, "budget", e.budget, "fetched", len(fetched))
+	}
 	return c.out, int(c.calls.Load()), c.err()
 }
 
@@ -115,10 +126,13 @@ func (p Params) fetchable(in zen.Instance, now time.Time) bool {
 }
 
 // fresh reports whether a cached record can stand in for a fetch: error-free, counting its
-// missing samples (older records did not), the same window length, fetched less than refresh ago
-// (and not in the future).
-func (p Params) fresh(r state.TrafficRecord, now time.Time) bool {
+// missing samples (older records did not), kept in days for this window length (its window is at
+// least idle.window and less than a day longer), not fetched in the future, and not past the
+// instance's next refresh (NextRefresh: at most idle.refresh after the fetch).
+func (p Params) fresh(r state.TrafficRecord, id string, now time.Time) bool {
+	l := r.WindowEnd.Sub(r.WindowStart)
 	return r.Error == "" && r.Expected > 0 && r.Missing != nil &&
-		r.WindowEnd.Sub(r.WindowStart) == p.Window &&
-		r.FetchedAt.After(now.Add(-p.Refresh)) && !r.FetchedAt.After(now)
+		len(r.Days) > 0 && r.Days[0].Keep >= keepFor(p.Window) &&
+		l >= p.Window && l < p.Window+dayLength &&
+		!r.FetchedAt.After(now) && slot(id, r.FetchedAt, p.Refresh) == slot(id, now, p.Refresh)
 }

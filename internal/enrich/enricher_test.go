@@ -281,8 +281,8 @@ func TestEnrichFailedCallLeavesInstanceOut(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Code != "INTERNAL_SERVER_ERROR" {
 		t.Errorf("error: got %v, want it to wrap the API's INTERNAL_SERVER_ERROR", err)
 	}
-	if _, ok := got[faulted]; ok {
-		t.Errorf("%s: has traffic after a failed call", faulted)
+	if tr, ok := got[faulted]; !ok || tr != nil {
+		t.Errorf("%s: got traffic %v (present %v) after a failed call, want it pending (nil)", faulted, tr, ok)
 	}
 	for _, id := range []string{"a", "b", "c"} {
 		if id != faulted && got[id] == nil {
@@ -338,7 +338,7 @@ func TestEnrichCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error: got %v, want context.Canceled", err)
 	}
-	if len(got) != 0 || calls != 0 || n != 0 {
-		t.Errorf("got %d results and %d calls (%d seen), want none", len(got), calls, n)
+	if len(got) != 2 || got["a"] != nil || got["b"] != nil || calls != 0 || n != 0 {
+		t.Errorf("got %v and %d calls (%d seen), want both pending and no calls", got, calls, n)
 	}
 }

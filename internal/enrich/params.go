@@ -18,6 +18,9 @@ const (
 	DefaultWindow = 72 * time.Hour
 	// DefaultRefresh is idle.refresh's default: fetched traffic is reused for six hours.
 	DefaultRefresh = 6 * time.Hour
+	// DefaultMaxP95 is idle.max_p95_bps's default, the idle threshold; the Enricher reads it
+	// only to order its fetches.
+	DefaultMaxP95 = 100000
 )
 
 // The bounds of the traffic window.
@@ -39,6 +42,9 @@ type Params struct {
 	RequestedWindow time.Duration
 	// Refresh is idle.refresh: how long fetched traffic is reused without a call.
 	Refresh time.Duration
+	// MaxP95 is idle.max_p95_bps, used only to order fetches (instances that look idle first);
+	// a value that is not a non-negative number leaves the default (the policy judges it).
+	MaxP95 int64
 }
 
 // ParamError is a malformed idle param. It names the key ("idle.window") and shows the value.
@@ -66,7 +72,7 @@ func show(v any) string {
 // the bundled policies read), or a positive number of seconds. A missing key takes its default;
 // a malformed one, or an "idle" that is not an object, is a *ParamError.
 func ParseParams(params map[string]any) (Params, error) {
-	p := Params{MinAge: DefaultMinAge, Window: DefaultWindow, Refresh: DefaultRefresh}
+	p := Params{MinAge: DefaultMinAge, Window: DefaultWindow, Refresh: DefaultRefresh, MaxP95: DefaultMaxP95}
 	raw, ok := params["idle"]
 	if !ok || raw == nil {
 		p.RequestedWindow = p.Window
@@ -92,7 +98,28 @@ func ParseParams(params map[string]any) (Params, error) {
 	}
 	p.RequestedWindow = p.Window
 	p.Window = clampWindow(p.Window)
+	if v, ok := number(idle["max_p95_bps"]); ok && v >= 0 && v < math.MaxInt64 {
+		p.MaxP95 = int64(v)
+	}
 	return p, nil
+}
+
+// number reads a JSON or YAML number.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	case float64:
+		return x, true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	}
+	return 0, false
 }
 
 // clampWindow rounds w up to whole samples and keeps it within MinWindow..MaxWindow.

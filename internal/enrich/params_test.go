@@ -11,7 +11,7 @@ import (
 
 func TestParseParams(t *testing.T) {
 	const h = time.Hour
-	defaults := Params{MinAge: DefaultMinAge, Window: DefaultWindow, RequestedWindow: DefaultWindow, Refresh: DefaultRefresh}
+	defaults := Params{MinAge: DefaultMinAge, Window: DefaultWindow, RequestedWindow: DefaultWindow, Refresh: DefaultRefresh, MaxP95: DefaultMaxP95}
 	idle := func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i < len(kv); i += 2 {
@@ -29,18 +29,21 @@ func TestParseParams(t *testing.T) {
 		{"empty idle", idle(), defaults},
 		{"bundled defaults", policies.DefaultParams(), defaults},
 		{"strings", idle("min_age", "2w", "window", "4d", "refresh", "12h"),
-			Params{MinAge: 14 * 24 * h, Window: 96 * h, RequestedWindow: 96 * h, Refresh: 12 * h}},
+			Params{MinAge: 14 * 24 * h, Window: 96 * h, RequestedWindow: 96 * h, Refresh: 12 * h, MaxP95: DefaultMaxP95}},
 		{"json numbers are seconds", idle("min_age", json.Number("3600"), "window", json.Number("172800")),
-			Params{MinAge: h, Window: 48 * h, RequestedWindow: 48 * h, Refresh: DefaultRefresh}},
+			Params{MinAge: h, Window: 48 * h, RequestedWindow: 48 * h, Refresh: DefaultRefresh, MaxP95: DefaultMaxP95}},
 		{"float and int seconds", idle("min_age", 7200.0, "refresh", 60),
-			Params{MinAge: 2 * h, Window: DefaultWindow, RequestedWindow: DefaultWindow, Refresh: time.Minute}},
+			Params{MinAge: 2 * h, Window: DefaultWindow, RequestedWindow: DefaultWindow, Refresh: time.Minute, MaxP95: DefaultMaxP95}},
 		{"a short window is raised to 24h", idle("window", "12h"),
-			Params{MinAge: DefaultMinAge, Window: MinWindow, RequestedWindow: 12 * h, Refresh: DefaultRefresh}},
+			Params{MinAge: DefaultMinAge, Window: MinWindow, RequestedWindow: 12 * h, Refresh: DefaultRefresh, MaxP95: DefaultMaxP95}},
 		{"a long window is cut to 30 days", idle("window", "9w"),
-			Params{MinAge: DefaultMinAge, Window: MaxWindow, RequestedWindow: 63 * 24 * h, Refresh: DefaultRefresh}},
+			Params{MinAge: DefaultMinAge, Window: MaxWindow, RequestedWindow: 63 * 24 * h, Refresh: DefaultRefresh, MaxP95: DefaultMaxP95}},
 		{"a window is rounded up to whole samples", idle("window", 100000),
-			Params{MinAge: DefaultMinAge, Window: 100200 * time.Second, RequestedWindow: 100000 * time.Second, Refresh: DefaultRefresh}},
+			Params{MinAge: DefaultMinAge, Window: 100200 * time.Second, RequestedWindow: 100000 * time.Second, Refresh: DefaultRefresh, MaxP95: DefaultMaxP95}},
 		{"null keeps the default", idle("window", nil), defaults},
+		{"max_p95_bps orders fetches", idle("max_p95_bps", 5000.0),
+			Params{MinAge: DefaultMinAge, Window: DefaultWindow, RequestedWindow: DefaultWindow, Refresh: DefaultRefresh, MaxP95: 5000}},
+		{"a malformed max_p95_bps keeps the default (the policy judges it)", idle("max_p95_bps", "fast"), defaults},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,12 +1,10 @@
 package enrich
 
 import (
-	"slices"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/state"
-	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
 // Step is the API's sampling interval: one traffic point per 5 minutes.
@@ -42,43 +40,6 @@ type summary struct {
 	missing       int // points the API sent without a figure: missing samples
 	inP95, outP95 int64
 	inAvg, outAvg int64
-}
-
-// summarize computes the 95th percentile and the mean of each direction over the points that
-// carry both figures; points must hold one point per sample time. A point without a figure is
-// counted as missing, never as zero bandwidth.
-func summarize(points []zen.TrafficPoint) summary {
-	in := make([]int64, 0, len(points))
-	out := make([]int64, 0, len(points))
-	for _, p := range points {
-		if p.Complete() {
-			in, out = append(in, p.InBps.Value), append(out, p.OutBps.Value)
-		}
-	}
-	n := len(in)
-	s := summary{samples: n, missing: len(points) - n}
-	if n == 0 {
-		return s
-	}
-	s.inP95, s.outP95, s.inAvg, s.outAvg = p95(in), p95(out), mean(in), mean(out)
-	return s
-}
-
-// p95 is the nearest-rank 95th percentile: the value at rank ceil(0.95·n) of the ascending
-// order. It sorts vals.
-func p95(vals []int64) int64 {
-	slices.Sort(vals)
-	k := (95*len(vals)+99)/100 - 1
-	return vals[k]
-}
-
-// mean is the average, rounded down.
-func mean(vals []int64) int64 {
-	var sum int64
-	for _, v := range vals {
-		sum += v
-	}
-	return sum / int64(len(vals))
 }
 
 // complete applies the completeness rule: no point without a figure, enough points, and the

@@ -175,6 +175,7 @@ func (r *Reconciler) enrichItems(ctx context.Context, res *Result) error {
 	}
 	for i := range res.Entries {
 		res.Entries[i].Traffic = traffic[res.Entries[i].Instance.ID]
+		res.Entries[i].TrafficPending = trafficPending(traffic, res.Entries[i].Instance.ID)
 	}
 	return nil
 }

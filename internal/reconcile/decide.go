@@ -39,6 +39,7 @@ func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instan
 	entries := make([]Entry, len(inv))
 	for i, in := range inv {
 		entries[i] = r.entry(in, guards[i], decisions[i], traffic[in.ID])
+		entries[i].TrafficPending = trafficPending(traffic, in.ID)
 	}
 	return entries
 }

@@ -26,7 +26,9 @@ type Evaluator interface {
 
 // Enricher adds data that costs API calls (traffic) to the instances that survived the guards.
 // It returns the traffic per instance ID and the number of API calls it made. An instance whose
-// data could not be fetched is simply absent: missing data never makes an instance a candidate.
+// traffic was due but is unknown this cycle (over the budget, out of time, a failed fetch) maps
+// to nil: it is pending (Entry.TrafficPending). One that needs no traffic is absent. Either way
+// policies see null: missing data never makes an instance a candidate.
 type Enricher interface {
 	Enrich(ctx context.Context, now time.Time, params map[string]any, in []zen.Instance) (map[string]*policy.Traffic, int, error)
 }

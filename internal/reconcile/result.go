@@ -70,6 +70,10 @@ type Entry struct {
 	Error        string
 	TerminatedAt *time.Time
 	Traffic      *policy.Traffic
+	// TrafficPending says the instance's traffic was due but is unknown this cycle (not fetched:
+	// over the traffic budget, out of time, or the fetch failed). Traffic is then nil: policies
+	// see null, so the instance is never idle for it.
+	TrafficPending bool
 	// EvalFailed says the policies could not decide about the instance (its Decision.Err): its
 	// empty Terminate means unknown, not "no longer a candidate".
 	EvalFailed bool

@@ -52,6 +52,9 @@ func reportInstance(e reconcile.Entry) report.Instance {
 		SkipReason: e.SkipReason, MarkedAt: e.MarkedAt, DueAt: e.DueAt, RequestID: e.RequestID,
 		Error: e.Error, TerminatedAt: e.TerminatedAt, Marks: marks(e.Marks),
 	}
+	if e.TrafficPending {
+		out.TrafficStatus = report.TrafficPending
+	}
 	if t := e.Traffic; t != nil {
 		out.Traffic = &report.Traffic{
 			WindowSeconds: t.WindowSeconds, Samples: t.Samples, Complete: t.Complete,

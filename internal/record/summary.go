@@ -32,6 +32,9 @@ func Summary(w io.Writer, run *Run) {
 		fmt.Fprintf(w, "actions: %s\n", strings.Join(parts, ", "))
 	}
 	candidates(w, res)
+	if line := trafficLine(run); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	if line := savingsLine(run.Report); line != "" {
 		fmt.Fprintln(w, line)
 	}
@@ -126,4 +129,18 @@ func savingsLine(r *report.Run) string {
 		line += fmt.Sprintf("; %d pricing warning(s) in the report", n)
 	}
 	return line
+}
+
+// trafficLine says how many instances' traffic is pending, or "" when none is.
+func trafficLine(run *Run) string {
+	if run.Report != nil {
+		return run.Report.TrafficPendingText()
+	}
+	n := 0
+	for _, e := range run.Result.Entries {
+		if e.TrafficPending {
+			n++
+		}
+	}
+	return (&report.Run{Summary: report.Summary{TrafficPending: n}}).TrafficPendingText()
 }

@@ -13,7 +13,7 @@ import (
 var CSVHeader = []string{
 	"id", "name", "zone", "type", "status", "charge_type", "action", "reasons", "exemptions",
 	"warnings", "skip_reason", "marked_at", "due_at", "request_id", "error", "terminated_at",
-	"recycle_deadline", "monthly_price", "monthly_cost", "cost_source",
+	"recycle_deadline", "monthly_price", "monthly_cost", "cost_source", "traffic",
 }
 
 // WriteCSV writes one row per instance (report.csv), in the order of r.Instances. Reasons are
@@ -43,7 +43,7 @@ func csvRow(in Instance) []string {
 		joinReasons(in.Reasons), joinReasons(in.Exemptions), joinReasons(in.Warnings),
 		in.SkipReason, csvTime(in.MarkedAt), csvTime(in.DueAt), in.RequestID, in.Error,
 		csvTime(in.TerminatedAt), csvTime(in.RecycleDeadline), csvPrice(in.MonthlyPrice),
-		csvCost(in), in.CostSource,
+		csvCost(in), in.CostSource, trafficCell(in),
 	}
 	for i, cell := range row {
 		row[i] = defuseFormula(cell)

@@ -61,6 +61,9 @@ func summarize(instances []Instance) Summary {
 	}
 	for _, in := range instances {
 		s.ByAction[in.Action]++
+		if in.TrafficStatus == TrafficPending {
+			s.TrafficPending++
+		}
 		if !IsCandidate(in.Action) {
 			continue
 		}

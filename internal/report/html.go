@@ -239,6 +239,10 @@ func cards(r *Run) []htmlCard {
 		safety.Value, safety.Tone, safety.Detail = "Aborted", "bad", r.Error
 	}
 	out = append(out, safety)
+	if n := r.Summary.TrafficPending; n > 0 {
+		out = append(out, htmlCard{Key: "traffic", Label: "Traffic pending", Value: strconv.Itoa(n), Tone: "warn",
+			Detail: "not fetched in this run (traffic budget, time or a failed call); never idle until fetched"})
+	}
 	return append(out, savingsCard(r))
 }
 
@@ -358,6 +362,9 @@ func newHTMLRow(in Instance, ref time.Time) htmlRow {
 		row.Traffic = fmtBps(t.InP95Bps) + " / " + fmtBps(t.OutP95Bps)
 		row.TrafficSort = strconv.FormatInt(max(t.InP95Bps, t.OutP95Bps), 10)
 		row.TrafficPartial = !t.Complete
+	}
+	if in.TrafficStatus == TrafficPending {
+		row.Traffic, row.TrafficSort = TrafficPending, "-1"
 	}
 	if in.MonthlyPrice != nil {
 		row.Price = fmtMoney(*in.MonthlyPrice)

@@ -63,6 +63,9 @@ func (m mdWriter) header(r *Run) {
 	m.f("| Finished | %s (took %s) |\n", md(fmtTime(&r.FinishedAt)), took(r))
 	m.f("| Inventory | %d instances |\n", r.InventorySize)
 	m.f("| Candidates | %d |\n", r.Summary.Candidates)
+	if line := r.TrafficPendingText(); line != "" {
+		m.f("| Traffic | %s |\n", md(strings.TrimPrefix(line, "traffic: ")))
+	}
 	m.f("| Estimated monthly savings | %s |\n", md(savingsText(r)))
 	m.f("| Policies | %s |\n", md(strings.Join(r.Policies, ", ")))
 	m.f("| Config digest | %s |\n", md(r.ConfigDigest))
@@ -167,6 +170,9 @@ func notes(in Instance) string {
 	}
 	if len(in.Exemptions) > 0 {
 		parts = append(parts, "exempt: "+joinReasons(in.Exemptions))
+	}
+	if in.TrafficStatus == TrafficPending {
+		parts = append(parts, "traffic: pending")
 	}
 	return strings.Join(parts, "; ")
 }

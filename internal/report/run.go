@@ -122,6 +122,8 @@ type Summary struct {
 	ByPolicy map[string]int `json:"by_policy"`
 	// ByZone counts candidates by zone.
 	ByZone map[string]int `json:"by_zone"`
+	// TrafficPending counts instances whose TrafficStatus is TrafficPending.
+	TrafficPending int `json:"traffic_pending"`
 }
 
 // Savings estimates the monthly spend that terminations stop, from the configured pricing.
@@ -162,6 +164,9 @@ type Instance struct {
 	// unknown (then null, never 0).
 	MonthlyCost *money.Micros `json:"monthly_cost"`
 	CostSource  string        `json:"cost_source,omitempty"` // Finalize sets it
+	// TrafficStatus is TrafficPending when the instance's traffic was due but not fetched in
+	// this run (Traffic is then null); empty otherwise.
+	TrafficStatus string `json:"traffic_status,omitempty"`
 }
 
 // Mark is one policy's mark on a candidate: since when that policy has nominated it without a

@@ -27,6 +27,10 @@ type TrafficRecord struct {
 	InAvg    int64  `json:"in_avg"`
 	OutAvg   int64  `json:"out_avg"`
 	Error    string `json:"error"`
+	// Days are the per-day aggregates the figures above were computed from, oldest first, so a
+	// refresh asks only for what is newer than the last day's Through. Empty in a record written
+	// before days were kept: such a record is fetched again in full.
+	Days []TrafficDay `json:"days,omitempty"`
 }
 
 // Traffic returns the cached record for instanceID; ok is false when there is none.

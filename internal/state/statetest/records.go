@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/reaper-bmc/reaper/internal/state"
 )
 
@@ -87,7 +89,7 @@ func testTraffic(t *testing.T, e *env) {
 		}
 		checkEqual(t, "traffic "+want.InstanceID, got, want)
 	}
-	if got, found, err := s.Traffic("c"); found || err != nil || got != (state.TrafficRecord{}) {
+	if got, found, err := s.Traffic("c"); found || err != nil || !cmp.Equal(got, state.TrafficRecord{}) {
 		t.Errorf("Traffic(c) = %+v, %v, %v; want zero, false, nil", got, found, err)
 	}
 }

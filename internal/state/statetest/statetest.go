@@ -67,6 +67,7 @@ var cases = []struct {
 	{"PutTrafficDefaultsAndRollback", testPutTrafficDefaultsAndRollback},
 	{"PutTrafficRepeatedIDLastWins", testPutTrafficRepeatedID},
 	{"PruneTraffic", testPruneTraffic},
+	{"TrafficDays", testTrafficDays},
 	{"Meta", testMeta},
 	{"SetMetaReservedKeys", testSetMetaReservedKeys},
 	{"ClaimMeta", testClaimMeta},
