@@ -7,7 +7,10 @@
 #            call delayed LATENCY, simulator in the same process. Wall time, peak RSS, peak heap.
 # plan       `bin/reaper plan` in a process of its own against a stand-alone simulator of SIZE
 #            instances (LATENCY per call), PLAN_RUNS times on the same state: wall time and
-#            maximum RSS of reaper alone (/usr/bin/time -v), reports in json and html.
+#            maximum RSS of reaper alone (/usr/bin/time -v), reports in json and html. Each plan
+#            saves the decision cache in the (bbolt) state: run 1 is cold (it only notes the
+#            fleet), run 2 analyses it, run 3 on serves from the cache (a plan after a daemon's
+#            cycles is like run 3).
 # idle       `bin/reaper run` (the daemon, schedule "@every IDLE_INTERVAL") against a simulator of
 #            each of IDLE_SIZES: VmRSS before the first cycle and at IDLE_SAMPLES seconds after
 #            the first cycle's report appeared (before the second cycle). A sample taken while
@@ -18,7 +21,7 @@
 # no instance is eligible and no DescribeInstanceTraffic call is made); its cost is measured by
 # BenchmarkEnrichRate and BenchmarkCycle100kWarmTraffic (see docs/PERFORMANCE.md).
 #
-# Environment: GO (go), SIZE (100000), LATENCY (50ms), PLAN_RUNS (2), IDLE_SIZES ("10000 100000"),
+# Environment: GO (go), SIZE (100000), LATENCY (50ms), PLAN_RUNS (3), IDLE_SIZES ("10000 100000"),
 # IDLE_INTERVAL (60s), IDLE_SAMPLES ("2 10 20 40"), IDLE_LATENCY (LATENCY).
 # Targets: cycle under 10 s, peak RSS under 250 MB, idle daemon under 50 MB RSS.
 # Exit status: 0 every target met, 1 a target missed, 2 the measurement could not run.
@@ -32,7 +35,7 @@ cd "$root"
 GO=${GO:-go}
 SIZE=${SIZE:-100000}
 LATENCY=${LATENCY:-50ms}
-PLAN_RUNS=${PLAN_RUNS:-2}
+PLAN_RUNS=${PLAN_RUNS:-3}
 IDLE_SIZES=${IDLE_SIZES:-10000 100000}
 IDLE_INTERVAL=${IDLE_INTERVAL:-60s}
 IDLE_SAMPLES=${IDLE_SAMPLES:-2 10 20 40}
@@ -117,7 +120,8 @@ stop_pid() {
 	wait "$1" 2>/dev/null || true
 }
 
-# write_config DIR ENDPOINT SCHEDULE: a dry-run config for the simulator, enrichment out of scope.
+# write_config DIR ENDPOINT SCHEDULE [LEVEL]: a dry-run config for the simulator, enrichment out
+# of scope, logging at LEVEL (info).
 write_config() {
 	mkdir -p "$1"
 	printf '%s\n' "$benchsecret" >"$1/secret"
@@ -140,7 +144,7 @@ write_config() {
 		state_dir: $1/state
 		report: {dir: $1/reports, formats: [json, html]}
 		metrics: {listen: ""}
-		log: {level: info, format: json}
+		log: {level: ${4:-info}, format: json}
 	EOF
 }
 benchsecret=reaper-sim-secret # the simulator's, opens nothing but it
@@ -160,7 +164,7 @@ if [[ " ${steps[*]} " == *" plan "* ]]; then
 	echo "== process-separated: bin/reaper plan, $SIZE instances, $LATENCY per call"
 	start_sim "$SIZE" "$LATENCY"
 	echo "simulator: $endpoint (pid $sim_pid)"
-	write_config "$work/plan" "$endpoint" "@every 1h"
+	write_config "$work/plan" "$endpoint" "@every 1h" debug # the policy engine's line is at debug
 	for run in $(seq "$PLAN_RUNS"); do
 		tv=$work/plan/time-$run.txt
 		if ! /usr/bin/time -v -o "$tv" "$BIN" plan --config "$work/plan/config.yaml" \
@@ -177,6 +181,9 @@ if [[ " ${steps[*]} " == *" plan "* ]]; then
 		rep=$(sed -n 's/^report: //p' "$work/plan/stdout-$run")
 		size=$(du -sh "$rep" | cut -f1)
 		echo "run $run: wall ${wall} s, cpu ${cpu} s, max RSS ${rss} MB; $summary; report $size"
+		# The policy evaluation of the cycle: its time and the decisions the decision cache served.
+		grep '"msg":"policy evaluation"' "$work/plan/stderr-$run" | tail -1 |
+			sed -n 's/.*"instances":\([0-9]*\),"served_from_cache":\([0-9]*\),"cache_entries_added":\([0-9]*\),"duration_seconds":\([0-9.e-]*\).*/  policy evaluation: \4 s, \2 of \1 decisions served from the decision cache, \3 entries added/p' || true
 		verdict "plan run $run wall time (reaper alone)" "$wall" $TARGET_CYCLE_S s
 		verdict "plan run $run max RSS (reaper alone)" "$rss" $TARGET_PEAK_MB MB
 	done
