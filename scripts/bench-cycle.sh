@@ -181,9 +181,11 @@ if [[ " ${steps[*]} " == *" plan "* ]]; then
 		rep=$(sed -n 's/^report: //p' "$work/plan/stdout-$run")
 		size=$(du -sh "$rep" | cut -f1)
 		echo "run $run: wall ${wall} s, cpu ${cpu} s, max RSS ${rss} MB; $summary; report $size"
-		# The policy evaluation of the cycle: its time and the decisions the decision cache served.
-		grep '"msg":"policy evaluation"' "$work/plan/stderr-$run" | tail -1 |
-			sed -n 's/.*"instances":\([0-9]*\),"served_from_cache":\([0-9]*\),"cache_entries_added":\([0-9]*\),"duration_seconds":\([0-9.e-]*\).*/  policy evaluation: \4 s, \2 of \1 decisions served from the decision cache, \3 entries added/p' || true
+		# The policy evaluation of the cycle (the engine's debug lines, one per chunk of instances):
+		# its time and the decisions the decision cache served.
+		grep '"msg":"policy evaluation"' "$work/plan/stderr-$run" |
+			sed -n 's/.*"instances":\([0-9]*\),"served_from_cache":\([0-9]*\),.*"duration_seconds":\([0-9.e-]*\).*/\1 \2 \3/p' |
+			awk '{ n += $1; s += $2; d += $3 } END { if (n) printf "  policy evaluation: %.2f s (%.1f us per instance), %d of %d decisions served from the decision cache\n", d, d * 1e6 / n, s, n }' || true
 		verdict "plan run $run wall time (reaper alone)" "$wall" $TARGET_CYCLE_S s
 		verdict "plan run $run max RSS (reaper alone)" "$rss" $TARGET_PEAK_MB MB
 	done
