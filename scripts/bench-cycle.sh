@@ -15,7 +15,10 @@
 #            alone (GNU time); the cycle's own duration (its "cycle finished" log line); the
 #            record step (from that line to the last report file written: building and writing
 #            the reports); the reports' size; garbage collections and the share of CPU they took
-#            (GODEBUG=gctrace=1); the load average when the run began.
+#            (GODEBUG=gctrace=1); the load average when the run began. Each plan saves the
+#            decision cache in the (bbolt) state: run 1 is cold (it only notes the fleet), run 2
+#            analyses it, run 3 on serves from the cache (a plan after a daemon's cycles is like
+#            run 3); each run prints its policy evaluation time and the decisions served.
 # idle       `bin/reaper run` (the daemon, schedule "@every IDLE_INTERVAL") against a simulator of
 #            each of IDLE_SIZES: VmRSS before the first cycle and at IDLE_SAMPLES seconds after
 #            the first cycle's report appeared. A sample taken while the daemon used more than
@@ -38,7 +41,7 @@
 #
 # Environment: STEPS, GO (go), BIN (bin/reaper, built when missing), OUT (bin/bench-cycle),
 # LATENCY (50ms per simulator call), POLICY_SIZE (100000), POLICY_BENCHTIME (3x),
-# PLAN_SIZES ("10000 100000 300000"), PLAN_RUNS (2), IDLE_SIZES ("10000 100000"),
+# PLAN_SIZES ("10000 100000 300000"), PLAN_RUNS (3), IDLE_SIZES ("10000 100000"),
 # IDLE_INTERVAL (60s), IDLE_SAMPLES ("2 10 20 40"), IDLE_LATENCY (LATENCY), KEEP_WORK (set: keep
 # the work directory with the configs, logs and reports, and name it at exit).
 # BILLS (true: pricing.bills as shipped; a first plan then reads one bill per candidate, one
@@ -59,7 +62,7 @@ LATENCY=${LATENCY:-50ms}
 POLICY_SIZE=${POLICY_SIZE:-100000}
 POLICY_BENCHTIME=${POLICY_BENCHTIME:-3x}
 PLAN_SIZES=${PLAN_SIZES:-10000 100000 300000}
-PLAN_RUNS=${PLAN_RUNS:-2}
+PLAN_RUNS=${PLAN_RUNS:-3}
 IDLE_SIZES=${IDLE_SIZES:-10000 100000}
 IDLE_INTERVAL=${IDLE_INTERVAL:-60s}
 IDLE_SAMPLES=${IDLE_SAMPLES:-2 10 20 40}
@@ -274,7 +277,8 @@ sim_alive() {
 	}
 }
 
-# write_config DIR ENDPOINT SCHEDULE: a dry-run config for the simulator, enrichment out of scope.
+# write_config DIR ENDPOINT SCHEDULE [LEVEL]: a dry-run config for the simulator, enrichment out
+# of scope, logging at LEVEL (info).
 write_config() {
 	mkdir -p "$1"
 	printf '%s\n' "$benchsecret" >"$1/secret"
@@ -298,7 +302,7 @@ write_config() {
 		report: {dir: $1/reports, formats: [json, html]}
 		pricing: {bills: $BILLS}
 		metrics: {listen: ""}
-		log: {level: info, format: json}
+		log: {level: ${4:-info}, format: json}
 	EOF
 }
 benchsecret=reaper-sim-secret # the simulator's, opens nothing but it
@@ -321,7 +325,7 @@ if has_step plan; then
 		start_sim "$size" "$LATENCY"
 		echo "simulator: $endpoint (pid $sim_pid)"
 		dir=$work/plan-$size
-		write_config "$dir" "$endpoint" "@every 1h"
+		write_config "$dir" "$endpoint" "@every 1h" debug # the policy engine's line is at debug
 		for run in $(seq "$PLAN_RUNS"); do
 			tv=$dir/time-$run.txt
 			load=$(cut -d' ' -f1 /proc/loadavg)
@@ -364,6 +368,11 @@ if has_step plan; then
 			gcshare=$(grep '^gc ' "$dir/stderr-$run" | tail -1 | sed -n 's/^gc [0-9]* @[0-9.]*s \([0-9]*\)%.*/\1/p')
 			echo "run $run: wall ${wall} s, cpu ${cpu} s, max RSS ${rss} MB; cycle $(fmt2 "$cycle_s") s, record step ${record_s} s (pricing ${pricing_s} s, reports ${write_s} s); reports ${repsize} MB; ${gcs} GCs (${gcshare:-?} % of CPU); load ${load}"
 			echo "  $summary"
+			# The policy evaluation of the cycle (the engine's debug lines, one per chunk of
+			# instances): its time and the decisions the decision cache served.
+			grep '"msg":"policy evaluation"' "$dir/stderr-$run" |
+				sed -n 's/.*"instances":\([0-9]*\),"served_from_cache":\([0-9]*\),.*"duration_seconds":\([0-9.e-]*\).*/\1 \2 \3/p' |
+				awk '{ n += $1; s += $2; d += $3 } END { if (n) printf "  policy evaluation: %.2f s (%.1f us per instance), %d of %d decisions served from the decision cache\n", d, d * 1e6 / n, s, n }' || true
 			plan_rows+=("| $(thousands "$size") | $run | $wall | $cpu | $rss | $(fmt2 "$cycle_s") | $record_s | $pricing_s | $write_s | $repsize | $gcs (${gcshare:-?} %) | $load |")
 			plan_best_wall[$size]=$(awk -v a="${plan_best_wall[$size]:-}" -v b="$wall" 'BEGIN { print (a == "" || b < a) ? b : a }')
 			plan_best_cpu[$size]=$(awk -v a="${plan_best_cpu[$size]:-}" -v b="$cpu" 'BEGIN { print (a == "" || b < a) ? b : a }')

@@ -57,23 +57,24 @@ func (c *cycler) saveCache(ctx context.Context, rt *loaded) {
 	if _, plan := c.store.(planStore); plan {
 		return
 	}
-	start := time.Now()
-	gen, blob, err := rt.engine.ExportCache(rt.settings.Params)
-	if err != nil {
-		if !errors.Is(err, policy.ErrCacheOff) {
-			c.log.Debug("decision cache not saved", "error", err)
-		}
-		return
-	}
 	if c.fence != nil {
 		if err := c.fence.Fence(context.WithoutCancel(ctx)); err != nil {
 			c.log.Warn("decision cache not saved: leadership not proven", "error", err)
 			return
 		}
 	}
+	start := time.Now()
+	gen, blob, err := rt.engine.ExportCache(rt.settings.Params)
+	if err != nil {
+		if !errors.Is(err, policy.ErrCacheOff) {
+			c.log.Debug("decision cache not saved", "error", err) // ErrCacheUnchanged: the store has it
+		}
+		return
+	}
 	if err := c.store.PutDecisionCache(gen, blob); err != nil {
 		c.log.Warn("decision cache not saved", "error", err)
 		return
 	}
+	rt.engine.CacheSaved()
 	c.log.LogAttrs(ctx, slog.LevelDebug, "decision cache saved", slog.Int("bytes", len(blob)), slog.Duration("duration", time.Since(start)))
 }

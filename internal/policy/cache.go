@@ -73,6 +73,11 @@ type decisionCache struct {
 	epoch   uint32
 	index   map[string]int32
 	entries []cacheEntry
+	// changes counts the changes to the entries (added, replaced, flushed, swept); saved is its
+	// value when the entries were last saved (CacheSaved) or imported, exported its value at the
+	// last export, so that an unchanged cache is not written again (see ExportCache).
+	changes, saved, exported uint64
+	synced                   bool
 }
 
 func newDecisionCache() *decisionCache {
@@ -95,6 +100,7 @@ type cacheView struct {
 func (c *decisionCache) begin(gen string, now time.Time) cacheView {
 	if c.gen != gen || c.index == nil {
 		c.gen, c.index, c.entries, c.epoch = gen, map[string]int32{}, nil, 0
+		c.changes++
 	}
 	if !now.Equal(c.now) {
 		c.now = now
@@ -116,6 +122,9 @@ func (c *decisionCache) sweep() {
 		index[id] = int32(len(kept))
 		kept = append(kept, cacheEntry{sum: e.sum, known: e.known})
 		kept[len(kept)-1].epoch.Store(e.epoch.Load())
+	}
+	if len(kept) != len(c.entries) {
+		c.changes++
 	}
 	c.index, c.entries = index, kept
 }
@@ -146,6 +155,9 @@ type newEntry struct {
 func (c *decisionCache) add(gen string, epoch uint32, adds []newEntry) {
 	if gen != c.gen {
 		return
+	}
+	if len(adds) > 0 {
+		c.changes++
 	}
 	for _, a := range adds {
 		if len(c.entries) >= math.MaxInt32 {

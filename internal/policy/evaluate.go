@@ -50,6 +50,7 @@ const batchSize = 64
 // a *LimitError that names the policy that was running. A panic while evaluating (a bug) is
 // returned as a *safego.PanicError naming the instance, again with no decisions.
 func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]any, instances []Instance) ([]Decision, error) {
+	began := time.Now()
 	set := e.set
 	shared, err := newShared(now, set, params)
 	if err != nil {
@@ -147,7 +148,8 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 	}
 	if view != nil {
 		e.logger.LogAttrs(ctx, slog.LevelDebug, "policy evaluation", slog.Int("instances", len(instances)),
-			slog.Int64("served_from_cache", served.Load()), slog.Int("cache_entries_added", len(adds)))
+			slog.Int64("served_from_cache", served.Load()), slog.Int("cache_entries_added", len(adds)),
+			slog.Duration("duration", time.Since(began)))
 	}
 	return decisions, nil
 }

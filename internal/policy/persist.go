@@ -46,6 +46,10 @@ const maxPersisted = 1 << 22
 // set the analysis cannot prove; see the package doc).
 var ErrCacheOff = errors.New("the decision cache is off for this policy set")
 
+// ErrCacheUnchanged is returned by ExportCache when the cache has not changed since it was last
+// exported or imported: what the store holds is what it would write.
+var ErrCacheUnchanged = errors.New("the decision cache has not changed since it was saved or loaded")
+
 // binaryIdentity identifies the running binary: the SHA-256 of its executable, read once. A
 // variable so that tests can stand in for another build.
 var binaryIdentity = sync.OnceValues(func() (string, error) {
@@ -100,7 +104,8 @@ func persistedGeneration(format int, gen string) (string, error) {
 
 // ExportCache returns the decision cache's entries for params as a blob, and the generation it
 // is bound to (see CacheGeneration). It fails when the cache holds another generation (no
-// Evaluate with these params since it was flushed).
+// Evaluate with these params since it was flushed), and with ErrCacheUnchanged when nothing
+// changed since it was imported or last saved (see CacheSaved).
 func (e *Engine) ExportCache(params map[string]any) (gen string, blob []byte, err error) {
 	pgen, err := e.CacheGeneration(params)
 	if err != nil {
@@ -108,16 +113,31 @@ func (e *Engine) ExportCache(params map[string]any) (gen string, blob []byte, er
 	}
 	mgen, _ := generation(e.set.digest, MergeParams(e.set.params, params))
 	c := e.cache
-	c.mu.RLock()
-	defer c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.gen != mgen {
 		return "", nil, errors.New("export the decision cache: it holds no decisions for these params")
+	}
+	if c.synced && c.saved == c.changes {
+		return "", nil, ErrCacheUnchanged
 	}
 	blob, err = encodeCache(cacheFormat, pgen, c.key, len(e.set.slots), c.index, c.entries)
 	if err != nil {
 		return "", nil, err
 	}
+	c.exported = c.changes
 	return pgen, blob, nil
+}
+
+// CacheSaved tells the Engine that the blob of its last ExportCache is in the store: until the
+// cache changes again, ExportCache returns ErrCacheUnchanged.
+func (e *Engine) CacheSaved() {
+	if e.cache == nil {
+		return
+	}
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	e.cache.saved, e.cache.synced = e.cache.exported, true
 }
 
 // ImportCache fills the Engine's empty decision cache from blob, a cache ExportCache wrote
@@ -143,6 +163,8 @@ func (e *Engine) ImportCache(params map[string]any, blob []byte) (int, error) {
 	for i := range c.entries {
 		c.entries[i].epoch.Store(c.epoch)
 	}
+	c.changes++
+	c.saved, c.synced = c.changes, true
 	return len(c.entries), nil
 }
 

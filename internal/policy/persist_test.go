@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -34,10 +35,35 @@ func export(t *testing.T, e *Engine, params map[string]any) []byte {
 	if err != nil {
 		t.Fatalf("export: %v", err)
 	}
+	if _, _, err := e.ExportCache(params); err != nil {
+		t.Fatalf("a second export before the first was saved: %v", err)
+	}
+	e.CacheSaved()
+	if _, _, err := e.ExportCache(params); !errors.Is(err, ErrCacheUnchanged) {
+		t.Fatalf("a second export of an unchanged cache: %v, want ErrCacheUnchanged", err)
+	}
 	if want, _ := e.CacheGeneration(params); gen != want {
 		t.Fatalf("export gave generation %q, want %q", gen, want)
 	}
 	return blob
+}
+
+// save is what a cycle does after it ran: it exports e's cache into *stored, unless nothing
+// changed since the last export or import (then the store keeps what it has).
+func save(t *testing.T, e *Engine, params map[string]any, stored *[]byte) {
+	t.Helper()
+	_, blob, err := e.ExportCache(params)
+	switch {
+	case errors.Is(err, ErrCacheUnchanged):
+		if *stored == nil {
+			t.Fatal("an unchanged cache that was never saved")
+		}
+	case err != nil:
+		t.Fatalf("export: %v", err)
+	default:
+		*stored = blob
+		e.CacheSaved()
+	}
 }
 
 // TestPersistedCacheMatchesEvaluation is the proof of the persisted cache: over a randomized
@@ -65,6 +91,7 @@ func TestPersistedCacheMatchesEvaluation(t *testing.T) {
 			steps := []time.Duration{0, 0, time.Second, time.Minute, 30 * time.Minute, 6 * time.Hour,
 				-time.Hour, 24 * time.Hour, 3 * 24 * time.Hour, 8 * 24 * time.Hour, 30 * 24 * time.Hour}
 			servedFirst := 0
+			var stored []byte
 			for n, step := range steps {
 				now = now.Add(step)
 				if n > 1 {
@@ -78,7 +105,7 @@ func TestPersistedCacheMatchesEvaluation(t *testing.T) {
 				for call := range 2 {
 					if (n%2 == 1) == (call == 0) && n > 0 {
 						before := cacheServed(e)
-						e = restart(t, params, export(t, e, params))
+						e = restart(t, params, stored)
 						if got := cacheServed(e); got != before {
 							t.Fatalf("step %d: the restarted engine has %d analysed entries, the exported one %d", n, got, before)
 						}
@@ -93,6 +120,7 @@ func TestPersistedCacheMatchesEvaluation(t *testing.T) {
 						t.Fatal(err)
 					}
 					sameDecisions(t, fmt.Sprintf("step %d (%v later), call %d", n, step, call), got, want)
+					save(t, e, params, &stored)
 					if n > 1 && cacheServed(e) < restarted*8/10 {
 						t.Fatalf("step %d: %d analysed entries before the call, %d after: the imported entries were not used", n, restarted, cacheServed(e))
 					}
@@ -117,6 +145,7 @@ func TestPersistedSightingCounts(t *testing.T) {
 	}
 	ref := uncached(t, e)
 	fleet := syntheticFleet(500)
+	var stored []byte
 	for run := range 3 {
 		got, err := e.Evaluate(context.Background(), benchNow, nil, fleet)
 		if err != nil {
@@ -131,7 +160,37 @@ func TestPersistedSightingCounts(t *testing.T) {
 		if run > 0 && served < len(fleet)/2 {
 			t.Fatalf("run %d: %d of %d entries analysed: the persisted sighting did not count", run, served, len(fleet))
 		}
-		e = restart(t, nil, export(t, e, nil))
+		save(t, e, nil, &stored)
+		e = restart(t, nil, stored)
+	}
+}
+
+// TestExportCacheUnchanged: a cache is exported again only when its entries changed since it
+// was last exported or imported.
+func TestExportCacheUnchanged(t *testing.T) {
+	e := restartCold(t, nil)
+	fleet := syntheticFleet(300)
+	evaluate := func(now time.Time) {
+		t.Helper()
+		if _, err := e.Evaluate(context.Background(), now, nil, fleet); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evaluate(benchNow)
+	evaluate(benchNow)
+	blob := export(t, e, nil) // and a second export is refused as unchanged
+	evaluate(benchNow.Add(time.Minute))
+	if _, _, err := e.ExportCache(nil); !errors.Is(err, ErrCacheUnchanged) {
+		t.Fatalf("export after a cycle that changed nothing: %v", err)
+	}
+	fleet[7].Tags = map[string]string{"reaper-ttl": "1h"}
+	evaluate(benchNow.Add(2 * time.Minute))
+	if _, _, err := e.ExportCache(nil); err != nil {
+		t.Fatalf("export after an instance changed: %v", err)
+	}
+	fresh := restart(t, nil, blob)
+	if _, _, err := fresh.ExportCache(nil); !errors.Is(err, ErrCacheUnchanged) {
+		t.Fatalf("export right after an import: %v", err)
 	}
 }
 
