@@ -30,16 +30,16 @@ func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instan
 		return nil
 	}
 
-	decisions, err := r.evaluate(ctx, now, inv, traffic)
+	// Each chunk's decisions become entries at once, so the fleet's decisions are never held
+	// beside its entries. An error discards every entry: the cycle aborts as before.
+	entries := make([]Entry, len(inv))
+	err = r.evaluateEach(ctx, now, inv, traffic, func(i int, d policy.Decision) {
+		entries[i] = r.entry(inv[i], guards[i], d, traffic[inv[i].ID])
+		entries[i].TrafficPending = trafficPending(traffic, inv[i].ID)
+	})
 	if err != nil {
 		r.abort(res, err) // the engine's error names the evaluation
 		return nil
-	}
-
-	entries := make([]Entry, len(inv))
-	for i, in := range inv {
-		entries[i] = r.entry(in, guards[i], decisions[i], traffic[in.ID])
-		entries[i].TrafficPending = trafficPending(traffic, in.ID)
 	}
 	return entries
 }
@@ -73,7 +73,18 @@ const evalChunk = 8192
 // evaluate runs the policies over inv, a chunk at a time, and returns one decision per instance
 // in inventory order.
 func (r *Reconciler) evaluate(ctx context.Context, now time.Time, inv []zen.Instance, traffic map[string]*policy.Traffic) ([]policy.Decision, error) {
-	decisions := make([]policy.Decision, 0, len(inv))
+	decisions := make([]policy.Decision, len(inv))
+	err := r.evaluateEach(ctx, now, inv, traffic, func(i int, d policy.Decision) { decisions[i] = d })
+	if err != nil {
+		return nil, err
+	}
+	return decisions, nil
+}
+
+// evaluateEach runs the policies over inv, a chunk at a time, and gives each decision to use
+// with its index in inv, in inventory order, as its chunk completes. On an error it stops and
+// returns it; use may then have seen the decisions of earlier chunks.
+func (r *Reconciler) evaluateEach(ctx context.Context, now time.Time, inv []zen.Instance, traffic map[string]*policy.Traffic, use func(i int, d policy.Decision)) error {
 	inputs := make([]policy.Instance, 0, min(len(inv), evalChunk))
 	for start := 0; start < len(inv); start += evalChunk {
 		inputs = inputs[:0]
@@ -85,11 +96,13 @@ func (r *Reconciler) evaluate(ctx context.Context, now time.Time, inv []zen.Inst
 			err = fmt.Errorf("policy engine returned %d decisions for %d instances", len(ds), len(inputs))
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		decisions = append(decisions, ds...)
+		for j, d := range ds {
+			use(start+j, d)
+		}
 	}
-	return decisions, nil
+	return nil
 }
 
 // enrichShare is the part of a cycle's remaining time that fetching traffic may take. The rest is

@@ -25,8 +25,10 @@ func WriteCSV(w io.Writer, r *Run) error {
 	if err := cw.Write(CSVHeader); err != nil {
 		return fmt.Errorf("write csv report: %w", err)
 	}
-	for _, in := range r.Instances {
-		if err := cw.Write(csvRow(in)); err != nil {
+	row := make([]string, 0, len(CSVHeader)) // one row's cells, reused
+	for i := range r.Instances {
+		row = appendCSVRow(row[:0], &r.Instances[i])
+		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("write csv report: %w", err)
 		}
 	}
@@ -37,14 +39,15 @@ func WriteCSV(w io.Writer, r *Run) error {
 	return nil
 }
 
-func csvRow(in Instance) []string {
-	row := []string{
+// appendCSVRow appends the cells of in to row.
+func appendCSVRow(row []string, in *Instance) []string {
+	row = append(row,
 		in.ID, in.Name, in.Zone, in.Type, in.Status, in.ChargeType, in.Action,
 		joinReasons(in.Reasons), joinReasons(in.Exemptions), joinReasons(in.Warnings),
 		in.SkipReason, csvTime(in.MarkedAt), csvTime(in.DueAt), in.RequestID, in.Error,
 		csvTime(in.TerminatedAt), csvTime(in.RecycleDeadline), csvPrice(in.MonthlyPrice),
-		csvCost(in), in.CostSource, trafficCell(in),
-	}
+		csvCost(in), in.CostSource, trafficCell(*in),
+	)
 	for i, cell := range row {
 		row[i] = defuseFormula(cell)
 	}
@@ -53,6 +56,12 @@ func csvRow(in Instance) []string {
 
 // joinReasons renders reasons as "policy: reason; policy: reason".
 func joinReasons(rs []Reason) string {
+	switch len(rs) {
+	case 0:
+		return ""
+	case 1:
+		return rs[0].Policy + ": " + rs[0].Reason
+	}
 	parts := make([]string, len(rs))
 	for i, r := range rs {
 		parts[i] = r.Policy + ": " + r.Reason
@@ -75,7 +84,7 @@ func csvPrice(p *float64) string {
 }
 
 // csvCost is the monthly cost to the micro-unit, or empty when it is unknown.
-func csvCost(in Instance) string {
+func csvCost(in *Instance) string {
 	if in.MonthlyCost == nil {
 		return ""
 	}

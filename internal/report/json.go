@@ -11,7 +11,8 @@ import (
 var instancesKey = []byte(`"instances": []`)
 
 // WriteJSON writes r as indented JSON (report.json). The instances are written one at a time,
-// so a large report costs memory for one instance, not for the whole document.
+// so a large report costs memory for one instance, not for the whole document, and each by
+// rowWriter, which writes what json.MarshalIndent would without its reflection and passes.
 func WriteJSON(w io.Writer, r *Run) error {
 	header := *r
 	header.Instances = nil
@@ -25,16 +26,20 @@ func WriteJSON(w io.Writer, r *Run) error {
 	}
 	ew := &errWriter{w: w}
 	ew.write(hb[:at+len(instancesKey)-1]) // up to and including the '['
+	rw := &rowWriter{prefix: "    "}
 	for i := range r.Instances {
-		b, err := json.MarshalIndent(r.Instances[i], "    ", "  ")
-		if err != nil {
+		rw.buf = rw.buf[:0]
+		if i > 0 {
+			rw.buf = append(rw.buf, ',')
+		}
+		rw.buf = append(rw.buf, "\n    "...)
+		if err := rw.instance(&r.Instances[i]); err != nil {
 			return fmt.Errorf("write json report: instance %s: %w", r.Instances[i].ID, err)
 		}
-		if i > 0 {
-			ew.write([]byte(","))
+		ew.write(rw.buf)
+		if ew.err != nil {
+			break
 		}
-		ew.write([]byte("\n    "))
-		ew.write(b)
 	}
 	if len(r.Instances) > 0 {
 		ew.write([]byte("\n  "))
