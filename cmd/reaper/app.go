@@ -9,7 +9,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/scheduler"
 )
 
-// Exit codes (DESIGN.md §3).
+// Exit codes (README, Commands and exit codes).
 const (
 	exitOK      = 0
 	exitFailure = 1 // config, auth, aborted cycle, a termination that failed unexpectedly

@@ -92,7 +92,7 @@ func (c *cycler) run(ctx context.Context, rt *loaded, command string, forceDry b
 	}).Record(ctx, res)
 }
 
-// planFileOptions is what a plan file made under rt records of its origin (DESIGN.md §8).
+// planFileOptions is what a plan file made under rt records of its origin (README, Plans and approval).
 func planFileOptions(rt *loaded, file, configPath string) (*record.PlanOptions, error) {
 	digest, err := plan.ConfigDigest(rt.settings)
 	if err != nil {
@@ -123,7 +123,7 @@ func (f evalFunc) Evaluate(ctx context.Context, now time.Time, p map[string]any,
 	return f(ctx, now, p, in)
 }
 
-// exitCode maps a cycle to the process exit code (DESIGN.md §3).
+// exitCode maps a cycle to the process exit code (README, Commands and exit codes).
 func exitCode(res *reconcile.Result, detailed bool) int {
 	switch {
 	case res.Status == reconcile.StatusAborted, res.Status == reconcile.StatusFailed, res.Failures() > 0:

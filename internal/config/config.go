@@ -11,7 +11,7 @@ const (
 	DefaultSchedule      = "*/30 * * * *"
 	DefaultStateDir      = "/var/lib/reaper"
 	DefaultMetricsListen = "127.0.0.1:9797"
-	// ModeDryRun and the other modes are the values of the key mode (DESIGN.md §7.1), each
+	// ModeDryRun and the other modes are the values of the key mode (README, Modes), each
 	// including everything of the one before.
 	ModeDryRun  = "dry-run"
 	ModeMark    = "mark"
@@ -21,7 +21,7 @@ const (
 	DefaultProtectTag = "reaper-protect"
 )
 
-// Config is reaper's whole configuration (DESIGN.md §4). The yaml tags are the file's key names.
+// Config is reaper's whole configuration (README, Configuration). The yaml tags are the file's key names.
 type Config struct {
 	Zenlayer Zenlayer `yaml:"zenlayer"`
 	Scope    Scope    `yaml:"scope"`
@@ -34,7 +34,7 @@ type Config struct {
 	CycleTimeout Duration `yaml:"cycle_timeout"`
 	// Timezone is the IANA zone the schedule is read in.
 	Timezone string `yaml:"timezone"`
-	// Mode is what reaper may do to the fleet: one of Modes (DESIGN.md §7.1). The default is
+	// Mode is what reaper may do to the fleet: one of Modes (README, Modes). The default is
 	// dry-run; the old key dry_run is folded into it when the file is parsed.
 	Mode string `yaml:"mode"`
 	// DryRun is the old spelling of Mode, read from the file only: dry_run: true is mode: dry-run
@@ -50,7 +50,7 @@ type Config struct {
 	Pricing  Pricing  `yaml:"pricing"`
 	Metrics  Metrics  `yaml:"metrics"`
 	Log      Log      `yaml:"log"`
-	// Approval governs plan files and `reaper apply` (DESIGN.md §8).
+	// Approval governs plan files and `reaper apply` (README, Plans and approval).
 	Approval Approval `yaml:"approval"`
 	// Idle bounds what idle detection may spend per cycle.
 	Idle Idle `yaml:"idle"`
@@ -116,7 +116,7 @@ type Protect struct {
 	Tags map[string]string `yaml:"tags"`
 }
 
-// State says which store keeps reaper's state (DESIGN.md §9). state_dir stays the home of the
+// State says which store keeps reaper's state (README, Shared state on PostgreSQL). state_dir stays the home of the
 // reports and, for bbolt, of the store.
 type State struct {
 	// Backend is bbolt (one file in state_dir, one host) or postgres (shared by several hosts).
@@ -189,7 +189,7 @@ type Log struct {
 	Format string `yaml:"format"`
 }
 
-// Approval governs plan files (DESIGN.md §8).
+// Approval governs plan files (README, Plans and approval).
 type Approval struct {
 	// PlanTTL is how long a plan file may be applied after it was made (expires_at - created_at).
 	PlanTTL Duration `yaml:"plan_ttl"`

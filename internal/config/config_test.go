@@ -14,7 +14,7 @@ import (
 
 const examplePath = "../../config.example.yaml"
 
-// TestDefaultMatchesDesign pins the defaults of DESIGN.md §4 and the keys added to it.
+// TestDefaultMatchesDesign pins the defaults that README, Configuration lists, and the keys added since.
 func TestDefaultMatchesDesign(t *testing.T) {
 	c := Default()
 	tests := []struct {

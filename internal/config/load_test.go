@@ -305,7 +305,7 @@ func TestParseProtectTagsReplaceDefault(t *testing.T) {
 	}
 }
 
-// TestParseMode: mode takes the four values of DESIGN.md §7.1, dry-run by default; the old key
+// TestParseMode: mode takes the four values README, Modes lists, dry-run by default; the old key
 // dry_run is its synonym (true: dry-run, false: enforce) and is folded into it.
 func TestParseMode(t *testing.T) {
 	tests := []struct{ text, want string }{

@@ -8,14 +8,14 @@ import (
 	"time"
 )
 
-// Defaults of notify.owners (DESIGN.md §7.4).
+// Defaults of notify.owners (README, Owner notices).
 const (
 	DefaultOwnerTag     = "owner"
 	DefaultRemindBefore = 24 * time.Hour
 	DefaultSMTPPort     = 587
 )
 
-// Owners configures owner notices (DESIGN.md §7.4). They are on when Routes is not empty (see
+// Owners configures owner notices (README, Owner notices). They are on when Routes is not empty (see
 // Enabled): without a route, reaper talks only to the operator, as before owner notices existed.
 type Owners struct {
 	// Tag is the tag key that names an instance's owner, matched trimmed and case-insensitively.

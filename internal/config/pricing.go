@@ -11,7 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Pricing defaults (DESIGN.md §10).
+// Pricing defaults (README, Cost and savings).
 const (
 	DefaultCurrency       = "USD"
 	DefaultPricingRefresh = 24 * time.Hour
@@ -20,7 +20,7 @@ const (
 	MaxMonthlyPrice = 1e9
 )
 
-// Pricing says where the monthly cost of an instance comes from (DESIGN.md §10).
+// Pricing says where the monthly cost of an instance comes from (README, Cost and savings).
 type Pricing struct {
 	// Currency labels every amount; the API does not state one.
 	Currency string `yaml:"currency"`

@@ -1,5 +1,5 @@
 // Package enrich adds the data that costs API calls to the instances that survived the guards:
-// today that is traffic, for idle detection (DESIGN.md §1 step 3).
+// today that is traffic, for idle detection (the third step of the cycle, README, Safety model).
 //
 // For each RUNNING or STOPPED instance older than idle.min_age, the Enricher keeps the traffic of
 // the last idle.window (clamped to 24 h..30 days) per UTC day in the state store (days.go): each

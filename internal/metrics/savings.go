@@ -2,7 +2,7 @@ package metrics
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// savings are the money metrics (DESIGN.md §10). Amounts reach them as float64 units: a
+// savings are the money metrics (README, Cost and savings). Amounts reach them as float64 units: a
 // Prometheus sample is a float; the exact figures are in the report and the state's ledger.
 type savings struct {
 	projected *prometheus.GaugeVec

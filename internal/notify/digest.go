@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// KindOwnerDigest is the kind of an owner digest (DESIGN.md §7.4) in the generic payload.
+// KindOwnerDigest is the kind of an owner digest (README, Owner notices) in the generic payload.
 const KindOwnerDigest = "owner_digest"
 
-// The tags an owner sets to opt out (DESIGN.md §7.3); every digest explains them.
+// The tags an owner sets to opt out (README, Owner notices); every digest explains them.
 const (
 	TagSnoozeUntil = "reaper-snooze-until"
 	TagKeep        = "reaper-keep"
@@ -97,7 +97,7 @@ func (d Digest) howTo() []string {
 	}
 }
 
-// The modes an owner digest is sent in (the config's values of mode; DESIGN.md §7.1). A dry run
+// The modes an owner digest is sent in (the config's values of mode; README, Modes). A dry run
 // sends no digests.
 const (
 	modeMark    = "mark"

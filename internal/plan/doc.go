@@ -1,4 +1,4 @@
-// Package plan owns the plan file of DESIGN.md §8: what a `reaper plan --out FILE` or an
+// Package plan owns the plan file of README, Plans and approval: what a `reaper plan --out FILE` or an
 // approve-mode cycle decided is due, written so that a person can review it and `reaper apply`
 // can act on exactly that and nothing else.
 //

@@ -18,7 +18,7 @@ const Version = 1
 // FileName is the name of the plan an approve-mode cycle writes into its run's report directory.
 const FileName = "plan.json"
 
-// Plan is the plan file (DESIGN.md §8). Field order is the order of the file.
+// Plan is the plan file (README, Plans and approval). Field order is the order of the file.
 type Plan struct {
 	PlanVersion   int       `json:"plan_version"`
 	RunID         string    `json:"run_id"`
@@ -83,7 +83,7 @@ func Build(res *reconcile.Result, m Meta) *Plan {
 	return p
 }
 
-// markTags are reaper's own tags (DESIGN.md §7.2): reaper writes them on candidates, in approve
+// markTags are reaper's own tags (README, Mark tags): reaper writes them on candidates, in approve
 // mode between the plan and its apply, so they are no part of what a decision rested on.
 var markTags = []string{reconcile.TagTerminateAfter, reconcile.TagReason}
 

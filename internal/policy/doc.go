@@ -1,4 +1,4 @@
-// Package policy loads, compiles, tests and evaluates reaper's Rego policies (DESIGN.md §5).
+// Package policy loads, compiles, tests and evaluates reaper's Rego policies (README, Policies).
 //
 // # Contract
 //

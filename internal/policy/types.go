@@ -2,7 +2,7 @@ package policy
 
 import "time"
 
-// Instance is the instance document a policy sees as input.instance (DESIGN.md §5). The JSON names
+// Instance is the instance document a policy sees as input.instance (README, Policies). The JSON names
 // are the contract with policy authors. input.instance.age_seconds is not a field: the engine
 // derives it from now and CreatedAt (see AgeSeconds). Tags holds the first value of each key;
 // TagList every pair in API order, a key can repeat.

@@ -21,7 +21,7 @@ type Ledger interface {
 // AppliedKey is the state meta key under which an applied plan is remembered.
 func AppliedKey(planRunID string) string { return "plan_applied." + planRunID }
 
-// ApplyItem is one item of an approved plan (DESIGN.md §8).
+// ApplyItem is one item of an approved plan (README, Plans and approval).
 type ApplyItem struct {
 	ID          string
 	Name        string

@@ -135,7 +135,7 @@ func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.
 
 // PolicyInput turns an instance into the document policies see as input.instance. The policy
 // engine derives age_seconds from the evaluation time and CreatedAt. reaper's own mark tags are
-// left out (IsMarkTag): what reaper wrote is never input for a decision (DESIGN.md §7.2).
+// left out (IsMarkTag): what reaper wrote is never input for a decision (README, Mark tags).
 func PolicyInput(in zen.Instance, tr *policy.Traffic) policy.Instance {
 	pairs, tags := withoutMarkTags(tagPairs(in), in.Tags)
 	if tags == nil {

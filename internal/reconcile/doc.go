@@ -6,7 +6,7 @@
 // is carried in memory between cycles. The guards are the safety floor: no policy can make reaper
 // terminate an instance that a guard skips. What a cycle may do (write mark tags, send owner
 // notices, terminate) is decided in exactly one place, the function Permit, from the config's mode
-// (DESIGN.md §7.1), --dry-run and the command; a cycle that may not terminate skips the act step.
+// (README, Modes), --dry-run and the command; a cycle that may not terminate skips the act step.
 //
 // The package declares the small interfaces it needs from the Zenlayer client, the policy engine
 // and the state store; it imports their value types only.

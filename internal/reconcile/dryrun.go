@@ -1,6 +1,6 @@
 package reconcile
 
-// The modes of DESIGN.md §7.1, from the one that does least to the one that does most; each
+// The modes of README, Modes, from the one that does least to the one that does most; each
 // includes everything of the one before. They are the config's values of the key mode (the
 // config package keeps the same list; a test in cmd/reaper pins the two together).
 const (
@@ -20,9 +20,9 @@ type Permissions struct {
 	// Mode is the cycle's effective mode: the config's, or dry-run when the command line forces
 	// it or the config's mode is unknown.
 	Mode string
-	// Tags: write and remove the mark tags (DESIGN.md §7.2).
+	// Tags: write and remove the mark tags (README, Mark tags).
 	Tags bool
-	// Notices: send owner notices (DESIGN.md §7.4).
+	// Notices: send owner notices (README, Owner notices).
 	Notices bool
 	// Terminate: call TerminateInstance for the due instances in this cycle.
 	Terminate bool

@@ -11,7 +11,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
-// The mark tags (DESIGN.md §7.2): what reaper writes on a candidate so its owner sees it.
+// The mark tags (README, Mark tags): what reaper writes on a candidate so its owner sees it.
 const (
 	// TagTerminateAfter holds the candidate's due time, RFC 3339 UTC, second precision.
 	TagTerminateAfter = "reaper-terminate-after"
@@ -47,7 +47,7 @@ type TagWrite struct {
 }
 
 // IsMarkTag reports whether key is one of reaper's own mark tags, matched trimmed and
-// case-insensitively (DESIGN.md §5). These keys are never policy input.
+// case-insensitively (README, Policies). These keys are never policy input.
 func IsMarkTag(key string) bool {
 	return tagKeyEqual(key, TagTerminateAfter) || tagKeyEqual(key, TagReason)
 }
@@ -125,7 +125,7 @@ func markChange(in zen.Instance, want []zen.Tag) (set []zen.Tag, remove []string
 	return set, remove
 }
 
-// markTags is the step that shows owners what reaper decided (DESIGN.md §7.2): a candidate carries
+// markTags is the step that shows owners what reaper decided (README, Mark tags): a candidate carries
 // reaper-terminate-after and reaper-reason; an instance that stops being one, or is exempt or
 // protected, loses them. It runs only when the cycle's Permissions allow tags, after act, so a
 // tag write never delays a termination or changes what act re-checks. A failed write is a

@@ -97,7 +97,7 @@ func (h *harness) tagsOf(id string) map[string]string {
 	return nil
 }
 
-// TestMarkModeWritesUpdatesAndRemovesMarkTags walks one instance through DESIGN.md §7.2: marked
+// TestMarkModeWritesUpdatesAndRemovesMarkTags walks one instance through README, Mark tags: marked
 // when it becomes a candidate, no write while nothing changes, rewritten when its due time
 // changes, removed when it stops being a candidate; mark never terminates.
 func TestMarkModeWritesUpdatesAndRemovesMarkTags(t *testing.T) {

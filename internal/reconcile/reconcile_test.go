@@ -424,7 +424,7 @@ func TestPrepaidCancelRemembered(t *testing.T) {
 	}
 }
 
-// TestFleetDropBlocksOneCycle pins DESIGN.md §4: the baseline is the last complete inventory, a
+// TestFleetDropBlocksOneCycle pins README, Configuration: the baseline is the last complete inventory, a
 // blocked cycle's included, so a real scale-down blocks the cycle that sees it and no more.
 func TestFleetDropBlocksOneCycle(t *testing.T) {
 	h := newHarness(t, fleet(10, withTag("doomed", "no")), func(s *Settings) { s.MaxFleetDropPercent = 50 })

@@ -7,7 +7,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
-// Action is what a cycle did, or would do, with one instance (DESIGN.md §6).
+// Action is what a cycle did, or would do, with one instance (README, Reports and notifications).
 type Action string
 
 // The actions a report can show.
@@ -103,7 +103,7 @@ type Result struct {
 	Entries           []Entry
 	// Recovered lists instance IDs whose unfinished intents from an earlier run were resolved.
 	Recovered []string
-	// TagWrites lists the mark step's ModifyResourceTags calls (DESIGN.md §7.2).
+	// TagWrites lists the mark step's ModifyResourceTags calls (README, Mark tags).
 	TagWrites []TagWrite
 	// TrafficCalls counts DescribeInstanceTraffic calls made by the enrich step.
 	TrafficCalls int

@@ -11,7 +11,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
-// Tag matching for protection (DESIGN.md §5): keys match trimmed and case-insensitively; a
+// Tag matching for protection (README, Policies): keys match trimmed and case-insensitively; a
 // configured boolean value ("true", "yes", "1", any case) matches any true-ish value, and any
 // other configured value matches trimmed and case-insensitively. A key can repeat on an
 // instance: the instance matches when ANY of its values does.

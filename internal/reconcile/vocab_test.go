@@ -107,7 +107,7 @@ func TestActionsListedOnce(t *testing.T) {
 	}
 }
 
-// TestPermit pins DESIGN.md §7.1: each mode includes everything of the one before, --dry-run
+// TestPermit pins README, Modes: each mode includes everything of the one before, --dry-run
 // takes everything away, a plan does nothing in any mode, and an unknown mode is dry-run.
 func TestPermit(t *testing.T) {
 	none := func(m string) Permissions { return Permissions{Mode: m} }

@@ -1,4 +1,4 @@
-// Package record is the last step of a cycle (DESIGN.md §1, "record"): it turns a cycle's
+// Package record is the last step of a cycle (README, Safety model, "record"): it turns a cycle's
 // reconcile.Result into everything reaper says about it, in one place:
 //
 //	reconcile.Result ─► report.Run ─► report files
@@ -9,7 +9,7 @@
 // The report document is built first and the other outputs read the same result and the same
 // report, so they cannot disagree: a candidate counted by the metrics is a candidate in the
 // report, and an event names the recycle deadline the report derived. Owner notices (owners.go,
-// DESIGN.md §7.4) are built here from the same result and report and sent through notify's
+// README, Owner notices) are built here from the same result and report and sent through notify's
 // transports, remembered in the state store's meta memory. Features that turn a run
 // into something more (owner notices, plan files, money figures) are further steps of Record.
 //

@@ -32,7 +32,7 @@ const (
 	pendingKeep = 14 * 24 * time.Hour
 )
 
-// The kinds of owner events (DESIGN.md §7.4), the first part of an event key.
+// The kinds of owner events (README, Owner notices), the first part of an event key.
 const (
 	eventMarked     = "marked"
 	eventReminder   = "reminder"
@@ -49,7 +49,7 @@ type DigestMailer interface {
 	SendDigest(ctx context.Context, to string, d notify.Digest) error
 }
 
-// Owners sends owner notices (DESIGN.md §7.4): per owner and cycle at most one digest of the
+// Owners sends owner notices (README, Owner notices): per owner and cycle at most one digest of the
 // instances newly marked, the reminders of instances due within remind_before and the
 // terminations. Each event is remembered once delivered and never sent again; an event whose
 // digest failed is sent in a later cycle. Nothing is sent, derived or remembered in a cycle whose
@@ -325,7 +325,7 @@ func (o *Owners) save(mem *ownerMemory) {
 }
 
 // OwnerOf returns an instance's owner: the trimmed value of the first tag whose key, trimmed,
-// equals tag case-insensitively (as reaper's other tags are read, DESIGN.md §5). A repeated owner
+// equals tag case-insensitively (as reaper's other tags are read, README, Policies). A repeated owner
 // tag counts with its first value only, as input.tags does; "" means no owner.
 func OwnerOf(tags []zen.Tag, tag string) string {
 	tag = strings.TrimSpace(tag)

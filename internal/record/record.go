@@ -31,7 +31,7 @@ type Options struct {
 	// Metrics receives the cycle's figures; nil outside the daemon.
 	Metrics *metrics.Metrics
 	// Announcer sends the cycle's notification events; nil when no webhook is configured.
-	// Plan, when set, makes Record write the plan file (DESIGN.md §8) of a cycle that did not act:
+	// Plan, when set, makes Record write the plan file (README, Plans and approval) of a cycle that did not act:
 	// to Plan.File (plan --out FILE), or, for an approve-mode run, to <run dir>/plan.json.
 	Plan      *PlanOptions
 	Announcer *Announcer

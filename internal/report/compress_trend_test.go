@@ -134,7 +134,7 @@ func TestCorruptCompressedReport(t *testing.T) {
 	}
 }
 
-// writeWithMoney writes r's report.json with the top-level money fields of DESIGN §10 set to the
+// writeWithMoney writes r's report.json with the top-level money fields of README, Cost and savings set to the
 // raw JSON values given (as the cost stream writes them, or as a damaged file has them).
 func writeWithMoney(t *testing.T, dir string, r *Run, cumulative, currency string) {
 	t.Helper()

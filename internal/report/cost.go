@@ -2,7 +2,7 @@ package report
 
 import "github.com/reaper-bmc/reaper/internal/money"
 
-// The sources of a monthly cost (DESIGN.md §10), as the pricing package names them.
+// The sources of a monthly cost (README, Cost and savings), as the pricing package names them.
 const (
 	CostOverride = "override"
 	CostBill     = "bill"

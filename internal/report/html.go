@@ -124,7 +124,7 @@ type htmlRow struct {
 	Traffic, TrafficSort                     string
 	TrafficPartial                           bool
 	Price, PriceSort                         string
-	CostSource                               string // override, bill, list or unknown (DESIGN §10)
+	CostSource                               string // override, bill, list or unknown (README, Cost and savings)
 	// Break is true on the first row of every chunk but the first: the page closes the chunk
 	// before it and opens the next (see chunkRows).
 	Break bool

@@ -15,7 +15,7 @@ const SchemaVersion = 2
 // before it is released for good.
 const RecycleRetention = 24 * time.Hour
 
-// The actions an instance can end a cycle with (DESIGN.md §6).
+// The actions an instance can end a cycle with (README, Reports and notifications).
 const (
 	ActionTerminated     = "terminated"      // the API accepted the termination and a describe confirmed it took
 	ActionUnconfirmed    = "unconfirmed"     // the API accepted the termination but the instance did not go; Error says what was seen
@@ -69,10 +69,10 @@ type Run struct {
 	StartedAt     time.Time `json:"started_at"`
 	FinishedAt    time.Time `json:"finished_at"`
 	DryRun        bool      `json:"dry_run"`
-	// Mode is the cycle's effective mode (dry-run, mark, approve or enforce; DESIGN.md §7.1):
+	// Mode is the cycle's effective mode (dry-run, mark, approve or enforce; README, Modes):
 	// what it was allowed to write. Empty in reports written before reaper had modes.
 	Mode string `json:"mode,omitempty"`
-	// PlanRunID is the run whose plan file an apply acted on (command apply only; DESIGN.md §8).
+	// PlanRunID is the run whose plan file an apply acted on (command apply only; README, Plans and approval).
 	PlanRunID string `json:"plan_run_id,omitempty"`
 	// ApplyCommand is the exact command that applies the plan file this run wrote (a plan with
 	// --out, or an approve-mode cycle); empty when it wrote none.

@@ -20,7 +20,7 @@ const DefaultTrendRuns = 30
 const maxTrendAmount = 1e15
 
 // TrendPoint is one run of the trend: its counts and, when the run had cost data, the cumulative
-// realized savings and their currency (DESIGN §10).
+// realized savings and their currency (README, Cost and savings).
 type TrendPoint struct {
 	RunID      string
 	Seq        uint64
@@ -33,7 +33,7 @@ type TrendPoint struct {
 }
 
 // trendDoc is what a trend reads from report.json beyond the list entry: the top-level money
-// fields of DESIGN §10. The money fields are kept
+// fields of README, Cost and savings. The money fields are kept
 // raw, so a report with a hostile or unexpected value is read and the value shown as missing.
 type trendDoc struct {
 	Cumulative json.RawMessage `json:"cumulative_realized_savings"`

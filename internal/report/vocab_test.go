@@ -15,7 +15,7 @@ import (
 
 // The report schema keeps its own copy of the action and result names: report.json is a document
 // read back by `reaper report` (schema version 1 included), and this package is a leaf that
-// imports no domain package (DESIGN.md §2). These tests pin the copy to reconcile's vocabulary:
+// imports no domain package (docs/ARCHITECTURE.md). These tests pin the copy to reconcile's vocabulary:
 // they fail when a word is added, removed or reordered on one side only.
 
 func TestActionsFollowReconcile(t *testing.T) {

@@ -41,7 +41,7 @@ type Backend interface {
 	PutTraffic(recs ...TrafficRecord) error
 	PruneTraffic(keep map[string]bool) error
 
-	// The price cache and the savings ledger (DESIGN.md §10; see Price and Saving).
+	// The price cache and the savings ledger (README, Cost and savings; see Price and Saving).
 	Prices() ([]Price, error)
 	PutPrices(ps ...Price) error
 	PrunePrices(now time.Time, month int) (pruned int, err error)

@@ -17,7 +17,7 @@ import (
 
 // Approval is a plan approved with `reaper apply` while a running reaper held the state (the
 // bbolt directory's lock, or PostgreSQL leadership): the request that reaper picks up and
-// applies (DESIGN.md §8, README "Plans and approval"). It carries the plan file's bytes, not a
+// applies (README, Plans and approval, README "Plans and approval"). It carries the plan file's bytes, not a
 // path: what the operator approved is what is applied, whatever happens to the file afterwards.
 // The daemon checks the plan again before it acts; nothing here is trusted.
 type Approval struct {

@@ -14,7 +14,7 @@ import (
 // PriceKind says what a cached price is.
 type PriceKind string
 
-// The kinds of cached prices (DESIGN.md §10).
+// The kinds of cached prices (README, Cost and savings).
 const (
 	// PriceBill is an instance's amount on one month's bill (Key: the instance ID).
 	PriceBill PriceKind = "bill"

@@ -13,7 +13,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
 )
 
-// The mark tags of DESIGN.md §7.2 against the simulator's zrm service, counting the calls it saw.
+// The mark tags of README, Mark tags against the simulator's zrm service, counting the calls it saw.
 
 // zrmCalls returns the ModifyResourceTags calls the simulator saw since the last ResetCalls, by
 // instance ID.

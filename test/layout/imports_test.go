@@ -1,4 +1,4 @@
-// Package layout checks the shape of the module: which package may import which (DESIGN.md §2,
+// Package layout checks the shape of the module: which package may import which (docs/ARCHITECTURE.md,
 // "imports flow one way"). It has tests only.
 package layout
 
@@ -14,7 +14,7 @@ import (
 const module = "github.com/reaper-bmc/reaper/"
 
 // allowed lists, for every package of the module, the module packages it may import directly
-// (its non-test files). It follows DESIGN.md §2, plus the packages that came after it:
+// (its non-test files). It follows docs/ARCHITECTURE.md, plus the packages that came after it:
 //   - safego (panic containment), inert (terminal-safe text) and redact (secrets out of text, in
 //     every encoding) are leaves anyone may use;
 //   - reconcile imports state for its record types (marks, refusals, intents): its Store
@@ -61,7 +61,7 @@ var allowed = map[string][]string{
 	"internal/reconcile":       {"internal/policy", "internal/safego", "internal/state", "internal/zen"},
 	"internal/record": {"internal/config", "internal/inert", "internal/metrics", "internal/notify", "internal/policy",
 		"internal/money", "internal/plan", "internal/pricing", "internal/reconcile", "internal/report", "internal/state", "internal/zen"},
-	"internal/plan": {"internal/policy", "internal/reconcile", "internal/zen"}, // the plan file (DESIGN.md §8)
+	"internal/plan": {"internal/policy", "internal/reconcile", "internal/zen"}, // the plan file (README, Plans and approval)
 
 	"test/e2e":    {}, // tests only
 	"test/layout": {}, // tests only
@@ -123,7 +123,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		}
 		for _, imp := range imports {
 			if !slices.Contains(allow, imp) {
-				t.Errorf("%s imports %s, which the table does not allow (DESIGN.md §2)", pkg, imp)
+				t.Errorf("%s imports %s, which the table does not allow (docs/ARCHITECTURE.md)", pkg, imp)
 			}
 		}
 	}

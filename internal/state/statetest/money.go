@@ -12,7 +12,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/state"
 )
 
-// testMoney: the price cache and the savings ledger (DESIGN.md §10), each case on a fresh store.
+// testMoney: the price cache and the savings ledger (README, Cost and savings), each case on a fresh store.
 func testMoney(t *testing.T, e *env) {
 	for _, c := range []struct {
 		name string
