@@ -1,0 +1,112 @@
+package pricing_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/reaper-bmc/reaper/internal/money"
+	"github.com/reaper-bmc/reaper/internal/pricing"
+	"github.com/reaper-bmc/reaper/internal/zen"
+	"github.com/reaper-bmc/reaper/internal/zen/zensim"
+)
+
+// bigWorld is a simulator whose October bill has linesPer lines for each of n instances
+// ("I0000", …; instance i is billed i cents, then 1.5, then 2.25 on its further lines), plus lines
+// of other resources (an elastic IP per 10 instances) and a November line that is not October's.
+// The instance "NOLINE" has no line; every instance has a list price.
+type bigWorld struct {
+	*world
+	ids  []string
+	want map[string]money.Micros // each instance's October sum, added from its lines
+}
+
+func newBigWorld(t *testing.T, n, linesPer int) *bigWorld {
+	t.Helper()
+	w := &world{clock: &clock{t: time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)}}
+	w.sim = zensim.New(zensim.Options{Keys: map[string]string{"AKID": testSecret}, Seed: 1, Now: w.clock.now})
+	oct := time.Date(2026, 10, 21, 2, 0, 0, 0, time.UTC)
+	b := &bigWorld{world: w, want: map[string]money.Micros{}}
+	fleet := zensim.Fleet{Prices: zensim.PriceBook{
+		{Zone: "SEL-A", Type: "M6C", Postpaid: &zensim.PriceQuote{Instance: zensim.PriceItem{UnitPrice: f64(1.32), ChargeUnit: "HOUR"}}},
+	}}
+	amounts := []float64{0, 1.5, 2.25}
+	for i := range n {
+		id := fmt.Sprintf("I%04d", i)
+		b.ids = append(b.ids, id)
+		fleet.Instances = append(fleet.Instances, zensim.SimInstance{ID: id, Zone: "SEL-A", Type: "M6C"})
+		for l := range linesPer {
+			a := amounts[l%len(amounts)]
+			if l == 0 {
+				a = float64(i) / 100
+			}
+			fleet.Bills = append(fleet.Bills, zensim.BillLine{ResourceID: id, Cash: a, DeductionTime: oct.Add(time.Duration(l) * time.Hour)})
+			m, err := money.FromFloat(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.want[id] += m
+		}
+		if i%10 == 0 {
+			fleet.Bills = append(fleet.Bills, zensim.BillLine{ResourceID: "EIP-" + id, Cash: 3, DeductionTime: oct})
+		}
+	}
+	fleet.Instances = append(fleet.Instances, zensim.SimInstance{ID: "NOLINE", Zone: "SEL-A", Type: "M6C"})
+	fleet.Bills = append(fleet.Bills, zensim.BillLine{ResourceID: "I0001", Cash: 1000, DeductionTime: oct.AddDate(0, 1, 0)})
+	if err := w.sim.Load(fleet); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w.sim)
+	t.Cleanup(srv.Close)
+	w.url = srv.URL
+	return b
+}
+
+// instances is the fleet as pricing sees it: every instance asks for its bill.
+func (b *bigWorld) instances() []pricing.Instance {
+	out := make([]pricing.Instance, 0, len(b.ids)+1)
+	for _, id := range append(b.ids[:len(b.ids):len(b.ids)], "NOLINE") {
+		out = append(out, pricing.Instance{ID: id, Bill: true, Zone: "SEL-A", Type: "M6C", ChargeType: zen.ChargePostpaid})
+	}
+	return out
+}
+
+// TestBillReadOncePerMonth: a cold cycle reads the month's bill for the whole account, in pages
+// of 5000, not once per instance; the figures equal the sums of each instance's lines; an
+// instance without a line gets its list price (never 0); the next cycle of the month asks nothing.
+func TestBillReadOncePerMonth(t *testing.T) {
+	const n, linesPer = 3000, 3
+	b := newBigWorld(t, n, linesPer)
+	p := pricing.New(pricing.Config{Bills: true, Refresh: 24 * time.Hour}, b.client(t, "AKID"), newStore(t), b.clock.now, nil)
+	lines := n*linesPer + n/10 + 1 // the instances', the elastic IPs', the November line
+	octLines := lines - 1
+	wantCalls := (octLines + 4999) / 5000
+	got, warns := p.Costs(context.Background(), b.instances())
+	if c := b.calls("DescribeBillDetail"); c != wantCalls {
+		t.Fatalf("cold cycle: %d DescribeBillDetail calls, want %d (ceil(%d lines / 5000))", c, wantCalls, octLines)
+	}
+	if len(warns) != 0 {
+		t.Errorf("warnings %q, want none", warns)
+	}
+	for _, id := range b.ids {
+		if c := got[id]; c.Source != pricing.SourceBill || c.Monthly == nil || *c.Monthly != b.want[id] {
+			t.Fatalf("%s: %s, want bill %s", id, show(c), b.want[id])
+		}
+	}
+	if s := show(got["NOLINE"]); s != "list 963.600000" {
+		t.Errorf("NOLINE: %s, want its list price (no line is not 0)", s)
+	}
+	b.clock.t = b.clock.t.Add(time.Hour)
+	calls := b.calls("DescribeBillDetail")
+	got2, _ := p.Costs(context.Background(), b.instances())
+	if c := b.calls("DescribeBillDetail") - calls; c != 0 {
+		t.Errorf("second cycle of the month: %d DescribeBillDetail calls, want none", c)
+	}
+	for _, id := range append(b.ids, "NOLINE") {
+		if show(got2[id]) != show(got[id]) {
+			t.Fatalf("%s from the cache: %s, want %s", id, show(got2[id]), show(got[id]))
+		}
+	}
+}
