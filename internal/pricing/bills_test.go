@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,46 @@ func TestBillReadOncePerMonth(t *testing.T) {
 		if show(got2[id]) != show(got[id]) {
 			t.Fatalf("%s from the cache: %s, want %s", id, show(got2[id]), show(got[id]))
 		}
+	}
+}
+
+// TestBillIncompleteIsNoBill: a page that fails, a totalCount that changes between pages or a
+// page that comes back short makes the whole month's bill unavailable for the cycle: no figure
+// from it (a partial sum would understate a cost), every instance gets its list price, one
+// warning; the cycle goes on, nothing is cached as read, and the next cycle reads the bill again.
+func TestBillIncompleteIsNoBill(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault zensim.Fault
+		warn  string
+	}{
+		{"second page fails", zensim.Fault{HTTPStatus: 500, Skip: 1, Count: 1}, "page 2 of the bill of 202610"},
+		{"totalCount changes", zensim.Fault{Kind: zensim.FaultTotalCountDrift, Count: 1}, "totalCount changed from 6200 to 6201 at page 2"},
+		{"short page", zensim.Fault{Kind: zensim.FaultShortPage, Count: 1}, "page 1 has 4999 lines, want 5000 for totalCount 6200"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBigWorld(t, 2000, 3) // October: 6000 lines of instances, 200 of elastic IPs, in 2 pages
+			p := pricing.New(pricing.Config{Bills: true, Refresh: 24 * time.Hour}, b.client(t, "AKID"), newStore(t), b.clock.now, nil)
+			b.sim.SetFault("DescribeBillDetail", tt.fault)
+			got, warns := p.Costs(context.Background(), b.instances())
+			for _, id := range append(b.ids, "NOLINE") {
+				if s := show(got[id]); s != "list 963.600000" {
+					t.Fatalf("%s: %s, want its list price (no figure from an incomplete bill)", id, s)
+				}
+			}
+			if len(warns) != 1 || !strings.HasPrefix(warns[0], "bill of 202610 not used this cycle: it could not be read completely") ||
+				!strings.Contains(warns[0], tt.warn) {
+				t.Fatalf("warnings %q, want one naming %q", warns, tt.warn)
+			}
+			calls := b.calls("DescribeBillDetail")
+			got, warns = p.Costs(context.Background(), b.instances())
+			if c := b.calls("DescribeBillDetail") - calls; c != 2 || len(warns) != 0 {
+				t.Fatalf("next cycle: %d bill calls, warnings %q; want the bill read again (2 pages), no warning", c, warns)
+			}
+			if c := got["I0007"]; c.Source != pricing.SourceBill || *c.Monthly != b.want["I0007"] {
+				t.Errorf("I0007 after a complete read: %s, want bill %s", show(c), b.want["I0007"])
+			}
+		})
 	}
 }
