@@ -10,6 +10,7 @@ import (
 
 	"github.com/reaper-bmc/reaper/internal/money"
 	"github.com/reaper-bmc/reaper/internal/pricing"
+	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/zen"
 	"github.com/reaper-bmc/reaper/internal/zen/zensim"
 )
@@ -150,5 +151,66 @@ func TestBillIncompleteIsNoBill(t *testing.T) {
 				t.Errorf("I0007 after a complete read: %s, want bill %s", show(c), b.want["I0007"])
 			}
 		})
+	}
+}
+
+// TestBillCachedForTheFleet: the read of the month caches every instance of the inventory, so an
+// instance that becomes a candidate later in the month needs no other read; a failed read writes
+// nothing, so "not read" never passes for "no line".
+func TestBillCachedForTheFleet(t *testing.T) {
+	b := newBigWorld(t, 50, 2)
+	store := newStore(t)
+	p := pricing.New(pricing.Config{Bills: true, Refresh: 24 * time.Hour}, b.client(t, "AKID"), store, b.clock.now, nil)
+	ins := b.instances()
+	for i := range ins {
+		ins[i].Bill = i == 0
+	}
+	p.Costs(context.Background(), ins)
+	if c := b.calls("DescribeBillDetail"); c != 1 {
+		t.Fatalf("first cycle: %d bill calls, want 1", c)
+	}
+	for i := range ins {
+		ins[i].Bill = true // every instance is a candidate now
+	}
+	got, _ := p.Costs(context.Background(), ins)
+	if c := b.calls("DescribeBillDetail"); c != 1 {
+		t.Errorf("second cycle: %d more bill calls, want none", c-1)
+	}
+	if c := got["I0042"]; c.Source != pricing.SourceBill || *c.Monthly != b.want["I0042"] {
+		t.Errorf("I0042: %s, want bill %s", show(c), b.want["I0042"])
+	}
+	if s := show(got["NOLINE"]); s != "list 963.600000" {
+		t.Errorf("NOLINE: %s, want its list price", s)
+	}
+	ps, err := store.Prices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bills := 0
+	for _, e := range ps {
+		if e.Kind == state.PriceBill {
+			bills++
+			if e.Key == "NOLINE" && (e.Monthly != nil || e.Expires.IsZero()) {
+				t.Errorf("NOLINE cached as %+v, want no amount until refresh", e)
+			}
+		}
+	}
+	if bills != 51 {
+		t.Errorf("%d bill entries cached, want 51 (the inventory, not the elastic IPs)", bills)
+	}
+
+	// A failed read caches nothing: a fresh store, every page refused.
+	store2 := newStore(t)
+	b.sim.SetFault("DescribeBillDetail", zensim.Fault{HTTPStatus: 500})
+	p2 := pricing.New(pricing.Config{Bills: true, Refresh: 24 * time.Hour}, b.client(t, "AKID"), store2, b.clock.now, nil)
+	p2.Costs(context.Background(), ins)
+	ps, err = store2.Prices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ps {
+		if e.Kind == state.PriceBill {
+			t.Errorf("failed read cached %s", e.ID())
+		}
 	}
 }
