@@ -33,7 +33,7 @@ func (p *Pricer) bills(ctx context.Context, month int, now time.Time, instances 
 	out := map[string]*money.Micros{}
 	read := false
 	for _, in := range instances {
-		if !in.Bill || p.overridden(in) {
+		if _, over := p.override(in); !in.Bill || over {
 			continue
 		}
 		e, ok := c.get(billKey(month, in.ID))
@@ -91,15 +91,15 @@ func sameAmount(a, b *money.Micros) bool {
 	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
-// overridden reports whether the config prices in (then its bill is not needed).
-func (p *Pricer) overridden(in Instance) bool {
+// override returns the configured monthly price of in, if any (then its bill is not needed).
+func (p *Pricer) override(in Instance) (money.Micros, bool) {
 	if p.cfg.Override == nil {
-		return false
+		return 0, false
 	}
 	f, ok := p.cfg.Override(in.Type, in.Zone)
 	if !ok {
-		return false
+		return 0, false
 	}
-	_, err := money.FromFloat(f)
-	return err == nil
+	m, err := money.FromFloat(f)
+	return m, err == nil
 }

@@ -132,13 +132,9 @@ func (p *Pricer) Costs(ctx context.Context, instances []Instance) (map[string]Co
 			out[in.ID] = Cost{Source: SourceUnknown}
 			continue
 		}
-		if p.cfg.Override != nil {
-			if f, ok := p.cfg.Override(in.Type, in.Zone); ok {
-				if m, err := money.FromFloat(f); err == nil {
-					out[in.ID] = Cost{Monthly: &m, Source: SourceOverride}
-					continue
-				}
-			}
+		if m, ok := p.override(in); ok {
+			out[in.ID] = Cost{Monthly: &m, Source: SourceOverride}
+			continue
 		}
 		if in.Bill {
 			if m := bills[in.ID]; m != nil {
