@@ -1,7 +1,8 @@
 // Package pricing finds what each instance costs a month (DESIGN.md §10): a configured override,
 // else the instance's lines on the last full UTC month's bill, else the list price of a new
-// instance of its zone, type and charge type, else unknown (never 0). Bills and list prices are
-// fetched once per key and cached in the state store. A failure costs the figure, never the
+// instance of its zone, type and charge type, else unknown (never 0). The month's bill is read
+// once for the whole account (in pages, see bills.go) and list prices once per key; both are
+// cached in the state store. A failure costs the figure, never the
 // cycle: it becomes a warning. Nothing here decides a termination; the figures only describe.
 package pricing
 
@@ -45,15 +46,16 @@ type Instance struct {
 	ID, Zone, Type     string
 	ChargeType         zen.ChargeType
 	InternetChargeType string
-	// Bill asks for the instance's bill (one call per instance and month); without it the cost
-	// comes from an override or the list price (one call per zone, type and charge type).
+	// Bill asks for the instance's amount on the month's bill (the bill is read once a cycle at
+	// most, for the whole account); without it the cost comes from an override or the list price
+	// (one call per zone, type and charge type).
 	Bill bool
 }
 
 // API is the part of the Zenlayer client pricing calls (both read only).
 type API interface {
 	InquiryPriceCreateInstance(ctx context.Context, q zen.PriceQuery) (zen.Price, error)
-	DescribeBillDetail(ctx context.Context, month int, resourceID string) ([]zen.BillLine, error)
+	BillMonth(ctx context.Context, month int, each func(lines []zen.BillLine) error) error
 }
 
 // Store keeps the price cache (state.Backend: both backends store, export and import it).
@@ -118,33 +120,24 @@ func (p *Pricer) Costs(ctx context.Context, instances []Instance) (map[string]Co
 	var warnings []string
 	now := p.now()
 	month := LastFullMonth(now)
-	bills := p.cfg.Bills
-	var billFail, listFail, cacheFail failures
+	var listFail, cacheFail failures
 	cache := p.openCache(now, month, &cacheFail)
+	bills, billWarn := p.bills(ctx, month, now, instances, cache)
+	if billWarn != "" {
+		warnings = append(warnings, billWarn)
+	}
 	listMemo := map[string]*money.Micros{}
 	for _, in := range instances {
 		if ctx.Err() != nil {
 			out[in.ID] = Cost{Source: SourceUnknown}
 			continue
 		}
-		if p.cfg.Override != nil {
-			if f, ok := p.cfg.Override(in.Type, in.Zone); ok {
-				if m, err := money.FromFloat(f); err == nil {
-					out[in.ID] = Cost{Monthly: &m, Source: SourceOverride}
-					continue
-				}
-			}
+		if m, ok := p.override(in); ok {
+			out[in.ID] = Cost{Monthly: &m, Source: SourceOverride}
+			continue
 		}
-		if bills && in.Bill {
-			m, err := p.bill(ctx, month, in.ID, now, cache)
-			switch {
-			case zen.IsPermission(err):
-				bills = false
-				warnings = append(warnings, fmt.Sprintf(
-					"bills are off for this cycle: the credentials may not read bills (%v); costs come from list prices", err))
-			case err != nil:
-				billFail.add(fmt.Errorf("instance %s: %w", in.ID, err))
-			case m != nil:
+		if in.Bill {
+			if m := bills[in.ID]; m != nil {
 				out[in.ID] = Cost{Monthly: m, Source: SourceBill}
 				continue
 			}
@@ -166,10 +159,6 @@ func (p *Pricer) Costs(ctx context.Context, instances []Instance) (map[string]Co
 		out[in.ID] = Cost{Source: SourceUnknown}
 	}
 	cache.flush()
-	if billFail.n > 0 {
-		warnings = append(warnings, fmt.Sprintf("bill of %d %s could not be read (first: %v)",
-			billFail.n, plural(billFail.n, "instance", "instances"), billFail.first))
-	}
 	if listFail.n > 0 {
 		warnings = append(warnings, fmt.Sprintf("list price of %d zone/type/charge %s could not be read (first: %v)",
 			listFail.n, plural(listFail.n, "combination", "combinations"), listFail.first))
@@ -189,30 +178,6 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// bill returns the instance's amount on month's bill: nil when the bill has no line for it.
-func (p *Pricer) bill(ctx context.Context, month int, id string, now time.Time, c *cache) (*money.Micros, error) {
-	if e, ok := c.get(state.PriceKey{Kind: state.PriceBill, Month: month, Key: id}); ok && (e.Monthly != nil || now.Before(e.Expires)) {
-		return e.Monthly, nil
-	}
-	lines, err := p.api.DescribeBillDetail(ctx, month, id)
-	if err != nil {
-		return nil, err
-	}
-	e := state.Price{Kind: state.PriceBill, Month: month, Key: id, FetchedAt: now}
-	if len(lines) > 0 {
-		var sum money.Micros
-		for _, l := range lines {
-			sum += l.Amount
-		}
-		e.Monthly = &sum
-	} else {
-		// No line is not a cost of 0 (the month may not be closed yet): ask again after refresh.
-		e.Expires = now.Add(p.cfg.Refresh)
-	}
-	c.put(e)
-	return e.Monthly, nil
 }
 
 func listKey(in Instance) string {

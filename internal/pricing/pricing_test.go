@@ -188,22 +188,23 @@ func TestFailureCostsTheFigureOnly(t *testing.T) {
 			t.Errorf("%s: %s, want unknown null", in.ID, show(c))
 		}
 	}
-	if len(warns) != 2 || !strings.HasPrefix(warns[0], "bill of 5 instances could not be read") ||
+	if len(warns) != 2 || !strings.HasPrefix(warns[0], "bill of 202610 not used this cycle: it could not be read completely (page 1 of the bill of 202610: zen: DescribeBillDetail:") ||
 		!strings.HasPrefix(warns[1], "list price of 4 zone/type/charge combinations could not be read") {
 		t.Errorf("warnings %q", warns)
 	}
 }
 
-// TestCache: a second cycle asks nothing; list prices are asked again after refresh; a bill with
-// no line after refresh; a found bill not before the next month.
+// TestCache: a second cycle asks nothing; list prices are asked again after refresh; the bill is
+// read again (once, for the whole account) when an instance had no line and refresh has passed;
+// a found bill is kept for the month.
 func TestCache(t *testing.T) {
 	w := newWorld(t)
 	store := newStore(t)
 	p := pricing.New(pricing.Config{Bills: true, Refresh: 24 * time.Hour}, w.client(t, "AKID"), store, w.clock.now, nil)
 	p.Costs(context.Background(), fleet)
 	bills, lists := w.calls("DescribeBillDetail"), w.calls("InquiryPriceCreateInstance")
-	if bills != 5 || lists != 4 {
-		t.Fatalf("first cycle: %d bill and %d price calls, want 5 and 4 (one per type)", bills, lists)
+	if bills != 1 || lists != 4 {
+		t.Fatalf("first cycle: %d bill and %d price calls, want 1 (one page of the month) and 4 (one per type)", bills, lists)
 	}
 	w.clock.t = w.clock.t.Add(23 * time.Hour)
 	got, _ := p.Costs(context.Background(), fleet)
@@ -215,14 +216,14 @@ func TestCache(t *testing.T) {
 	}
 	w.clock.t = w.clock.t.Add(2 * time.Hour) // past refresh
 	p.Costs(context.Background(), fleet)
-	if b, l := w.calls("DescribeBillDetail")-bills, w.calls("InquiryPriceCreateInstance")-lists; b != 4 || l != 4 {
-		t.Errorf("after refresh: %d bill and %d price calls, want 4 (A's bill is kept for the month) and 4", b, l)
+	if b, l := w.calls("DescribeBillDetail")-bills, w.calls("InquiryPriceCreateInstance")-lists; b != 1 || l != 4 {
+		t.Errorf("after refresh: %d bill and %d price calls, want 1 (B..E had no line) and 4", b, l)
 	}
 	bills = w.calls("DescribeBillDetail")
 	w.clock.t = time.Date(2026, 12, 1, 0, 0, 1, 0, time.UTC) // November is now the last full month
 	got, _ = p.Costs(context.Background(), fleet)
-	if b := w.calls("DescribeBillDetail") - bills; b != 5 {
-		t.Errorf("new month: %d bill calls, want 5", b)
+	if b := w.calls("DescribeBillDetail") - bills; b != 1 {
+		t.Errorf("new month: %d bill calls, want 1", b)
 	}
 	if s := show(got["A"]); s != "list 963.600000" {
 		t.Errorf("A in December (no November line): %s", s)

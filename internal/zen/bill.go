@@ -120,3 +120,69 @@ func IsPermission(err error) bool {
 	}
 	return false
 }
+
+// BillMonth reads every line of month's bill (yyyyMM, UTC) for the whole account, page by page
+// (pageSize 5000, the API's maximum, §12.2), and hands each page's lines of that month to each as
+// they arrive, so that the caller aggregates and nothing keeps every line. The paging is as strict
+// as the instance listing: a page that fails, a missing or changing totalCount, a page before the
+// last that is not full, a page past the end or a line count that differs from totalCount is an
+// error, and the caller must then discard what each received (a partial bill is no bill). Lines
+// whose billMonthly names another month count toward totalCount but are not handed on. An error
+// from each ends the reading with that error.
+func (c *Client) BillMonth(ctx context.Context, month int, each func(lines []BillLine) error) error {
+	const action = "DescribeBillDetail"
+	if month < 100001 || month%100 < 1 || month%100 > 12 {
+		return fmt.Errorf("zen: %s: month %d is not yyyyMM", action, month)
+	}
+	var total, seen int64
+	pages := 1
+	for page := 1; page <= pages; page++ {
+		req := wireBillMonthRequest{PageNum: page, PageSize: billPageSize, BillMonthly: month}
+		out, _, err := callWith(ctx, c, action, req, callOptions[wireBillResponse]{svc: &serviceZBC})
+		if err != nil {
+			return fmt.Errorf("page %d of the bill of %d: %w", page, month, err)
+		}
+		if !out.TotalCount.Valid {
+			return fmt.Errorf("zen: bill of %d: page %d has no totalCount", month, page)
+		}
+		if page == 1 {
+			total = out.TotalCount.Value
+			if total < 0 || total > maxBillLines {
+				return fmt.Errorf("zen: bill of %d: totalCount %d is implausible", month, total)
+			}
+			pages = max(1, int((total+billPageSize-1)/billPageSize))
+		} else if out.TotalCount.Value != total {
+			return fmt.Errorf("zen: bill of %d: totalCount changed from %d to %d at page %d", month, total, out.TotalCount.Value, page)
+		}
+		want := min(int64(billPageSize), total-seen)
+		if int64(len(out.DataSet)) != want {
+			return fmt.Errorf("zen: bill of %d: page %d has %d lines, want %d for totalCount %d",
+				month, page, len(out.DataSet), want, total)
+		}
+		seen += int64(len(out.DataSet))
+		lines := make([]BillLine, 0, len(out.DataSet))
+		for _, w := range out.DataSet {
+			if w.BillMonthly.Valid && int(w.BillMonthly.Value) != month {
+				continue
+			}
+			lines = append(lines, w.line(month))
+		}
+		if err := each(lines); err != nil {
+			return err
+		}
+	}
+	if seen != total {
+		return fmt.Errorf("zen: bill of %d: %d lines read, totalCount %d", month, seen, total)
+	}
+	return nil
+}
+
+// maxBillLines bounds a month's totalCount (10,000 pages of 5000), against an absurd answer.
+const maxBillLines = 50_000_000
+
+// wireBillMonthRequest asks for a month's lines of every resource: no resourceId.
+type wireBillMonthRequest struct {
+	PageNum     int `json:"pageNum"`
+	PageSize    int `json:"pageSize"`
+	BillMonthly int `json:"billMonthly"`
+}

@@ -217,6 +217,12 @@ func (s *Server) describeBillDetail(req *request) (any, *apiError) {
 			req.fault = FaultTotalCountDrift.String()
 		}
 	}
+	if len(resp.DataSet) > 0 {
+		if _, fired := s.fireFaultLocked("DescribeBillDetail", func(k FaultKind) bool { return k == FaultShortPage }); fired {
+			resp.DataSet = resp.DataSet[:len(resp.DataSet)-1]
+			req.fault = FaultShortPage.String()
+		}
+	}
 	return resp, nil
 }
 

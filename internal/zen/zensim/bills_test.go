@@ -255,3 +255,23 @@ func TestDescribeMonthlyBillSummary(t *testing.T) {
 		t.Errorf("current month by default: %v", got)
 	}
 }
+
+// TestDescribeBillDetailShortPageAndSkip: FaultShortPage leaves out a page's last line with the
+// totals unchanged and is recorded; Skip serves the first matching calls normally.
+func TestDescribeBillDetailShortPageAndSkip(t *testing.T) {
+	h := newBillHarness(t)
+	h.sim.SetFault("DescribeBillDetail", Fault{Kind: FaultShortPage, Skip: 1, Count: 1})
+	body := map[string]any{"billMonthly": 202610, "pageSize": 2}
+	if p := h.billPage(body); len(p.DataSet) != 2 || p.TotalCount != 4 {
+		t.Errorf("skipped call: %d lines of %d, want 2 of 4", len(p.DataSet), p.TotalCount)
+	}
+	if p := h.billPage(body); len(p.DataSet) != 1 || p.TotalCount != 4 {
+		t.Errorf("short page: %d lines of %d, want 1 of 4", len(p.DataSet), p.TotalCount)
+	}
+	if c := h.sim.Calls(); c[len(c)-1].Fault != "short_page" || c[len(c)-2].Fault != "" {
+		t.Errorf("calls recorded as %+v and %+v", c[len(c)-2], c[len(c)-1])
+	}
+	if p := h.billPage(body); len(p.DataSet) != 2 {
+		t.Errorf("the fault outlived its count: %d lines", len(p.DataSet))
+	}
+}

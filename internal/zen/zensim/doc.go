@@ -87,7 +87,8 @@
 //     5000 lines, billMonthly defaults to the simulator clock's UTC month, amounts are printed
 //     with six decimals and amount = cash + voucher, totalSpend = totalCash + totalVoucher −
 //     totalRefund. The product filter (Go SDK only) is applied as an exact match.
-//     FaultTotalCountDrift applies to its pages after the first, as to DescribeInstances'.
+//     FaultTotalCountDrift applies to its pages after the first, as to DescribeInstances';
+//     FaultShortPage leaves out the last line of a page.
 //     DescribeMonthlyBillSummary sums the same lines by product or resource group.
 //
 // Error codes not documented by Zenlayer are invented here and listed so clients do not depend on

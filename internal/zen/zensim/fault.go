@@ -25,6 +25,10 @@ const (
 	// the instance as usual and answers 200 with a request ID, but the instance stays as it was
 	// (a RUNNING instance stays RUNNING). Reads are served normally.
 	FaultNotTaken
+	// FaultShortPage makes DescribeBillDetail answer a page with its last line left out (the
+	// totals unchanged), as a server that loses a line would. It only matches DescribeBillDetail
+	// calls whose page has at least one line.
+	FaultShortPage
 )
 
 // String returns the kind's snake_case name, as recorded in Call.Fault.
@@ -42,6 +46,8 @@ func (k FaultKind) String() string {
 		return "total_count_drift"
 	case FaultNotTaken:
 		return "not_taken"
+	case FaultShortPage:
+		return "short_page"
 	default:
 		return "unknown"
 	}
@@ -61,6 +67,9 @@ type Fault struct {
 	Latency time.Duration
 	Kind    FaultKind
 	Count   int
+	// Skip serves the first Skip matching calls normally; the fault applies from the next one
+	// (a listing's second page, say).
+	Skip int
 	// Executed makes the action take effect before the faulty answer is sent, so the client cannot
 	// tell whether it happened (a TerminateInstance whose answer was lost). Default: the faulty
 	// answer replaces the action, which does not happen.
@@ -116,6 +125,10 @@ func (s *Server) fireFaultLocked(action string, match func(FaultKind) bool) (Fau
 		f, ok = s.faults[key]
 	}
 	if !ok || !match(f.Kind) {
+		return Fault{}, false
+	}
+	if f.Skip > 0 {
+		f.Skip--
 		return Fault{}, false
 	}
 	switch {
