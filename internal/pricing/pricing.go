@@ -1,4 +1,4 @@
-// Package pricing finds what each instance costs a month (DESIGN.md §10): a configured override,
+// Package pricing finds what each instance costs a month (README, Cost and savings): a configured override,
 // else the instance's lines on the last full UTC month's bill, else the list price of a new
 // instance of its zone, type and charge type, else unknown (never 0). The month's bill is read
 // once for the whole account (in pages, see bills.go) and list prices once per key; both are

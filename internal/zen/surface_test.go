@@ -19,7 +19,7 @@ func TestClientSurface(t *testing.T) {
 		"InquiryPriceCreateInstance", // a quote for a new instance, read only, for cost per instance
 		"ListInstances",
 		"LogValue",
-		"ModifyResourceTags", // zrm: the mark tags (DESIGN.md §7.2); reaper writes only its own keys
+		"ModifyResourceTags", // zrm: the mark tags (README, Mark tags); reaper writes only its own keys
 		"Ping",               // one DescribeInstances of pageSize 1, for /readyz
 		"String",
 		"TerminateInstance",
