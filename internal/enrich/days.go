@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -133,7 +134,7 @@ func addDay(d state.TrafficDay, points []zen.TrafficPoint, through time.Time, ke
 
 // top sorts vals largest first and keeps the first keep of them.
 func top(vals []int64, keep int) []int64 {
-	slices.SortFunc(vals, func(a, b int64) int { return cmpInt(b, a) })
+	slices.SortFunc(vals, func(a, b int64) int { return cmp.Compare(b, a) })
 	if len(vals) > keep {
 		vals = vals[:keep]
 	}
@@ -141,16 +142,6 @@ func top(vals []int64, keep int) []int64 {
 		return nil
 	}
 	return vals
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // summarizeDays computes the window's figures from its days: the same figures summarize gives
@@ -179,7 +170,7 @@ func summarizeDays(days []state.TrafficDay) summary {
 
 // nthLargest returns the r-th largest of vals (r from 1); vals holds at least r values.
 func nthLargest(vals []int64, r int) int64 {
-	slices.SortFunc(vals, func(a, b int64) int { return cmpInt(b, a) })
+	slices.SortFunc(vals, func(a, b int64) int { return cmp.Compare(b, a) })
 	return vals[min(r, len(vals))-1]
 }
 

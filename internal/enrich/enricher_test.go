@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,7 +76,7 @@ func TestEnrichAgainstSimulator(t *testing.T) {
 			}
 			ranges = append(ranges, [2]string{body.StartTime, body.EndTime})
 		}
-		slices.SortFunc(ranges, func(a, b [2]string) int { return -compareStrings(a[0], b[0]) })
+		slices.SortFunc(ranges, func(a, b [2]string) int { return strings.Compare(b[0], a[0]) })
 		want := [][2]string{
 			{"2026-11-25T08:00:00Z", "2026-11-26T08:00:00Z"},
 			{"2026-11-24T08:00:00Z", "2026-11-25T08:00:00Z"},
@@ -180,16 +181,6 @@ func checkNearestRank(t *testing.T, name string, vals []int64, p95 int64) {
 		t.Errorf("%s p95 %d: %d of %d points at or below, %d below; not the nearest-rank 95th percentile",
 			name, p95, atOrBelow, n, below)
 	}
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func TestEnrichYoungerThanWindowIsIncomplete(t *testing.T) {
