@@ -86,8 +86,6 @@ func openReport(t *testing.T, r *Run, opts ...func(context.Context) error) *brow
 func openHTML(t testing.TB, path, ready string, opts ...func(context.Context) error) *browserPage {
 	t.Helper()
 	exe := chromiumPath(t)
-	profile := t.TempDir()
-
 	// A test's browser gets 90 s; a benchmark's runs all its iterations in it, on a machine that
 	// may be busy: it gets what make bench-report's -timeout leaves.
 	timeout := 90 * time.Second
@@ -96,25 +94,7 @@ func openHTML(t testing.TB, path, ready string, opts ...func(context.Context) er
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
-	allocOpts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, allocOpts...)
-	t.Cleanup(cancelAlloc)
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	if err := chromedp.Do(tabCtx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	tabCtx := startChromium(t, ctx, exe)
 
 	p := &browserPage{ctx: tabCtx}
 	dialogs := chromedp.Events(tabCtx, page.JavascriptDialogOpening)
@@ -323,4 +303,43 @@ func TestReportScreenshot(t *testing.T) {
 		t.Fatalf("save screenshot: %v", err)
 	}
 	t.Logf("saved %s (%d bytes)", out, len(png))
+}
+
+// startChromium starts a headless Chromium under ctx and returns its first tab. On a loaded
+// machine Chromium now and then exits before it prints its DevTools address ("chrome failed to
+// start"); that says nothing about a report, so a start is tried up to three times, each with a
+// fresh profile. Any other failure, and the third, fails the test.
+func startChromium(t testing.TB, ctx context.Context, exe string) context.Context {
+	t.Helper()
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		allocOpts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(exe),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.UserDataDir(t.TempDir()),
+			chromedp.WSURLReadTimeout(60*time.Second),
+		)
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, allocOpts...)
+		tabCtx, cancelTab := chromedp.NewContext(allocCtx)
+		if err = chromedp.Do(tabCtx); err == nil {
+			t.Cleanup(cancelAlloc)
+			t.Cleanup(cancelTab)
+			return tabCtx
+		}
+		cancelTab()
+		cancelAlloc()
+		if attempt == 3 || !strings.Contains(err.Error(), "chrome failed to start") || ctx.Err() != nil {
+			break
+		}
+		t.Logf("start chromium, attempt %d: %v", attempt, err)
+	}
+	t.Fatalf("start chromium: %v", err)
+	return nil
 }
