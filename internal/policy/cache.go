@@ -54,6 +54,12 @@ type analysis struct {
 	mask     uint64
 	decision *Decision
 	memo     []memoValue // values of time-free rules, for the evaluation of the mask
+	// imported marks an analysis read from a saved cache (ImportCache) rather than proved by
+	// this process: a checksum shows the blob is whole, not who wrote it, so whoever can write
+	// the state could have dropped an exemption from its base. A decision with a reason to
+	// terminate is therefore never made from an imported analysis: the instance is evaluated
+	// in full instead.
+	imported bool
 }
 
 // timeFree is the analysis of most instances: nothing to evaluate, no reasons. Shared.

@@ -384,6 +384,9 @@ func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds
 			return w.evaluate(ctx, in)
 		}
 		d, _, _ := w.evaluateInput(ctx, in, cq, slots, e.memo, false)
+		if d.Err == nil && e.imported && len(d.Terminate) > 0 {
+			return w.evaluate(ctx, in) // see analysis.imported
+		}
 		if d.Err == nil {
 			merge(&d, e.decision)
 		}

@@ -396,11 +396,11 @@ func decodeCache(format int, gen string, slots []slot, blob []byte) (*decoded, e
 			case ref == 0 && mask == 0:
 				e.known = timeFree
 			case ref == 0:
-				e.known = &analysis{mask: mask}
+				e.known = &analysis{mask: mask, imported: true}
 			case masks[ref-1]&mask != 0:
 				return nil, fmt.Errorf("instance %q: its base holds reasons of slots its mask evaluates", id)
 			default:
-				e.known = &analysis{mask: mask, decision: bases[ref-1]}
+				e.known = &analysis{mask: mask, decision: bases[ref-1], imported: true}
 			}
 		default:
 			return nil, fmt.Errorf("instance %q: entry kind %d", id, kind[0])
