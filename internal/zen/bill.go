@@ -79,7 +79,11 @@ func (c *Client) DescribeBillDetail(ctx context.Context, month int, resourceID s
 			if w.BillMonthly.Valid && int(w.BillMonthly.Value) != month {
 				continue
 			}
-			lines = append(lines, w.line(month))
+			l, err := w.line(month)
+			if err != nil {
+				return nil, err
+			}
+			lines = append(lines, l)
 		}
 		seen += len(out.DataSet)
 		if len(out.DataSet) < billPageSize || !out.TotalCount.Valid || int64(seen) >= out.TotalCount.Value {
@@ -89,9 +93,13 @@ func (c *Client) DescribeBillDetail(ctx context.Context, month int, resourceID s
 	return nil, fmt.Errorf("zen: %s: more than %d pages for resource %s", action, maxBillPages, resourceID)
 }
 
-func (w wireBillLine) line(month int) BillLine {
+func (w wireBillLine) line(month int) (BillLine, error) {
 	l := BillLine{ResourceID: string(w.ResourceID), Product: string(w.Product),
 		ProductSubitem: string(w.ProductSubitem), BillMonthly: month, Location: string(w.Location)}
+	// Absent is never zero: a line that states no amount, cash or voucher is not a line of 0.
+	if w.Amount == nil && w.Cash == nil && w.Voucher == nil {
+		return BillLine{}, fmt.Errorf("zen: bill of %d: a line of resource %q states no amount", month, l.ResourceID)
+	}
 	if w.Cash != nil {
 		l.Cash = *w.Cash
 	}
@@ -104,7 +112,7 @@ func (w wireBillLine) line(month int) BillLine {
 	} else {
 		l.Amount = l.Cash + l.Voucher
 	}
-	return l
+	return l, nil
 }
 
 // IsPermission reports whether err says the credentials may not use the service at all, as for
@@ -165,7 +173,11 @@ func (c *Client) BillMonth(ctx context.Context, month int, each func(lines []Bil
 			if w.BillMonthly.Valid && int(w.BillMonthly.Value) != month {
 				continue
 			}
-			lines = append(lines, w.line(month))
+			l, err := w.line(month)
+			if err != nil {
+				return err
+			}
+			lines = append(lines, l)
 		}
 		if err := each(lines); err != nil {
 			return err
