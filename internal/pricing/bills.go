@@ -14,9 +14,11 @@ import (
 // month's bill, or nil when the bill has no line for it or could not be read; and at most one
 // warning.
 //
-// The cache holds one entry per instance and month: an amount (kept for the month), or nil for
-// "the bill was read and has no line for this instance" (asked again after refresh: the month
-// may not be closed yet). No entry means "not read". When every instance that asks has an entry,
+// The cache holds one entry per instance and month: an amount, or nil for "the bill was read and
+// has no line for this instance", each kept for refresh (default a day) and then read again: when
+// a month's bill is final is not documented (§12.5), and lines posted after a read would otherwise
+// never count (found by review: an early read's partial sum was kept for the whole month). No
+// entry means "not read". When every instance that asks has an entry,
 // nothing is called. Otherwise the month's bill is read ONCE for the whole account, in pages of
 // 5000 (zen.Client.BillMonth), summing the lines of the instances passed in (the cycle's fleet)
 // as pages arrive; other resources' lines are dropped, so memory is bounded by the fleet. Entries
@@ -25,7 +27,7 @@ import (
 //
 // A read that fails in any way (a page, a changing totalCount, a short page, a count that does
 // not match) yields no figure at all from it: a partial sum would understate a cost. Entries of
-// earlier complete reads are still used.
+// earlier complete reads are still used until they expire.
 func (p *Pricer) bills(ctx context.Context, month int, now time.Time, instances []Instance, c *cache) (map[string]*money.Micros, string) {
 	if !p.cfg.Bills {
 		return nil, ""
@@ -37,7 +39,7 @@ func (p *Pricer) bills(ctx context.Context, month int, now time.Time, instances 
 			continue
 		}
 		e, ok := c.get(billKey(month, in.ID))
-		if ok && (e.Monthly != nil || now.Before(e.Expires)) {
+		if ok && now.Before(e.Expires) {
 			out[in.ID] = e.Monthly
 			continue
 		}
@@ -68,16 +70,13 @@ func (p *Pricer) bills(ctx context.Context, month int, now time.Time, instances 
 			"costs not already cached from an earlier complete read come from list prices", month, err)
 	}
 	for id := range fleet {
-		e := state.Price{Kind: state.PriceBill, Month: month, Key: id, FetchedAt: now}
+		// No line is not a cost of 0, and a sum may not be final yet: both are read again after
+		// refresh.
+		e := state.Price{Kind: state.PriceBill, Month: month, Key: id, FetchedAt: now, Expires: now.Add(p.cfg.Refresh)}
 		if sum, ok := sums[id]; ok {
 			e.Monthly = &sum
-		} else {
-			// No line is not a cost of 0 (the month may not be closed yet): read again after refresh.
-			e.Expires = now.Add(p.cfg.Refresh)
 		}
-		if old, ok := c.get(e.ID()); !ok || !sameAmount(old.Monthly, e.Monthly) || e.Monthly == nil {
-			c.put(e)
-		}
+		c.put(e)
 		out[id] = e.Monthly
 	}
 	return out, ""
@@ -85,10 +84,6 @@ func (p *Pricer) bills(ctx context.Context, month int, now time.Time, instances 
 
 func billKey(month int, id string) state.PriceKey {
 	return state.PriceKey{Kind: state.PriceBill, Month: month, Key: id}
-}
-
-func sameAmount(a, b *money.Micros) bool {
-	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 // override returns the configured monthly price of in, if any (then its bill is not needed).
