@@ -97,14 +97,61 @@ func NewInbox(stateDir string) *Inbox {
 func (b *Inbox) Dir() string { return b.dir }
 
 // Prepare creates the inbox directories (0700) when missing. The daemon calls it at start, so
-// that they belong to the user the state directory belongs to.
+// that they belong to the user the state directory belongs to. An inbox that is not private (see
+// checkPrivate) is refused.
 func (b *Inbox) Prepare() error {
 	for _, d := range []string{b.dir, filepath.Join(b.dir, inboxDone), filepath.Join(b.dir, inboxReject)} {
 		if err := mkdirLike(d, filepath.Dir(d)); err != nil {
 			return fmt.Errorf("create approval inbox: %w", err)
 		}
+		if d == b.dir {
+			if err := b.checkPrivate(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// checkPrivate refuses an inbox that another local user could queue approvals in (or read them
+// from): a symbolic link, a directory with any permission for group or others, or one owned by a
+// user that is neither this process's, root, nor the owner of the state directory (the daemon's
+// user, when apply runs as root). A missing inbox is an error that wraps fs.ErrNotExist.
+func (b *Inbox) checkPrivate() error {
+	fi, err := os.Lstat(b.dir)
+	if err != nil {
+		return fmt.Errorf("approval inbox: %w", err)
+	}
+	mode := fi.Mode()
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		return fmt.Errorf("approval inbox %s is a symbolic link (mode %s); it must be a directory of its own, mode 0700", b.dir, mode)
+	case !mode.IsDir():
+		return fmt.Errorf("approval inbox %s is not a directory (mode %s)", b.dir, mode)
+	case mode.Perm()&0o077 != 0:
+		return fmt.Errorf("approval inbox %s has mode %#o: other users could queue approvals in it or read them; "+
+			"it must be 0700, owned by the daemon's user (chmod 700 %s)", b.dir, mode.Perm(), b.dir)
+	}
+	uid, ok := ownerOf(fi)
+	if !ok || uid == 0 || uid == os.Geteuid() {
+		return nil
+	}
+	if parent, err := os.Stat(filepath.Dir(b.dir)); err == nil {
+		if puid, ok := ownerOf(parent); ok && puid == uid {
+			return nil
+		}
+	}
+	return fmt.Errorf("approval inbox %s (mode %#o) is owned by uid %d, neither this reaper's user (uid %d), root, nor the state directory's owner; "+
+		"another user could queue approvals in it", b.dir, mode.Perm(), uid, os.Geteuid())
+}
+
+// readable checks the inbox before a read: ok is false (with no error) when there is no inbox.
+func (b *Inbox) readable() (ok bool, err error) {
+	err = b.checkPrivate()
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // QueueApproval writes a into the inbox and returns its ID.
@@ -135,6 +182,9 @@ func (b *Inbox) QueueApproval(a Approval) (string, error) {
 // recorded is finished, not pending: its file, left behind when taking it away failed, is taken
 // away now (or at a later look).
 func (b *Inbox) PendingApprovals() ([]PendingApproval, error) {
+	if ok, err := b.readable(); !ok {
+		return nil, err
+	}
 	ents, err := os.ReadDir(b.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -280,6 +330,9 @@ func (b *Inbox) ApprovalOutcome(id string) (ApprovalOutcome, bool, error) {
 	if !inboxID.MatchString(id) {
 		return ApprovalOutcome{}, false, fmt.Errorf("read approval outcome: %q is not an approval ID", id)
 	}
+	if ok, err := b.readable(); !ok {
+		return ApprovalOutcome{}, false, err
+	}
 	return b.outcome(id)
 }
 
@@ -314,6 +367,9 @@ func (b *Inbox) outcome(id string) (ApprovalOutcome, bool, error) {
 // ApprovalOutcomes returns every kept outcome (for the checks `reaper apply` makes before it
 // queues: a plan the daemon applied is not queued again).
 func (b *Inbox) ApprovalOutcomes() ([]ApprovalOutcome, error) {
+	if ok, err := b.readable(); !ok {
+		return nil, err
+	}
 	dir := filepath.Join(b.dir, inboxDone)
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
