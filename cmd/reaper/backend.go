@@ -16,7 +16,7 @@ import (
 // What holds a bbolt state directory's lock, as its PID file names it (state.WithHolder): apply
 // queues an approval only for a running daemon (holderDaemon), the one reaper that takes it.
 const (
-	holderDaemon  = "reaper run (the daemon)"
+	holderDaemon  = "the reaper daemon"
 	holderOnce    = "reaper run --once"
 	holderPlan    = "reaper plan"
 	holderApply   = "reaper apply"
