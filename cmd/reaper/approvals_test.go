@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -345,4 +346,45 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestApplyWhileAOneOffHoldsTheState: while a one-off reaper (plan, run --once, another apply,
+// or one that does not say what it is) holds the bbolt state directory, apply neither acts nor
+// queues (no daemon would ever take the approval, and apply --wait would run out): it fails at
+// once, naming the holder and its PID, with no API call. Only a running daemon is given an
+// approval (TestApplyQueuedForTheDaemon).
+func TestApplyWhileAOneOffHoldsTheState(t *testing.T) {
+	for _, holder := range []string{holderPlan, holderOnce, holderApply, ""} {
+		t.Run(strings.ReplaceAll(holder+" ", " ", "_"), func(t *testing.T) {
+			sim, url := startSim(t, applyFleet())
+			path, dir := writeConfig(t, url, testSecret, approveConfig)
+			planFile := filepath.Join(dir, "plan.json")
+			if r := reaper(t, "plan", "--config", path, "--out", planFile); r.code != exitOK {
+				t.Fatalf("plan: code %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			stateDir := filepath.Join(dir, "state")
+			held, err := state.Open(stateDir, state.WithHolder(holder))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer held.Close()
+			sim.ResetCalls()
+			r := reaper(t, "apply", planFile, "--config", path, "--wait=2s")
+			line := reaperLine(r.stderr)
+			want := fmt.Sprintf("(pid %d)", os.Getpid())
+			if r.code != exitFailure || !strings.Contains(line, "is busy") || !strings.Contains(line, stateDir) ||
+				!strings.Contains(line, want) || (holder != "" && !strings.Contains(line, holder+" "+want)) {
+				t.Errorf("apply while %q holds the state: code %d, stderr %q; want 1 and one line naming the holder %s", holder, r.code, r.stderr, want)
+			}
+			if strings.Contains(r.stdout, "queued") {
+				t.Errorf("apply says it queued: %s", r.stdout)
+			}
+			if p, err := state.NewInbox(stateDir).PendingApprovals(); err != nil || len(p) != 0 {
+				t.Errorf("inbox after apply = %+v, %v; want empty", p, err)
+			}
+			if n := len(sim.Calls()); n != 0 {
+				t.Errorf("apply made %d API calls", n)
+			}
+		})
+	}
 }

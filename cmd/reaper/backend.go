@@ -13,13 +13,24 @@ import (
 	"github.com/reaper-bmc/reaper/internal/state/pgstate"
 )
 
+// What holds a bbolt state directory's lock, as its PID file names it (state.WithHolder): apply
+// queues an approval only for a running daemon (holderDaemon), the one reaper that takes it.
+const (
+	holderDaemon  = "the reaper daemon"
+	holderOnce    = "reaper run --once"
+	holderPlan    = "reaper plan"
+	holderApply   = "reaper apply"
+	holderMigrate = "reaper state migrate"
+	holderState   = "reaper state"
+)
+
 // openBackend opens the state store of kind (config.BackendBbolt or BackendPostgres) as cfg
-// describes it: bbolt in state_dir, under its single-writer lock, or the postgres schema. Runs
-// it records carry this node's name.
-func openBackend(ctx context.Context, cfg *config.Config, kind string, now func() time.Time) (state.Backend, error) {
+// describes it: bbolt in state_dir, under its single-writer lock (naming holder as what holds
+// it), or the postgres schema. Runs it records carry this node's name.
+func openBackend(ctx context.Context, cfg *config.Config, kind string, now func() time.Time, holder string) (state.Backend, error) {
 	node := nodeName(cfg)
 	if kind != config.BackendPostgres {
-		s, err := state.Open(cfg.StateDir, state.WithNow(now), state.WithNode(node))
+		s, err := state.Open(cfg.StateDir, state.WithNow(now), state.WithNode(node), state.WithHolder(holder))
 		if err != nil {
 			return nil, stateError(err)
 		}

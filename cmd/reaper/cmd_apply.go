@@ -35,7 +35,8 @@ func applyCommand(cl *cli) *cobra.Command {
 			"the plan again against its own config and applies it within 15s, after any cycle in progress,\n" +
 			"writing its own apply report. --wait (alone: 30m; a duration as --wait=10m) waits for that\n" +
 			"apply and exits as it did (0, 1 refused or failed, 3 blocked), or 4 when the wait runs out\n" +
-			"(the approval stays queued).",
+			"(the approval stays queued). While a one-off reaper (plan, run --once, another apply) holds\n" +
+			"the bbolt state directory, apply queues nothing and fails, naming it.",
 		Args: applyArgs,
 		RunE: cl.run(func(ctx context.Context, env Env, args []string) int { return cmdApply(ctx, env, o, args[0]) }),
 	}
@@ -106,8 +107,11 @@ func cmdApply(ctx context.Context, env Env, o applyOptions, file string) int {
 	if err != nil {
 		return refuse(env, err)
 	}
-	store, err := openState(ctx, cfg, env.now)
-	if errors.As(err, new(*state.LockedError)) {
+	store, err := openState(ctx, cfg, env.now, holderApply)
+	if locked := (*state.LockedError)(nil); errors.As(err, &locked) {
+		if locked.Holder != holderDaemon {
+			return fail(env, stateBusy(locked))
+		}
 		// A daemon holds the state directory: hand the approval to it.
 		return queueApproval(ctx, env, o, cfg, ap, b, state.NewInbox(cfg.StateDir), err)
 	}
@@ -157,4 +161,22 @@ func cmdApply(ctx context.Context, env Env, o applyOptions, file string) int {
 		fmt.Fprintf(env.Stderr, "reaper: %s\n", inertLines(werr.Error()))
 	}
 	return applyExit(res, werr)
+}
+
+// stateBusy is why apply neither acts nor queues while a reaper that is not the daemon (a plan,
+// run --once, another apply, or one that does not say what it is) holds the state directory: only
+// a running daemon takes a queued approval, so one queued now could wait for good.
+func stateBusy(l *state.LockedError) error {
+	who := "another reaper"
+	if l.Holder != "" {
+		who = l.Holder
+	}
+	if l.PID > 0 {
+		who += fmt.Sprintf(" (pid %d)", l.PID)
+	}
+	if l.Holder == "" {
+		who += ", which does not say what it is,"
+	}
+	return fmt.Errorf("apply: state directory %s is busy: %s holds it and is not a running reaper daemon, "+
+		"the only reaper that takes a queued approval; nothing was queued or terminated: run reaper apply again once it has finished", l.Dir, who)
 }

@@ -97,7 +97,11 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	}
 	ctx, cancel := withDeadline(ctx, timeout, "cycle_timeout")
 	defer cancel()
-	store, err := openState(ctx, cfg, env.now)
+	holder := holderPlan
+	if command == reconcile.CommandRun {
+		holder = holderOnce
+	}
+	store, err := openState(ctx, cfg, env.now, holder)
 	if err != nil {
 		return fail(env, err)
 	}

@@ -25,8 +25,10 @@ const stateRecovery = "to recover, stop reaper, keep a copy with `reaper state b
 // openState opens the configured state store for a cycle and makes its run sequence continue
 // after the reports already in the report directory (a reset or restored store would otherwise
 // number its runs below them, and retention would delete the new reports).
-func openState(ctx context.Context, cfg *config.Config, now func() time.Time) (state.Backend, error) {
-	store, err := openBackend(ctx, cfg, cfg.State.Backend, now)
+//
+// holder names this command in the bbolt directory's PID file (holderDaemon, holderPlan, ...).
+func openState(ctx context.Context, cfg *config.Config, now func() time.Time, holder string) (state.Backend, error) {
+	store, err := openBackend(ctx, cfg, cfg.State.Backend, now, holder)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +214,7 @@ func statePostgres(ctx context.Context, env Env, sub, cfgFlag string) (code int,
 		return fail(env, err), true
 	}
 	if sub == "accept-clock" {
-		store, err := openBackend(ctx, cfg, config.BackendPostgres, env.now)
+		store, err := openBackend(ctx, cfg, config.BackendPostgres, env.now, holderState)
 		if err != nil {
 			return fail(env, err), true
 		}
@@ -269,12 +271,12 @@ func stateMigrate(ctx context.Context, env Env, cfgFlag, dirFlag, to string) int
 	if from == to {
 		return fail(env, fmt.Errorf("state migrate: the state is already on %s (state.backend); --to names the backend to copy it to", to))
 	}
-	src, err := openBackend(ctx, cfg, from, env.now)
+	src, err := openBackend(ctx, cfg, from, env.now, holderMigrate)
 	if err != nil {
 		return fail(env, fmt.Errorf("state migrate: the source: %w", err))
 	}
 	defer src.Close()
-	dst, err := openBackend(ctx, cfg, to, env.now)
+	dst, err := openBackend(ctx, cfg, to, env.now, holderMigrate)
 	if err != nil {
 		return fail(env, fmt.Errorf("state migrate: the target: %w", err))
 	}
@@ -302,7 +304,7 @@ func emptyHint(kind string) string {
 }
 
 func stateAcceptClock(env Env, dir string) int {
-	store, err := state.Open(dir, state.WithNow(env.now))
+	store, err := state.Open(dir, state.WithNow(env.now), state.WithHolder(holderState))
 	if err != nil {
 		return fail(env, stateError(err))
 	}

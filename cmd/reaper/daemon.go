@@ -61,7 +61,7 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	store, err := openState(ctx, cfg, env.now)
+	store, err := openState(ctx, cfg, env.now, holderDaemon)
 	if err != nil {
 		return fail(env, err)
 	}

@@ -51,7 +51,7 @@ func (d *daemon) drainApprovals(ctx context.Context) {
 		out := d.takeApproval(ctx, a)
 		out.Node, out.FinishedAt = d.node, d.env.now().UTC()
 		if err := d.queue.FinishApproval(a.ID, out); err != nil {
-			d.log.Error("cannot record an approval's outcome; it is not taken again", "approval_id", a.ID, "plan_run_id", a.PlanRunID, "error", err)
+			d.log.Error("cannot finish an approval; this reaper does not take it again", "approval_id", a.ID, "plan_run_id", a.PlanRunID, "error", err)
 			d.finished[a.ID] = true
 		}
 	}

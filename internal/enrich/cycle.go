@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,12 +75,26 @@ func (c *cycle) plan(in []zen.Instance) []job {
 }
 
 // job plans the fetch of one instance: the cached days that still serve the window, and the
-// range after them; without such days, the whole window.
+// range after them; without such days, the whole window. When the cached window counted as
+// complete (so it may make the instance idle), a day that was incomplete when fetched is not
+// final: the newest is asked for again with the range after it, any other with a call of its own
+// (see unsettled). A window that was incomplete anyway (a machine off) makes nothing idle and is
+// not asked for again, which would cost its whole length at every refresh.
 func (c *cycle) job(inst zen.Instance, prior *state.TrafficRecord) job {
 	j := job{inst: inst, prior: prior, from: c.win.start}
 	if prior != nil && prior.Error == "" {
 		if days, ok := usableDays(prior.Days, c.params.Window, c.win.end); ok {
 			j.days, j.from = days, days[len(days)-1].Through
+			if traffic(*prior, inst.CreatedAt).Complete {
+				if last := days[len(days)-1]; unsettled(last) {
+					j.days, j.from = days[:len(days)-1], last.From
+				}
+				for i, d := range j.days {
+					if unsettled(d) {
+						j.redo = append(j.redo, i)
+					}
+				}
+			}
 		}
 	}
 	j.parts = chunks(window{start: j.from, end: c.win.end}, inst.CreatedAt, c.now)
@@ -151,7 +166,18 @@ func (c *cycle) fetchOne(ctx context.Context, j job) result {
 	if err != nil {
 		return result{err: err}
 	}
-	days := addPoints(j.days, j.from, c.win.end, points, keepFor(c.params.Window))
+	keep := keepFor(c.params.Window)
+	prior := slices.Clone(j.days)
+	for _, i := range j.redo {
+		d := prior[i]
+		span := window{start: d.From, end: d.Through}
+		again, err := fetch(ctx, c.api, j.inst.ID, span, []window{span}, func() { c.calls.Add(1) })
+		if err != nil {
+			return result{err: err}
+		}
+		prior[i] = reread(d, again, keep)
+	}
+	days := addPoints(prior, j.from, c.win.end, points, keep)
 	if kept, ok := usableDays(days, c.params.Window, c.win.end); ok {
 		days = kept
 	}

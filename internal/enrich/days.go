@@ -132,6 +132,33 @@ func addDay(d state.TrafficDay, points []zen.TrafficPoint, through time.Time, ke
 	return d
 }
 
+// unsettled reports whether day d was incomplete when it was fetched: fewer points than its range
+// (From, Through] holds on the 5-minute grid, or a point without a figure. The API may deliver
+// such points later, so the day is read again (see reread).
+func unsettled(d state.TrafficDay) bool {
+	due := int(d.Through.Truncate(Step).Sub(d.From.Truncate(Step)) / Step)
+	return d.Missing > 0 || d.Samples < due
+}
+
+// reread is day d read again from points, the API's answer for its range (From, Through]: the
+// same range, with what the API has now. A reading with fewer samples than d keeps d: data read
+// once is never lost to an answer that brings less.
+func reread(d state.TrafficDay, points []zen.TrafficPoint, keep int) state.TrafficDay {
+	var in []zen.TrafficPoint
+	seen := make(map[int64]bool, len(points))
+	for _, p := range points {
+		if k := p.Time.Unix(); p.Time.After(d.From) && !p.Time.After(d.Through) && !seen[k] {
+			seen[k] = true
+			in = append(in, p)
+		}
+	}
+	again := addDay(state.TrafficDay{Day: d.Day, From: d.From, Through: d.From, Keep: keep}, in, d.Through, keep)
+	if again.Samples < d.Samples || (again.Samples == d.Samples && again.Missing > d.Missing) {
+		return d
+	}
+	return again
+}
+
 // top sorts vals largest first and keeps the first keep of them.
 func top(vals []int64, keep int) []int64 {
 	slices.SortFunc(vals, func(a, b int64) int { return cmp.Compare(b, a) })

@@ -44,8 +44,8 @@ func dedupe(ps []zen.TrafficPoint) []zen.TrafficPoint {
 }
 
 // TestEnrichSteadyStateOneCallPerRefresh warms a fleet, then runs a cycle every 30 minutes for
-// four days: every instance due for its refresh costs exactly one call, no other instance costs
-// any, and the figures built from the cached days equal those of every point of the window
+// four days: every instance due for its refresh costs exactly one call (but one refresh of "off",
+// which reads an incomplete day again), no other instance costs any, and the figures built from the cached days equal those of every point of the window
 // fetched at once.
 func TestEnrichSteadyStateOneCallPerRefresh(t *testing.T) {
 	fleet := []zensim.SimInstance{
@@ -83,6 +83,11 @@ func TestEnrichSteadyStateOneCallPerRefresh(t *testing.T) {
 				want = 3 // cold: the 72h window in 24h requests
 			case !NextRefresh(id, last[id], DefaultRefresh).After(now):
 				want = 1 // due: only what came since the last refresh
+			}
+			if id == "off" && now.Equal(t0.Add(46*time.Hour+30*time.Minute)) {
+				// Its refresh 6h earlier counted the window complete with 4.5h of the gap
+				// (6 %): the day the gap began was incomplete, so it is read again once.
+				want = 2
 			}
 			if n := len(seen[id]); n != want {
 				t.Fatalf("step %d (%s): %s got %d calls, want %d", step, now, id, n, want)
@@ -263,5 +268,62 @@ func TestFlatRecordIsFresh(t *testing.T) {
 	tr := traffic(r, t0.Add(-30*day))
 	if !tr.Complete || tr.Samples != 864 || tr.InP95Bps != 7 || tr.OutP95Bps != 9 || tr.InAvgBps != 7 {
 		t.Errorf("traffic %+v, want 864 complete samples at 7/9 bps", tr)
+	}
+}
+
+// TestEnrichIncompleteDaysAreAskedAgain: a day that was incomplete when it was fetched is not
+// final. A gap under 10 % (the window still counts as complete, so it may make an instance idle)
+// that the API fills in later is read again at the next refresh: one call for the day, besides the
+// usual one, and the figures then equal a direct read of every point. Once the day is whole it
+// costs nothing more; a re-read that brings fewer points than the cached day keeps the cached day.
+func TestEnrichIncompleteDaysAreAskedAgain(t *testing.T) {
+	// Two hours without points on the day before t0's (2.8 % of a 72h window).
+	gapFrom, gapTo := t0.Add(-30*time.Hour), t0.Add(-28*time.Hour)
+	h := newSimHarness(t, sim("a", zen.StatusRunning, 30*day, zensim.TrafficProfile{InBps: 10, OutBps: 10,
+		GapsFrom: ptr(gapFrom), GapsTo: ptr(gapTo)}))
+	e := h.enricher(0)
+	got, calls, err := e.Enrich(context.Background(), t0, nil, h.instances())
+	if err != nil || calls != 3 || got["a"] == nil || !got["a"].Complete || got["a"].Samples != 864-24 {
+		t.Fatalf("cold: %d calls, %+v, %v; want 3 calls and a complete window of 840 samples", calls, got["a"], err)
+	}
+	// The API fills the gap in.
+	h.sim.Mutate("a", func(in *zensim.SimInstance) { in.Traffic.GapsFrom, in.Traffic.GapsTo = nil, nil })
+	now := NextRefresh("a", t0, DefaultRefresh)
+	h.clock.Set(now)
+	h.sim.ResetCalls()
+	got, calls, err = e.Enrich(context.Background(), now, nil, h.instances())
+	if err != nil || got["a"] == nil {
+		t.Fatalf("refresh: %+v, %v", got["a"], err)
+	}
+	want := int(got["a"].WindowSeconds / 300)
+	if got["a"].Samples != want || calls != 2 {
+		t.Errorf("refresh after the API filled the gap: %d calls, %d samples; want 2 calls (the day again, and what is new) and every point (%d)",
+			calls, got["a"].Samples, want)
+	}
+	checkAgainstDirect(t, h, "a", 1)
+	// Whole now: the next refresh is one call again.
+	now = NextRefresh("a", now, DefaultRefresh)
+	h.clock.Set(now)
+	h.sim.ResetCalls()
+	if _, calls, err = e.Enrich(context.Background(), now, nil, h.instances()); err != nil || calls != 1 {
+		t.Errorf("refresh once every day is whole: %d calls, %v; want 1", calls, err)
+	}
+}
+
+// TestRereadNeverLosesPoints: a day read again keeps whichever reading has more samples.
+func TestRereadNeverLosesPoints(t *testing.T) {
+	day0 := t0.Truncate(dayLength).Add(-dayLength)
+	full := flatPoints(day0, day0.Add(dayLength), 7, 7)
+	keep := keepFor(DefaultWindow)
+	cached := addPoints(nil, day0, day0.Add(dayLength), full[:200], keep)
+	if len(cached) != 1 || cached[0].Samples != 200 || !unsettled(cached[0]) {
+		t.Fatalf("cached day = %+v", cached)
+	}
+	if d := reread(cached[0], full[:100], keep); d.Samples != 200 {
+		t.Errorf("a re-read with fewer points: %d samples, want the cached 200", d.Samples)
+	}
+	due := int(cached[0].Through.Sub(cached[0].From) / Step)
+	if d := reread(cached[0], full, keep); d.Samples != due || !d.Through.Equal(cached[0].Through) || !d.From.Equal(cached[0].From) || unsettled(d) {
+		t.Errorf("a re-read with every point: %+v, want %d samples over the same range", d, due)
 	}
 }

@@ -7,7 +7,9 @@
 // of each direction exactly, over every 5-minute point (not from the per-call in95 figures). A
 // cold instance costs one DescribeInstanceTraffic call per 24 hours of window (3 for 72 h); a
 // refresh asks only for what came after the cached days, one call in steady state. The window is
-// at least idle.window long and less than a day longer (a day is dropped whole).
+// at least idle.window long and less than a day longer (a day is dropped whole). A day that was
+// incomplete when fetched is read again at each refresh while the window counts as complete, as
+// the API may fill it in later (days.go, unsettled).
 //
 // The result is complete only when at least 90 % of the expected points arrived, none came
 // without a figure, and the instance existed for the whole window; a machine powered off, a

@@ -48,7 +48,11 @@ type job struct {
 	days  []state.TrafficDay
 	from  time.Time
 	parts []window
+	redo  []int // indices of days that were incomplete when fetched, read again (one call each)
 }
+
+// calls is how many DescribeInstanceTraffic calls the job makes.
+func (j job) calls() int { return len(j.parts) + len(j.redo) }
 
 // Fetch order when a budget cannot cover every instance due: what matters most first.
 //
@@ -107,10 +111,10 @@ func withinBudget(jobs []job, budget int) int {
 	}
 	used := 0
 	for i, j := range jobs {
-		if used+len(j.parts) > budget {
+		if used+j.calls() > budget {
 			return i
 		}
-		used += len(j.parts)
+		used += j.calls()
 	}
 	return len(jobs)
 }

@@ -62,6 +62,7 @@ type Metrics struct {
 	reloads           *prometheus.CounterVec
 	trafficCalls      prometheus.Counter
 	trafficCallsCycle prometheus.Gauge
+	trafficPending    prometheus.Gauge
 	leader            prometheus.Gauge
 	tagWrites         *prometheus.CounterVec
 	savings           savings
@@ -107,6 +108,9 @@ func New() *Metrics {
 		trafficCallsCycle: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "reaper_traffic_calls_last_cycle", Help: "Traffic API calls made in the last cycle.",
 		}),
+		trafficPending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "reaper_traffic_pending", Help: "Instances whose traffic was due but not fetched in the last cycle with a complete inventory (past idle.budget, or the call failed): never idle in that cycle.",
+		}),
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "reaper_leader", Help: "1 while this reaper leads its state (always, with bbolt), 0 while it stands by.",
 		}),
@@ -119,7 +123,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.cycles, m.cycleDuration, m.lastSuccess, m.instances, m.candidates,
 		m.terminations, m.blocked, m.apiRequests, m.apiDuration, m.policyEval,
-		m.reloads, m.trafficCalls, m.trafficCallsCycle, m.leader, m.tagWrites,
+		m.reloads, m.trafficCalls, m.trafficCallsCycle, m.trafficPending, m.leader, m.tagWrites,
 	)
 	m.savings = newSavings()
 	m.registry.MustRegister(m.savings.projected, m.savings.realized)

@@ -61,6 +61,8 @@ func TestScrapeHasEveryMetric(t *testing.T) {
 	m.AddTrafficCalls(7)
 	m.AddTrafficCalls(5)
 	m.AddTagWrite("failed")
+	m.SetTrafficPending(9)
+	m.SetTrafficPending(4)
 
 	body := scrape(t, m)
 	for _, name := range []string{
@@ -68,7 +70,7 @@ func TestScrapeHasEveryMetric(t *testing.T) {
 		"reaper_instances", "reaper_candidates", "reaper_terminations_total", "reaper_blocked_cycles_total",
 		"reaper_api_requests_total", "reaper_api_request_duration_seconds", "reaper_policy_eval_seconds",
 		"reaper_config_reloads_total", "reaper_traffic_calls_total", "reaper_traffic_calls_last_cycle",
-		"reaper_tag_writes_total", "go_goroutines", "process_cpu_seconds_total",
+		"reaper_traffic_pending", "reaper_tag_writes_total", "go_goroutines", "process_cpu_seconds_total",
 	} {
 		if !strings.Contains(body, "# TYPE "+name+" ") {
 			t.Errorf("metric %s missing from the scrape", name)
@@ -91,10 +93,12 @@ func TestScrapeHasEveryMetric(t *testing.T) {
 		`reaper_config_reloads_total{result="error"} 1`,
 		`reaper_traffic_calls_total 12`,
 		`reaper_traffic_calls_last_cycle 5`,
+		`reaper_traffic_pending 4`,
 		`reaper_tag_writes_total{result="failed"} 1`,
 		"# TYPE reaper_cycle_duration_seconds histogram",
 		"# TYPE reaper_traffic_calls_total counter",
 		"# TYPE reaper_traffic_calls_last_cycle gauge",
+		"# TYPE reaper_traffic_pending gauge",
 	} {
 		if !hasLine(body, line) {
 			t.Errorf("scrape lacks line %q", line)

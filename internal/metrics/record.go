@@ -50,5 +50,9 @@ func (m *Metrics) AddTrafficCalls(n int) {
 	m.trafficCallsCycle.Set(float64(n))
 }
 
+// SetTrafficPending sets reaper_traffic_pending: the instances whose traffic was due but not
+// fetched in the last cycle (the report's summary.traffic_pending).
+func (m *Metrics) SetTrafficPending(n int) { m.trafficPending.Set(float64(max(n, 0))) }
+
 // AddTagWrite counts one mark tag write by result.
 func (m *Metrics) AddTagWrite(result string) { m.tagWrites.WithLabelValues(result).Inc() }

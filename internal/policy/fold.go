@@ -31,73 +31,29 @@ type foldRule struct {
 // an undefined value is an empty array rather than no result.
 const foldVar = "reaper_fold"
 
-// instanceFree reports, for the rules of a compiled policy set, which cannot depend on
-// input.instance.
-type instanceFree struct {
-	c     *ast.Compiler
-	memo  map[*ast.Rule]bool
-	stack map[*ast.Rule]bool
-}
-
-// free reports whether r, and everything it can reach, reads no input but input.now and
-// input.params and uses no `with`.
-func (a *instanceFree) free(r *ast.Rule) bool {
-	if v, ok := a.memo[r]; ok {
-		return v
-	}
-	if a.stack[r] {
-		return false // recursion is a compile error; be safe anyway
-	}
-	a.stack[r] = true
-	defer delete(a.stack, r)
-	ok := true
-	ast.NewGenericVisitor(func(x any) bool {
-		if !ok {
+// readsInstanceHere reports whether node x keeps its rule from being folded: an expression with
+// `with`, or a reference to input other than input.now and input.params (ruleTaint follows the
+// references to other rules).
+func readsInstanceHere(x any) bool {
+	switch x := x.(type) {
+	case *ast.Expr:
+		return len(x.With) > 0
+	case ast.Ref:
+		if !x.HasPrefix(ast.InputRootRef) {
+			return false // local variables and builtins
+		}
+		if len(x) < 2 {
 			return true
 		}
-		switch x := x.(type) {
-		case *ast.Expr:
-			if len(x.With) > 0 {
-				ok = false
-			}
-		case ast.Ref:
-			ok = a.freeRef(x)
-		}
-		return !ok
-	}).Walk(r)
-	a.memo[r] = ok
-	return ok
-}
-
-// freeRef reports whether a reference inside a rule keeps the rule instance-free.
-func (a *instanceFree) freeRef(ref ast.Ref) bool {
-	switch {
-	case ref.HasPrefix(ast.InputRootRef):
-		if len(ref) < 2 {
-			return false
-		}
-		s, ok := ref[1].Value.(ast.String)
-		return ok && (s == "now" || s == "params")
-	case ref.HasPrefix(ast.DefaultRootRef):
-		if len(ref) < 2 || !ref[1].IsGround() {
-			return false
-		}
-		rules := a.c.GetRules(ref.GroundPrefix())
-		rules = append(rules, a.c.GetRulesDynamicWithOpts(ref, ast.RulesOptions{IncludeHiddenModules: true})...)
-		for _, dep := range rules {
-			if !a.free(dep) {
-				return false
-			}
-		}
-		return true
-	default:
-		return true // local variables and builtins
+		s, ok := x[1].Value.(ast.String)
+		return !ok || (s != "now" && s != "params")
 	}
+	return false
 }
 
 // foldableRefs returns the paths of the rules of c that can be folded, sorted.
 func foldableRefs(c *ast.Compiler) []ast.Ref {
-	a := &instanceFree{c: c, memo: map[*ast.Rule]bool{}, stack: map[*ast.Rule]bool{}}
+	a := newRuleTaint(c, readsInstanceHere)
 	type group struct {
 		ref ast.Ref
 		ok  bool
@@ -113,7 +69,7 @@ func foldableRefs(c *ast.Compiler) []ast.Ref {
 				groups[key] = g
 			}
 			plain := len(r.Head.Args) == 0 && len(r.Head.Ref()) == 1 && ref.IsGround() && allStrings(ref[1:])
-			g.ok = g.ok && plain && a.free(r)
+			g.ok = g.ok && plain && !a.rule(r)
 		}
 	}
 	var refs []ast.Ref

@@ -29,7 +29,7 @@ type ruleTrie struct {
 }
 
 // newRuleTrie builds the trie of the rules of c with plain string paths.
-func newRuleTrie(c *ast.Compiler, a *timeAnalysis) *ruleTrie {
+func newRuleTrie(c *ast.Compiler, a *ruleTaint) *ruleTrie {
 	root := &ruleTrie{}
 	for _, m := range c.Modules {
 		for _, r := range m.Rules {
@@ -50,7 +50,7 @@ func newRuleTrie(c *ast.Compiler, a *timeAnalysis) *ruleTrie {
 				}
 				n = next
 			}
-			free := !a.timedRule(r)
+			free := !a.rule(r)
 			if !n.rule {
 				n.rule, n.free, n.ref = true, free, ref
 			} else {

@@ -42,77 +42,28 @@ type timeGuards struct {
 	free *ruleTrie
 }
 
-// timeAnalysis tells, for the rules of a compiled policy set, which can read time.
-type timeAnalysis struct {
-	c     *ast.Compiler
-	memo  map[*ast.Rule]bool
-	stack map[*ast.Rule]bool
-}
-
-// timedRule reports whether r, or anything it can reach, may read time.
-func (a *timeAnalysis) timedRule(r *ast.Rule) bool {
-	if v, ok := a.memo[r]; ok {
-		return v
-	}
-	if a.stack[r] {
-		return true // recursion is a compile error; be safe anyway
-	}
-	a.stack[r] = true
-	defer delete(a.stack, r)
-	timed := a.readsTime(r)
-	a.memo[r] = timed
-	return timed
-}
-
-// readsTime reports whether x (a rule, an expression, a term) refers to something that may
-// read time.
-func (a *timeAnalysis) readsTime(x any) bool {
-	timed := false
-	ast.NewGenericVisitor(func(x any) bool {
-		if timed {
-			return true
-		}
-		if ref, ok := x.(ast.Ref); ok && a.timedRef(ref) {
-			timed = true
-		}
-		return timed
-	}).Walk(x)
-	return timed
-}
-
-// timedRef reports whether one reference may read time.
-func (a *timeAnalysis) timedRef(ref ast.Ref) bool {
-	switch {
-	case ref.HasPrefix(ast.InputRootRef):
-		if len(ref) < 2 {
-			return true
-		}
-		switch top, _ := ref[1].Value.(ast.String); top {
-		case "params":
-			return false // part of the cache's generation
-		case "instance":
-			if len(ref) < 3 {
-				return true
-			}
-			field, ok := ref[2].Value.(ast.String)
-			return !ok || field == "age_seconds"
-		default:
-			return true // input.now, and anything the analysis cannot name
-		}
-	case ref.HasPrefix(ast.DefaultRootRef):
-		if len(ref) < 2 || !ref[1].IsGround() {
-			return true
-		}
-		rules := a.c.GetRules(ref.GroundPrefix())
-		rules = append(rules, a.c.GetRulesDynamicWithOpts(ref, ast.RulesOptions{IncludeHiddenModules: true})...)
-		for _, r := range rules {
-			if a.timedRule(r) {
-				return true
-			}
-		}
-		return false
-	default:
+// readsTimeHere reports whether node x may read time: a reference to input.now, to
+// input.instance.age_seconds, or to a part of input the analysis cannot name (ruleTaint follows
+// the references to other rules). input.params is part of the cache's generation.
+func readsTimeHere(x any) bool {
+	ref, ok := x.(ast.Ref)
+	if !ok || !ref.HasPrefix(ast.InputRootRef) {
 		return false // local variables and builtins (checked by cacheBlocker)
+	}
+	if len(ref) < 2 {
+		return true
+	}
+	switch top, _ := ref[1].Value.(ast.String); top {
+	case "params":
+		return false
+	case "instance":
+		if len(ref) < 3 {
+			return true
+		}
+		field, ok := ref[2].Value.(ast.String)
+		return !ok || field == "age_seconds"
+	default:
+		return true // input.now, and anything the analysis cannot name
 	}
 }
 
@@ -164,16 +115,17 @@ func cacheBlocker(c *ast.Compiler) string {
 	return ""
 }
 
-// relax returns body without the expressions that read time, and without those that use a
-// variable only a dropped expression binds. body is a compiled rule body, so its expressions
-// are in an order where each binds its variables before any later one uses them.
-func (a *timeAnalysis) relax(body ast.Body) ast.Body {
+// relax returns body without the tainted expressions (for the time analysis: those that read
+// time), and without those that use a variable only a dropped expression binds. body is a
+// compiled rule body, so its expressions are in an order where each binds its variables before
+// any later one uses them.
+func (a *ruleTaint) relax(body ast.Body) ast.Body {
 	bound := ast.NewVarSet()
 	tainted := ast.NewVarSet()
 	var kept ast.Body
 	for _, e := range body {
 		vars := exprVars(e)
-		drop := a.readsTime(e)
+		drop := a.in(e)
 		for v := range vars {
 			if tainted.Contains(v) {
 				drop = true
@@ -217,7 +169,7 @@ func analyseTime(c *ast.Compiler, slots []slot) timeGuards {
 	if why := cacheBlocker(c); why != "" {
 		return timeGuards{off: why}
 	}
-	a := &timeAnalysis{c: c, memo: map[*ast.Rule]bool{}, stack: map[*ast.Rule]bool{}}
+	a := newRuleTaint(c, readsTimeHere)
 	var guards []*ast.Term
 	var timed []string
 	var slotOf []int
@@ -226,7 +178,7 @@ func analyseTime(c *ast.Compiler, slots []slot) timeGuards {
 	}
 	for i, s := range slots {
 		for _, r := range c.GetRulesExact(s.ref) {
-			if !a.timedRule(r) {
+			if !a.rule(r) {
 				continue
 			}
 			if r.Else != nil || len(r.Head.Args) > 0 {

@@ -74,6 +74,7 @@ func Observe(m *metrics.Metrics, res *reconcile.Result, rep *report.Run) {
 	}
 	m.SetInstances(byStatus)
 	m.SetCandidates(rep.Summary.ByPolicy)
+	m.SetTrafficPending(rep.Summary.TrafficPending)
 }
 
 // Succeeded reports whether a cycle counts as a success (reaper_last_success_timestamp_seconds,

@@ -22,7 +22,7 @@ func Discard(dir string) error {
 	case !fi.IsDir():
 		return fmt.Errorf("discard state: %s is not a directory", dir)
 	}
-	lock, err := lockDir(dir)
+	lock, err := lockDir(dir, "")
 	if err != nil {
 		return err
 	}

@@ -15,13 +15,17 @@ var ErrIntentCompleted = errors.New("intent already has an outcome")
 
 // LockedError reports that another reaper holds the state directory.
 type LockedError struct {
-	Dir string
-	PID int // 0 when the holder's PID is unknown
+	Dir    string
+	PID    int    // 0 when the holder's PID is unknown
+	Holder string // what the holder said it is (see WithHolder); "" when it did not say
 }
 
-// Error names the directory and, when known, the holder's PID.
+// Error names the directory and, when known, the holder's PID and what it is.
 func (e *LockedError) Error() string {
-	if e.PID > 0 {
+	switch {
+	case e.PID > 0 && e.Holder != "":
+		return fmt.Sprintf("state directory %s is in use by another reaper (pid %d, %s)", e.Dir, e.PID, e.Holder)
+	case e.PID > 0:
 		return fmt.Sprintf("state directory %s is in use by another reaper (pid %d)", e.Dir, e.PID)
 	}
 	return fmt.Sprintf("state directory %s is in use by another reaper", e.Dir)

@@ -65,8 +65,15 @@ const ApprovalOutcomeKeep = 30 * 24 * time.Hour
 // and only the daemon holding the lock reads and removes entries. Each entry is written whole
 // (a temporary file, fsynced, renamed into place, the directory fsynced), mode 0600 in a 0700
 // directory; an outcome is kept in inbox/done, a malformed entry is moved to inbox/rejected.
+//
+// Recording an outcome is the one step that takes an approval off the queue: an entry whose
+// outcome is recorded is never pending again, whether or not its file could be removed (it is
+// removed at the next look), so an approval is never taken twice.
 type Inbox struct {
 	dir string
+	// remove and rename take a finished entry's file away; tests replace them to fail.
+	remove func(name string) error
+	rename func(from, to string) error
 }
 
 const (
@@ -82,20 +89,69 @@ var inboxID = regexp.MustCompile(`^[0-9]{19,20}-[0-9a-f]{16}$`)
 
 // NewInbox returns the inbox of the state directory stateDir. Nothing is created until an
 // approval is queued (or Prepare is called).
-func NewInbox(stateDir string) *Inbox { return &Inbox{dir: filepath.Join(stateDir, inboxDir)} }
+func NewInbox(stateDir string) *Inbox {
+	return &Inbox{dir: filepath.Join(stateDir, inboxDir), remove: os.Remove, rename: os.Rename}
+}
 
 // Dir is the inbox directory.
 func (b *Inbox) Dir() string { return b.dir }
 
 // Prepare creates the inbox directories (0700) when missing. The daemon calls it at start, so
-// that they belong to the user the state directory belongs to.
+// that they belong to the user the state directory belongs to. An inbox that is not private (see
+// checkPrivate) is refused.
 func (b *Inbox) Prepare() error {
 	for _, d := range []string{b.dir, filepath.Join(b.dir, inboxDone), filepath.Join(b.dir, inboxReject)} {
 		if err := mkdirLike(d, filepath.Dir(d)); err != nil {
 			return fmt.Errorf("create approval inbox: %w", err)
 		}
+		if d == b.dir {
+			if err := b.checkPrivate(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// checkPrivate refuses an inbox that another local user could queue approvals in (or read them
+// from): a symbolic link, a directory with any permission for group or others, or one owned by a
+// user that is neither this process's, root, nor the owner of the state directory (the daemon's
+// user, when apply runs as root). A missing inbox is an error that wraps fs.ErrNotExist.
+func (b *Inbox) checkPrivate() error {
+	fi, err := os.Lstat(b.dir)
+	if err != nil {
+		return fmt.Errorf("approval inbox: %w", err)
+	}
+	mode := fi.Mode()
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		return fmt.Errorf("approval inbox %s is a symbolic link (mode %s); it must be a directory of its own, mode 0700", b.dir, mode)
+	case !mode.IsDir():
+		return fmt.Errorf("approval inbox %s is not a directory (mode %s)", b.dir, mode)
+	case mode.Perm()&0o077 != 0:
+		return fmt.Errorf("approval inbox %s has mode %#o: other users could queue approvals in it or read them; "+
+			"it must be 0700, owned by the daemon's user (chmod 700 %s)", b.dir, mode.Perm(), b.dir)
+	}
+	uid, ok := ownerOf(fi)
+	if !ok || uid == 0 || uid == os.Geteuid() {
+		return nil
+	}
+	if parent, err := os.Stat(filepath.Dir(b.dir)); err == nil {
+		if puid, ok := ownerOf(parent); ok && puid == uid {
+			return nil
+		}
+	}
+	return fmt.Errorf("approval inbox %s (mode %#o) is owned by uid %d, neither this reaper's user (uid %d), root, nor the state directory's owner; "+
+		"another user could queue approvals in it", b.dir, mode.Perm(), uid, os.Geteuid())
+}
+
+// readable checks the inbox before a read: ok is false (with no error) when there is no inbox.
+func (b *Inbox) readable() (ok bool, err error) {
+	err = b.checkPrivate()
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // QueueApproval writes a into the inbox and returns its ID.
@@ -122,8 +178,13 @@ func (b *Inbox) QueueApproval(a Approval) (string, error) {
 }
 
 // PendingApprovals returns the queued approvals, oldest first. An entry that cannot be read as an
-// approval is returned with Err set. A missing inbox is an empty one.
+// approval is returned with Err set. A missing inbox is an empty one. An entry whose outcome is
+// recorded is finished, not pending: its file, left behind when taking it away failed, is taken
+// away now (or at a later look).
 func (b *Inbox) PendingApprovals() ([]PendingApproval, error) {
+	if ok, err := b.readable(); !ok {
+		return nil, err
+	}
 	ents, err := os.ReadDir(b.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -139,13 +200,21 @@ func (b *Inbox) PendingApprovals() ([]PendingApproval, error) {
 		}
 		id := strings.TrimSuffix(name, ".json")
 		p := PendingApproval{Approval: Approval{ID: name}}
+		if id != name && inboxID.MatchString(id) {
+			p.ID = id
+		}
+		if status, done := b.finished(p.ID); done {
+			if status != "" {
+				_ = b.takeAway(name, status) // best effort: it stays finished either way
+			}
+			continue
+		}
 		switch {
 		case !e.Type().IsRegular():
 			p.Err = fmt.Errorf("%s is not a regular file", name)
 		case id == name || !inboxID.MatchString(id):
 			p.Err = fmt.Errorf("%s is not named as reaper names an approval", name)
 		default:
-			p.ID = id
 			p.Err = readApproval(filepath.Join(b.dir, name), &p.Approval)
 			p.Approval.ID = id
 		}
@@ -181,9 +250,12 @@ func DecodeApproval(data []byte, a *Approval) error {
 	return nil
 }
 
-// FinishApproval records o as the outcome of the queued approval id and takes it off the queue:
-// a rejected entry is moved to inbox/rejected as it is, any other is removed. Outcomes older than
-// ApprovalOutcomeKeep are pruned.
+// FinishApproval records o as the outcome of the queued approval id, which takes it off the queue
+// in one step: the outcome file is linked into inbox/done whole, and an entry with an outcome is
+// never pending again. Its file is then taken away (a rejected entry is moved to inbox/rejected as
+// it is, any other is removed); when that fails the error says so, and the next look at the queue
+// tries again. An outcome is recorded once: finishing a finished approval is an error and changes
+// nothing. Outcomes older than ApprovalOutcomeKeep are pruned.
 func (b *Inbox) FinishApproval(id string, o ApprovalOutcome) error {
 	if strings.ContainsAny(id, `/\`) || id == "" || strings.HasPrefix(id, ".") {
 		return fmt.Errorf("finish approval %q: not an inbox entry", id)
@@ -200,24 +272,37 @@ func (b *Inbox) FinishApproval(id string, o ApprovalOutcome) error {
 	if inboxID.MatchString(id) {
 		name = id + ".json"
 	}
-	if err := writeFileAtomic(filepath.Join(b.dir, inboxDone), id+".json", data); err != nil {
+	if err := writeFileOnce(filepath.Join(b.dir, inboxDone), id+".json", data); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("finish approval %s: its outcome is already recorded", id)
+	} else if err != nil {
 		return fmt.Errorf("finish approval %s: %w", id, err)
 	}
-	src := filepath.Join(b.dir, name)
-	if o.Status == ApprovalRejected {
-		err = os.Rename(src, filepath.Join(b.dir, inboxReject, name))
-	} else {
-		err = os.Remove(src)
-	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("finish approval %s: %w", id, err)
+	if err := b.takeAway(name, o.Status); err != nil {
+		return fmt.Errorf("finish approval %s: outcome recorded, but the entry stays in the inbox until the next look: %w", id, err)
 	}
 	b.prune(o.FinishedAt.Add(-ApprovalOutcomeKeep))
 	return syncDir(b.dir)
 }
 
+// takeAway removes the finished entry name from the inbox, or moves it to inbox/rejected when its
+// outcome is ApprovalRejected. An entry already gone is no error.
+func (b *Inbox) takeAway(name, status string) error {
+	var err error
+	src := filepath.Join(b.dir, name)
+	if status == ApprovalRejected {
+		err = b.rename(src, filepath.Join(b.dir, inboxReject, name))
+	} else {
+		err = b.remove(src)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
 // prune removes the outcomes finished before cutoff (best effort: an outcome kept too long is
-// harmless).
+// harmless), but never one whose entry is still in the inbox: that outcome is what keeps it off
+// the queue.
 func (b *Inbox) prune(cutoff time.Time) {
 	dir := filepath.Join(b.dir, inboxDone)
 	ents, _ := os.ReadDir(dir)
@@ -225,6 +310,14 @@ func (b *Inbox) prune(cutoff time.Time) {
 		var o ApprovalOutcome
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil || json.Unmarshal(data, &o) != nil || o.FinishedAt.IsZero() || !o.FinishedAt.Before(cutoff) {
+			continue
+		}
+		id := strings.TrimSuffix(e.Name(), ".json")
+		entry := id
+		if inboxID.MatchString(id) {
+			entry = id + ".json"
+		}
+		if _, err := os.Lstat(filepath.Join(b.dir, entry)); !errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		_ = os.Remove(filepath.Join(dir, e.Name()))
@@ -237,6 +330,26 @@ func (b *Inbox) ApprovalOutcome(id string) (ApprovalOutcome, bool, error) {
 	if !inboxID.MatchString(id) {
 		return ApprovalOutcome{}, false, fmt.Errorf("read approval outcome: %q is not an approval ID", id)
 	}
+	if ok, err := b.readable(); !ok {
+		return ApprovalOutcome{}, false, err
+	}
+	return b.outcome(id)
+}
+
+// finished reports whether the inbox entry id (an approval ID, or the name of a malformed entry)
+// has an outcome recorded, and its status ("" when the outcome cannot be read: it is finished all
+// the same).
+func (b *Inbox) finished(id string) (status string, ok bool) {
+	if _, err := os.Lstat(filepath.Join(b.dir, inboxDone, id+".json")); errors.Is(err, fs.ErrNotExist) {
+		return "", false
+	}
+	o, _, _ := b.outcome(id)
+	return o.Status, true
+}
+
+// outcome reads the recorded outcome of the inbox entry id (an approval ID, or the name of a
+// malformed entry); ok is false when there is none.
+func (b *Inbox) outcome(id string) (ApprovalOutcome, bool, error) {
 	data, err := os.ReadFile(filepath.Join(b.dir, inboxDone, id+".json"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return ApprovalOutcome{}, false, nil
@@ -254,6 +367,9 @@ func (b *Inbox) ApprovalOutcome(id string) (ApprovalOutcome, bool, error) {
 // ApprovalOutcomes returns every kept outcome (for the checks `reaper apply` makes before it
 // queues: a plan the daemon applied is not queued again).
 func (b *Inbox) ApprovalOutcomes() ([]ApprovalOutcome, error) {
+	if ok, err := b.readable(); !ok {
+		return nil, err
+	}
 	dir := filepath.Join(b.dir, inboxDone)
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -280,12 +396,18 @@ func (b *Inbox) ApprovalOutcomes() ([]ApprovalOutcome, error) {
 // writeFileAtomic writes data to dir/name whole or not at all: a temporary file in dir (0600,
 // owned like dir), fsynced, renamed into place, and dir fsynced.
 func writeFileAtomic(dir, name string, data []byte) error {
+	return writeTemp(dir, data, func(tmp string) error { return os.Rename(tmp, filepath.Join(dir, name)) })
+}
+
+// writeTemp writes data to a temporary file in dir (0600, owned like dir), fsyncs it, puts it in
+// place with place, and fsyncs dir. The temporary file is removed in any case.
+func writeTemp(dir string, data []byte, place func(tmp string) error) error {
 	f, err := os.CreateTemp(dir, inboxTemp+"*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename there is nothing to remove
+	defer os.Remove(tmp) // after a rename there is nothing to remove; after a link, the second name
 	if err := f.Chmod(0o600); err != nil {
 		f.Close()
 		return err
@@ -305,10 +427,17 @@ func writeFileAtomic(dir, name string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+	if err := place(tmp); err != nil {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// writeFileOnce writes data to dir/name whole, as writeFileAtomic does, but only if dir/name does
+// not exist yet: the temporary file is linked into place, which fails with fs.ErrExist when it
+// does.
+func writeFileOnce(dir, name string, data []byte) error {
+	return writeTemp(dir, data, func(tmp string) error { return os.Link(tmp, filepath.Join(dir, name)) })
 }
 
 // mkdirLike creates dir (0700) when missing, owned like parent (see chownLike).

@@ -25,3 +25,12 @@ func chownLike(f *os.File, dir string) error {
 	}
 	return f.Chown(int(st.Uid), int(st.Gid))
 }
+
+// ownerOf returns the user ID that owns fi; ok is false when it cannot be told.
+func ownerOf(fi os.FileInfo) (uid int, ok bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return int(st.Uid), true
+}

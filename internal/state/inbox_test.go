@@ -97,3 +97,72 @@ func TestInboxMalformedEntries(t *testing.T) {
 		t.Errorf("inbox/rejected holds %d entries, want %d", len(moved), len(bad)+1)
 	}
 }
+
+// TestInboxMustBePrivate: an inbox directory others could write into (or read) would let another
+// local user queue approvals: an inbox with any group or others permission, owned by a user that is
+// neither this process's nor root, or that is a symbolic link is refused on every read and write,
+// with an error naming its path and mode; nothing in it is read as an approval.
+func TestInboxMustBePrivate(t *testing.T) {
+	cases := []struct {
+		name string
+		make func(t *testing.T, inbox string)
+		want string
+	}{
+		{"world writable", func(t *testing.T, inbox string) { chmod(t, inbox, 0o777) }, "mode 0777"},
+		{"group writable", func(t *testing.T, inbox string) { chmod(t, inbox, 0o770) }, "mode 0770"},
+		{"others may read", func(t *testing.T, inbox string) { chmod(t, inbox, 0o705) }, "mode 0705"},
+		{"sticky, world writable", func(t *testing.T, inbox string) { chmod(t, inbox, 0o1777) }, "mode 0777"},
+		{"another user's", func(t *testing.T, inbox string) {
+			if os.Geteuid() != 0 {
+				t.Skip("giving a directory to another user needs root")
+			}
+			if err := os.Chown(inbox, 4242, 4242); err != nil {
+				t.Fatal(err)
+			}
+		}, "owned by uid 4242"},
+		{"a symbolic link", func(t *testing.T, inbox string) {
+			elsewhere := t.TempDir()
+			if err := os.Rename(inbox, filepath.Join(elsewhere, "inbox")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(elsewhere, "inbox"), inbox); err != nil {
+				t.Fatal(err)
+			}
+		}, "symbolic link"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := state.NewInbox(t.TempDir())
+			if _, err := b.QueueApproval(state.Approval{PlanRunID: "r1", Plan: []byte("{}"), QueuedAt: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			c.make(t, b.Dir())
+			check := func(what string, err error) {
+				t.Helper()
+				if err == nil || !strings.Contains(err.Error(), b.Dir()) || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("%s of an inbox that is %s: %v; want an error naming %s and %q", what, c.name, err, b.Dir(), c.want)
+				}
+			}
+			p, err := b.PendingApprovals()
+			check("PendingApprovals", err)
+			if len(p) != 0 {
+				t.Errorf("PendingApprovals returned %d approvals from an inbox that is %s", len(p), c.name)
+			}
+			_, err = b.QueueApproval(state.Approval{PlanRunID: "r2", Plan: []byte("{}"), QueuedAt: time.Now()})
+			check("QueueApproval", err)
+			_, err = b.ApprovalOutcomes()
+			check("ApprovalOutcomes", err)
+			check("Prepare", b.Prepare())
+		})
+	}
+}
+
+func chmod(t *testing.T, path string, mode os.FileMode) {
+	t.Helper()
+	if mode&0o1000 != 0 {
+		mode = mode&0o777 | os.ModeSticky
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -24,8 +24,9 @@ type dirLock struct {
 	file *os.File
 }
 
-// lockDir takes the exclusive lock on dir and records our PID.
-func lockDir(dir string) (*dirLock, error) {
+// lockDir takes the exclusive lock on dir and records our PID and holder (what we are, see
+// WithHolder; may be empty).
+func lockDir(dir, holder string) (*dirLock, error) {
 	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
@@ -33,11 +34,12 @@ func lockDir(dir string) (*dirLock, error) {
 	if err := tryLock(f); err != nil {
 		f.Close()
 		if errors.Is(err, errWouldBlock) {
-			return nil, &LockedError{Dir: dir, PID: readPID(dir)}
+			pid, by := readHolder(dir)
+			return nil, &LockedError{Dir: dir, PID: pid, Holder: by}
 		}
 		return nil, fmt.Errorf("lock state directory %s: %w", dir, err)
 	}
-	if err := writePID(dir, os.Getpid()); err != nil {
+	if err := writePID(dir, os.Getpid(), holder); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -53,10 +55,15 @@ func (l *dirLock) release() error {
 	return errors.Join(err, l.file.Close())
 }
 
-// writePID atomically replaces the PID file, overwriting a stale one.
-func writePID(dir string, pid int) error {
+// writePID atomically replaces the PID file, overwriting a stale one: the PID on the first line,
+// the holder (when named) on the second.
+func writePID(dir string, pid int, holder string) error {
 	tmp := filepath.Join(dir, pidFile+".tmp")
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)+"\n"), 0o600); err != nil {
+	body := strconv.Itoa(pid) + "\n"
+	if holder = strings.TrimSpace(holder); holder != "" && !strings.ContainsAny(holder, "\r\n") {
+		body += holder + "\n"
+	}
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write pid file: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, pidFile)); err != nil {
@@ -65,15 +72,18 @@ func writePID(dir string, pid int) error {
 	return nil
 }
 
-// readPID returns the PID in dir's PID file, or 0 when there is none.
-func readPID(dir string) int {
+// readHolder returns the PID and holder in dir's PID file: 0 when there is no PID, "" when the
+// holder is not named (none, or a reaper that did not write one).
+func readHolder(dir string) (pid int, holder string) {
 	data, err := os.ReadFile(filepath.Join(dir, pidFile))
 	if err != nil {
-		return 0
+		return 0, ""
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	first, rest, _ := strings.Cut(string(data), "\n")
+	pid, err = strconv.Atoi(strings.TrimSpace(first))
 	if err != nil || pid <= 0 {
-		return 0
+		return 0, ""
 	}
-	return pid
+	holder, _, _ = strings.Cut(rest, "\n")
+	return pid, strings.TrimSpace(holder)
 }

@@ -129,7 +129,7 @@ func writeAtomic(dst string, write func(io.Writer) error) (err error) {
 // the directory's lock, so it fails with a *LockedError while a reaper runs.
 // movedTo is empty when there was no database to move.
 func Reset(dir string, now time.Time) (movedTo string, err error) {
-	lock, err := lockDir(dir)
+	lock, err := lockDir(dir, "")
 	if err != nil {
 		return "", err
 	}

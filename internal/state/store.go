@@ -42,6 +42,7 @@ type Option func(*options)
 type options struct {
 	now         func() time.Time
 	node        string
+	holder      string        // what holds the directory's lock, written beside its PID
 	lockTimeout time.Duration // bbolt file lock wait; 0: the default for the mode
 }
 
@@ -53,6 +54,12 @@ func WithNow(now func() time.Time) Option {
 // WithNode sets the node name PutRun writes into runs that do not name one.
 func WithNode(name string) Option {
 	return func(o *options) { o.node = name }
+}
+
+// WithHolder names what the writer is (a daemon, a one-off command), written beside its PID so
+// that a process refused the lock can tell who holds it (LockedError.Holder).
+func WithHolder(name string) Option {
+	return func(o *options) { o.holder = name }
 }
 
 // newOptions applies opts over the defaults for the mode.
@@ -75,7 +82,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
-	lock, err := lockDir(dir)
+	lock, err := lockDir(dir, newOptions(false, opts).holder)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +214,7 @@ func openError(dir, path string, readOnly, existed bool, err error) error {
 	case errors.Is(err, bolterr.ErrTimeout):
 		e := &LockedError{Dir: dir}
 		if readOnly {
-			e.PID = readPID(dir)
+			e.PID, e.Holder = readHolder(dir)
 		}
 		return e
 	case errors.Is(err, bolterr.ErrInvalid), errors.Is(err, bolterr.ErrChecksum),

@@ -494,3 +494,43 @@ func must[T any](v T, err error) func(*testing.T) T {
 		return v
 	}
 }
+
+// readPID is the PID in dir's PID file.
+func readPID(dir string) int {
+	pid, _ := readHolder(dir)
+	return pid
+}
+
+// TestLockedErrorNamesTheHolder: a writer that names what it is (WithHolder) is named, with its
+// PID, to the process it keeps out; a stale PID file's holder is never taken over by a writer that
+// names none.
+func TestLockedErrorNamesTheHolder(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, pidFile), []byte("999999\nreaper run\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var locked *LockedError
+	if _, err := Open(dir, WithHolder("reaper run")); !errors.As(err, &locked) || locked.Holder != "" || locked.PID != os.Getpid() {
+		t.Errorf("Open while a writer that names no holder holds it = %#v, want a LockedError with no holder", err)
+	}
+	s.Close()
+	s, err = Open(dir, WithHolder("reaper plan"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = Open(dir, WithHolder("reaper run"))
+	if !errors.As(err, &locked) || locked.Holder != "reaper plan" || locked.PID != os.Getpid() {
+		t.Fatalf("Open while reaper plan holds it = %#v, want a LockedError naming reaper plan", err)
+	}
+	if got, want := err.Error(), fmt.Sprintf("state directory %s is in use by another reaper (pid %d, reaper plan)", dir, os.Getpid()); got != want {
+		t.Errorf("error = %q, want %q", got, want)
+	}
+	if _, err := OpenReadOnly(dir, func(o *options) { o.lockTimeout = 100 * time.Millisecond }); !errors.As(err, &locked) || locked.Holder != "reaper plan" {
+		t.Errorf("OpenReadOnly while reaper plan holds it = %v, want a LockedError naming reaper plan", err)
+	}
+}

@@ -26,17 +26,6 @@ type BillLine struct {
 // billPageSize is the largest page the API serves (§12.2).
 const billPageSize = 5000
 
-// maxBillPages bounds the pages read for one resource, against a server whose totalCount never
-// comes within reach.
-const maxBillPages = 100
-
-type wireBillRequest struct {
-	PageNum     int    `json:"pageNum"`
-	PageSize    int    `json:"pageSize"`
-	BillMonthly int    `json:"billMonthly"`
-	ResourceID  string `json:"resourceId"`
-}
-
 type wireBillResponse struct {
 	wireResponse
 	TotalCount flexInt64      `json:"totalCount"`
@@ -52,45 +41,6 @@ type wireBillLine struct {
 	Voucher        *money.Micros `json:"voucher"`
 	BillMonthly    flexInt64     `json:"billMonthly"`
 	Location       flexString    `json:"location"`
-}
-
-// DescribeBillDetail returns the lines of month (yyyyMM, UTC) whose resourceId is exactly
-// resourceID, reading every page (§12.5). The server's filter is not trusted: lines for other
-// resources are dropped. No lines is not a cost of 0 (the month may not be closed, or the
-// instance billed under another id); callers decide what it means. It is a billing (zbc) call,
-// signed and rate limited like the others.
-func (c *Client) DescribeBillDetail(ctx context.Context, month int, resourceID string) ([]BillLine, error) {
-	const action = "DescribeBillDetail"
-	if month < 100001 || month%100 < 1 || month%100 > 12 {
-		return nil, fmt.Errorf("zen: %s: month %d is not yyyyMM", action, month)
-	}
-	var lines []BillLine
-	seen := 0
-	for page := 1; page <= maxBillPages; page++ {
-		req := wireBillRequest{PageNum: page, PageSize: billPageSize, BillMonthly: month, ResourceID: resourceID}
-		out, _, err := callWith(ctx, c, action, req, callOptions[wireBillResponse]{svc: &serviceZBC})
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range out.DataSet {
-			if string(w.ResourceID) != resourceID {
-				continue
-			}
-			if w.BillMonthly.Valid && int(w.BillMonthly.Value) != month {
-				continue
-			}
-			l, err := w.line(month)
-			if err != nil {
-				return nil, err
-			}
-			lines = append(lines, l)
-		}
-		seen += len(out.DataSet)
-		if len(out.DataSet) < billPageSize || !out.TotalCount.Valid || int64(seen) >= out.TotalCount.Value {
-			return lines, nil
-		}
-	}
-	return nil, fmt.Errorf("zen: %s: more than %d pages for resource %s", action, maxBillPages, resourceID)
 }
 
 func (w wireBillLine) line(month int) (BillLine, error) {

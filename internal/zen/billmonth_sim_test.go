@@ -47,7 +47,9 @@ func billCalls(sim *zensim.Server) int {
 }
 
 // TestBillMonth: the whole month in pages of 5000 (ceil(n/5000) calls), every line handed on
-// once, ids kept as strings, amounts exact; strict paging errors; permission stays recognisable.
+// once, ids kept as strings, amounts exact, every call to the billing service (zbc); an empty month
+// is no line; strict paging errors; permission stays recognisable; a month that is not yyyyMM is
+// refused.
 func TestBillMonth(t *testing.T) {
 	const n = 12_001
 	sim, url := billMonthSim(t, n)
@@ -67,6 +69,11 @@ func TestBillMonth(t *testing.T) {
 	}
 	if calls := billCalls(sim); calls != 3 || pages != 3 || lines != n {
 		t.Errorf("%d calls, %d pages, %d lines; want 3, 3, %d", calls, pages, lines, n)
+	}
+	for _, call := range sim.Calls() {
+		if call.Service != zensim.ServiceZBC {
+			t.Errorf("%s went to service %q, want zbc (billing)", call.Action, call.Service)
+		}
 	}
 	if a, b := sums["945345672712820433"], sums["945345672712820400"]; a.String() != "83.260000" || b.String() != "99.000000" {
 		t.Errorf("sums %s and %s, want 83.260000 and 99.000000 (ids compared as strings)", a, b)

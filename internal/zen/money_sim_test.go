@@ -83,37 +83,3 @@ func TestInquiryPriceCreateInstance(t *testing.T) {
 		}
 	}
 }
-
-func TestDescribeBillDetail(t *testing.T) {
-	sim, url := moneySim(t)
-	c := moneyClient(t, url, "AKID")
-	lines, err := c.DescribeBillDetail(t.Context(), 202610, "945345672712820433")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum money.Micros
-	for _, l := range lines {
-		if l.ResourceID != "945345672712820433" {
-			t.Errorf("line for %s kept", l.ResourceID)
-		}
-		sum += l.Amount
-	}
-	if len(lines) != 2 || sum.String() != "93.260000" {
-		t.Errorf("lines = %+v, sum %s; want 2 lines summing to 93.260000 (the id ending 400 is another resource)", lines, sum)
-	}
-	lines, err = c.DescribeBillDetail(t.Context(), 202609, "945345672712820433")
-	if err != nil || len(lines) != 0 {
-		t.Errorf("September: %v, %v; want no lines", lines, err)
-	}
-	calls := sim.Calls()
-	if len(calls) == 0 || calls[0].Service != zensim.ServiceZBC {
-		t.Errorf("calls %+v, want zbc", calls)
-	}
-	_, err = moneyClient(t, url, "NOBILL").DescribeBillDetail(t.Context(), 202610, "945345672712820433")
-	if err == nil || !zen.IsPermission(err) {
-		t.Errorf("key without billing permission: err = %v, want a permission error", err)
-	}
-	if _, err := c.DescribeBillDetail(t.Context(), 202613, "x"); err == nil {
-		t.Error("month 202613 accepted")
-	}
-}

@@ -11,8 +11,7 @@ import (
 // good) must not be one method away. Adding a method here is a decision, not a side effect.
 func TestClientSurface(t *testing.T) {
 	want := []string{
-		"BillMonth",          // billing (zbc), read only: a month's whole bill in pages, for cost per instance
-		"DescribeBillDetail", // billing (zbc), read only, one resource's lines (unused by pricing since BillMonth)
+		"BillMonth", // billing (zbc), read only: a month's whole bill in pages, for cost per instance
 		"DescribeInstanceTraffic",
 		"DescribeInstances",
 		"GoString",

@@ -37,3 +37,48 @@ func TestMalformedApprovalRow(t *testing.T) {
 		t.Error("finishing an approval twice is not an error")
 	}
 }
+
+// TestFinishApprovalIsOneTransaction: on PostgreSQL the outcome and taking the approval off the
+// queue are one UPDATE, in the transaction that also prunes old outcomes. A real fault in that
+// transaction (a trigger that fails the prune, so the tests hold as root) leaves the approval
+// waiting with no outcome, never recorded but still pending or the reverse; once the fault is
+// gone it is finished once.
+func TestFinishApprovalIsOneTransaction(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	at := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
+	id, err := s.QueueApproval(state.Approval{PlanRunID: "r1", Plan: []byte("{}"), QueuedAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE FUNCTION fail_prune() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected: prune fails'; END $$`,
+		`CREATE TRIGGER fail_prune BEFORE DELETE ON approvals FOR EACH STATEMENT EXECUTE FUNCTION fail_prune()`,
+	} {
+		if _, err := s.pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := state.ApprovalOutcome{PlanRunID: "r1", Status: state.ApprovalApplied, RunID: "r2", ExitCode: 3, FinishedAt: at.Add(time.Minute)}
+	if err := s.FinishApproval(id, o); err == nil {
+		t.Fatal("FinishApproval succeeded with the prune failing: the fault did not hold")
+	}
+	if _, ok, err := s.ApprovalOutcome(id); ok || err != nil {
+		t.Errorf("after a failed finish: outcome recorded = %v, %v; want none", ok, err)
+	}
+	if p, err := s.PendingApprovals(); err != nil || len(p) != 1 || p[0].ID != id {
+		t.Errorf("after a failed finish: PendingApprovals = %+v, %v; want %s still waiting", p, err, id)
+	}
+	if _, err := s.pool.Exec(ctx, `DROP TRIGGER fail_prune ON approvals`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishApproval(id, o); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.PendingApprovals(); err != nil || len(p) != 0 {
+		t.Errorf("PendingApprovals = %+v, %v; want none", p, err)
+	}
+	if got, ok, err := s.ApprovalOutcome(id); !ok || err != nil || got.ExitCode != 3 {
+		t.Errorf("ApprovalOutcome = %+v, %v, %v", got, ok, err)
+	}
+}

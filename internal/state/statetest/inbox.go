@@ -60,6 +60,12 @@ func RunQueue(t *testing.T, newQueue func(t *testing.T) Queue) {
 	if err != nil || !ok || o.Status != done.Status || o.RunID != "r2" || o.ExitCode != 3 || o.ApprovalID != id1 || !o.FinishedAt.Equal(done.FinishedAt) {
 		t.Errorf("ApprovalOutcome = %+v, %v, %v; want %+v", o, ok, err, done)
 	}
+	if err := q.FinishApproval(id1, state.ApprovalOutcome{Status: state.ApprovalRefused, ExitCode: 1, FinishedAt: at}); err == nil {
+		t.Error("a second outcome for a finished approval was accepted")
+	}
+	if o, _, _ := q.ApprovalOutcome(id1); o.Status != done.Status || o.ExitCode != 3 {
+		t.Errorf("outcome after a second finish = %+v, want the first (%+v)", o, done)
+	}
 	pending, err = q.PendingApprovals()
 	if err != nil || len(pending) != 1 || pending[0].ID != id2 {
 		t.Errorf("pending after finishing the first = %+v, %v; want only %s", pending, err, id2)
