@@ -377,10 +377,10 @@ func newHTMLRow(in Instance, ref time.Time) htmlRow {
 	return row
 }
 
-func tagList(tags map[string]string) []string {
+func tagList(tags Tags) []string {
 	out := make([]string, 0, len(tags))
-	for k, v := range tags {
-		out = append(out, k+"="+v)
+	for _, t := range tags {
+		out = append(out, t.Key+"="+t.Value)
 	}
 	slices.Sort(out)
 	return out

@@ -145,7 +145,7 @@ type Instance struct {
 	Type            string            `json:"type"`
 	Status          string            `json:"status"`
 	ChargeType      string            `json:"charge_type"`
-	Tags            map[string]string `json:"tags"`
+	Tags            Tags              `json:"tags"` // first value of each key, written as an object
 	Action          string            `json:"action"`
 	Reasons         []Reason          `json:"reasons"`    // terminate reasons
 	Exemptions      []Reason          `json:"exemptions"` // exempt reasons
@@ -222,7 +222,6 @@ func (i Instance) MarshalJSON() ([]byte, error) {
 	p.Exemptions = nonNil(p.Exemptions)
 	p.Warnings = nonNil(p.Warnings)
 	p.Marks = nonNil(p.Marks)
-	p.Tags = nonNilMap(p.Tags)
 	return json.Marshal(p)
 }
 
