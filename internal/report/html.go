@@ -377,6 +377,8 @@ func newHTMLRow(in Instance, ref time.Time) htmlRow {
 	return row
 }
 
+// tagList is the row's tags as "key=value", sorted; tags is a First view (printableInstance
+// makes one), so a repeated key shows its first value only, as in report.json.
 func tagList(tags Tags) []string {
 	out := make([]string, 0, len(tags))
 	for _, t := range tags {

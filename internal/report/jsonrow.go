@@ -25,6 +25,7 @@ var instanceJSONFields = []string{
 type rowWriter struct {
 	buf    []byte
 	prefix string
+	tagBuf Tags // reused for a row's First tags
 }
 
 // newline starts a line at depth levels of indentation below the prefix.
@@ -134,14 +135,16 @@ func (w *rowWriter) instance(in *Instance) error {
 	return nil
 }
 
-// tags writes t as encoding/json writes a map: Tags holds one pair per key, sorted by key.
+// tags writes t.First() as encoding/json writes a map: one pair per key, sorted by key.
 func (w *rowWriter) tags(t Tags, d int) {
 	if len(t) == 0 {
 		w.buf = append(w.buf, "{}"...)
 		return
 	}
+	w.tagBuf = t.First(w.tagBuf)
+	defer clear(w.tagBuf) // keep no row's strings alive
 	w.buf = append(w.buf, '{')
-	for i, p := range t {
+	for i, p := range w.tagBuf {
 		if i > 0 {
 			w.buf = append(w.buf, ',')
 		}

@@ -31,11 +31,11 @@ func printableInstance(in Instance) Instance {
 	}
 	in.Reasons, in.Exemptions, in.Warnings = printableReasons(in.Reasons), printableReasons(in.Exemptions), printableReasons(in.Warnings)
 	if len(in.Tags) > 0 {
-		tags := make(Tags, len(in.Tags))
-		for i, t := range in.Tags {
+		tags := in.Tags.First(nil) // a copy: in.Tags is the instance's own list
+		for i, t := range tags {
 			tags[i] = Tag{Key: printable(t.Key), Value: printable(t.Value)}
 		}
-		in.Tags = FirstTags(tags) // keys that became one printable key keep one value
+		in.Tags = tags.First(nil) // keys that became one printable key keep one value
 	}
 	return in
 }

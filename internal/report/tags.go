@@ -8,47 +8,51 @@ import (
 	"strings"
 )
 
-// Tag is one tag of a report row.
-type Tag struct {
+// Tag is one tag pair. It is an alias of the plain struct, as zen.Tag is, so that a row shares
+// the instance's pair list without a copy (issue 14); report imports no other reaper package.
+type Tag = struct {
 	Key   string
 	Value string
 }
 
-// Tags is an instance's tags as reports show them: the first value of each key the instance
-// carries, sorted by key in byte order, the order encoding/json writes a map's keys. It is
-// written as a JSON object, byte for byte as the map[string]string that reports held before
-// (issue 14: a map per row cost ~300 bytes), and reads that object back from older reports.
-// Build one with FirstTags; a row's Tags is never a place to look for protection, which reads
-// every pair of the instance.
+// Tags is an instance's tags, every pair in the order the API listed them (a key can repeat).
+// Reports show the first value of each key, keys sorted (First), and write that as a JSON
+// object, byte for byte as the map[string]string rows held before (a map per row cost ~300
+// bytes); an older report's object reads back as its pairs sorted by key. A row's Tags is
+// never a place to look for protection, which reads every pair of the instance.
 type Tags []Tag
 
-// FirstTags returns pairs reduced to the first value of each key, sorted by key; nil when
-// pairs is empty. It works in place: pairs must be the caller's own slice.
-func FirstTags(pairs Tags) Tags {
-	if len(pairs) == 0 {
+// First returns the tags as reports show them: the first value of each key, sorted by key in
+// byte order, the order encoding/json writes a map's keys; nil when there are none. It appends
+// to buf[:0] (nil for a new slice) and never reorders t, which a row shares with the instance.
+func (t Tags) First(buf Tags) Tags {
+	if len(t) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(pairs, func(a, b Tag) int { return strings.Compare(a.Key, b.Key) })
-	return slices.CompactFunc(pairs, func(a, b Tag) bool { return a.Key == b.Key }) // keeps the first of a run
+	buf = append(buf[:0], t...)
+	slices.SortStableFunc(buf, func(a, b Tag) int { return strings.Compare(a.Key, b.Key) })
+	return slices.CompactFunc(buf, func(a, b Tag) bool { return a.Key == b.Key }) // keeps the first of a run
 }
 
-// Value returns the value of key, and whether the row has key.
+// Value returns the first value of key, and whether the row has key.
 func (t Tags) Value(key string) (string, bool) {
-	if i, ok := slices.BinarySearchFunc(t, key, func(p Tag, k string) int { return strings.Compare(p.Key, k) }); ok {
-		return t[i].Value, true
+	for _, p := range t {
+		if p.Key == key {
+			return p.Value, true
+		}
 	}
 	return "", false
 }
 
-// MarshalJSON writes the tags as a JSON object, {} when there are none. Strings are written
-// without HTML escaping, which encoding/json then applies as the encoder is set, so the bytes are
-// a map's in either setting.
+// MarshalJSON writes First as a JSON object, {} when there are none. Strings are written without
+// HTML escaping, which encoding/json then applies as its encoder is set, so the bytes are a
+// map's in either setting.
 func (t Tags) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	buf.WriteByte('{')
-	for i, p := range t {
+	for i, p := range t.First(nil) {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
@@ -66,8 +70,8 @@ func (t Tags) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// UnmarshalJSON reads a JSON object of strings (or null), as a map[string]string would: a key
-// given twice keeps its last value.
+// UnmarshalJSON reads a JSON object of strings (or null), as a map[string]string would (a key
+// given twice keeps its last value), into its pairs sorted by key.
 func (t *Tags) UnmarshalJSON(b []byte) error {
 	var m map[string]string
 	if err := json.Unmarshal(b, &m); err != nil {

@@ -3,23 +3,28 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
 
-// tagsOf is m as a report row holds it.
+// tagsOf is m as a report row holds it: its pairs sorted by key, as reading a report gives them.
 func tagsOf(m map[string]string) Tags {
 	var pairs Tags
-	for k, v := range m {
-		pairs = append(pairs, Tag{Key: k, Value: v})
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		pairs = append(pairs, Tag{Key: k, Value: m[k]})
 	}
-	return FirstTags(pairs)
+	return pairs
 }
 
-func TestFirstTags(t *testing.T) {
+// TestTagsFirst: reports show the first value of each key, keys sorted in byte order, and never
+// reorder the row's list, which is the instance's own.
+func TestTagsFirst(t *testing.T) {
 	tests := []struct {
 		name  string
 		pairs Tags
@@ -34,25 +39,78 @@ func TestFirstTags(t *testing.T) {
 			Tags{{"REAPER-KEEP", "3"}, {"Reaper-Keep", "2"}, {"reaper-keep", "1"}}},
 		{"keys differing in spaces stay apart", Tags{{" owner", "a"}, {"owner", "b"}, {"owner ", "c"}},
 			Tags{{" owner", "a"}, {"owner", "b"}, {"owner ", "c"}}},
-		{"mark tags are tags", Tags{{"reaper-terminate-after", "2026-01-01T00:00:00Z"}, {"reaper-reason", "expiry"}},
+		{"mark tags are shown", Tags{{"reaper-terminate-after", "2026-01-01T00:00:00Z"}, {"reaper-reason", "expiry"}},
 			Tags{{"reaper-reason", "expiry"}, {"reaper-terminate-after", "2026-01-01T00:00:00Z"}}},
-		{"byte order, not map-unfriendly order", Tags{{"a=", "1"}, {"a", "2"}, {"a-b", "3"}}, Tags{{"a", "2"}, {"a-b", "3"}, {"a=", "1"}}},
+		{"byte order", Tags{{"a=", "1"}, {"a", "2"}, {"a-b", "3"}}, Tags{{"a", "2"}, {"a-b", "3"}, {"a=", "1"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := FirstTags(tt.pairs)
+			orig := slices.Clone(tt.pairs)
+			got := tt.pairs.First(nil)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("FirstTags mismatch (-want +got):\n%s", diff)
+				t.Errorf("First mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(orig, tt.pairs); diff != "" {
+				t.Errorf("First changed the row's list (-was +now):\n%s", diff)
+			}
+			if reused := tt.pairs.First(make(Tags, 1, 8)); !cmp.Equal(reused, got) {
+				t.Errorf("First into a reused buffer = %v, want %v", reused, got)
 			}
 			for _, p := range got {
-				if v, ok := got.Value(p.Key); !ok || v != p.Value {
+				if v, ok := tt.pairs.Value(p.Key); !ok || v != p.Value {
 					t.Errorf("Value(%q) = %q, %v; want %q, true", p.Key, v, ok, p.Value)
 				}
 			}
-			if v, ok := got.Value("missing"); ok || v != "" {
+			if v, ok := tt.pairs.Value("missing"); ok || v != "" {
 				t.Errorf("Value(missing) = %q, %v", v, ok)
 			}
 		})
+	}
+}
+
+// TestRepeatedTagsInEveryFormat: a row whose instance repeats a key shows the first value, in
+// report.json (its row writer and Instance.MarshalJSON) and in the HTML row; the case variant
+// of a key is another key.
+func TestRepeatedTagsInEveryFormat(t *testing.T) {
+	in := Instance{ID: "i", Action: ActionProtected, Tags: Tags{{"reaper-protect", "false"}, {"owner", "<a&b>"},
+		{"reaper-protect", "true"}, {"Reaper-Protect", "yes"}, {"empty", ""}, {"empty", "x"}}}
+	want := map[string]string{"reaper-protect": "false", "owner": "<a&b>", "Reaper-Protect": "yes", "empty": ""}
+	got, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tags map[string]string `json:"tags"`
+	}
+	if err := json.Unmarshal(got, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, doc.Tags); diff != "" {
+		t.Errorf("Instance.MarshalJSON tags (-want +got):\n%s", diff)
+	}
+	wantObj, _ := json.MarshalIndent(want, "", "  ")
+	rw := rowWriter{}
+	rw.tags(in.Tags, 0)
+	if string(rw.buf) != string(wantObj) {
+		t.Errorf("row writer tags = %s, want %s", rw.buf, wantObj)
+	}
+	row := newHTMLRow(printableInstance(in), time.Time{})
+	if diff := cmp.Diff([]string{"Reaper-Protect=yes", "empty=", "owner=<a&b>", "reaper-protect=false"}, row.Tags); diff != "" {
+		t.Errorf("HTML row tags (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(Tags{{"reaper-protect", "false"}, {"owner", "<a&b>"}, {"reaper-protect", "true"}, {"Reaper-Protect", "yes"},
+		{"empty", ""}, {"empty", "x"}}, in.Tags); diff != "" {
+		t.Errorf("writing changed the row's list (-want +got):\n%s", diff)
+	}
+}
+
+// TestPrintableTagsKeepOneValuePerKey: keys that differ only in what the HTML cannot show become
+// one key there, with one value, whichever map order the row had.
+func TestPrintableTagsKeepOneValuePerKey(t *testing.T) {
+	in := Instance{Tags: Tags{{"k\x01", "second"}, {"k\x02", "third"}, {"k\t", "tab"}}}
+	got := printableInstance(in).Tags
+	if diff := cmp.Diff(Tags{{"k ", "tab"}, {"k\ufffd", "second"}}, got); diff != "" {
+		t.Errorf("printable tags (-want +got):\n%s", diff)
 	}
 }
 
@@ -71,13 +129,13 @@ func TestTagsJSONIsTheMapsJSON(t *testing.T) {
 		}
 		return b.String()
 	}
-	cases := []map[string]string{nil, {}, {"": ""}, {"owner": "ci", "env": "prod"}}
+	cases := []Tags{nil, {}, {{"", ""}}, {{"owner", "ci"}, {"env", "prod"}}, {{"b", "1"}, {"a", "2"}, {"b", "3"}}}
 	for range 500 {
-		m := map[string]string{}
+		var pairs Tags
 		for range rng.IntN(6) {
-			m[str()] = str()
+			pairs = append(pairs, Tag{Key: str(), Value: str()}) // short strings: keys repeat
 		}
-		cases = append(cases, m)
+		cases = append(cases, pairs)
 	}
 	type mapRow struct {
 		Tags map[string]string `json:"tags"`
@@ -94,12 +152,13 @@ func TestTagsJSONIsTheMapsJSON(t *testing.T) {
 		}
 		return b.String()
 	}
-	for i, m := range cases {
-		want := m
-		if want == nil {
-			want = map[string]string{} // reports wrote {} for none
+	for i, tags := range cases {
+		want := map[string]string{} // reports wrote {} for none
+		for _, p := range tags {
+			if _, seen := want[p.Key]; !seen {
+				want[p.Key] = p.Value
+			}
 		}
-		tags := tagsOf(m)
 		for _, html := range []bool{true, false} {
 			if got, w := encode(tagsRow{tags}, html), encode(mapRow{want}, html); got != w {
 				t.Fatalf("case %d, escape HTML %v: got %q, want %q", i, html, got, w)
@@ -125,8 +184,12 @@ func TestTagsJSONIsTheMapsJSON(t *testing.T) {
 		}
 		var backMap mapRow
 		_ = json.Unmarshal(w, &backMap)
-		if diff := cmp.Diff(tagsOf(backMap.Tags), back.Tags); diff != "" {
+		if diff := cmp.Diff(tagsOf(backMap.Tags).First(nil), back.Tags); diff != "" {
 			t.Fatalf("case %d, read back (-map +tags):\n%s", i, diff)
+		}
+		again, _ := json.MarshalIndent(back, "    ", "  ")
+		if wantAgain, _ := json.MarshalIndent(backMap, "    ", "  "); string(again) != string(wantAgain) {
+			t.Fatalf("case %d, written again: got %s, want %s", i, again, wantAgain)
 		}
 	}
 	var old tagsRow

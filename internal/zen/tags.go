@@ -5,8 +5,10 @@ import (
 	"slices"
 )
 
-// Tag is one key/value pair of an instance, as the API lists it.
-type Tag struct {
+// Tag is one key/value pair of an instance, as the API lists it. It is an alias of the plain
+// struct, as report.Tag is, so that a report row shares an instance's pairs without a copy
+// (issue 14); neither package imports the other.
+type Tag = struct {
 	Key   string
 	Value string
 }

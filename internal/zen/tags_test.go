@@ -136,7 +136,7 @@ func TestTagsMethods(t *testing.T) {
 		{"team", "ops", true}, // a later empty value does not override
 		{" team", "dev", true},
 		{"team ", "", false},
-		{"empty", "", true}, // an empty value is present
+		{"empty", "", true},                                      // an empty value is present
 		{"reaper-terminate-after", "2026-01-01T00:00:00Z", true}, // mark tags are tags here
 		{"", "", false},
 		{"missing", "", false},
