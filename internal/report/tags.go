@@ -34,16 +34,6 @@ func (t Tags) First(buf Tags) Tags {
 	return slices.CompactFunc(buf, func(a, b Tag) bool { return a.Key == b.Key }) // keeps the first of a run
 }
 
-// Value returns the first value of key, and whether the row has key.
-func (t Tags) Value(key string) (string, bool) {
-	for _, p := range t {
-		if p.Key == key {
-			return p.Value, true
-		}
-	}
-	return "", false
-}
-
 // MarshalJSON writes First as a JSON object, {} when there are none. Strings are written without
 // HTML escaping, which encoding/json then applies as its encoder is set, so the bytes are a
 // map's in either setting.

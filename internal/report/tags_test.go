@@ -56,14 +56,6 @@ func TestTagsFirst(t *testing.T) {
 			if reused := tt.pairs.First(make(Tags, 1, 8)); !cmp.Equal(reused, got) {
 				t.Errorf("First into a reused buffer = %v, want %v", reused, got)
 			}
-			for _, p := range got {
-				if v, ok := tt.pairs.Value(p.Key); !ok || v != p.Value {
-					t.Errorf("Value(%q) = %q, %v; want %q, true", p.Key, v, ok, p.Value)
-				}
-			}
-			if v, ok := tt.pairs.Value("missing"); ok || v != "" {
-				t.Errorf("Value(missing) = %q, %v", v, ok)
-			}
 		})
 	}
 }

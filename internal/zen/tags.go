@@ -14,8 +14,9 @@ type Tag = struct {
 }
 
 // Tags is an instance's tags: every pair in API order. A key can repeat; the first pair of a key
-// gives its value (Value, First), and protection and exemption rules read every pair, so that
-// any value protects. Keys compare exactly, as the API stores them.
+// gives its value (Value, First: input.instance.tags), and protection and exemption rules read
+// every pair (matching keys loosely, reconcile), so that any value protects. Value and First
+// compare keys exactly, as the API stores them.
 type Tags []Tag
 
 // Value returns the first value of key, and whether the instance carries key at all.
@@ -26,11 +27,6 @@ func (t Tags) Value(key string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// Has reports whether some pair is exactly key=value, wherever it stands among repeats.
-func (t Tags) Has(key, value string) bool {
-	return slices.Contains(t, Tag{Key: key, Value: value})
 }
 
 // First returns a map of the first value of each key; nil when there are no tags. It is built
@@ -49,7 +45,7 @@ func (t Tags) First() map[string]string {
 }
 
 // TagsFromMap returns the pairs of m sorted by key, for an instance described by a map rather
-// than listed by the API (a fleet file, a test); nil when m is empty.
+// than listed by the API (tests); nil when m is empty.
 func TagsFromMap(m map[string]string) Tags {
 	if len(m) == 0 {
 		return nil
