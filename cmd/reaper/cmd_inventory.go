@@ -117,7 +117,7 @@ func printInventory(env Env, list []zen.Instance) {
 			created = in.CreatedAt.UTC().Format(time.DateOnly)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", clip(in.ID, 24), clip(in.Name, 32), clip(in.Zone, 16),
-			clip(in.Type, 16), clip(string(in.Status), 16), clip(string(in.ChargeType), 16), created, clip(tagList(in.Tags), 60))
+			clip(in.Type, 16), clip(string(in.Status), 16), clip(string(in.ChargeType), 16), created, clip(tagList(in.TagList.First()), 60))
 	}
 	tw.Flush()
 	fmt.Fprintf(env.Stdout, "%d instances\n", len(list))

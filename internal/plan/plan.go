@@ -98,13 +98,6 @@ func Fingerprint(in zen.Instance) string {
 			tags = append(tags, [2]string{t.Key, t.Value})
 		}
 	}
-	if len(in.TagList) == 0 { // an instance built with the map only
-		for k, v := range in.Tags {
-			if !slices.Contains(markTags, k) {
-				tags = append(tags, [2]string{k, v})
-			}
-		}
-	}
 	slices.SortFunc(tags, func(a, b [2]string) int {
 		if c := strings.Compare(a[0], b[0]); c != 0 {
 			return c

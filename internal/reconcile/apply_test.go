@@ -37,7 +37,9 @@ func (l *memLedger) ClaimMeta(k, v string) (string, bool, error) {
 
 // testFingerprint stands in for plan.Fingerprint: the doomed and owner tags and the status.
 func testFingerprint(in zen.Instance) string {
-	return string(in.Status) + "|" + in.Tags["doomed"] + "|" + in.Tags["owner"]
+	doomed, _ := in.TagList.Value("doomed")
+	owner, _ := in.TagList.Value("owner")
+	return string(in.Status) + "|" + doomed + "|" + owner
 }
 
 func applyCycle(runID string, ins ...zen.Instance) ApplyCycle {
@@ -55,9 +57,9 @@ func TestApplyActsOnItemsOnly(t *testing.T) {
 	a, b, c, other := inst("a"), inst("b"), inst("c"), inst("d")
 	h := newHarness(t, []zen.Instance{a, b, c, other}, nil)
 	cyc := applyCycle("apply-1", a, b, c)
-	h.api.instances[1].Tags = map[string]string{"doomed": "yes", "owner": "new"}           // b changed
-	h.api.instances[2].Tags = map[string]string{"doomed": "yes", "reaper-protect": "true"} // c: same fingerprint, a guard
-	h.api.list = func() ([]zen.Instance, error) { return nil, errors.New("no listing") }   // apply never lists
+	h.api.instances[1].TagList = zen.Tags{{Key: "doomed", Value: "yes"}, {Key: "owner", Value: "new"}}           // b changed
+	h.api.instances[2].TagList = zen.Tags{{Key: "doomed", Value: "yes"}, {Key: "reaper-protect", Value: "true"}} // c: same fingerprint, a guard
+	h.api.list = func() ([]zen.Instance, error) { return nil, errors.New("no listing") }                         // apply never lists
 	l := &memLedger{m: map[string]string{}}
 	res, err := h.rec.Apply(context.Background(), cyc, l)
 	if err != nil {

@@ -55,7 +55,8 @@ func TestEvaluationChunksKeepInventoryOrder(t *testing.T) {
 	inv := fleet(n)
 	for i := range inv {
 		if i%3 == 0 {
-			inv[i].Tags = map[string]string{"keep": "yes", "doomed": "yes"}
+			setTag(&inv[i], "keep", "yes")
+			setTag(&inv[i], "doomed", "yes")
 		}
 	}
 	h := newHarness(t, inv, func(s *Settings) { s.MaxTerminationsPerRun = n })

@@ -182,8 +182,8 @@ func TestUnconfirmedForgotten(t *testing.T) {
 		{"took late", func(h *harness) { h.api.instances[0].Status = zen.StatusRecycle }, time.Hour},
 		// Not nominated is a decision only on full data: once the backoff is over (a backed-off
 		// instance gets no traffic, so the idle policy could not nominate it).
-		{"no longer a candidate", func(h *harness) { delete(h.api.instances[0].Tags, "doomed") }, DefaultUnconfirmedRetryAfter},
-		{"exempt", func(h *harness) { h.api.instances[0].Tags["keep"] = "yes" }, time.Hour},
+		{"no longer a candidate", func(h *harness) { deleteTag(&h.api.instances[0], "doomed") }, DefaultUnconfirmedRetryAfter},
+		{"exempt", func(h *harness) { setTag(&h.api.instances[0], "keep", "yes") }, time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -137,7 +137,8 @@ func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.
 // engine derives age_seconds from the evaluation time and CreatedAt. reaper's own mark tags are
 // left out (IsMarkTag): what reaper wrote is never input for a decision (README, Mark tags).
 func PolicyInput(in zen.Instance, tr *policy.Traffic) policy.Instance {
-	pairs, tags := withoutMarkTags(tagPairs(in), in.Tags)
+	pairs := withoutMarkTags(in.TagList)
+	tags := pairs.First() // built for this document only: the instance keeps its pairs alone
 	if tags == nil {
 		tags = map[string]string{}
 	}

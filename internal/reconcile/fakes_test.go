@@ -339,7 +339,7 @@ func (r *Result) entry(t *testing.T, id string) Entry {
 
 func inst(id string, mods ...func(*zen.Instance)) zen.Instance {
 	in := zen.Instance{ID: id, Name: "vm-" + id, Status: zen.StatusRunning, ChargeType: zen.ChargePostpaid,
-		CreatedAt: t0.Add(-30 * 24 * time.Hour), Tags: map[string]string{"doomed": "yes"}}
+		CreatedAt: t0.Add(-30 * 24 * time.Hour), TagList: zen.Tags{{Key: "doomed", Value: "yes"}}}
 	for _, m := range mods {
 		m(&in)
 	}
@@ -347,9 +347,25 @@ func inst(id string, mods ...func(*zen.Instance)) zen.Instance {
 }
 
 func withStatus(s zen.Status) func(*zen.Instance) { return func(in *zen.Instance) { in.Status = s } }
-func withTag(k, v string) func(*zen.Instance)     { return func(in *zen.Instance) { in.Tags[k] = v } }
+func withTag(k, v string) func(*zen.Instance)     { return func(in *zen.Instance) { setTag(in, k, v) } }
 func withCharge(c zen.ChargeType) func(*zen.Instance) {
 	return func(in *zen.Instance) { in.ChargeType = c }
+}
+
+// setTag sets tag k to v on in as a map would: the first value of k changes, or the pair is added;
+// the pairs end sorted by key, as an instance described by a map (zen.TagsFromMap).
+func setTag(in *zen.Instance, k, v string) {
+	m := in.TagList.First()
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	in.TagList = zen.TagsFromMap(m)
+}
+
+// deleteTag removes every pair of k from in.
+func deleteTag(in *zen.Instance, k string) {
+	in.TagList = slices.DeleteFunc(slices.Clone(in.TagList), func(t zen.Tag) bool { return t.Key == k })
 }
 
 func fleet(n int, mods ...func(*zen.Instance)) []zen.Instance {

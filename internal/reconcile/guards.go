@@ -74,7 +74,7 @@ func (p Protection) match(in zen.Instance) (string, bool) {
 			return "protect.name_patterns: " + pat, true
 		}
 	}
-	if k, got, ok := matchTags(p.Tags, tagPairs(in)); ok {
+	if k, got, ok := matchTags(p.Tags, in.TagList); ok {
 		return "protect.tags: " + k + "=" + shownTag(got), true
 	}
 	return "", false

@@ -30,7 +30,7 @@ func (nominateEvaluator) Evaluate(ctx context.Context, now time.Time, params map
 
 // nominated returns an instance "a" that the policies in list nominate.
 func nominated(list string) zen.Instance {
-	return inst("a", func(in *zen.Instance) { in.Tags = map[string]string{"nominate": list} })
+	return inst("a", func(in *zen.Instance) { in.TagList = zen.Tags{{Key: "nominate", Value: list}} })
 }
 
 // newMarkHarness is a harness with a 24h grace period whose policies follow the "nominate" tag.

@@ -106,7 +106,7 @@ func wantMarks(e *Entry) (tags []zen.Tag, leave bool) {
 // removed and the canonical key written.
 func markChange(in zen.Instance, want []zen.Tag) (set []zen.Tag, remove []string) {
 	have := map[string]string{}
-	for _, t := range tagPairs(in) {
+	for _, t := range in.TagList {
 		if !IsMarkTag(t.Key) {
 			continue
 		}
@@ -168,24 +168,13 @@ func (r *Reconciler) markTags(ctx context.Context, res *Result) error {
 	return nil
 }
 
-// withoutMarkTags returns the pairs without reaper's mark tags, and the map likewise; the
-// originals are returned as they are when they hold none (no copy on the common path).
-func withoutMarkTags(pairs []zen.Tag, m map[string]string) ([]zen.Tag, map[string]string) {
+// withoutMarkTags returns the pairs without reaper's mark tags; the original is returned as it
+// is when it holds none (no copy on the common path).
+func withoutMarkTags(pairs zen.Tags) zen.Tags {
 	if slices.ContainsFunc(pairs, func(t zen.Tag) bool { return IsMarkTag(t.Key) }) {
 		pairs = slices.DeleteFunc(slices.Clone(pairs), func(t zen.Tag) bool { return IsMarkTag(t.Key) })
 	}
-	for k := range m {
-		if IsMarkTag(k) {
-			out := make(map[string]string, len(m))
-			for k, v := range m {
-				if !IsMarkTag(k) {
-					out[k] = v
-				}
-			}
-			return pairs, out
-		}
-	}
-	return pairs, m
+	return pairs
 }
 
 // WithoutMarkTags returns a policy document without reaper's mark tags, as PolicyInput leaves

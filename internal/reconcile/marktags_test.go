@@ -36,7 +36,7 @@ func (f *fakeTags) ModifyResourceTags(ctx context.Context, id string, set []zen.
 		if in.ID != id {
 			continue
 		}
-		tags := maps.Clone(in.Tags)
+		tags := in.TagList.First()
 		if tags == nil {
 			tags = map[string]string{}
 		}
@@ -46,7 +46,7 @@ func (f *fakeTags) ModifyResourceTags(ctx context.Context, id string, set []zen.
 		for _, k := range remove {
 			delete(tags, k)
 		}
-		f.api.instances[i].Tags, f.api.instances[i].TagList = tags, nil
+		f.api.instances[i].TagList = zen.TagsFromMap(tags)
 	}
 	return "Z-" + id, nil
 }
@@ -79,10 +79,11 @@ func newTagHarness(t *testing.T, mode string, grace time.Duration, instances ...
 // tagged replaces the instance's tags (inst's default doomed=yes included) with kv.
 func tagged(kv ...string) func(*zen.Instance) {
 	return func(in *zen.Instance) {
-		in.Tags = map[string]string{}
+		m := map[string]string{}
 		for i := 0; i+1 < len(kv); i += 2 {
-			in.Tags[kv[i]] = kv[i+1]
+			m[kv[i]] = kv[i+1]
 		}
+		in.TagList = zen.TagsFromMap(m)
 	}
 }
 
@@ -91,7 +92,7 @@ func (h *harness) tagsOf(id string) map[string]string {
 	defer h.api.mu.Unlock()
 	for _, in := range h.api.instances {
 		if in.ID == id {
-			return maps.Clone(in.Tags)
+			return in.TagList.First()
 		}
 	}
 	return nil
@@ -140,7 +141,7 @@ func TestMarkModeWritesUpdatesAndRemovesMarkTags(t *testing.T) {
 
 	// It stops being a candidate: both tags go, and nothing else.
 	h.api.mu.Lock()
-	delete(h.api.instances[0].Tags, "doomed")
+	deleteTag(&h.api.instances[0], "doomed")
 	h.api.mu.Unlock()
 	h.cycle(t, false)
 	got = tags.take()
@@ -250,9 +251,8 @@ func TestMarkTagsAreNeverPolicyInput(t *testing.T) {
 	in := inst("i", func(in *zen.Instance) {
 		in.TagList = []zen.Tag{{Key: "owner", Value: "ci"}, {Key: TagTerminateAfter, Value: "x"}, {Key: " REAPER-REASON ", Value: "y"},
 			{Key: "reaper-reasons", Value: "kept: not a mark key"}}
-		in.Tags = map[string]string{"owner": "ci", TagTerminateAfter: "x", " REAPER-REASON ": "y", "reaper-reasons": "kept: not a mark key"}
 	})
-	orig := maps.Clone(in.Tags)
+	orig := slices.Clone(in.TagList)
 	doc := PolicyInput(in, nil)
 	wantMap := map[string]string{"owner": "ci", "reaper-reasons": "kept: not a mark key"}
 	if !maps.Equal(doc.Tags, wantMap) {
@@ -262,8 +262,8 @@ func TestMarkTagsAreNeverPolicyInput(t *testing.T) {
 	if !slices.Equal(doc.TagList, wantList) {
 		t.Errorf("input tag_list = %v, want %v", doc.TagList, wantList)
 	}
-	if !maps.Equal(in.Tags, orig) {
-		t.Errorf("PolicyInput changed the instance's tags: %v", in.Tags)
+	if !slices.Equal(in.TagList, orig) {
+		t.Errorf("PolicyInput changed the instance's tags: %v", in.TagList)
 	}
 }
 

@@ -90,13 +90,13 @@ func TestGracePeriodMarks(t *testing.T) {
 func TestMarkDroppedWhenNoLongerCandidate(t *testing.T) {
 	h := newHarness(t, []zen.Instance{inst("a")}, func(s *Settings) { s.GracePeriod = 24 * time.Hour })
 	h.cycle(t, true)
-	h.api.instances[0].Tags["keep"] = "yes"
+	setTag(&h.api.instances[0], "keep", "yes")
 	h.now = t0.Add(time.Hour)
 	h.cycle(t, true)
 	if len(h.store.marks) != 0 {
 		t.Fatalf("marks kept for an exempt instance: %v", h.store.marks)
 	}
-	delete(h.api.instances[0].Tags, "keep")
+	deleteTag(&h.api.instances[0], "keep")
 	h.now = t0.Add(25 * time.Hour)
 	e := h.cycle(t, true).entry(t, "a")
 	if e.Action != ActionMarked || !e.MarkedAt.Equal(h.now) {
@@ -125,7 +125,7 @@ func TestBlastRadius(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := fleet(tt.fleet, withTag("doomed", "no"))
 			for i := range tt.doomed {
-				in[i].Tags["doomed"] = "yes"
+				setTag(&in[i], "doomed", "yes")
 			}
 			h := newHarness(t, in, tt.set)
 			if tt.lastSize > 0 {
@@ -432,7 +432,7 @@ func TestFleetDropBlocksOneCycle(t *testing.T) {
 		t.Fatalf("first cycle: %s", res.Status)
 	}
 	h.api.instances = h.api.instances[:2]
-	h.api.instances[0].Tags["doomed"] = "yes"
+	setTag(&h.api.instances[0], "doomed", "yes")
 	if res := h.cycle(t, false); res.Status != StatusBlocked || len(h.api.calls()) != 0 {
 		t.Fatalf("after the drop: %s, calls %v; want blocked with no call", res.Status, h.api.calls())
 	}

@@ -47,19 +47,6 @@ func tagValueMatches(want, got string) bool {
 	return strings.EqualFold(strings.TrimSpace(want), strings.TrimSpace(got))
 }
 
-// tagPairs returns the instance's tag pairs in API order. An instance built without a list (not
-// decoded from the API) gives its map's pairs, sorted by key.
-func tagPairs(in zen.Instance) []zen.Tag {
-	if in.TagList != nil || len(in.Tags) == 0 {
-		return in.TagList
-	}
-	out := make([]zen.Tag, 0, len(in.Tags))
-	for _, k := range slices.Sorted(maps.Keys(in.Tags)) {
-		out = append(out, zen.Tag{Key: k, Value: in.Tags[k]})
-	}
-	return out
-}
-
 // matchTags returns the configured key and the instance's value of the first configured tag
 // (in key order) that some pair of the instance satisfies.
 func matchTags(want map[string]string, pairs []zen.Tag) (key, value string, ok bool) {
@@ -78,7 +65,7 @@ func matchTags(want map[string]string, pairs []zen.Tag) (key, value string, ok b
 // tags do not cover, values of a protect key that protect nothing although they do not say no
 // either (a typo such as "ture").
 func (p Protection) tagWarnings(in zen.Instance) []string {
-	pairs := tagPairs(in)
+	pairs := in.TagList
 	out := RepeatedTagWarnings(pairs)
 	if _, _, ok := matchTags(p.Tags, pairs); ok {
 		return out

@@ -7,16 +7,12 @@ import (
 	"github.com/reaper-bmc/reaper/internal/zen"
 )
 
-// withTagList gives an instance exactly these pairs, in this order, as the API lists them; Tags
-// holds the first value of each key, as zen decodes it.
+// withTagList gives an instance exactly these pairs, in this order, as the API lists them.
 func withTagList(pairs ...string) func(*zen.Instance) {
 	return func(in *zen.Instance) {
-		in.TagList, in.Tags = nil, map[string]string{}
+		in.TagList = nil
 		for i := 0; i+1 < len(pairs); i += 2 {
 			in.TagList = append(in.TagList, zen.Tag{Key: pairs[i], Value: pairs[i+1]})
-			if _, ok := in.Tags[pairs[i]]; !ok {
-				in.Tags[pairs[i]] = pairs[i+1]
-			}
 		}
 	}
 }

@@ -30,7 +30,6 @@ func finalizeInstance(in *Instance, pricing map[string]float64) {
 	in.Exemptions = nonNil(in.Exemptions)
 	in.Warnings = nonNil(in.Warnings)
 	in.Marks = nonNil(in.Marks)
-	in.Tags = nonNilMap(in.Tags)
 	if p, ok := pricing[in.Type]; ok && in.MonthlyPrice == nil {
 		in.MonthlyPrice = &p
 	}

@@ -112,8 +112,8 @@ func TestFinalizeInstanceFields(t *testing.T) {
 		if diff := cmp.Diff(wantDeadline[in.ID], in.RecycleDeadline); diff != "" {
 			t.Errorf("%s recycle deadline (-want +got):\n%s", in.ID, diff)
 		}
-		if in.Reasons == nil || in.Exemptions == nil || in.Warnings == nil || in.Tags == nil {
-			t.Errorf("%s: reasons, exemptions, warnings and tags must not be nil after Finalize", in.ID)
+		if in.Reasons == nil || in.Exemptions == nil || in.Warnings == nil {
+			t.Errorf("%s: reasons, exemptions and warnings must not be nil after Finalize", in.ID)
 		}
 	}
 	if p := r.Instances[0].MonthlyPrice; p == nil || *p != 10 {

@@ -377,10 +377,12 @@ func newHTMLRow(in Instance, ref time.Time) htmlRow {
 	return row
 }
 
-func tagList(tags map[string]string) []string {
+// tagList is the row's tags as "key=value", sorted; tags is a First view (printableInstance
+// makes one), so a repeated key shows its first value only, as in report.json.
+func tagList(tags Tags) []string {
 	out := make([]string, 0, len(tags))
-	for k, v := range tags {
-		out = append(out, k+"="+v)
+	for _, t := range tags {
+		out = append(out, t.Key+"="+t.Value)
 	}
 	slices.Sort(out)
 	return out

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -26,7 +25,7 @@ var instanceJSONFields = []string{
 type rowWriter struct {
 	buf    []byte
 	prefix string
-	keys   []string // reused to sort a map's keys
+	tagBuf Tags // reused for a row's First tags
 }
 
 // newline starts a line at depth levels of indentation below the prefix.
@@ -136,25 +135,23 @@ func (w *rowWriter) instance(in *Instance) error {
 	return nil
 }
 
-func (w *rowWriter) tags(m map[string]string, d int) {
-	if len(m) == 0 {
+// tags writes t.First() as encoding/json writes a map: one pair per key, sorted by key.
+func (w *rowWriter) tags(t Tags, d int) {
+	if len(t) == 0 {
 		w.buf = append(w.buf, "{}"...)
 		return
 	}
+	w.tagBuf = t.First(w.tagBuf)
+	defer clear(w.tagBuf) // keep no row's strings alive
 	w.buf = append(w.buf, '{')
-	w.keys = w.keys[:0]
-	for k := range m {
-		w.keys = append(w.keys, k)
-	}
-	slices.Sort(w.keys) // encoding/json sorts map keys
-	for i, k := range w.keys {
+	for i, p := range w.tagBuf {
 		if i > 0 {
 			w.buf = append(w.buf, ',')
 		}
 		w.newline(d + 1)
-		w.str(k)
+		w.str(p.Key)
 		w.buf = append(w.buf, ": "...)
-		w.str(m[k])
+		w.str(p.Value)
 	}
 	w.newline(d)
 	w.buf = append(w.buf, '}')

@@ -66,11 +66,11 @@ func TestInstanceJSONMatchesMarshalIndent(t *testing.T) {
 	cases := map[string]Instance{
 		"zero": {},
 		"plain": {ID: "i-1", Name: "web", Zone: "HKG-A", Type: "S9I", Status: "RUNNING", ChargeType: "POSTPAID",
-			Action: ActionKept, Tags: map[string]string{"b": "2", "a": "1", "": "empty key"}},
+			Action: ActionKept, Tags: tagsOf(map[string]string{"b": "2", "a": "1", "": "empty key"})},
 		"escapes": {ID: `q"uo\te`, Name: "<script>&amp;</script>", Zone: "tab\there\nnl\r\x00\x1f",
 			Type: "ünï€ode 日本", Status: "\u2028\u2029", ChargeType: "bad\xffutf8\xc3",
-			Tags: map[string]string{"<k>": "&v", "é": "\x7f"}, Error: "\\", RequestID: "/slash/"},
-		"empty collections": {Tags: map[string]string{}, Reasons: []Reason{}, Exemptions: []Reason{}, Warnings: []Reason{}, Marks: []Mark{}},
+			Tags: tagsOf(map[string]string{"<k>": "&v", "é": "\x7f"}), Error: "\\", RequestID: "/slash/"},
+		"empty collections": {Tags: tagsOf(map[string]string{}), Reasons: []Reason{}, Exemptions: []Reason{}, Warnings: []Reason{}, Marks: []Mark{}},
 		"full": {ID: "i-2", Action: ActionWouldTerminate,
 			Reasons:    []Reason{{Policy: "reaper.expiry", Reason: "expired"}, {Policy: "p", Reason: "<b>"}},
 			Exemptions: []Reason{{Policy: "keep", Reason: ""}},
@@ -140,10 +140,11 @@ func TestInstanceJSONMatchesMarshalIndent(t *testing.T) {
 			Reasons: rs(), Exemptions: rs(), Warnings: rs(), SkipReason: str(), MarkedAt: tp(), DueAt: tp(),
 			RequestID: str(), Error: str(), TerminatedAt: tp(), RecycleDeadline: tp(), CostSource: str(), TrafficStatus: str()}
 		if rng.IntN(2) == 0 {
-			in.Tags = map[string]string{}
+			m := map[string]string{}
 			for range rng.IntN(5) {
-				in.Tags[str()] = str()
+				m[str()] = str()
 			}
+			in.Tags = tagsOf(m)
 		}
 		for range rng.IntN(3) {
 			in.Marks = append(in.Marks, Mark{Policy: str(), MarkedAt: *tp2(), DueAt: *tp2(), New: rng.IntN(2) == 0})

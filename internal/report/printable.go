@@ -30,11 +30,13 @@ func printableInstance(in Instance) Instance {
 		*f = printable(*f)
 	}
 	in.Reasons, in.Exemptions, in.Warnings = printableReasons(in.Reasons), printableReasons(in.Exemptions), printableReasons(in.Warnings)
-	tags := make(map[string]string, len(in.Tags))
-	for k, v := range in.Tags {
-		tags[printable(k)] = printable(v)
+	if len(in.Tags) > 0 {
+		tags := in.Tags.First(nil) // a copy: in.Tags is the instance's own list
+		for i, t := range tags {
+			tags[i] = Tag{Key: printable(t.Key), Value: printable(t.Value)}
+		}
+		in.Tags = tags.First(nil) // keys that became one printable key keep one value
 	}
-	in.Tags = tags
 	return in
 }
 

@@ -139,27 +139,27 @@ type Savings struct {
 
 // Instance is one inventoried instance and what the cycle did with it.
 type Instance struct {
-	ID              string            `json:"id"`
-	Name            string            `json:"name"`
-	Zone            string            `json:"zone"`
-	Type            string            `json:"type"`
-	Status          string            `json:"status"`
-	ChargeType      string            `json:"charge_type"`
-	Tags            map[string]string `json:"tags"`
-	Action          string            `json:"action"`
-	Reasons         []Reason          `json:"reasons"`    // terminate reasons
-	Exemptions      []Reason          `json:"exemptions"` // exempt reasons
-	Warnings        []Reason          `json:"warnings"`   // warn reasons
-	SkipReason      string            `json:"skip_reason"`
-	MarkedAt        *time.Time        `json:"marked_at"` // of the deciding mark, Marks[0]
-	DueAt           *time.Time        `json:"due_at"`    // of the deciding mark, Marks[0]
-	Marks           []Mark            `json:"marks"`     // one per nominating policy, deciding first
-	RequestID       string            `json:"request_id"`
-	Error           string            `json:"error"`
-	TerminatedAt    *time.Time        `json:"terminated_at"`
-	RecycleDeadline *time.Time        `json:"recycle_deadline"` // when the recycle bin releases it; Finalize derives it
-	Traffic         *Traffic          `json:"traffic"`          // the figures behind idle decisions
-	MonthlyPrice    *float64          `json:"monthly_price"`
+	ID              string     `json:"id"`
+	Name            string     `json:"name"`
+	Zone            string     `json:"zone"`
+	Type            string     `json:"type"`
+	Status          string     `json:"status"`
+	ChargeType      string     `json:"charge_type"`
+	Tags            Tags       `json:"tags"` // first value of each key, written as an object
+	Action          string     `json:"action"`
+	Reasons         []Reason   `json:"reasons"`    // terminate reasons
+	Exemptions      []Reason   `json:"exemptions"` // exempt reasons
+	Warnings        []Reason   `json:"warnings"`   // warn reasons
+	SkipReason      string     `json:"skip_reason"`
+	MarkedAt        *time.Time `json:"marked_at"` // of the deciding mark, Marks[0]
+	DueAt           *time.Time `json:"due_at"`    // of the deciding mark, Marks[0]
+	Marks           []Mark     `json:"marks"`     // one per nominating policy, deciding first
+	RequestID       string     `json:"request_id"`
+	Error           string     `json:"error"`
+	TerminatedAt    *time.Time `json:"terminated_at"`
+	RecycleDeadline *time.Time `json:"recycle_deadline"` // when the recycle bin releases it; Finalize derives it
+	Traffic         *Traffic   `json:"traffic"`          // the figures behind idle decisions
+	MonthlyPrice    *float64   `json:"monthly_price"`
 	// MonthlyCost is what the instance costs a month, from CostSource: override, bill, list or
 	// unknown (then null, never 0).
 	MonthlyCost *money.Micros `json:"monthly_cost"`
@@ -222,7 +222,6 @@ func (i Instance) MarshalJSON() ([]byte, error) {
 	p.Exemptions = nonNil(p.Exemptions)
 	p.Warnings = nonNil(p.Warnings)
 	p.Marks = nonNil(p.Marks)
-	p.Tags = nonNilMap(p.Tags)
 	return json.Marshal(p)
 }
 

@@ -58,7 +58,7 @@ func bigRun(t testing.TB, n, candEvery int) *Run {
 	for i := range r.Instances {
 		in := Instance{ID: fmt.Sprintf("9322373695%08d", i), Name: fmt.Sprintf("worker-%s-%06d", strings.ToLower(zones[i%6]), i),
 			Zone: zones[i%len(zones)], Type: types[i%len(types)], Status: "RUNNING", ChargeType: "POSTPAID",
-			Tags: map[string]string{"owner": fmt.Sprintf("team-%d", i%40), "env": "prod"}}
+			Tags: tagsOf(map[string]string{"owner": fmt.Sprintf("team-%d", i%40), "env": "prod"})}
 		switch {
 		case i%candEvery == 0:
 			in.Action = open[(i/candEvery)%len(open)]

@@ -6,7 +6,7 @@ import (
 )
 
 // interner shares one copy of strings that repeat across instances (zones, types, statuses,
-// resource groups, tag keys), so a large inventory keeps one copy instead of one per instance.
+// resource groups, tag keys and values), so a large inventory keeps one copy instead of one per instance.
 // It is not safe for concurrent use: each listing (or describe call) has its own.
 type interner map[string]string
 
@@ -52,7 +52,7 @@ func (w *wireInstance) toInstance(action string, in interner) (Instance, error) 
 		PublicIPs:          nonEmpty(w.PublicIPAddresses),
 		PrivateIPs:         nonEmpty(w.PrivateIPAddresses),
 	}
-	inst.TagList, inst.Tags = tagsFromWire(w.Tags, in)
+	inst.TagList = tagsFromWire(w.Tags, in)
 	if !expired.IsZero() {
 		inst.ExpiresAt = &expired
 	}

@@ -50,10 +50,10 @@ type Instance struct {
 	PeriodMonths       *int
 	ResourceGroupID    string
 	ResourceGroupName  string
-	// Tags holds the first value of each tag key; TagList every pair in API order (a key can
-	// repeat). Protection and exemption rules read TagList, so that any value protects.
-	Tags       map[string]string
-	TagList    []Tag
+	// TagList holds every tag pair in API order (a key can repeat): the instance's only copy of
+	// its tags. TagList.Value gives a key's first value; protection and exemption rules read every
+	// pair, so that any value protects.
+	TagList    Tags
 	PublicIPs  []string
 	PrivateIPs []string
 }

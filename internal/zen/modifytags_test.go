@@ -56,12 +56,12 @@ func TestModifyResourceTags(t *testing.T) {
 		t.Fatalf("DescribeInstances = %v, %v", got, err)
 	}
 	want := map[string]string{"owner": "ci", "reaper-terminate-after": "2026-12-02T08:00:00Z"}
-	if len(got[0].Tags) != len(want) {
-		t.Errorf("tags = %v, want %v", got[0].Tags, want)
+	if len(got[0].TagList) != len(want) {
+		t.Errorf("tags = %v, want %v", got[0].TagList, want)
 	}
 	for k, v := range want {
-		if got[0].Tags[k] != v {
-			t.Errorf("tag %s = %q, want %q (all: %v)", k, got[0].Tags[k], v, got[0].Tags)
+		if g, _ := got[0].TagList.Value(k); g != v {
+			t.Errorf("tag %s = %q, want %q (all: %v)", k, g, v, got[0].TagList)
 		}
 	}
 }

@@ -1,34 +1,81 @@
 package zen
 
-// Tag is one key/value pair of an instance, as the API lists it.
-type Tag struct {
+import (
+	"maps"
+	"slices"
+)
+
+// Tag is one key/value pair of an instance, as the API lists it. It is an alias of the plain
+// struct, as report.Tag is, so that a report row shares an instance's pairs without a copy
+// (issue 14); neither package imports the other.
+type Tag = struct {
 	Key   string
 	Value string
 }
 
-// tagsFromWire turns the wire tag list into the pairs in API order and a map of the FIRST value
-// of each key; both nil when there are none. A key can repeat: the list keeps every pair, so that
-// a protection carried by any of them is seen (see Instance.TagList). A tag with an empty key is
-// dropped; a null value is an empty one.
-func tagsFromWire(tags *wireTags, in interner) (list []Tag, first map[string]string) {
-	if tags == nil {
-		return nil, nil
+// Tags is an instance's tags: every pair in API order. A key can repeat; the first pair of a key
+// gives its value (Value, First: input.instance.tags), and protection and exemption rules read
+// every pair (matching keys loosely, reconcile), so that any value protects. Value and First
+// compare keys exactly, as the API stores them.
+type Tags []Tag
+
+// Value returns the first value of key, and whether the instance carries key at all.
+func (t Tags) Value(key string) (string, bool) {
+	for _, p := range t {
+		if p.Key == key {
+			return p.Value, true
+		}
 	}
+	return "", false
+}
+
+// First returns a map of the first value of each key; nil when there are no tags. It is built
+// for one use (a policy document, a table): an instance keeps only its pairs.
+func (t Tags) First() map[string]string {
+	if len(t) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(t))
+	for _, p := range t {
+		if _, seen := m[p.Key]; !seen {
+			m[p.Key] = p.Value
+		}
+	}
+	return m
+}
+
+// TagsFromMap returns the pairs of m sorted by key, for an instance described by a map rather
+// than listed by the API (tests); nil when m is empty.
+func TagsFromMap(m map[string]string) Tags {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(Tags, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, Tag{Key: k, Value: m[k]})
+	}
+	return out
+}
+
+// tagsFromWire turns the wire tag list into the pairs in API order; nil when there are none. A
+// key can repeat: the list keeps every pair, so that a protection carried by any of them is seen
+// (see Tags). A tag with an empty key is dropped; a null value is an empty one. Keys and values
+// are interned: owner, team and env values repeat across a fleet.
+func tagsFromWire(tags *wireTags, in interner) Tags {
+	if tags == nil {
+		return nil
+	}
+	var list Tags
 	for _, t := range tags.Tags {
 		if t.Key == "" {
 			continue
 		}
 		if list == nil {
-			list = make([]Tag, 0, len(tags.Tags))
-			first = make(map[string]string, len(tags.Tags))
+			list = make(Tags, 0, len(tags.Tags))
 		}
-		tag := Tag{Key: in.get(t.Key), Value: in.get(t.Value)}
-		list = append(list, tag)
-		if _, seen := first[tag.Key]; !seen {
-			first[tag.Key] = tag.Value
-		}
+		list = append(list, Tag{Key: in.get(t.Key), Value: in.get(t.Value)})
 	}
-	return list, first
+	return list
 }
 
 // RepeatedTagKeys returns the keys that occur more than once in tags, in order of their first

@@ -13,19 +13,19 @@ func TestRepeatedTagKeysKeepEveryPair(t *testing.T) {
 	tests := []struct {
 		name      string
 		tags      string
-		wantList  []Tag
+		wantList  Tags
 		wantFirst map[string]string
 	}{
 		{"protect then unprotect", `[{"key":"reaper-protect","value":"true"},{"key":"reaper-protect","value":"false"}]`,
-			[]Tag{{"reaper-protect", "true"}, {"reaper-protect", "false"}}, map[string]string{"reaper-protect": "true"}},
+			Tags{{"reaper-protect", "true"}, {"reaper-protect", "false"}}, map[string]string{"reaper-protect": "true"}},
 		{"unprotect then protect", `[{"key":"reaper-protect","value":"false"},{"key":"reaper-protect","value":"true"}]`,
-			[]Tag{{"reaper-protect", "false"}, {"reaper-protect", "true"}}, map[string]string{"reaper-protect": "false"}},
+			Tags{{"reaper-protect", "false"}, {"reaper-protect", "true"}}, map[string]string{"reaper-protect": "false"}},
 		{"API order kept", `[{"key":"b","value":"1"},{"key":"a","value":"2"},{"key":"b","value":"3"}]`,
-			[]Tag{{"b", "1"}, {"a", "2"}, {"b", "3"}}, map[string]string{"a": "2", "b": "1"}},
+			Tags{{"b", "1"}, {"a", "2"}, {"b", "3"}}, map[string]string{"a": "2", "b": "1"}},
 		{"empty key dropped, null value empty", `[{"key":"","value":"x"},null,{"key":"k","value":null}]`,
-			[]Tag{{"k", ""}}, map[string]string{"k": ""}},
+			Tags{{"k", ""}}, map[string]string{"k": ""}},
 		{"keys differing in case are distinct pairs", `[{"key":"Reaper-Protect","value":"true"},{"key":"reaper-protect","value":"false"}]`,
-			[]Tag{{"Reaper-Protect", "true"}, {"reaper-protect", "false"}}, map[string]string{"Reaper-Protect": "true", "reaper-protect": "false"}},
+			Tags{{"Reaper-Protect", "true"}, {"reaper-protect", "false"}}, map[string]string{"Reaper-Protect": "true", "reaper-protect": "false"}},
 		{"none", `[]`, nil, nil},
 	}
 	for _, tt := range tests {
@@ -37,8 +37,8 @@ func TestRepeatedTagKeysKeepEveryPair(t *testing.T) {
 			if diff := cmp.Diff(tt.wantList, got.TagList); diff != "" {
 				t.Errorf("TagList mismatch (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.wantFirst, got.Tags); diff != "" {
-				t.Errorf("Tags mismatch (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tt.wantFirst, got.TagList.First()); diff != "" {
+				t.Errorf("TagList.First() mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -62,8 +62,8 @@ func TestRepeatedTagKeys(t *testing.T) {
 }
 
 // FuzzTagDecode feeds arbitrary JSON to the tag decoder: it never panics, the list holds every
-// pair with a non-empty key in order, the map holds the first value of each key, and nothing
-// else.
+// pair with a non-empty key in order, First holds the first value of each key and nothing else,
+// and Value agrees with First.
 func FuzzTagDecode(f *testing.F) {
 	for _, seed := range []string{
 		`{"tags":[{"key":"reaper-protect","value":"true"},{"key":"reaper-protect","value":"false"}]}`,
@@ -78,11 +78,12 @@ func FuzzTagDecode(f *testing.F) {
 		if json.Unmarshal(data, &w) != nil {
 			return
 		}
-		list, first := tagsFromWire(w, make(interner))
+		list := tagsFromWire(w, make(interner))
+		first := list.First()
 		if (list == nil) != (first == nil) {
 			t.Fatalf("list %v and map %v disagree about having tags", list, first)
 		}
-		var want []Tag
+		var want Tags
 		if w != nil {
 			for _, t := range w.Tags {
 				if t.Key != "" {
@@ -106,6 +107,74 @@ func FuzzTagDecode(f *testing.F) {
 			if _, ok := first[tag.Key]; !ok {
 				t.Fatalf("key %q of the list is missing from the map", tag.Key)
 			}
+			if v, ok := list.Value(tag.Key); !ok || v != first[tag.Key] {
+				t.Fatalf("Value(%q) = %q, %v; First has %q", tag.Key, v, ok, first[tag.Key])
+			}
 		}
 	})
+}
+
+// TestTagsMethods pins what callers read from the one copy of an instance's tags: Value and
+// First give the first value of a key (as input.instance.tags), keys compare exactly (case and
+// spaces count), an empty value is a value, and mark tags are tags here (PolicyInput drops them).
+func TestTagsMethods(t *testing.T) {
+	tags := Tags{
+		{"reaper-protect", "false"}, {"team", "ops"}, {"reaper-protect", "true"}, {"Reaper-Protect", "yes"},
+		{"empty", ""}, {"reaper-terminate-after", "2026-01-01T00:00:00Z"}, {"team", ""}, {" team", "dev"},
+	}
+	values := []struct {
+		key    string
+		want   string
+		wantOK bool
+	}{
+		{"reaper-protect", "false", true}, // repeated: the first wins
+		{"Reaper-Protect", "yes", true},   // another key: case counts
+		{"REAPER-PROTECT", "", false},
+		{"team", "ops", true}, // a later empty value does not override
+		{" team", "dev", true},
+		{"team ", "", false},
+		{"empty", "", true},                                      // an empty value is present
+		{"reaper-terminate-after", "2026-01-01T00:00:00Z", true}, // mark tags are tags here
+		{"", "", false},
+		{"missing", "", false},
+	}
+	for _, tt := range values {
+		t.Run("Value "+tt.key, func(t *testing.T) {
+			got, ok := tags.Value(tt.key)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("Value(%q) = %q, %v; want %q, %v", tt.key, got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+	wantFirst := map[string]string{"reaper-protect": "false", "team": "ops", "Reaper-Protect": "yes", "empty": "",
+		"reaper-terminate-after": "2026-01-01T00:00:00Z", " team": "dev"}
+	if diff := cmp.Diff(wantFirst, tags.First()); diff != "" {
+		t.Errorf("First() mismatch (-want +got):\n%s", diff)
+	}
+	if got := Tags(nil).First(); got != nil {
+		t.Errorf("Tags(nil).First() = %v, want nil", got)
+	}
+	if got, ok := Tags(nil).Value("team"); got != "" || ok {
+		t.Errorf("Tags(nil).Value = %q, %v; want \"\", false", got, ok)
+	}
+}
+
+func TestTagsFromMap(t *testing.T) {
+	tests := []struct {
+		name string
+		m    map[string]string
+		want Tags
+	}{
+		{"nil", nil, nil},
+		{"empty", map[string]string{}, nil},
+		{"sorted by key, bytes order", map[string]string{"b": "2", "a-b": "", "a": "1", "A": "x"},
+			Tags{{"A", "x"}, {"a", "1"}, {"a-b", ""}, {"b", "2"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, TagsFromMap(tt.m)); diff != "" {
+				t.Errorf("TagsFromMap mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -41,7 +41,7 @@ func TestDecodeDocExample(t *testing.T) {
 		Status: StatusRunning, ChargeType: ChargePostpaid, InternetChargeType: "ByBandwidth",
 		CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), AutoRenew: new(bool),
 		ResourceGroupID: "rg-1", ResourceGroupName: "Default Resource Group",
-		Tags: map[string]string{"owner": "ci"}, TagList: []Tag{{"owner", "ci"}}, PublicIPs: []string{"203.0.113.10"},
+		TagList: Tags{{"owner", "ci"}}, PublicIPs: []string{"203.0.113.10"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("decoded instance mismatch (-want +got):\n%s", diff)
@@ -75,7 +75,7 @@ func TestDecodeNulls(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := Instance{ID: "1", PublicIPs: []string{"203.0.113.1"}, Tags: map[string]string{"k": ""}, TagList: []Tag{{"k", ""}}}
+		want := Instance{ID: "1", PublicIPs: []string{"203.0.113.1"}, TagList: Tags{{"k", ""}}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("decoded instance mismatch (-want +got):\n%s", diff)
 		}
@@ -100,7 +100,7 @@ func TestDecodeTolerance(t *testing.T) {
 		{"autoRenew missing is absent", `{"instanceId":"1"}`, func(i Instance) bool { return i.AutoRenew == nil }},
 		{"instanceId as number", `{"instanceId":932237369560662463}`, func(i Instance) bool { return i.ID == "932237369560662463" }},
 		{"instanceId with escape", `{"instanceId":"a\u0062c"}`, func(i Instance) bool { return i.ID == "abc" }},
-		{"wrapped null tags", `{"instanceId":"1","tags":{"tags":null}}`, func(i Instance) bool { return i.Tags == nil }},
+		{"wrapped null tags", `{"instanceId":"1","tags":{"tags":null}}`, func(i Instance) bool { return i.TagList == nil }},
 		{"type from object", `{"instanceId":"1","instanceType":{"instanceTypeId":"M6C"}}`, func(i Instance) bool { return i.Type == "M6C" }},
 		{"expiry Z", `{"instanceId":"1","expiredTime":"2026-02-02T00:00:00Z"}`, func(i Instance) bool { return i.ExpiresAt != nil && i.ExpiresAt.Equal(expiry) }},
 		{"expiry offset", `{"instanceId":"1","expiredTime":"2026-02-02T08:00:00+08:00"}`, func(i Instance) bool {

@@ -208,13 +208,9 @@ func FleetFromInstances(in []zen.Instance) Fleet {
 			PeriodMonths:       z.PeriodMonths,
 			ResourceGroupID:    z.ResourceGroupID,
 			ResourceGroupName:  z.ResourceGroupName,
-			Tags:               z.Tags,
 			TagList:            simTags(z.TagList),
 			PublicIPs:          z.PublicIPs,
 			PrivateIPs:         z.PrivateIPs,
-		}
-		if s.TagList != nil { // the list is the whole truth; the map is derived from it
-			s.Tags = nil
 		}
 		created := z.CreatedAt
 		s.Traffic.GapsFrom = &created

@@ -171,8 +171,8 @@ func TestFleetFromInstancesRoundTrip(t *testing.T) {
 		{
 			ID: "100000000000000001", Name: "a", Hostname: "a.h", Zone: "HKG-A", Type: "S9I", Status: zen.StatusRunning,
 			ChargeType: zen.ChargePostpaid, InternetChargeType: "ByBandwidth", CreatedAt: t0.Add(-time.Hour),
-			ResourceGroupID: "rg-1", ResourceGroupName: "Default", Tags: map[string]string{"owner": "ci"}, AutoRenew: ptr(false),
-			PublicIPs: []string{"198.18.0.1"}, PrivateIPs: []string{"10.0.0.1"}, TagList: []zen.Tag{{Key: "owner", Value: "ci"}},
+			ResourceGroupID: "rg-1", ResourceGroupName: "Default", AutoRenew: ptr(false),
+			PublicIPs: []string{"198.18.0.1"}, PrivateIPs: []string{"10.0.0.1"}, TagList: zen.Tags{{Key: "owner", Value: "ci"}},
 		},
 		{
 			ID: "100000000000000002", Name: "b", Zone: "SIN-A", Status: zen.StatusStopped, ChargeType: zen.ChargePrepaid,

@@ -119,25 +119,12 @@ func (p TrafficProfile) inGap(t time.Time) bool {
 }
 
 // Domain returns the instance as reaper's client would map it from DescribeInstances: TagList
-// holds the tags as listed (nil when none) and, with a TagList, Tags the first value of each
-// non-empty key.
+// holds the tags as listed (nil when none).
 func (s SimInstance) Domain() zen.Instance {
 	c := s.clone()
 	var list []zen.Tag
 	for _, t := range c.tagPairs() {
 		list = append(list, zen.Tag{Key: t.Key, Value: t.Value})
-	}
-	tags := c.Tags
-	if c.TagList != nil {
-		tags = nil
-		for _, t := range c.TagList {
-			if _, seen := tags[t.Key]; !seen && t.Key != "" {
-				if tags == nil {
-					tags = map[string]string{}
-				}
-				tags[t.Key] = t.Value
-			}
-		}
 	}
 	var renew *bool
 	if !c.AutoRenewUnknown {
@@ -159,7 +146,6 @@ func (s SimInstance) Domain() zen.Instance {
 		PeriodMonths:       c.PeriodMonths,
 		ResourceGroupID:    c.ResourceGroupID,
 		ResourceGroupName:  c.ResourceGroupName,
-		Tags:               tags,
 		PublicIPs:          c.PublicIPs,
 		PrivateIPs:         c.PrivateIPs,
 		TagList:            list,
