@@ -13,9 +13,10 @@ import (
 )
 
 // decide runs guards, enrichment and policy over the inventory and returns one entry per
-// instance, in inventory order. Candidates that passed every guard come back as ActionMarked; the
+// instance, in inventory order. done holds the decisions made during the listing (nil: none):
+// those instances needed no traffic, so their decisions are the ones made here. Candidates that passed every guard come back as ActionMarked; the
 // plan step turns them into marked, would_terminate or blocked.
-func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instance, refusals map[string]state.Refusal, pending map[string]state.Unconfirmed, res *Result) []Entry {
+func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instance, done *early, refusals map[string]state.Refusal, pending map[string]state.Unconfirmed, res *Result) []Entry {
 	guards := make([]guardResult, len(inv))
 	survivors := make([]zen.Instance, 0, len(inv))
 	for i, in := range inv {
@@ -30,10 +31,14 @@ func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instan
 		return nil
 	}
 
+	if done != nil && done.err != nil {
+		r.abort(res, done.err) // the engine's error names the evaluation
+		return nil
+	}
 	// Each chunk's decisions become entries at once, so the fleet's decisions are never held
 	// beside its entries. An error discards every entry: the cycle aborts as before.
 	entries := make([]Entry, len(inv))
-	err = r.evaluateEach(ctx, now, inv, traffic, func(i int, d policy.Decision) {
+	err = r.evaluateEach(ctx, now, inv, traffic, done, func(i int, d policy.Decision) {
 		entries[i] = r.entry(inv[i], guards[i], d, traffic[inv[i].ID])
 		entries[i].TrafficPending = trafficPending(traffic, inv[i].ID)
 	})
@@ -74,35 +79,59 @@ const evalChunk = 8192
 // in inventory order.
 func (r *Reconciler) evaluate(ctx context.Context, now time.Time, inv []zen.Instance, traffic map[string]*policy.Traffic) ([]policy.Decision, error) {
 	decisions := make([]policy.Decision, len(inv))
-	err := r.evaluateEach(ctx, now, inv, traffic, func(i int, d policy.Decision) { decisions[i] = d })
+	err := r.evaluateEach(ctx, now, inv, traffic, nil, func(i int, d policy.Decision) { decisions[i] = d })
 	if err != nil {
 		return nil, err
 	}
 	return decisions, nil
 }
 
-// evaluateEach runs the policies over inv, a chunk at a time, and gives each decision to use
-// with its index in inv, in inventory order, as its chunk completes. On an error it stops and
+// evaluateEach gives each instance's decision to use with its index in inv, in inventory order:
+// the decision made early (during the listing, see early) when there is one, else one from the
+// policies, run over the other instances a chunk of evalChunk at a time. On an error it stops and
 // returns it; use may then have seen the decisions of earlier chunks.
-func (r *Reconciler) evaluateEach(ctx context.Context, now time.Time, inv []zen.Instance, traffic map[string]*policy.Traffic, use func(i int, d policy.Decision)) error {
+func (r *Reconciler) evaluateEach(ctx context.Context, now time.Time, inv []zen.Instance, traffic map[string]*policy.Traffic, done *early, use func(i int, d policy.Decision)) error {
 	inputs := make([]policy.Instance, 0, min(len(inv), evalChunk))
-	for start := 0; start < len(inv); start += evalChunk {
+	for start := 0; start < len(inv); {
 		inputs = inputs[:0]
-		for _, in := range inv[start:min(start+evalChunk, len(inv))] {
-			inputs = append(inputs, PolicyInput(in, traffic[in.ID]))
+		end := start
+		for ; end < len(inv) && len(inputs) < evalChunk; end++ {
+			if _, ok := done.decision(end); !ok {
+				inputs = append(inputs, PolicyInput(inv[end], traffic[inv[end].ID]))
+			}
 		}
-		ds, err := r.opts.Evaluator.Evaluate(ctx, now, r.opts.Settings.Params, inputs)
-		if err == nil && len(ds) != len(inputs) {
-			err = fmt.Errorf("policy engine returned %d decisions for %d instances", len(ds), len(inputs))
+		var ds []policy.Decision
+		if len(inputs) > 0 {
+			var err error
+			if ds, err = r.decideChunk(ctx, now, inputs); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
+		k := 0
+		for i := start; i < end; i++ {
+			d, ok := done.decision(i)
+			if !ok {
+				d = ds[k]
+				k++
+			}
+			use(i, d)
 		}
-		for j, d := range ds {
-			use(start+j, d)
-		}
+		done.release(end)
+		start = end
 	}
 	return nil
+}
+
+// decideChunk evaluates one chunk of policy inputs: one decision per input, in order.
+func (r *Reconciler) decideChunk(ctx context.Context, now time.Time, inputs []policy.Instance) ([]policy.Decision, error) {
+	ds, err := r.opts.Evaluator.Evaluate(ctx, now, r.opts.Settings.Params, inputs)
+	if err == nil && len(ds) != len(inputs) {
+		err = fmt.Errorf("policy engine returned %d decisions for %d instances", len(ds), len(inputs))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ds, nil
 }
 
 // enrichShare is the part of a cycle's remaining time that fetching traffic may take. The rest is
