@@ -96,7 +96,7 @@ func (r *Reconciler) evaluateEach(ctx context.Context, now time.Time, inv []zen.
 		inputs = inputs[:0]
 		end := start
 		for ; end < len(inv) && len(inputs) < evalChunk; end++ {
-			if _, ok := done.decision(end); !ok {
+			if !done.decided(end) {
 				inputs = append(inputs, PolicyInput(inv[end], traffic[inv[end].ID]))
 			}
 		}
@@ -109,14 +109,13 @@ func (r *Reconciler) evaluateEach(ctx context.Context, now time.Time, inv []zen.
 		}
 		k := 0
 		for i := start; i < end; i++ {
-			d, ok := done.decision(i)
+			d, ok := done.take(i)
 			if !ok {
 				d = ds[k]
 				k++
 			}
 			use(i, d)
 		}
-		done.release(end)
 		start = end
 	}
 	return nil

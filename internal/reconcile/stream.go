@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -92,13 +93,22 @@ type early struct {
 	err   error        // the first evaluation error: no later page is evaluated
 }
 
-// earlyPage is one handed-over page and its decisions.
+// earlyPage is one handed-over page and its decisions, kept small: most decisions have no
+// reason (a kept instance), and those are kept as one byte.
 type earlyPage struct {
-	off     int
-	page    []zen.Instance
-	decided []bool            // decided[i]: ds[i] is page[i]'s decision
-	ds      []policy.Decision // nil once the page's entries are built
+	off  int
+	page []zen.Instance
+	got  []uint8           // per instance: undecided, decidedPlain or decidedHeld
+	held []policy.Decision // the decidedHeld decisions, in page order
+	next int               // the index in held of the next decidedHeld instance to take
 }
+
+// What an earlyPage knows of one instance.
+const (
+	undecided    uint8 = iota // needs traffic, or not evaluated: decided after the listing
+	decidedPlain              // no reason, no error: the decision is policy.Decision{InstanceID: id}
+	decidedHeld               // the decision is in held
+)
 
 func (r *Reconciler) startEarly(ctx context.Context, now time.Time, needs func(zen.Instance) bool) *early {
 	ctx, cancel := context.WithCancel(ctx)
@@ -176,7 +186,8 @@ func (e *early) next() (batch []*earlyPage, ok bool) {
 				n += len(e.queue[k].page)
 				k++
 			}
-			batch = e.queue[:k:k]
+			batch = append(batch, e.queue[:k]...)
+			clear(e.queue[:k]) // the queue's array must not keep evaluated pages alive
 			e.queue = e.queue[k:]
 			e.mu.Unlock()
 			return batch, true
@@ -195,10 +206,10 @@ func (e *early) next() (batch []*earlyPage, ok bool) {
 func (e *early) evaluate(batch []*earlyPage) {
 	inputs := make([]policy.Instance, 0, evalChunk)
 	for _, p := range batch {
-		p.decided = make([]bool, len(p.page))
+		p.got = make([]uint8, len(p.page))
 		for i := range p.page {
 			if !e.needs(p.page[i]) {
-				p.decided[i] = true
+				p.got[i] = decidedPlain
 				inputs = append(inputs, PolicyInput(p.page[i], nil))
 			}
 		}
@@ -214,41 +225,60 @@ func (e *early) evaluate(batch []*earlyPage) {
 	}
 	k := 0
 	for _, p := range batch {
-		p.ds = make([]policy.Decision, len(p.page))
-		for i, ok := range p.decided {
-			if ok {
-				p.ds[i] = ds[k]
-				k++
+		for i, got := range p.got {
+			if got == undecided {
+				continue
 			}
+			if d := ds[k]; !plain(d, p.page[i].ID) {
+				p.got[i] = decidedHeld
+				p.held = append(p.held, d)
+			}
+			k++
 		}
+		p.held = slices.Clip(p.held)
 		e.pages = append(e.pages, p)
 	}
 }
 
-// decision returns the early decision of inventory index i, if there is one. It may be called
-// only after finish; i never decreases between calls that release (see release).
-func (e *early) decision(i int) (policy.Decision, bool) {
-	if e == nil {
-		return policy.Decision{}, false
-	}
-	k := sort.Search(len(e.pages), func(k int) bool { return e.pages[k].off+len(e.pages[k].page) > i })
-	if k == len(e.pages) {
-		return policy.Decision{}, false
-	}
-	p := e.pages[k]
-	if i < p.off || p.ds == nil || !p.decided[i-p.off] {
-		return policy.Decision{}, false
-	}
-	return p.ds[i-p.off], true
+// plain reports whether d is exactly policy.Decision{InstanceID: id}.
+func plain(d policy.Decision, id string) bool {
+	return d.InstanceID == id && d.Terminate == nil && d.Exempt == nil && d.Warn == nil && d.Err == nil
 }
 
-// release drops the decisions of the pages that end at or before inventory index i.
-func (e *early) release(i int) {
+// decided reports whether inventory index i was decided early. It may be called only after
+// finish, never for an index below the last one taken.
+func (e *early) decided(i int) bool {
 	if e == nil {
-		return
+		return false
+	}
+	k := sort.Search(len(e.pages), func(k int) bool { return e.pages[k].off+len(e.pages[k].page) > i })
+	return k < len(e.pages) && i >= e.pages[k].off && e.pages[k].got[i-e.pages[k].off] != undecided
+}
+
+// take returns the early decision of inventory index i, if there is one. It may be called only
+// after finish, for every index in increasing order (held decisions are found by counting); the
+// pages before i are dropped as it goes, so each page's decisions live until their entries are
+// built, not longer.
+func (e *early) take(i int) (policy.Decision, bool) {
+	if e == nil {
+		return policy.Decision{}, false
 	}
 	for len(e.pages) > 0 && e.pages[0].off+len(e.pages[0].page) <= i {
 		e.pages[0] = nil
 		e.pages = e.pages[1:]
 	}
+	if len(e.pages) == 0 || i < e.pages[0].off {
+		return policy.Decision{}, false
+	}
+	p := e.pages[0]
+	switch p.got[i-p.off] {
+	case decidedPlain:
+		return policy.Decision{InstanceID: p.page[i-p.off].ID}, true
+	case decidedHeld:
+		d := p.held[p.next]
+		p.held[p.next] = policy.Decision{}
+		p.next++
+		return d, true
+	}
+	return policy.Decision{}, false
 }

@@ -242,7 +242,7 @@ func TestStreamingDecidesAsBefore(t *testing.T) {
 	}
 	early, late := 0, 0
 	for i, in := range inv {
-		_, ok := done.decision(i)
+		ok := done.decided(i)
 		if ok == needs(in) {
 			t.Fatalf("instance %d (%s): decided early %v, needs traffic %v", i, in.ID, ok, needs(in))
 		}
