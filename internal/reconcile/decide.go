@@ -14,18 +14,29 @@ import (
 
 // decide runs guards, enrichment and policy over the inventory and returns one entry per
 // instance, in inventory order. done holds the decisions made during the listing (nil: none):
-// those instances needed no traffic, so their decisions are the ones made here. Candidates that passed every guard come back as ActionMarked; the
-// plan step turns them into marked, would_terminate or blocked.
+// those instances needed no traffic, so their decisions are the ones made here. Candidates that
+// passed every guard come back as ActionMarked; the plan step turns them into marked,
+// would_terminate or blocked.
 func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instance, done *early, refusals map[string]state.Refusal, pending map[string]state.Unconfirmed, res *Result) []Entry {
 	guards := make([]guardResult, len(inv))
-	survivors := make([]zen.Instance, 0, len(inv))
+	// The enricher is given the instances that passed the guards; when the listing told which
+	// instances can get traffic (done), only those of them: it would skip the others (with idle
+	// detection out of scope, that spares a copy of the whole fleet).
+	var survivors []zen.Instance
+	if done == nil {
+		survivors = make([]zen.Instance, 0, len(inv))
+	}
+	passed := false
 	for i, in := range inv {
 		guards[i] = r.opts.Settings.screen(in, refusals, pending, now)
 		if guards[i].passed() {
-			survivors = append(survivors, in)
+			passed = true
+			if done == nil || done.needs(in) {
+				survivors = append(survivors, in)
+			}
 		}
 	}
-	traffic, err := r.enrich(ctx, now, survivors, res)
+	traffic, err := r.enrich(ctx, now, survivors, passed, res)
 	if err != nil {
 		r.abort(res, err)
 		return nil
@@ -138,11 +149,13 @@ func (r *Reconciler) decideChunk(ctx context.Context, now time.Time, inputs []po
 // cycles (what was fetched is cached) instead of timing every cycle out.
 const enrichShare = 0.5
 
-// enrich fetches traffic for the survivors. A failure or a spent budget costs the data, never the
-// cycle: missing traffic never makes an instance idle. Only an internal error (a panic in a
-// traffic worker, a *safego.PanicError) is returned: it aborts the cycle.
-func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.Instance, res *Result) (map[string]*policy.Traffic, error) {
-	if r.opts.Enricher == nil || len(survivors) == 0 {
+// enrich fetches traffic for the survivors; passed says whether any instance passed the guards
+// (the enricher is asked, and logs, exactly when one did, even if none of them can get traffic).
+// A failure or a spent budget costs the data, never the cycle: missing traffic never makes an
+// instance idle. Only an internal error (a panic in a traffic worker, a *safego.PanicError) is
+// returned: it aborts the cycle.
+func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.Instance, passed bool, res *Result) (map[string]*policy.Traffic, error) {
+	if r.opts.Enricher == nil || !passed {
 		return nil, nil
 	}
 	if deadline, ok := ctx.Deadline(); ok { // a context deadline is wall-clock time by nature
