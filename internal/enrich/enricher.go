@@ -116,6 +116,19 @@ func (e *Enricher) Enrich(ctx context.Context, now time.Time, params map[string]
 	return c.out, int(c.calls.Load()), c.err()
 }
 
+// Eligible returns the test Enrich applies at now with params to choose the instances whose
+// traffic it returns: an instance it is false for is never in Enrich's map. It lets a cycle
+// evaluate the other instances before the inventory is complete. A malformed idle param is the
+// *ParamError Enrich would report.
+func (e *Enricher) Eligible(now time.Time, params map[string]any) (func(zen.Instance) bool, error) {
+	p, err := ParseParams(params)
+	if err != nil {
+		return nil, fmt.Errorf("enrich traffic: %w", err)
+	}
+	now = now.UTC()
+	return func(in zen.Instance) bool { return p.fetchable(in, now) }, nil
+}
+
 // fetchable reports whether an instance's traffic could matter to the idle policy.
 func (p Params) fetchable(in zen.Instance, now time.Time) bool {
 	if in.Status != zen.StatusRunning && in.Status != zen.StatusStopped {

@@ -169,7 +169,7 @@ func (r *Reconciler) enrichItems(ctx context.Context, res *Result) error {
 	if err != nil {
 		return fmt.Errorf("describe the plan's items: %w", err)
 	}
-	traffic, err := r.enrich(ctx, r.opts.Now().UTC(), list, res)
+	traffic, err := r.enrich(ctx, r.opts.Now().UTC(), list, len(list) > 0, res)
 	if err != nil {
 		return err
 	}

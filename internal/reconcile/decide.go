@@ -13,27 +13,43 @@ import (
 )
 
 // decide runs guards, enrichment and policy over the inventory and returns one entry per
-// instance, in inventory order. Candidates that passed every guard come back as ActionMarked; the
-// plan step turns them into marked, would_terminate or blocked.
-func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instance, refusals map[string]state.Refusal, pending map[string]state.Unconfirmed, res *Result) []Entry {
+// instance, in inventory order. done holds the decisions made during the listing (nil: none):
+// those instances needed no traffic, so their decisions are the ones made here. Candidates that
+// passed every guard come back as ActionMarked; the plan step turns them into marked,
+// would_terminate or blocked.
+func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instance, done *early, refusals map[string]state.Refusal, pending map[string]state.Unconfirmed, res *Result) []Entry {
 	guards := make([]guardResult, len(inv))
-	survivors := make([]zen.Instance, 0, len(inv))
+	// The enricher is given the instances that passed the guards; when the listing told which
+	// instances can get traffic (done), only those of them: it would skip the others (with idle
+	// detection out of scope, that spares a copy of the whole fleet).
+	var survivors []zen.Instance
+	if done == nil {
+		survivors = make([]zen.Instance, 0, len(inv))
+	}
+	passed := false
 	for i, in := range inv {
 		guards[i] = r.opts.Settings.screen(in, refusals, pending, now)
 		if guards[i].passed() {
-			survivors = append(survivors, in)
+			passed = true
+			if done == nil || done.needs(in) {
+				survivors = append(survivors, in)
+			}
 		}
 	}
-	traffic, err := r.enrich(ctx, now, survivors, res)
+	traffic, err := r.enrich(ctx, now, survivors, passed, res)
 	if err != nil {
 		r.abort(res, err)
 		return nil
 	}
 
+	if done != nil && done.err != nil {
+		r.abort(res, done.err) // the engine's error names the evaluation
+		return nil
+	}
 	// Each chunk's decisions become entries at once, so the fleet's decisions are never held
 	// beside its entries. An error discards every entry: the cycle aborts as before.
 	entries := make([]Entry, len(inv))
-	err = r.evaluateEach(ctx, now, inv, traffic, func(i int, d policy.Decision) {
+	err = r.evaluateEach(ctx, now, inv, traffic, done, func(i int, d policy.Decision) {
 		entries[i] = r.entry(inv[i], guards[i], d, traffic[inv[i].ID])
 		entries[i].TrafficPending = trafficPending(traffic, inv[i].ID)
 	})
@@ -74,35 +90,58 @@ const evalChunk = 8192
 // in inventory order.
 func (r *Reconciler) evaluate(ctx context.Context, now time.Time, inv []zen.Instance, traffic map[string]*policy.Traffic) ([]policy.Decision, error) {
 	decisions := make([]policy.Decision, len(inv))
-	err := r.evaluateEach(ctx, now, inv, traffic, func(i int, d policy.Decision) { decisions[i] = d })
+	err := r.evaluateEach(ctx, now, inv, traffic, nil, func(i int, d policy.Decision) { decisions[i] = d })
 	if err != nil {
 		return nil, err
 	}
 	return decisions, nil
 }
 
-// evaluateEach runs the policies over inv, a chunk at a time, and gives each decision to use
-// with its index in inv, in inventory order, as its chunk completes. On an error it stops and
+// evaluateEach gives each instance's decision to use with its index in inv, in inventory order:
+// the decision made early (during the listing, see early) when there is one, else one from the
+// policies, run over the other instances a chunk of evalChunk at a time. On an error it stops and
 // returns it; use may then have seen the decisions of earlier chunks.
-func (r *Reconciler) evaluateEach(ctx context.Context, now time.Time, inv []zen.Instance, traffic map[string]*policy.Traffic, use func(i int, d policy.Decision)) error {
+func (r *Reconciler) evaluateEach(ctx context.Context, now time.Time, inv []zen.Instance, traffic map[string]*policy.Traffic, done *early, use func(i int, d policy.Decision)) error {
 	inputs := make([]policy.Instance, 0, min(len(inv), evalChunk))
-	for start := 0; start < len(inv); start += evalChunk {
+	for start := 0; start < len(inv); {
 		inputs = inputs[:0]
-		for _, in := range inv[start:min(start+evalChunk, len(inv))] {
-			inputs = append(inputs, PolicyInput(in, traffic[in.ID]))
+		end := start
+		for ; end < len(inv) && len(inputs) < evalChunk; end++ {
+			if !done.decided(end) {
+				inputs = append(inputs, PolicyInput(inv[end], traffic[inv[end].ID]))
+			}
 		}
-		ds, err := r.opts.Evaluator.Evaluate(ctx, now, r.opts.Settings.Params, inputs)
-		if err == nil && len(ds) != len(inputs) {
-			err = fmt.Errorf("policy engine returned %d decisions for %d instances", len(ds), len(inputs))
+		var ds []policy.Decision
+		if len(inputs) > 0 {
+			var err error
+			if ds, err = r.decideChunk(ctx, now, inputs); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
+		k := 0
+		for i := start; i < end; i++ {
+			d, ok := done.take(i)
+			if !ok {
+				d = ds[k]
+				k++
+			}
+			use(i, d)
 		}
-		for j, d := range ds {
-			use(start+j, d)
-		}
+		start = end
 	}
 	return nil
+}
+
+// decideChunk evaluates one chunk of policy inputs: one decision per input, in order.
+func (r *Reconciler) decideChunk(ctx context.Context, now time.Time, inputs []policy.Instance) ([]policy.Decision, error) {
+	ds, err := r.opts.Evaluator.Evaluate(ctx, now, r.opts.Settings.Params, inputs)
+	if err == nil && len(ds) != len(inputs) {
+		err = fmt.Errorf("policy engine returned %d decisions for %d instances", len(ds), len(inputs))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ds, nil
 }
 
 // enrichShare is the part of a cycle's remaining time that fetching traffic may take. The rest is
@@ -110,11 +149,13 @@ func (r *Reconciler) evaluateEach(ctx context.Context, now time.Time, inv []zen.
 // cycles (what was fetched is cached) instead of timing every cycle out.
 const enrichShare = 0.5
 
-// enrich fetches traffic for the survivors. A failure or a spent budget costs the data, never the
-// cycle: missing traffic never makes an instance idle. Only an internal error (a panic in a
-// traffic worker, a *safego.PanicError) is returned: it aborts the cycle.
-func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.Instance, res *Result) (map[string]*policy.Traffic, error) {
-	if r.opts.Enricher == nil || len(survivors) == 0 {
+// enrich fetches traffic for the survivors; passed says whether any instance passed the guards
+// (the enricher is asked, and logs, exactly when one did, even if none of them can get traffic).
+// A failure or a spent budget costs the data, never the cycle: missing traffic never makes an
+// instance idle. Only an internal error (a panic in a traffic worker, a *safego.PanicError) is
+// returned: it aborts the cycle.
+func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.Instance, passed bool, res *Result) (map[string]*policy.Traffic, error) {
+	if r.opts.Enricher == nil || !passed {
 		return nil, nil
 	}
 	if deadline, ok := ctx.Deadline(); ok { // a context deadline is wall-clock time by nature

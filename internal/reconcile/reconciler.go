@@ -173,7 +173,11 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	}
 	res.Recovered = recovered
 
-	inv, err := r.opts.API.ListInstances(ctx, r.opts.Settings.Filter)
+	// The time of the cycle's decisions is read before the listing, whose pages are evaluated
+	// as they arrive (list): earlier than the end of the listing, so no instance is older, or
+	// nearer its expiry, than when it was seen. The plan dates marks after the listing.
+	now := r.opts.Now().UTC()
+	inv, done, err := r.list(ctx, now)
 	if err != nil {
 		return r.abort(res, fmt.Errorf("inventory: %w", err))
 	}
@@ -187,15 +191,14 @@ func (r *Reconciler) cycle(ctx context.Context, res *Result) error {
 	if err != nil {
 		return r.abort(res, err) // the store's error names the read
 	}
-	now := r.opts.Now().UTC()
-	res.Entries = r.decide(ctx, now, inv, refusals, pending, res)
+	planNow := r.opts.Now().UTC() // when the fleet was seen whole: marks date from here, as before streaming
+	res.Entries = r.decide(ctx, now, inv, done, refusals, pending, res)
 	if res.Status == StatusAborted { // keep the first reason: it names what was running
 		return res.Err
 	}
 	if ctx.Err() != nil {
 		return r.abort(res, fmt.Errorf("cycle cancelled: %w", ctx.Err()))
 	}
-	planNow := now
 	if clock != nil {
 		planNow = lastRun // a mark never starts before a recorded run: slower, never sooner
 	}

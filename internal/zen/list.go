@@ -34,6 +34,11 @@ type listing struct {
 	pages  int   // pages needed for total
 	// redact removes the client's secrets from server-supplied values copied into errors.
 	redact func(string) string
+	// each, when set, receives every converted page whose IDs pass idsClean, with its offset in
+	// the scope's list (see ListInstancesEach); clean[num-1] then says page num's IDs were
+	// checked, so that checkIDs need not check them again.
+	each  PageFunc
+	clean []bool
 }
 
 // wirePage is one fetched page, still in wire form.
@@ -51,6 +56,24 @@ type wirePage struct {
 // ID (within or across combinations), an instance lies outside the requested zone, resource group
 // or status, an instance cannot be decoded, or the number of instances differs from totalCount.
 func (c *Client) ListInstances(ctx context.Context, f Filter) ([]Instance, error) {
+	return c.ListInstancesEach(ctx, f, nil)
+}
+
+// PageFunc receives one page of a listing that is still running: off is the index of page[0]
+// in the list the listing returns, and page is that list's own memory (read it, never write it).
+type PageFunc func(off int, page []Instance)
+
+// ListInstancesEach is ListInstances that also hands each page to each (when not nil) as soon as
+// the page has passed its own checks, while later pages are still being fetched, so that the
+// caller can start on the instances early. Pages come in any order, from several goroutines at
+// once; each must return quickly (the worker that calls it fetches the next page afterwards).
+//
+// A page handed over is not yet an inventory: the listing can still fail (a later page, the
+// count, a duplicate ID), and then nothing derived from any page may be used or reported. A page
+// with an instance whose ID is empty or holds a credential is never handed over (the listing
+// fails on it); IDs repeated across pages are caught only when the listing ends. The result and
+// errors are those of ListInstances.
+func (c *Client) ListInstancesEach(ctx context.Context, f Filter, each PageFunc) ([]Instance, error) {
 	scopes, err := f.scopes()
 	if err != nil {
 		return nil, fmt.Errorf("list instances: %w", err)
@@ -60,6 +83,10 @@ func (c *Client) ListInstances(ctx context.Context, f Filter) ([]Instance, error
 	n := 0
 	for _, s := range scopes {
 		l := newListing(f, s, c.redact)
+		if each != nil {
+			base := n
+			l.each = func(off int, page []Instance) { each(base+off, page) }
+		}
 		list, err := c.listScope(ctx, l)
 		if err != nil {
 			return nil, fmt.Errorf("list instances: %w", err)
@@ -96,6 +123,10 @@ func (c *Client) listScope(ctx context.Context, l *listing) ([]Instance, error) 
 	out := make([]Instance, l.total)
 	if err := l.convert(first, make(interner, 64), out[:len(first.data)]); err != nil {
 		return nil, err
+	}
+	if l.each != nil {
+		l.clean = make([]bool, l.pages)
+		l.handOver(1, out[:len(first.data)])
 	}
 	if l.pages == 1 {
 		return out, nil
@@ -135,6 +166,9 @@ func (c *Client) listScope(ctx context.Context, l *listing) ([]Instance, error) 
 					if err == nil {
 						start := (num - 1) * pageSize
 						err = l.convert(p, in, out[start:start+len(p.data)])
+						if err == nil {
+							l.handOver(num, out[start:start+len(p.data)])
+						}
 					}
 					if err != nil {
 						fail(err)
@@ -281,6 +315,22 @@ func (l *listing) checkScope(num int, w *wireInstance) error {
 	return nil
 }
 
+// handOver gives page num to l.each, if set, when it has instances and none of its IDs is empty or holds a
+// credential, and notes in l.clean that it did. Each page is handed over by one worker, so
+// l.clean[num-1] has a single writer, read by checkIDs after the workers are done.
+func (l *listing) handOver(num int, page []Instance) {
+	if l.each == nil || len(page) == 0 {
+		return
+	}
+	for i := range page {
+		if id := page[i].ID; id == "" || l.redact(id) != id {
+			return
+		}
+	}
+	l.clean[num-1] = true
+	l.each((num-1)*pageSize, page)
+}
+
 // checkIDs rejects empty IDs, IDs that hold a credential (an ID is never redacted: it is what
 // reaper acts on, so such a listing cannot be shown or used) and IDs already in seen, and adds
 // the IDs to seen. list starts at page firstPage.
@@ -288,6 +338,13 @@ func (l *listing) checkIDs(list []Instance, firstPage int, seen map[string]struc
 	for i := range list {
 		id := list[i].ID
 		page := firstPage + i/pageSize
+		if l.clean != nil && l.clean[page-1] { // handOver checked this page's IDs: only repeats are left
+			if _, dup := seen[id]; dup {
+				return l.fail(IntegrityDuplicateID, page, id, fmt.Sprintf("instanceId %s seen twice", id))
+			}
+			seen[id] = struct{}{}
+			continue
+		}
 		if id == "" {
 			return l.fail(IntegrityEmptyID, page, "",
 				fmt.Sprintf("instance %d of the page has no instanceId", i%pageSize+1))

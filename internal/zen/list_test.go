@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -279,6 +280,23 @@ func TestListInstancesIntegrity(t *testing.T) {
 			wantKind: IntegrityEmptyID, wantPage: 1,
 		},
 		{
+			name: "ID holds a credential",
+			mutate: func(req apiRequest, resp map[string]any) {
+				if page(req) == 2 {
+					withData(resp, func(d []map[string]any) []map[string]any {
+						d[3] = cloned(d[3], "instanceId", "i-"+testSecret)
+						return d
+					})
+				}
+			},
+			wantKind: IntegritySecretInID, wantPage: 2,
+			check: func(t *testing.T, err error, f *fakeAPI) {
+				if strings.Contains(err.Error(), testSecret) {
+					t.Errorf("err %q holds the secret", err)
+				}
+			},
+		},
+		{
 			name: "last page short of totalCount",
 			mutate: func(req apiRequest, resp map[string]any) {
 				if page(req) == 3 {
@@ -389,38 +407,106 @@ func TestListInstancesIntegrity(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fleets := map[string][]map[string]any{"HKG-A/": fleet(2500, "HKG-A", ""), "SEL-A/": nil}
-			serve := pagedFleet(t, fleets, tt.mutate)
-			f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, req apiRequest) {
-				if tt.handle != nil && tt.handle(t, w, req) {
-					return
+		// Each listing fails as ListInstances does, and hands over no page with an empty ID or
+		// one that holds a credential.
+		for _, each := range []bool{false, true} {
+			name := tt.name
+			if each {
+				name += "/each"
+			}
+			t.Run(name, func(t *testing.T) {
+				fleets := map[string][]map[string]any{"HKG-A/": fleet(2500, "HKG-A", ""), "SEL-A/": nil}
+				serve := pagedFleet(t, fleets, tt.mutate)
+				f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, req apiRequest) {
+					if tt.handle != nil && tt.handle(t, w, req) {
+						return
+					}
+					serve(w, r, req)
+				})
+				c := newTestClient(t, f)
+				filter := tt.filter
+				if filter.Zones == nil {
+					filter.Zones = []string{"HKG-A"}
 				}
-				serve(w, r, req)
+				var got []Instance
+				var err error
+				if each {
+					var mu sync.Mutex
+					got, err = c.ListInstancesEach(context.Background(), filter, func(off int, page []Instance) {
+						mu.Lock()
+						defer mu.Unlock()
+						for _, in := range page {
+							if in.ID == "" || strings.Contains(in.ID, testSecret) {
+								t.Errorf("page at %d handed over with instance ID %q", off, in.ID)
+							}
+						}
+					})
+				} else {
+					got, err = c.ListInstances(context.Background(), filter)
+				}
+				if got != nil {
+					t.Errorf("listing returned %d instances with the error, want nil", len(got))
+				}
+				ie, ok := errors.AsType[*IntegrityError](err)
+				if !ok {
+					t.Fatalf("err = %v, want an IntegrityError", err)
+				}
+				if ie.Kind != tt.wantKind || ie.Page != tt.wantPage {
+					t.Errorf("IntegrityError kind %s page %d, want %s page %d (%v)", ie.Kind, ie.Page, tt.wantKind, tt.wantPage, err)
+				}
+				if ie.Reason == "" {
+					t.Errorf("IntegrityError has no reason")
+				}
+				if tt.check != nil {
+					tt.check(t, err, f)
+				}
 			})
-			c := newTestClient(t, f)
-			filter := tt.filter
-			if filter.Zones == nil {
-				filter.Zones = []string{"HKG-A"}
-			}
-			got, err := c.ListInstances(context.Background(), filter)
-			if got != nil {
-				t.Errorf("ListInstances returned %d instances with the error, want nil", len(got))
-			}
-			ie, ok := errors.AsType[*IntegrityError](err)
-			if !ok {
-				t.Fatalf("err = %v, want an IntegrityError", err)
-			}
-			if ie.Kind != tt.wantKind || ie.Page != tt.wantPage {
-				t.Errorf("IntegrityError kind %s page %d, want %s page %d (%v)", ie.Kind, ie.Page, tt.wantKind, tt.wantPage, err)
-			}
-			if ie.Reason == "" {
-				t.Errorf("IntegrityError has no reason")
-			}
-			if tt.check != nil {
-				tt.check(t, err, f)
-			}
-		})
+		}
+	}
+}
+
+// TestListInstancesEachPages: ListInstancesEach hands over every page once, at its offset in the
+// merged result (filter order, then page order), and returns what ListInstances returns.
+func TestListInstancesEachPages(t *testing.T) {
+	fleets := map[string][]map[string]any{
+		"HKG-A/rg-1": fleet(4200, "HKG-A", "rg-1"),
+		"HKG-A/rg-2": fleet(3, "HKG-A", "rg-2"),
+		"SEL-A/rg-1": fleet(0, "SEL-A", "rg-1"),
+		"SEL-A/rg-2": fleet(2001, "SEL-A", "rg-2"),
+	}
+	f := newFakeAPI(t, pagedFleet(t, fleets, nil))
+	c := newTestClient(t, f, WithPageConcurrency(2))
+	filter := Filter{Zones: []string{"HKG-A", "SEL-A"}, ResourceGroups: []string{"rg-1", "rg-2"}}
+	var mu sync.Mutex
+	handed := map[int][]string{}
+	got, err := c.ListInstancesEach(context.Background(), filter, func(off int, page []Instance) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, again := handed[off]; again {
+			t.Errorf("page at %d handed over twice", off)
+		}
+		handed[off] = ids(page)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := c.ListInstances(context.Background(), filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids(got), ids(want)) {
+		t.Fatalf("ListInstancesEach listed %d instances, ListInstances %d, or in another order", len(got), len(want))
+	}
+	n := 0
+	for off, page := range handed {
+		if off+len(page) > len(got) || !slices.Equal(page, ids(got[off:off+len(page)])) {
+			t.Errorf("page at %d (%d instances) is not the result's instances at %d", off, len(page), off)
+		}
+		n += len(page)
+	}
+	// 5 + 1 + 3 pages; the empty combination has no instance to hand over.
+	if n != len(got) || len(handed) != 9 {
+		t.Errorf("%d pages with %d instances handed over, want 9 with %d", len(handed), n, len(got))
 	}
 }
 

@@ -17,6 +17,7 @@ func TestClientSurface(t *testing.T) {
 		"GoString",
 		"InquiryPriceCreateInstance", // a quote for a new instance, read only, for cost per instance
 		"ListInstances",
+		"ListInstancesEach", // the same listing, read only, handing pages over as they arrive (reconcile streams)
 		"LogValue",
 		"ModifyResourceTags", // zrm: the mark tags (README, Mark tags); reaper writes only its own keys
 		"Ping",               // one DescribeInstances of pageSize 1, for /readyz
