@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -177,7 +178,15 @@ func analyseTime(c *ast.Compiler, slots []slot) timeGuards {
 		return timeGuards{off: "more than 63 policy sets"}
 	}
 	for i, s := range slots {
-		for _, r := range c.GetRulesExact(s.ref) {
+		exact := c.GetRulesExact(s.ref)
+		// A rule of a parent package whose path holds a variable (expiry[k] contains ...) adds
+		// to the set too; no guard is derived for such a rule.
+		for _, r := range c.GetRulesDynamicWithOpts(s.ref, ast.RulesOptions{IncludeHiddenModules: true}) {
+			if !slices.Contains(exact, r) && a.rule(r) {
+				return timeGuards{off: fmt.Sprintf("%s.%s: the rule at %v adds to it and may read time", s.policy, s.set, r.Location)}
+			}
+		}
+		for _, r := range exact {
 			if !a.rule(r) {
 				continue
 			}
