@@ -78,7 +78,7 @@ func (c *cycle) plan(in []zen.Instance) []job {
 // range after them; without such days, the whole window. When the cached window counted as
 // complete (so it may make the instance idle), a day that was incomplete when fetched is not
 // final: the newest is asked for again with the range after it, any other with a call of its own
-// (see unsettled). A window that was incomplete anyway (a machine off) makes nothing idle and is
+// (see unsettled); either keeps what was read before when the answer brings less (see reread). A window that was incomplete anyway (a machine off) makes nothing idle and is
 // not asked for again, which would cost its whole length at every refresh.
 func (c *cycle) job(inst zen.Instance, prior *state.TrafficRecord) job {
 	j := job{inst: inst, prior: prior, from: c.win.start}
@@ -87,7 +87,7 @@ func (c *cycle) job(inst zen.Instance, prior *state.TrafficRecord) job {
 			j.days, j.from = days, days[len(days)-1].Through
 			if traffic(*prior, inst.CreatedAt).Complete {
 				if last := days[len(days)-1]; unsettled(last) {
-					j.days, j.from = days[:len(days)-1], last.From
+					j.days, j.from, j.newest = days[:len(days)-1], last.From, &last
 				}
 				for i, d := range j.days {
 					if unsettled(d) {
@@ -177,7 +177,13 @@ func (c *cycle) fetchOne(ctx context.Context, j job) result {
 		}
 		prior[i] = reread(d, again, keep)
 	}
-	days := addPoints(prior, j.from, c.win.end, points, keep)
+	from := j.from
+	if d := j.newest; d != nil {
+		// The newest day read again: its range from the answer, unless that brings less than
+		// was read before; then what is new after it.
+		prior, from = append(prior, reread(*d, points, keep)), d.Through
+	}
+	days := addPoints(prior, from, c.win.end, points, keep)
 	if kept, ok := usableDays(days, c.params.Window, c.win.end); ok {
 		days = kept
 	}

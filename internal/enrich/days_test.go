@@ -327,3 +327,34 @@ func TestRereadNeverLosesPoints(t *testing.T) {
 		t.Errorf("a re-read with every point: %+v, want %d samples over the same range", d, due)
 	}
 }
+
+// TestRereadOfTheNewestDayNeverLosesPoints: the newest cached day, incomplete when fetched, is
+// asked for again with the range after it; when the API's answer now brings fewer of its points
+// (it lost hours it had served), the points read before are kept, as for any other day read
+// again: the refresh ends with the figures of one whose API lost nothing.
+func TestRereadOfTheNewestDayNeverLosesPoints(t *testing.T) {
+	refresh := func(lose bool) *policy.Traffic {
+		gapFrom, gapTo := t0.Add(-3*time.Hour), t0.Add(-160*time.Minute)
+		h := newSimHarness(t, sim("a", zen.StatusRunning, 30*day, zensim.TrafficProfile{InBps: 10, OutBps: 10,
+			GapsFrom: ptr(gapFrom), GapsTo: ptr(gapTo)}))
+		e := h.enricher(0)
+		got, _, err := e.Enrich(context.Background(), t0, nil, h.instances())
+		if err != nil || got["a"] == nil || !got["a"].Complete {
+			t.Fatalf("cold: %+v, %v; want a complete window", got["a"], err)
+		}
+		if lose {
+			h.sim.Mutate("a", func(in *zensim.SimInstance) { in.Traffic.GapsFrom = ptr(t0.Add(-7 * time.Hour)) })
+		}
+		now := NextRefresh("a", t0, DefaultRefresh)
+		h.clock.Set(now)
+		got, _, err = e.Enrich(context.Background(), now, nil, h.instances())
+		if err != nil || got["a"] == nil {
+			t.Fatalf("refresh: %+v, %v", got["a"], err)
+		}
+		return got["a"]
+	}
+	kept, lost := refresh(false), refresh(true)
+	if lost.Samples != kept.Samples {
+		t.Errorf("refresh after the API lost 4h of the newest day: %d samples, want the %d read before", lost.Samples, kept.Samples)
+	}
+}

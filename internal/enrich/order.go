@@ -49,6 +49,9 @@ type job struct {
 	from  time.Time
 	parts []window
 	redo  []int // indices of days that were incomplete when fetched, read again (one call each)
+	// newest is the newest cached day when it was incomplete when fetched: read again by the
+	// range, which starts at its From, and kept when the answer brings fewer of its points.
+	newest *state.TrafficDay
 }
 
 // calls is how many DescribeInstanceTraffic calls the job makes.

@@ -72,9 +72,9 @@
 // instance's guards are all false its timed sets are empty at every time, and its decision is
 // served without evaluation; otherwise only the sets with a holding guard are evaluated (with
 // the time-free values of the last evaluation, such as parsed tags, remembered), and the other
-// sets' reasons are added. The analysis fails closed: a `with`, an unknown builtin or a guard
-// that does not compile turns the cache off for the set, and a reference it cannot pin makes a
-// rule timed. Failed evaluations and reasons to terminate are never served from the cache, and
+// sets' reasons are added. The analysis fails closed: a `with`, an unknown builtin, a guard
+// that does not compile or a parent package's rule that adds to a set and may read time turns
+// the cache off for the set, and a reference it cannot pin makes a rule timed. Failed evaluations and reasons to terminate are never served from the cache, and
 // an instance is analysed only the second time the same fields are seen, so a one-shot plan
 // pays almost nothing. Tests compare cached and uncached decisions (TestDecisionCache*,
 // FuzzDecisionCache).

@@ -74,7 +74,9 @@ func foldableRefs(c *ast.Compiler) []ast.Ref {
 	}
 	var refs []ast.Ref
 	for _, g := range groups {
-		if g.ok {
+		// The fold query evaluates every rule that gives a value at the path, also those of
+		// other paths holding a variable (clock[k] in a parent package): each must be free.
+		if g.ok && !a.dataRef(g.ref) {
 			refs = append(refs, g.ref)
 		}
 	}

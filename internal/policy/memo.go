@@ -50,7 +50,9 @@ func newRuleTrie(c *ast.Compiler, a *ruleTaint) *ruleTrie {
 				}
 				n = next
 			}
-			free := !a.rule(r)
+			// Not a.rule(r): the value at ref is also given by rules of other paths that
+			// hold a variable (m[k] beside m.fresh, clock[k] in a parent package).
+			free := !a.dataRef(ref)
 			if !n.rule {
 				n.rule, n.free, n.ref = true, free, ref
 			} else {

@@ -54,7 +54,9 @@ func (a *ruleTaint) in(x any) bool {
 }
 
 // dataRef reports whether a reference under data may reach a tainted rule; one whose first
-// segment is not ground cannot be resolved and is.
+// segment is not ground cannot be resolved and is. For the path of a rule, that is whether the
+// value at the path may be tainted. GetRulesDynamicWithOpts walks every node on
+// the ground part of ref, so it also finds the rules of a prefix whose paths hold a variable.
 func (a *ruleTaint) dataRef(ref ast.Ref) bool {
 	if len(ref) < 2 || !ref[1].IsGround() {
 		return true

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -19,9 +20,11 @@ import (
 // time, and the instance's decision is the one its time-free rules gave.
 //
 // The analysis fails closed: a `with` anywhere, a reference it cannot pin (input, input[x],
-// input.instance[x], data[x]), a builtin outside the sandbox's deterministic ones, or a guard
-// that does not compile turns the cache off for the whole set. A reference it cannot pin
-// inside a rule makes that rule timed.
+// input.instance[x], data[x]), a builtin outside the sandbox's deterministic ones, a guard
+// that does not compile, or a rule of a parent package that adds to a set through a variable in
+// its path and may read time turns the cache off for the whole set. A reference it cannot pin
+// inside a rule makes that rule timed; a rule path's value is time-free only when every rule
+// that can give it is (rules whose paths hold a variable included).
 
 // guardVar is the variable of the guard query: an array with, per timed set rule, the array
 // of its guard's solutions (empty when the guard is false).
@@ -177,7 +180,15 @@ func analyseTime(c *ast.Compiler, slots []slot) timeGuards {
 		return timeGuards{off: "more than 63 policy sets"}
 	}
 	for i, s := range slots {
-		for _, r := range c.GetRulesExact(s.ref) {
+		exact := c.GetRulesExact(s.ref)
+		// A rule of a parent package whose path holds a variable (expiry[k] contains ...) adds
+		// to the set too; no guard is derived for such a rule.
+		for _, r := range c.GetRulesDynamicWithOpts(s.ref, ast.RulesOptions{IncludeHiddenModules: true}) {
+			if !slices.Contains(exact, r) && a.rule(r) {
+				return timeGuards{off: fmt.Sprintf("%s.%s: the rule at %v adds to it and may read time", s.policy, s.set, r.Location)}
+			}
+		}
+		for _, r := range exact {
 			if !a.rule(r) {
 				continue
 			}
