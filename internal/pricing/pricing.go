@@ -1,14 +1,13 @@
 // Package pricing finds what each instance costs a month (README, Cost and savings): a configured override,
 // else the instance's lines on the last full UTC month's bill, else the list price of a new
 // instance of its zone, type and charge type, else unknown (never 0). The month's bill is read
-// once for the whole account (in pages, see bills.go) and list prices once per key; both are
-// cached in the state store. A failure costs the figure, never the
+// once for the whole account (in pages, see bills.go) and list prices once per key, a few keys
+// at once (list.go); both are cached in the state store. A failure costs the figure, never the
 // cycle: it becomes a warning. Nothing here decides a termination; the figures only describe.
 package pricing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -80,6 +79,8 @@ type Pricer struct {
 	store Store
 	now   func() time.Time
 	log   *slog.Logger
+	// workers is how many list prices are asked at once (listWorkers; tests compare with 1).
+	workers int
 }
 
 // New returns a Pricer. now is the clock that decides the last full month and cache expiry.
@@ -87,7 +88,7 @@ func New(cfg Config, api API, store Store, now func() time.Time, log *slog.Logge
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Pricer{cfg: cfg, api: api, store: store, now: now, log: log}
+	return &Pricer{cfg: cfg, api: api, store: store, now: now, log: log, workers: listWorkers}
 }
 
 // LastFullMonth is the calendar month before t's, in UTC, as yyyyMM (on 2026-03-05, 202602).
@@ -126,8 +127,8 @@ func (p *Pricer) Costs(ctx context.Context, instances []Instance) (map[string]Co
 	if billWarn != "" {
 		warnings = append(warnings, billWarn)
 	}
-	listMemo := map[string]*money.Micros{}
-	for _, in := range instances {
+	keyOf, lists := p.lists(ctx, instances, bills, now, cache, &listFail)
+	for i, in := range instances {
 		if ctx.Err() != nil {
 			out[in.ID] = Cost{Source: SourceUnknown}
 			continue
@@ -142,17 +143,7 @@ func (p *Pricer) Costs(ctx context.Context, instances []Instance) (map[string]Co
 				continue
 			}
 		}
-		key := listKey(in)
-		m, seen := listMemo[key]
-		if !seen {
-			var err error
-			m, err = p.list(ctx, in, key, now, cache)
-			if err != nil {
-				listFail.add(fmt.Errorf("%s: %w", key, err))
-			}
-			listMemo[key] = m
-		}
-		if m != nil {
+		if m := lists[keyOf[i]]; m != nil {
 			out[in.ID] = Cost{Monthly: m, Source: SourceList}
 			continue
 		}
@@ -178,56 +169,4 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-func listKey(in Instance) string {
-	ict := in.InternetChargeType
-	if ict == "" {
-		ict = "ByBandwidth"
-	}
-	return fmt.Sprintf("%s/%s/%s/%s", in.Zone, in.Type, in.ChargeType, ict)
-}
-
-// list returns the monthly list price for the instance's zone, type and charge type: nil when
-// the API has none (unknown type, not sold there) or the figure depends on usage.
-func (p *Pricer) list(ctx context.Context, in Instance, key string, now time.Time, c *cache) (*money.Micros, error) {
-	if e, ok := c.get(state.PriceKey{Kind: state.PriceList, Key: key}); ok && now.Before(e.Expires) {
-		return e.Monthly, nil
-	}
-	if in.ChargeType != zen.ChargePostpaid && in.ChargeType != zen.ChargePrepaid {
-		return nil, fmt.Errorf("charge type %q has no list price", in.ChargeType)
-	}
-	price, err := p.api.InquiryPriceCreateInstance(ctx, zen.PriceQuery{Zone: in.Zone, Type: in.Type,
-		ChargeType: in.ChargeType, InternetChargeType: in.InternetChargeType, PrepaidPeriod: 1})
-	e := state.Price{Kind: state.PriceList, Key: key, FetchedAt: now, Expires: now.Add(p.cfg.Refresh)}
-	switch {
-	case notSold(err):
-		// A definite answer: cache it, so the next cycles do not ask again before refresh.
-		c.put(e)
-		return nil, err
-	case err != nil:
-		return nil, err
-	}
-	m, err := Monthly(price, 1)
-	if err != nil {
-		c.put(e)
-		return nil, err
-	}
-	e.Monthly = &m
-	c.put(e)
-	return &m, nil
-}
-
-// notSold reports the documented answers that say there is no price to have (§11.1).
-func notSold(err error) bool {
-	ae, ok := errors.AsType[*zen.APIError](err)
-	if !ok {
-		return false
-	}
-	switch ae.Code {
-	case "INVALID_ZONE_NOT_FOUND", "INVALID_INSTANCE_TYPE_NOT_FOUND", "INVALID_CHARGE_TYPE_NOT_SUPPORT",
-		"INVALID_INSTANCE_BANDWIDTH_ZONE_NO_SELL", "INVALID_INSTANCE_TYPE_ZONE_NO_SELL":
-		return true
-	}
-	return false
 }

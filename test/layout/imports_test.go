@@ -47,7 +47,7 @@ var allowed = map[string][]string{
 	"internal/redact/redacttest": {},
 
 	"internal/zen":             {"internal/money", "internal/redact", "internal/safego"},
-	"internal/pricing":         {"internal/money", "internal/state", "internal/zen"}, // cost per instance, cached in state
+	"internal/pricing":         {"internal/money", "internal/safego", "internal/state", "internal/zen"}, // cost per instance, cached in state
 	"internal/zen/zensim":      {"internal/zen"},
 	"internal/policy":          {"internal/safego"},
 	"internal/scheduler":       {"internal/safego"},

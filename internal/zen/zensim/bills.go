@@ -212,13 +212,13 @@ func (s *Server) describeBillDetail(req *request) (any, *apiError) {
 	resp.TotalCash, resp.TotalVoucher, resp.TotalRefund = money(round6(cash)), money(round6(voucher)), money(round6(refund))
 	resp.TotalSpend = money(round6(cash + voucher - refund))
 	if pageNum > 1 {
-		if _, fired := s.fireFaultLocked("DescribeBillDetail", func(k FaultKind) bool { return k == FaultTotalCountDrift }); fired {
+		if _, fired := s.fireFaultLocked("DescribeBillDetail", req.body, func(k FaultKind) bool { return k == FaultTotalCountDrift }); fired {
 			resp.TotalCount++
 			req.fault = FaultTotalCountDrift.String()
 		}
 	}
 	if len(resp.DataSet) > 0 {
-		if _, fired := s.fireFaultLocked("DescribeBillDetail", func(k FaultKind) bool { return k == FaultShortPage }); fired {
+		if _, fired := s.fireFaultLocked("DescribeBillDetail", req.body, func(k FaultKind) bool { return k == FaultShortPage }); fired {
 			resp.DataSet = resp.DataSet[:len(resp.DataSet)-1]
 			req.fault = FaultShortPage.String()
 		}

@@ -165,7 +165,7 @@ func (s *Server) describeInstances(req *request) (any, *apiError) {
 		}
 	}
 	if pageNum > 1 {
-		if _, fired := s.fireFaultLocked("DescribeInstances", func(k FaultKind) bool { return k == FaultTotalCountDrift }); fired {
+		if _, fired := s.fireFaultLocked("DescribeInstances", req.body, func(k FaultKind) bool { return k == FaultTotalCountDrift }); fired {
 			resp.TotalCount++
 			req.fault = FaultTotalCountDrift.String()
 		}

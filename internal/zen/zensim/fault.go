@@ -74,6 +74,10 @@ type Fault struct {
 	// tell whether it happened (a TerminateInstance whose answer was lost). Default: the faulty
 	// answer replaces the action, which does not happen.
 	Executed bool
+	// Match, when set, limits the fault to the calls whose request body it accepts (one price
+	// key, one instance); Skip and Count count only those. A call it rejects is served as if the
+	// fault were not installed: the fault for every action, if any, applies to it.
+	Match func(body []byte) bool
 }
 
 // latencyOnly reports whether the fault only slows calls down.
@@ -115,14 +119,21 @@ func (s *Server) ClearFaults() {
 	clear(s.faults)
 }
 
-// fireFaultLocked decides whether the fault that applies to action fires on this call. match
-// filters which kinds the caller handles. A fired Count fault is consumed.
-func (s *Server) fireFaultLocked(action string, match func(FaultKind) bool) (Fault, bool) {
+// fireFaultLocked decides whether the fault that applies to action fires on this call, whose
+// request body is body. match filters which kinds the caller handles. A fired Count fault is
+// consumed.
+func (s *Server) fireFaultLocked(action string, body []byte, match func(FaultKind) bool) (Fault, bool) {
 	key := action
 	f, ok := s.faults[key]
+	if ok && f.Match != nil && !f.Match(body) {
+		ok = false
+	}
 	if !ok {
 		key = ""
 		f, ok = s.faults[key]
+		if ok && f.Match != nil && !f.Match(body) {
+			ok = false
+		}
 	}
 	if !ok || !match(f.Kind) {
 		return Fault{}, false

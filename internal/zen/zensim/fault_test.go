@@ -68,6 +68,22 @@ func TestFaultScopeAndPrecedence(t *testing.T) {
 	h.ok("TerminateInstance", terminate("1"), nil)
 }
 
+// TestFaultMatch: a fault with Match fires only on the calls whose body it accepts, counts only
+// those for Skip and Count, and a call it rejects falls to the fault for every action.
+func TestFaultMatch(t *testing.T) {
+	h := newHarness(t)
+	h.load(inst("1"), inst("2"))
+	only2 := func(body []byte) bool { return strings.Contains(string(body), `"2"`) }
+	h.sim.SetFault("TerminateInstance", Fault{HTTPStatus: 503, Skip: 1, Count: 1, Match: only2})
+	h.ok("TerminateInstance", terminate("2"), nil)                                    // skipped: the first match
+	h.fail("TerminateInstance", terminate("2"), 503, "SERVICE_TEMPORARY_UNAVAILABLE") // the second match fires
+	h.sim.SetFault("TerminateInstance", Fault{HTTPStatus: 503, Match: only2})
+	h.sim.SetFault("", Fault{HTTPStatus: 500})
+	h.fail("TerminateInstance", terminate("1"), 500, "INTERNAL_SERVER_ERROR") // rejected: every action's fault
+	h.sim.SetFault("", Fault{HTTPStatus: 500, Match: only2})
+	h.ok("TerminateInstance", terminate("1"), nil) // rejected by both: served
+}
+
 func TestFaultNotExecutedLeavesStateAlone(t *testing.T) {
 	h := newHarness(t)
 	h.load(inst("1"))

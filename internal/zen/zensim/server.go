@@ -169,7 +169,7 @@ func (s *Server) decideLocked(r *http.Request, body []byte, bodyErr error, now t
 		return errorAnswer(rid, e)
 	}
 	action := r.Header.Get("X-ZC-Action")
-	f, fired := s.fireFaultLocked(action, func(k FaultKind) bool { return k != FaultTotalCountDrift && k != FaultShortPage })
+	f, fired := s.fireFaultLocked(action, body, func(k FaultKind) bool { return k != FaultTotalCountDrift && k != FaultShortPage })
 	notTaken := fired && f.Kind == FaultNotTaken
 	if fired && !f.latencyOnly() && !f.Executed && !notTaken {
 		return faultAnswer(f, rid, nil)
