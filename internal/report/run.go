@@ -97,7 +97,7 @@ type Run struct {
 	// CumulativeRealizedSavings is the savings ledger after this run; null when it was not read.
 	CumulativeRealizedSavings *Cumulative `json:"cumulative_realized_savings"`
 	// PricingWarnings say which cost figures could not be had, and why; the cycle went on.
-	PricingWarnings []string   `json:"pricing_warnings,omitempty"`
+	PricingWarnings []string `json:"pricing_warnings,omitempty"`
 	// Instances is every inventoried instance, skipped ones included; nil in a run whose rows
 	// come from a row source (SetRows). Read them with Len, Row or All, which serve both.
 	Instances []Instance `json:"instances"`
