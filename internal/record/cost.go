@@ -27,7 +27,7 @@ type Ledger interface {
 // price puts each instance's monthly cost into rep, adds the confirmed terminations to the
 // ledger and reads the cumulative savings back. It runs after the cycle: nothing it finds can
 // change a decision, and a failure costs figures and becomes a warning, never the run.
-func (r *Recorder) price(ctx context.Context, res *reconcile.Result, rep *report.Run) {
+func (r *Recorder) price(ctx context.Context, res *reconcile.Result, rep *report.Run, rows *entryRows) {
 	// An aborted cycle (no trusted inventory, or leadership lost) makes no further API call, not
 	// even a read for prices: its costs come from the overrides alone.
 	if r.opts.Pricer != nil && res.Status != reconcile.StatusAborted {
@@ -39,11 +39,7 @@ func (r *Recorder) price(ctx context.Context, res *reconcile.Result, rep *report
 		}
 		costs, warnings := r.opts.Pricer.Costs(ctx, in)
 		rep.PricingWarnings = append(rep.PricingWarnings, warnings...)
-		for i := range rep.Instances {
-			if c, ok := costs[rep.Instances[i].ID]; ok {
-				rep.Instances[i].MonthlyCost, rep.Instances[i].CostSource = c.Monthly, string(c.Source)
-			}
-		}
+		rows.setCosts(costs)
 		rep.Finalize(r.opts.Config.Pricing.TypePrices())
 	}
 	if r.opts.Ledger == nil {
@@ -51,8 +47,12 @@ func (r *Recorder) price(ctx context.Context, res *reconcile.Result, rep *report
 	}
 	failed := 0
 	var first error
-	for _, in := range rep.Instances {
-		if in.Action != report.ActionTerminated || in.MonthlyCost == nil {
+	for i := range rep.Len() {
+		if rep.Action(i) != report.ActionTerminated {
+			continue
+		}
+		in := rep.Row(i)
+		if in.MonthlyCost == nil {
 			continue
 		}
 		at := rep.FinishedAt

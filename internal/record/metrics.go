@@ -87,8 +87,11 @@ func Succeeded(res *reconcile.Result) bool {
 // to reaper_realized_savings_total, by the policy the ledger credits.
 func observeSavings(m *metrics.Metrics, rep *report.Run) {
 	m.SetProjectedSavings(rep.Currency, units(rep.ProjectedMonthlySavings))
-	for _, in := range rep.Instances {
-		if in.Action == report.ActionTerminated && in.MonthlyCost != nil {
+	for i := range rep.Len() {
+		if rep.Action(i) != report.ActionTerminated {
+			continue
+		}
+		if in := rep.Row(i); in.MonthlyCost != nil {
 			m.AddRealizedSavings(rep.Currency, policyOf(in), units(*in.MonthlyCost))
 		}
 	}

@@ -173,9 +173,9 @@ func digestWords(r *report.Run, due int) (title, text string) {
 
 func pick(r *report.Run, a reconcile.Action) []report.Instance {
 	var out []report.Instance
-	for _, in := range r.Instances {
-		if in.Action == string(a) {
-			out = append(out, in)
+	for i := range r.Len() {
+		if r.Action(i) == string(a) {
+			out = append(out, r.Row(i))
 		}
 	}
 	return out

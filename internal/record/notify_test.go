@@ -75,7 +75,7 @@ func TestEventCarriesRecycleDeadline(t *testing.T) {
 		t.Fatalf("events = %v, want one terminated", kinds(es))
 	}
 	var deadline *time.Time
-	for _, in := range rep.Instances {
+	for _, in := range rep.All() {
 		if in.ID == "t" {
 			deadline = in.RecycleDeadline
 		}

@@ -178,9 +178,18 @@ func (o *Owners) Notify(ctx context.Context, res *reconcile.Result, rep *report.
 // owner, and queues new terminations in mem.Pending. live holds every marked and reminder key the
 // run implies, delivered or not.
 func (o *Owners) derive(res *reconcile.Result, rep *report.Run, mem *ownerMemory, now time.Time, snoozeMax string) (map[string]*ownerEvents, map[string]bool) {
-	reported := make(map[string]report.Instance, len(rep.Instances))
-	for _, in := range rep.Instances {
-		reported[in.ID] = in
+	// The report's rows of the entries that can make an event, by ID: the others are never read,
+	// and a map of every row would be a second copy of the fleet.
+	reported := map[string]report.Instance{}
+	for _, e := range res.Entries {
+		if ownerEvent(e.Action) && OwnerOf(e.Instance.TagList, o.cfg.Tag) != "" {
+			reported[e.Instance.ID] = report.Instance{}
+		}
+	}
+	for _, in := range rep.All() {
+		if _, ok := reported[in.ID]; ok {
+			reported[in.ID] = *in
+		}
 	}
 	byOwner := map[string]*ownerEvents{}
 	live := map[string]bool{}
@@ -232,6 +241,15 @@ func (o *Owners) derive(res *reconcile.Result, rep *report.Run, mem *ownerMemory
 		}
 	}
 	return byOwner, live
+}
+
+// ownerEvent reports whether an entry's action can make an owner event (derive).
+func ownerEvent(a reconcile.Action) bool {
+	switch a {
+	case reconcile.ActionMarked, reconcile.ActionWouldTerminate, reconcile.ActionBlocked, reconcile.ActionTerminated:
+		return true
+	}
+	return false
 }
 
 // ownerDigest returns the digest being built for owner, creating it. Owners are compared

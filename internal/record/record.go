@@ -74,8 +74,9 @@ type Run struct {
 // is returned, not logged, so that the caller reports it once. The cycle's own outcome is in
 // res.Status. Metrics and notifications are derived even when the files could not be written.
 func (r *Recorder) Record(ctx context.Context, res *reconcile.Result) (*Run, error) {
-	run := &Run{Result: res, Report: Report(res, r.opts.Config, r.opts.Policies)}
-	r.price(ctx, res, run.Report)
+	rep, rows := buildReport(res, r.opts.Config, r.opts.Policies)
+	run := &Run{Result: res, Report: rep}
+	r.price(ctx, res, rep, rows)
 	var err error
 	p, planFile := r.plan(res)
 	if p != nil {

@@ -3,6 +3,7 @@ package record
 import (
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/policy"
+	"github.com/reaper-bmc/reaper/internal/pricing"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/report"
 )
@@ -10,8 +11,16 @@ import (
 // Report turns a cycle's result into the report document. The outcome shown is the outcome
 // observed: an entry says terminated only when the API accepted the call and a describe confirmed
 // it took. The summary, the savings and the recycle deadlines are left to report.Finalize, which
-// alone derives them.
+// alone derives them. The document holds no array of rows: each row is built from its entry when
+// it is read (entryRows), so the record step does not hold the entries and the rows at once. The
+// entries must not change while the document is in use.
 func Report(res *reconcile.Result, cfg *config.Config, p Policies) *report.Run {
+	r, _ := buildReport(res, cfg, p)
+	return r
+}
+
+// buildReport is Report, and the rows the document reads, for the pricer's costs.
+func buildReport(res *reconcile.Result, cfg *config.Config, p Policies) (*report.Run, *entryRows) {
 	r := &report.Run{
 		SchemaVersion: report.SchemaVersion,
 		RunID:         res.RunID,
@@ -28,7 +37,6 @@ func Report(res *reconcile.Result, cfg *config.Config, p Policies) *report.Run {
 		Policies:      p.Packages(),
 		InventorySize: res.InventorySize,
 		Currency:      cfg.Pricing.Currency,
-		Instances:     make([]report.Instance, 0, len(res.Entries)),
 	}
 	if res.Err != nil {
 		r.Error = res.Err.Error()
@@ -36,14 +44,44 @@ func Report(res *reconcile.Result, cfg *config.Config, p Policies) *report.Run {
 	if b := res.Block; b != nil {
 		r.Blocked = &report.Block{Limit: b.Limit, Value: b.Value, Observed: b.Observed, Due: b.Due, Message: b.Message}
 	}
-	for _, e := range res.Entries {
-		r.Instances = append(r.Instances, reportInstance(e))
-	}
+	rows := &entryRows{entries: res.Entries}
+	r.SetRows(rows)
 	r.Finalize(cfg.Pricing.TypePrices())
-	return r
+	return r, rows
 }
 
-func reportInstance(e reconcile.Entry) report.Instance {
+// entryRows is a report's rows as a view of the cycle's entries (report.Rows): row i is built
+// from entry i, with the cost the pricer found for it, when it is read.
+type entryRows struct {
+	entries []reconcile.Entry
+	// costs holds the pricer's cost of entry i, parallel to entries; nil until the run is priced.
+	costs []pricing.Cost
+}
+
+func (s *entryRows) Len() int            { return len(s.entries) }
+func (s *entryRows) Action(i int) string { return string(s.entries[i].Action) }
+
+func (s *entryRows) Row(i int) report.Instance {
+	in := reportInstance(&s.entries[i])
+	if s.costs != nil {
+		if c := s.costs[i]; c.Source != "" {
+			in.MonthlyCost, in.CostSource = c.Monthly, string(c.Source)
+		}
+	}
+	return in
+}
+
+// setCosts keeps the pricer's costs for the rows, by instance ID.
+func (s *entryRows) setCosts(costs map[string]pricing.Cost) {
+	s.costs = make([]pricing.Cost, len(s.entries))
+	for i := range s.entries {
+		if c, ok := costs[s.entries[i].Instance.ID]; ok {
+			s.costs[i] = c
+		}
+	}
+}
+
+func reportInstance(e *reconcile.Entry) report.Instance {
 	in := e.Instance
 	out := report.Instance{
 		ID: in.ID, Name: in.Name, Zone: in.Zone, Type: in.Type, Status: string(in.Status),

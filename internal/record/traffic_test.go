@@ -41,7 +41,7 @@ func TestTrafficPendingInEveryFile(t *testing.T) {
 	if !strings.Contains(sum.String(), "traffic: pending for 1 instance (") {
 		t.Errorf("summary lacks the pending traffic line:\n%s", sum.String())
 	}
-	if run.Report.Instances[1].TrafficStatus != "" {
-		t.Errorf("an instance with no traffic due is marked %q", run.Report.Instances[1].TrafficStatus)
+	if s := run.Report.Row(1).TrafficStatus; s != "" {
+		t.Errorf("an instance with no traffic due is marked %q", s)
 	}
 }

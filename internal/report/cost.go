@@ -20,39 +20,38 @@ type Cumulative struct {
 	ByMonth  map[string]money.Micros `json:"by_month"` // "2026-11"
 }
 
-// finalizeCost derives the money figures of the run from the instances: an instance without a
-// cost source takes its configured MonthlyPrice as an override, else it is unknown (its
-// monthly_cost null, never 0). Projected savings add the costs of would_terminate and blocked
-// (due) instances; realized savings those of terminated ones only, which a describe confirmed.
-func finalizeCost(r *Run) {
-	r.ProjectedMonthlySavings, r.RealizedSavings = 0, 0
-	r.UnknownCosts = 0
-	for i := range r.Instances {
-		in := &r.Instances[i]
-		if in.CostSource == "" {
-			in.CostSource = CostUnknown
-			if in.MonthlyPrice != nil {
-				if m, err := money.FromFloat(*in.MonthlyPrice); err == nil {
-					in.MonthlyCost, in.CostSource = &m, CostOverride
-				}
+// finalizeInstanceCost derives an instance's cost: an instance without a cost source takes its
+// configured MonthlyPrice as an override, else it is unknown (its monthly_cost null, never 0).
+func finalizeInstanceCost(in *Instance) {
+	if in.CostSource == "" {
+		in.CostSource = CostUnknown
+		if in.MonthlyPrice != nil {
+			if m, err := money.FromFloat(*in.MonthlyPrice); err == nil {
+				in.MonthlyCost, in.CostSource = &m, CostOverride
 			}
 		}
-		if in.CostSource == CostUnknown {
-			in.MonthlyCost = nil
-		}
-		var sum *money.Micros
-		switch in.Action {
-		case ActionWouldTerminate, ActionBlocked:
-			sum = &r.ProjectedMonthlySavings
-		case ActionTerminated:
-			sum = &r.RealizedSavings
-		default:
-			continue
-		}
-		if in.MonthlyCost == nil {
-			r.UnknownCosts++
-			continue
-		}
-		*sum += *in.MonthlyCost
 	}
+	if in.CostSource == CostUnknown {
+		in.MonthlyCost = nil
+	}
+}
+
+// addCost adds a finalized instance to the money figures of the run: projected savings add the
+// costs of would_terminate and blocked (due) instances; realized savings those of terminated
+// ones only, which a describe confirmed.
+func (r *Run) addCost(in *Instance) {
+	var sum *money.Micros
+	switch in.Action {
+	case ActionWouldTerminate, ActionBlocked:
+		sum = &r.ProjectedMonthlySavings
+	case ActionTerminated:
+		sum = &r.RealizedSavings
+	default:
+		return
+	}
+	if in.MonthlyCost == nil {
+		r.UnknownCosts++
+		return
+	}
+	*sum += *in.MonthlyCost
 }

@@ -16,7 +16,7 @@ var CSVHeader = []string{
 	"recycle_deadline", "monthly_price", "monthly_cost", "cost_source", "traffic",
 }
 
-// WriteCSV writes one row per instance (report.csv), in the order of r.Instances. Reasons are
+// WriteCSV writes one row per instance (report.csv), in the order of the run (Run.All). Reasons are
 // joined as "policy: reason; policy: reason", times are RFC 3339 in UTC, and a cell that a
 // spreadsheet would read as a formula (starting with = + - @, tab or carriage return) is prefixed
 // with a single quote.
@@ -26,8 +26,8 @@ func WriteCSV(w io.Writer, r *Run) error {
 		return fmt.Errorf("write csv report: %w", err)
 	}
 	row := make([]string, 0, len(CSVHeader)) // one row's cells, reused
-	for i := range r.Instances {
-		row = appendCSVRow(row[:0], &r.Instances[i])
+	for _, in := range r.All() {
+		row = appendCSVRow(row[:0], in)
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("write csv report: %w", err)
 		}

@@ -58,8 +58,9 @@ type Change struct {
 // by ID.
 func Diff(a, b *Run) Delta {
 	d := Delta{From: a.RunID, To: b.RunID, FromAt: a.StartedAt, ToAt: b.StartedAt}
-	before := byID(a.Instances)
-	after := byID(b.Instances)
+	as, bs := a.Materialized(), b.Materialized()
+	before := byID(as)
+	after := byID(bs)
 	d.Currency, d.FromCurrency = b.Currency, a.Currency
 	if d.Currency == "" {
 		d.Currency = a.Currency
@@ -82,7 +83,7 @@ func Diff(a, b *Run) Delta {
 		}
 		t.Cost += *in.MonthlyCost
 	}
-	for _, in := range b.Instances {
+	for _, in := range bs {
 		old, seen := before[in.ID]
 		change := Change{Instance: in, Before: old.Action, After: in.Action}
 		if !seen {
@@ -100,7 +101,7 @@ func Diff(a, b *Run) Delta {
 			d.ResolvedCandidates = append(d.ResolvedCandidates, change)
 		}
 	}
-	for _, in := range a.Instances {
+	for _, in := range as {
 		if _, ok := after[in.ID]; ok {
 			continue
 		}

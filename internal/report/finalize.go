@@ -8,21 +8,41 @@ import (
 )
 
 // Finalize derives everything the caller does not fill: the schema version, Summary, Savings, each
-// instance's MonthlyPrice (when pricing has its type and it is unset) and each RecycleDeadline.
-// The recycle deadline is derived here and only here, whatever the caller set: TerminatedAt +
-// RecycleRetention for a terminated instance that goes to the recycle bin, nil for every other
-// (see goesToRecycleBin). pricing maps an instance type to a monthly price; nil or empty means no
-// estimate. Finalize can be called again after the instances change.
+// instance's MonthlyPrice (when pricing has its type and it is unset), CostSource and MonthlyCost
+// (finalizeRow), each RecycleDeadline and the money figures of the run. The recycle deadline is
+// derived here and only here, whatever the caller set: TerminatedAt + RecycleRetention for a
+// terminated instance that goes to the recycle bin, nil for every other (see goesToRecycleBin).
+// pricing maps an instance type to a monthly price; nil or empty means no estimate. Finalize can
+// be called again after the instances change. A run with a row source (SetRows) keeps pricing and
+// applies finalizeRow to each row as it is read; the sums are made here, in one pass.
 func (r *Run) Finalize(pricing map[string]float64) {
 	r.SchemaVersion = SchemaVersion
 	r.Policies = nonNil(r.Policies)
-	r.Instances = nonNil(r.Instances)
-	for i := range r.Instances {
-		finalizeInstance(&r.Instances[i], pricing)
+	if r.Source == nil {
+		r.Instances = nonNil(r.Instances)
+		for i := range r.Instances {
+			finalizeRow(&r.Instances[i], pricing)
+		}
+	} else {
+		r.Source.pricing = pricing
 	}
-	r.Summary = summarize(r.Instances)
-	r.Savings = estimateSavings(r.Instances, pricing)
-	finalizeCost(r)
+	s := newSummary()
+	var sv savingsTally
+	r.ProjectedMonthlySavings, r.RealizedSavings, r.UnknownCosts = 0, 0, 0
+	for _, in := range r.All() {
+		s.add(in)
+		sv.add(in, pricing)
+		r.addCost(in)
+	}
+	r.Summary = s
+	r.Savings = sv.result(pricing)
+}
+
+// finalizeRow is what Finalize derives for one instance: empty lists instead of nil, the
+// configured MonthlyPrice, the recycle deadline and the cost source (finalizeInstanceCost).
+func finalizeRow(in *Instance, pricing map[string]float64) {
+	finalizeInstance(in, pricing)
+	finalizeInstanceCost(in)
 }
 
 func finalizeInstance(in *Instance, pricing map[string]float64) {
@@ -53,26 +73,28 @@ func goesToRecycleBin(in *Instance) bool {
 	return in.ChargeType == "POSTPAID" && in.Status != "CREATE_FAILED"
 }
 
-func summarize(instances []Instance) Summary {
+func newSummary() Summary {
 	s := Summary{ByAction: map[string]int{}, ByPolicy: map[string]int{}, ByZone: map[string]int{}}
 	for _, a := range Actions {
 		s.ByAction[a] = 0
 	}
-	for _, in := range instances {
-		s.ByAction[in.Action]++
-		if in.TrafficStatus == TrafficPending {
-			s.TrafficPending++
-		}
-		if !IsCandidate(in.Action) {
-			continue
-		}
-		s.Candidates++
-		s.ByZone[in.Zone]++
-		for _, p := range policiesOf(in.Reasons) {
-			s.ByPolicy[p]++
-		}
-	}
 	return s
+}
+
+// add counts one instance into s.
+func (s *Summary) add(in *Instance) {
+	s.ByAction[in.Action]++
+	if in.TrafficStatus == TrafficPending {
+		s.TrafficPending++
+	}
+	if !IsCandidate(in.Action) {
+		return
+	}
+	s.Candidates++
+	s.ByZone[in.Zone]++
+	for _, p := range policiesOf(in.Reasons) {
+		s.ByPolicy[p]++
+	}
 }
 
 // policiesOf returns the distinct policies of reasons, in order of first appearance.
@@ -86,27 +108,33 @@ func policiesOf(reasons []Reason) []string {
 	return out
 }
 
-func estimateSavings(instances []Instance, pricing map[string]float64) Savings {
-	var s Savings
-	var missing []string
-	for _, in := range instances {
-		if in.Action != ActionWouldTerminate && in.Action != ActionTerminated {
-			continue
-		}
-		price, ok := pricing[in.Type]
-		if !ok {
-			s.MissingPrices++
-			if !slices.Contains(missing, in.Type) {
-				missing = append(missing, in.Type)
-			}
-			continue
-		}
-		if in.Action == ActionTerminated {
-			s.TerminatedMonthly += price
-		} else {
-			s.WouldTerminateMonthly += price
-		}
+// savingsTally adds up Savings one instance at a time.
+type savingsTally struct {
+	s       Savings
+	missing []string
+}
+
+func (t *savingsTally) add(in *Instance, pricing map[string]float64) {
+	if in.Action != ActionWouldTerminate && in.Action != ActionTerminated {
+		return
 	}
+	price, ok := pricing[in.Type]
+	if !ok {
+		t.s.MissingPrices++
+		if !slices.Contains(t.missing, in.Type) {
+			t.missing = append(t.missing, in.Type)
+		}
+		return
+	}
+	if in.Action == ActionTerminated {
+		t.s.TerminatedMonthly += price
+	} else {
+		t.s.WouldTerminateMonthly += price
+	}
+}
+
+func (t *savingsTally) result(pricing map[string]float64) Savings {
+	s, missing := t.s, t.missing
 	switch {
 	case len(pricing) == 0:
 		s.Note = "no pricing configured; set pricing (instance type to monthly price) for an estimate"

@@ -207,26 +207,38 @@ func actionRank(a string) int {
 	return len(Actions)
 }
 
-// displayOrder returns the instances sorted for people: by action urgency, then due time, then name
-// and ID. It does not modify r.
-func displayOrder(instances []Instance) []int {
-	out := make([]int, len(instances))
-	for i := range out {
-		out[i] = i
+// displayOrder returns the indexes of the run's instances that keep picks, in the order reports
+// show them: by action (most urgent first), then due time, name and ID. Only the picked rows'
+// keys are held while sorting (a stable sort of the picked rows is the stable sort of all of them
+// with the others left out).
+func displayOrder(r *Run, keep func(*Instance) bool) []int {
+	type key struct {
+		i, rank  int
+		due      *time.Time
+		name, id string
 	}
-	slices.SortStableFunc(out, func(i, j int) int {
-		a, b := &instances[i], &instances[j]
-		if c := actionRank(a.Action) - actionRank(b.Action); c != 0 {
+	var keys []key
+	for i, in := range r.All() {
+		if keep(in) {
+			keys = append(keys, key{i: i, rank: actionRank(in.Action), due: in.DueAt, name: in.Name, id: in.ID})
+		}
+	}
+	slices.SortStableFunc(keys, func(a, b key) int {
+		if c := a.rank - b.rank; c != 0 {
 			return c
 		}
-		if c := compareTimes(a.DueAt, b.DueAt); c != 0 {
+		if c := compareTimes(a.due, b.due); c != 0 {
 			return c
 		}
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
+		if c := strings.Compare(a.name, b.name); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ID, b.ID)
+		return strings.Compare(a.id, b.id)
 	})
+	out := make([]int, len(keys))
+	for k, x := range keys {
+		out[k] = x.i
+	}
 	return out
 }
 

@@ -151,15 +151,15 @@ func newHTMLView(r *Run, x pageExtras, out *countingWriter) *htmlView {
 	v.Cards = cards(r)
 	v.ByAction = actionCounts(r)
 	v.ByPolicy = counts(r.Summary.ByPolicy, nil)
-	v.ByZone = counts(r.Summary.ByZone, inventoryByZone(r.Instances))
+	v.ByZone = counts(r.Summary.ByZone, inventoryByZone(r))
 	v.DataFiles = x.DataFiles
 	v.Trend = newHTMLTrend(x.Trend, x.TrendRuns)
 	shown := isRow
-	if v.AllRows = len(r.Instances) <= allRowsUpTo; v.AllRows {
+	if v.AllRows = r.Len() <= allRowsUpTo; v.AllRows {
 		shown = func(*Instance) bool { return true }
 	}
-	v.Aggregated, v.Aggregates = aggregates(r.Instances, shown)
-	order := slices.DeleteFunc(displayOrder(r.Instances), func(i int) bool { return !shown(&r.Instances[i]) })
+	v.Aggregated, v.Aggregates = aggregates(r, shown)
+	order := displayOrder(r, shown)
 	v.RowCount = len(order)
 	v.Rows = func(yield func(htmlRow) bool) {
 		start := out.n
@@ -168,7 +168,7 @@ func newHTMLView(r *Run, x pageExtras, out *countingWriter) *htmlView {
 				v.Omitted = len(order) - n
 				return
 			}
-			row := newHTMLRow(printableInstance(r.Instances[i]), r.StartedAt)
+			row := newHTMLRow(printableInstance(r.Row(i)), r.StartedAt)
 			row.Break = n > 0 && n%chunkRows == 0
 			if !yield(row) {
 				return
@@ -206,7 +206,7 @@ func banner(r *Run) (title, text string) {
 
 func cards(r *Run) []htmlCard {
 	c := r.Summary.ByAction
-	zones := len(inventoryByZone(r.Instances))
+	zones := len(inventoryByZone(r))
 	out := []htmlCard{{
 		Key: "inventory", Label: "Inventory", Value: strconv.Itoa(r.InventorySize), Tone: "info",
 		Detail: fmt.Sprintf("instances in %d %s", zones, plural(zones, "zone", "zones")),
@@ -221,7 +221,7 @@ func cards(r *Run) []htmlCard {
 		term.Detail = strings.ToLower(dryWord(r)) + ": reaper did not terminate anything"
 	case c[ActionTerminated] > 0:
 		term.Tone, term.Detail = "bad", "see each row for where it went"
-		if first := earliestDeadline(r.Instances); first != nil {
+		if first := earliestDeadline(r); first != nil {
 			term.Detail = "the first leaves the recycle bin " + fmtTime(first) + "; after that, it is gone"
 		}
 	default:
@@ -270,10 +270,13 @@ func savingsCard(r *Run) htmlCard {
 }
 
 // earliestDeadline returns the first recycle-bin deadline among terminated instances, or nil.
-func earliestDeadline(instances []Instance) *time.Time {
+func earliestDeadline(r *Run) *time.Time {
 	var first *time.Time
-	for _, in := range instances {
-		if in.Action == ActionTerminated && compareTimes(in.RecycleDeadline, first) < 0 {
+	for i := range r.Len() {
+		if r.Action(i) != ActionTerminated {
+			continue
+		}
+		if in := r.Row(i); compareTimes(in.RecycleDeadline, first) < 0 {
 			first = in.RecycleDeadline
 		}
 	}
@@ -331,9 +334,9 @@ func counts(m map[string]int, of map[string]int) []htmlCount {
 	return out
 }
 
-func inventoryByZone(instances []Instance) map[string]int {
+func inventoryByZone(r *Run) map[string]int {
 	m := map[string]int{}
-	for _, in := range instances {
+	for _, in := range r.All() {
 		m[printable(in.Zone)]++
 	}
 	return m

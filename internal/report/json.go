@@ -14,8 +14,7 @@ var instancesKey = []byte(`"instances": []`)
 // so a large report costs memory for one instance, not for the whole document, and each by
 // rowWriter, which writes what json.MarshalIndent would without its reflection and passes.
 func WriteJSON(w io.Writer, r *Run) error {
-	header := *r
-	header.Instances = nil
+	header := r.header()
 	hb, err := json.MarshalIndent(header, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write json report: %w", err)
@@ -27,21 +26,21 @@ func WriteJSON(w io.Writer, r *Run) error {
 	ew := &errWriter{w: w}
 	ew.write(hb[:at+len(instancesKey)-1]) // up to and including the '['
 	rw := &rowWriter{prefix: "    "}
-	for i := range r.Instances {
+	for i, in := range r.All() {
 		rw.buf = rw.buf[:0]
 		if i > 0 {
 			rw.buf = append(rw.buf, ',')
 		}
 		rw.buf = append(rw.buf, "\n    "...)
-		if err := rw.instance(&r.Instances[i]); err != nil {
-			return fmt.Errorf("write json report: instance %s: %w", r.Instances[i].ID, err)
+		if err := rw.instance(in); err != nil {
+			return fmt.Errorf("write json report: instance %s: %w", in.ID, err)
 		}
 		ew.write(rw.buf)
 		if ew.err != nil {
 			break
 		}
 	}
-	if len(r.Instances) > 0 {
+	if r.Len() > 0 {
 		ew.write([]byte("\n  "))
 	}
 	ew.write(hb[at+len(instancesKey)-1:])

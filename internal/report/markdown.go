@@ -108,11 +108,9 @@ func (m mdWriter) countList(title string, counts map[string]int) {
 
 func (m mdWriter) candidates(r *Run) {
 	m.f("## Candidates\n\n")
-	var rows []*Instance
-	for _, i := range displayOrder(r.Instances) {
-		if in := &r.Instances[i]; IsCandidate(in.Action) {
-			rows = append(rows, in)
-		}
+	var rows []Instance
+	for _, i := range displayOrder(r, func(in *Instance) bool { return IsCandidate(in.Action) }) {
+		rows = append(rows, r.Row(i))
 	}
 	if len(rows) == 0 {
 		m.f("No candidates: no instance is marked or due for termination.\n\n")
@@ -123,15 +121,15 @@ func (m mdWriter) candidates(r *Run) {
 	for _, in := range rows {
 		m.f("| %s | %s | %s | %s | **%s** | %s | %s | %s | %s |\n",
 			md(in.Name), md(in.ID), md(in.Zone), md(in.Type), md(in.Action),
-			md(joinReasons(in.Reasons)), md(fmtTime(in.MarkedAt)), md(dueText(*in, r)), md(notes(*in)))
+			md(joinReasons(in.Reasons)), md(fmtTime(in.MarkedAt)), md(dueText(in, r)), md(notes(in)))
 	}
 	m.f("\n")
 }
 
 func (m mdWriter) warnings(r *Run) {
 	var lines []string
-	for _, i := range displayOrder(r.Instances) {
-		in := &r.Instances[i]
+	for _, i := range displayOrder(r, func(in *Instance) bool { return len(in.Warnings) > 0 }) {
+		in := r.Row(i)
 		for _, w := range in.Warnings {
 			lines = append(lines, fmt.Sprintf("- %s (%s): %s: %s", md(in.Name), md(in.ID), md(w.Policy), md(w.Reason)))
 		}

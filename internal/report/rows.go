@@ -149,10 +149,9 @@ func newAggregate(id, title string, m map[string]int) htmlAggregate {
 }
 
 // aggregates counts the instances that are not rows by action, reason, zone and type.
-func aggregates(instances []Instance, shown func(*Instance) bool) (total int, out []htmlAggregate) {
+func aggregates(r *Run, shown func(*Instance) bool) (total int, out []htmlAggregate) {
 	byAction, byReason, byZone, byType := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	for i := range instances {
-		in := &instances[i]
+	for _, in := range r.All() {
 		if shown(in) {
 			continue
 		}

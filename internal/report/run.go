@@ -97,8 +97,13 @@ type Run struct {
 	// CumulativeRealizedSavings is the savings ledger after this run; null when it was not read.
 	CumulativeRealizedSavings *Cumulative `json:"cumulative_realized_savings"`
 	// PricingWarnings say which cost figures could not be had, and why; the cycle went on.
-	PricingWarnings []string   `json:"pricing_warnings,omitempty"`
-	Instances       []Instance `json:"instances"` // every inventoried instance, skipped ones included
+	PricingWarnings []string `json:"pricing_warnings,omitempty"`
+	// Instances is every inventoried instance, skipped ones included; nil in a run whose rows
+	// come from a row source (SetRows). Read them with Len, Row or All, which serve both.
+	Instances []Instance `json:"instances"`
+	// Source is where the rows come from in a run that does not hold Instances (SetRows); nil
+	// in a run read back or built with Instances.
+	Source *RowSource `json:"-"`
 }
 
 // Block says which safety limit blocked a cycle and by how much.
@@ -202,12 +207,12 @@ type Traffic struct {
 // schema version when SchemaVersion is unset.
 func (r Run) MarshalJSON() ([]byte, error) {
 	type plain Run
-	p := plain(r)
+	p := plain(r.header())
 	if p.SchemaVersion == 0 {
 		p.SchemaVersion = SchemaVersion
 	}
 	p.Policies = nonNil(p.Policies)
-	p.Instances = nonNil(p.Instances)
+	p.Instances = nonNil(r.Materialized())
 	p.Summary.ByAction = nonNilMap(p.Summary.ByAction)
 	p.Summary.ByPolicy = nonNilMap(p.Summary.ByPolicy)
 	p.Summary.ByZone = nonNilMap(p.Summary.ByZone)

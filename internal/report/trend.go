@@ -86,8 +86,7 @@ func Trend(dir string, r *Run, n int) ([]TrendPoint, error) {
 func currentPoint(r *Run) TrendPoint {
 	p := TrendPoint{RunID: r.RunID, Seq: r.Seq, StartedAt: r.StartedAt, Inventory: r.InventorySize,
 		Candidates: r.Summary.Candidates, Terminated: r.Summary.ByAction[ActionTerminated]}
-	head := *r
-	head.Instances = nil
+	head := r.header()
 	if b, err := json.Marshal(head); err == nil {
 		var d trendDoc
 		if json.Unmarshal(b, &d) == nil {
