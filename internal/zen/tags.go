@@ -78,17 +78,20 @@ func tagsFromWire(tags *wireTags, in interner) Tags {
 	return list
 }
 
-// RepeatedTagKeys returns the keys that occur more than once in tags, in order of their first
-// occurrence; nil when none does. Keys compare exactly, as the API stores them.
+// RepeatedTagKeys returns the keys that occur more than once in tags, in the order in which each
+// occurs a second time; nil when none does. Keys compare exactly, as the API stores them. It runs
+// for every listed instance, so it allocates nothing unless a key repeats: an instance carries a
+// handful of tags, and comparing each with the ones before it costs less than a map.
 func RepeatedTagKeys(tags []Tag) []string {
-	var seen map[string]int
 	var out []string
-	for _, t := range tags {
-		if seen == nil {
-			seen = make(map[string]int, len(tags))
+	for i, t := range tags {
+		earlier := 0
+		for _, u := range tags[:i] {
+			if u.Key == t.Key {
+				earlier++
+			}
 		}
-		seen[t.Key]++
-		if seen[t.Key] == 2 {
+		if earlier == 1 {
 			out = append(out, t.Key)
 		}
 	}

@@ -53,6 +53,11 @@ func TestRepeatedTagKeys(t *testing.T) {
 		{[]Tag{{"a", "1"}, {"b", "2"}}, nil},
 		{[]Tag{{"a", "1"}, {"b", "2"}, {"a", "3"}, {"b", "4"}, {"a", "5"}}, []string{"a", "b"}},
 		{[]Tag{{"A", "1"}, {"a", "2"}}, nil},
+		{[]Tag{{"a", "1"}, {"b", "2"}, {"b", "3"}, {"a", "4"}}, []string{"b", "a"}},
+		{[]Tag{{"", "1"}, {"x", ""}, {"x", ""}}, []string{"x"}},
+	}
+	if n := testing.AllocsPerRun(100, func() { RepeatedTagKeys([]Tag{{"a", "1"}, {"b", "2"}, {"c", "3"}}) }); n != 0 {
+		t.Errorf("RepeatedTagKeys allocates %v times for tags that do not repeat, want 0", n)
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, RepeatedTagKeys(tt.tags)); diff != "" {
