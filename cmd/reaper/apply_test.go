@@ -284,6 +284,27 @@ func TestApplyBlastRadius(t *testing.T) {
 
 // TestApproveCycleWritesPlan: an approve-mode cycle writes <run dir>/plan.json, terminates nothing,
 // and its Markdown and HTML reports give the exact apply command, which then works.
+// TestApproveCyclePlanWithMarkKeySpeltOtherwise: an instance carries a mark key spelt otherwise
+// (" Reaper-Reason"); the approve-mode cycle's mark step replaces it with reaper-reason. Mark keys in
+// any spelling are no part of what the decision rested on (the policy never sees them), so the
+// plan's item must still match at apply.
+func TestApproveCyclePlanWithMarkKeySpeltOtherwise(t *testing.T) {
+	fleet := applyFleet()
+	fleet[0].Tags[" Reaper-Reason"] = "old"
+	sim, url := startSim(t, fleet)
+	path, dir := writeConfig(t, url, testSecret, approveConfig)
+	if r := reaper(t, "run", "--once", "--config", path); r.code != exitOK {
+		t.Fatalf("run --once: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	plans, _ := filepath.Glob(filepath.Join(dir, "reports", "*", "plan.json"))
+	if len(plans) != 1 {
+		t.Fatalf("plan.json files: %v, want one", plans)
+	}
+	if r := reaper(t, "apply", plans[0], "--config", path); r.code != exitOK || len(terminatedIDs(sim)) != 3 {
+		t.Errorf("apply of the cycle's plan: code %d, terminated %v, want 3\n%s", r.code, terminatedIDs(sim), r.stderr)
+	}
+}
+
 func TestApproveCycleWritesPlan(t *testing.T) {
 	sim, url := startSim(t, applyFleet())
 	path, dir := writeConfig(t, url, testSecret, approveConfig)

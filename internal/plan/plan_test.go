@@ -204,6 +204,9 @@ func TestFingerprintRepeatedKeys(t *testing.T) {
 	}{
 		{"distinct keys moved", mk("owner", "x", "env", "dev", "env", "prod"), true},
 		{"mark tag between the repeats", mk("env", "dev", "reaper-reason", "idle", "owner", "x", "env", "prod"), true},
+		// Mark keys spelt otherwise are no policy input either (reconcile.IsMarkTag), and the mark
+		// step replaces them with the canonical keys between an approve cycle's plan and its apply.
+		{"mark keys spelt otherwise", mk("env", "dev", " Reaper-Reason", "idle", "owner", "x", "REAPER-TERMINATE-AFTER ", "2026-12-10T08:00:00Z", "env", "prod"), true},
 		{"repeated key's values swapped (first value now prod)", mk("env", "prod", "owner", "x", "env", "dev"), false},
 		{"second value changed", mk("env", "dev", "owner", "x", "env", "qa"), false},
 		{"second value dropped", mk("env", "dev", "owner", "x"), false},
