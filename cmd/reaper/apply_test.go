@@ -145,6 +145,36 @@ func TestApplyWorkflow(t *testing.T) {
 	}
 }
 
+// TestApplySeesRepeatedTagOrder: the owner tag repeats and its values swap places after review.
+// input.instance.tags.owner (and the report the approver read) now shows the other owner, while
+// the expiry policy still wants the instance gone: apply must skip it as changed, not terminate an
+// instance whose tags are no longer those approved.
+func TestApplySeesRepeatedTagOrder(t *testing.T) {
+	in := expiredInstance("7711")
+	in.Tags = nil
+	in.TagList = []zensim.Tag{{Key: "reaper-expires-at", Value: "2020-01-01"}, {Key: "owner", Value: "ci"}, {Key: "owner", Value: "team-b"}}
+	sim, url := startSim(t, []zensim.FleetInstance{in, healthyInstance("7712")})
+	path, dir := writeConfig(t, url, testSecret, approveConfig)
+	planFile := filepath.Join(dir, "plan.json")
+	if r := reaper(t, "plan", "--config", path, "--out", planFile); r.code != exitOK {
+		t.Fatalf("plan: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if b, err := os.ReadFile(planFile); err != nil || !strings.Contains(string(b), `"id": "7711"`) {
+		t.Fatalf("plan file lacks 7711 (%v):\n%s", err, b)
+	}
+	sim.Mutate("7711", func(in *zensim.SimInstance) {
+		in.TagList = []zensim.Tag{{Key: "reaper-expires-at", Value: "2020-01-01"}, {Key: "owner", Value: "team-b"}, {Key: "owner", Value: "ci"}}
+	})
+	sim.ResetCalls()
+	r := reaper(t, "apply", planFile, "--config", path)
+	if got := terminatedIDs(sim); len(got) != 0 {
+		t.Fatalf("apply terminated %v after the owner tag's values swapped; want none\n%s", got, r.stderr)
+	}
+	if got := actions(readApplyReport(t, dir)); got["7711"] != "skipped:changed" {
+		t.Errorf("apply report actions = %v, want 7711 skipped:changed", got)
+	}
+}
+
 // TestApplyRefusesBadPlans: each plan apply must refuse is refused with exit 1 and one line
 // naming why, and nothing is terminated (no API call at all).
 func TestApplyRefusesBadPlans(t *testing.T) {
@@ -254,6 +284,27 @@ func TestApplyBlastRadius(t *testing.T) {
 
 // TestApproveCycleWritesPlan: an approve-mode cycle writes <run dir>/plan.json, terminates nothing,
 // and its Markdown and HTML reports give the exact apply command, which then works.
+// TestApproveCyclePlanWithMarkKeySpeltOtherwise: an instance carries a mark key spelt otherwise
+// (" Reaper-Reason"); the approve-mode cycle's mark step replaces it with reaper-reason. Mark keys in
+// any spelling are no part of what the decision rested on (the policy never sees them), so the
+// plan's item must still match at apply.
+func TestApproveCyclePlanWithMarkKeySpeltOtherwise(t *testing.T) {
+	fleet := applyFleet()
+	fleet[0].Tags[" Reaper-Reason"] = "old"
+	sim, url := startSim(t, fleet)
+	path, dir := writeConfig(t, url, testSecret, approveConfig)
+	if r := reaper(t, "run", "--once", "--config", path); r.code != exitOK {
+		t.Fatalf("run --once: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	plans, _ := filepath.Glob(filepath.Join(dir, "reports", "*", "plan.json"))
+	if len(plans) != 1 {
+		t.Fatalf("plan.json files: %v, want one", plans)
+	}
+	if r := reaper(t, "apply", plans[0], "--config", path); r.code != exitOK || len(terminatedIDs(sim)) != 3 {
+		t.Errorf("apply of the cycle's plan: code %d, terminated %v, want 3\n%s", r.code, terminatedIDs(sim), r.stderr)
+	}
+}
+
 func TestApproveCycleWritesPlan(t *testing.T) {
 	sim, url := startSim(t, applyFleet())
 	path, dir := writeConfig(t, url, testSecret, approveConfig)

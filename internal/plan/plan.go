@@ -83,27 +83,25 @@ func Build(res *reconcile.Result, m Meta) *Plan {
 	return p
 }
 
-// markTags are reaper's own tags (README, Mark tags): reaper writes them on candidates, in approve
-// mode between the plan and its apply, so they are no part of what a decision rested on.
-var markTags = []string{reconcile.TagTerminateAfter, reconcile.TagReason}
-
 // Fingerprint is "sha256:" and the hex SHA-256 of the canonical JSON of what a decision about in
 // rested on: {"charge_type", "name", "status", "tags", "type", "zone"}, tags being every
-// [key, value] pair the instance carries, sorted, reaper's own mark tags left out. An item whose
-// fresh description has another fingerprint has changed since the plan was made.
+// [key, value] pair the instance carries, sorted by key (a repeated key's values in the order the
+// API gave them, the order the policy reads them in), reaper's own mark tags left out in any
+// spelling (reconcile.IsMarkTag): reaper writes them on candidates, in approve mode between the
+// plan and its apply, and the policy input leaves them out, so they are no part of what a decision
+// rested on. An item whose fresh description has another fingerprint has changed since the plan
+// was made.
 func Fingerprint(in zen.Instance) string {
 	tags := make([][2]string, 0, len(in.TagList))
 	for _, t := range in.TagList {
-		if !slices.Contains(markTags, t.Key) {
+		if !reconcile.IsMarkTag(t.Key) { // in any spelling, as the policy input leaves them out
 			tags = append(tags, [2]string{t.Key, t.Value})
 		}
 	}
-	slices.SortFunc(tags, func(a, b [2]string) int {
-		if c := strings.Compare(a[0], b[0]); c != 0 {
-			return c
-		}
-		return strings.Compare(a[1], b[1])
-	})
+	// By key only, and stable: a repeated key's values keep their API order, which is what the
+	// policy sees (input.instance.tags holds the first value, tag_list every pair in order), so
+	// swapping them is a change. Distinct keys may come in any order.
+	slices.SortStableFunc(tags, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
 	return mustDigest(map[string]any{
 		"charge_type": string(in.ChargeType), "name": in.Name, "status": string(in.Status),
 		"tags": tags, "type": in.Type, "zone": in.Zone,

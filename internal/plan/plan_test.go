@@ -184,6 +184,42 @@ func TestFingerprint(t *testing.T) {
 	}
 }
 
+// A repeated key's values in another order give the policy another input.instance.tags (its first
+// value) and tag_list: the fingerprint must change, as it must for a change in any value of a
+// repeated key. Distinct keys in another order change nothing the policy keys on (TestFingerprint).
+func TestFingerprintRepeatedKeys(t *testing.T) {
+	mk := func(tags ...string) zen.Instance {
+		in := zen.Instance{ID: "1", Name: "a", Zone: "z", Type: "t", Status: zen.StatusRunning}
+		for i := 0; i < len(tags); i += 2 {
+			in.TagList = append(in.TagList, zen.Tag{Key: tags[i], Value: tags[i+1]})
+		}
+		return in
+	}
+	base := mk("env", "dev", "owner", "x", "env", "prod")
+	fp := Fingerprint(base)
+	for _, c := range []struct {
+		name string
+		in   zen.Instance
+		same bool
+	}{
+		{"distinct keys moved", mk("owner", "x", "env", "dev", "env", "prod"), true},
+		{"mark tag between the repeats", mk("env", "dev", "reaper-reason", "idle", "owner", "x", "env", "prod"), true},
+		// Mark keys spelt otherwise are no policy input either (reconcile.IsMarkTag), and the mark
+		// step replaces them with the canonical keys between an approve cycle's plan and its apply.
+		{"mark keys spelt otherwise", mk("env", "dev", " Reaper-Reason", "idle", "owner", "x", "REAPER-TERMINATE-AFTER ", "2026-12-10T08:00:00Z", "env", "prod"), true},
+		{"repeated key's values swapped (first value now prod)", mk("env", "prod", "owner", "x", "env", "dev"), false},
+		{"second value changed", mk("env", "dev", "owner", "x", "env", "qa"), false},
+		{"second value dropped", mk("env", "dev", "owner", "x"), false},
+		{"value repeated", mk("env", "dev", "owner", "x", "env", "prod", "env", "prod"), false},
+		{"empty second value", mk("env", "dev", "owner", "x", "env", ""), false},
+		{"case near miss", mk("env", "dev", "owner", "x", "Env", "prod"), false},
+	} {
+		if got := Fingerprint(c.in) == fp; got != c.same {
+			t.Errorf("%s: same fingerprint = %v, want %v", c.name, got, c.same)
+		}
+	}
+}
+
 func TestCanonical(t *testing.T) {
 	got, err := Canonical(map[string]any{"b": []any{1, "<x>"}, "a": map[string]any{"d": 1, "c": "\u2028"}})
 	if err != nil {

@@ -352,3 +352,31 @@ func assertNothingDone(t *testing.T, w *simWorld) {
 		t.Errorf("%d marks (%v), want none", len(marks), err)
 	}
 }
+
+// TestPlainDecisionCoversEveryField: an early decision that plain accepts is kept as one byte and
+// rebuilt as policy.Decision{InstanceID: id}; a field plain does not look at would be dropped
+// silently. A new field of policy.Decision must be added to plain (and here).
+func TestPlainDecisionCoversEveryField(t *testing.T) {
+	var got []string
+	typ := reflect.TypeFor[policy.Decision]()
+	for i := range typ.NumField() {
+		got = append(got, typ.Field(i).Name)
+	}
+	if want := []string{"InstanceID", "Terminate", "Exempt", "Warn", "Err"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("policy.Decision fields = %v; plain checks %v", got, want)
+	}
+	for _, d := range []policy.Decision{
+		{InstanceID: "other"},
+		{InstanceID: "i", Terminate: []policy.Reason{}},
+		{InstanceID: "i", Exempt: []policy.Reason{{Policy: "p"}}},
+		{InstanceID: "i", Warn: []policy.Reason{{Policy: "p"}}},
+		{InstanceID: "i", Err: errors.New("x")},
+	} {
+		if plain(d, "i") {
+			t.Errorf("plain(%+v) = true", d)
+		}
+	}
+	if !plain(policy.Decision{InstanceID: "i"}, "i") {
+		t.Error("plain of a decision with no reason = false")
+	}
+}
