@@ -25,9 +25,9 @@ var (
 )
 
 func main() {
-	// No soft memory limit of reaper's own: the collector keeps Go's pace (the heap grows to
-	// twice what is live), which keeps a cycle's time linear in the fleet (docs/PERFORMANCE.md,
-	// "The garbage collector's pace"). GOMEMLIMIT, read by the Go runtime, caps it where wanted.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		followLiveHeap(defaultMemoryLimit) // see memlimit.go; GOMEMLIMIT sets a fixed limit instead
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
