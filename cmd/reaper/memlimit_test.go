@@ -13,10 +13,10 @@ func TestMemoryLimitFor(t *testing.T) {
 		want int64
 	}{
 		{0, defaultMemoryLimit},
+		{50 << 20, defaultMemoryLimit},
 		{100 << 20, defaultMemoryLimit},
-		{160 << 20, defaultMemoryLimit},
-		{200 << 20, 250 << 20},
-		{400 << 20, 500 << 20},
+		{200 << 20, 400 << 20},
+		{400 << 20, 800 << 20},
 		{math.MaxUint64, math.MaxInt64},
 	} {
 		if got := memoryLimitFor(defaultMemoryLimit, tc.live); got != tc.want {
@@ -26,7 +26,8 @@ func TestMemoryLimitFor(t *testing.T) {
 }
 
 // TestFollowLiveHeap: after a collection with a live heap above the floor, the soft memory limit
-// is 1.25× the live heap, not the floor, so a large fleet does not make the collector thrash.
+// is twice the live heap (Go's own pace), not the floor, so a large fleet does not make the
+// collector thrash.
 func TestFollowLiveHeap(t *testing.T) {
 	old := debug.SetMemoryLimit(-1)
 	defer debug.SetMemoryLimit(old)
