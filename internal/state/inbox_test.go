@@ -114,6 +114,9 @@ func TestInboxMustBePrivate(t *testing.T) {
 		{"sticky, world writable", func(t *testing.T, inbox string) { chmod(t, inbox, 0o1777) }, "mode 0777"},
 		{"another user's", func(t *testing.T, inbox string) {
 			if os.Geteuid() != 0 {
+				if os.Getenv("CI") == "true" { // CI runs as root: there this case must run
+					t.Fatal("giving a directory to another user needs root, and CI runs as root")
+				}
 				t.Skip("giving a directory to another user needs root")
 			}
 			if err := os.Chown(inbox, 4242, 4242); err != nil {
