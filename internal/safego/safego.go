@@ -2,7 +2,8 @@
 // status 2 when any goroutine panics, and exit 2 means "usage" to reaper and "do not restart"
 // to its systemd unit. Every goroutine reaper starts runs its body through Call (or Go), so a
 // panic becomes a *PanicError returned to whoever waits for that goroutine: the cycle aborts
-// with no action and the command exits 1, naming where it happened.
+// with no action and the command exits 1, naming where it happened. Run spreads n jobs over k
+// such goroutines and stops them all at the first failure, a panic included.
 //
 // The package is a leaf that imports only the standard library, so the leaves that start
 // goroutines (zen, policy, enrich, scheduler, metrics) may share it without importing each

@@ -164,24 +164,17 @@ func TestMalformedStatusLineHidesSecret(t *testing.T) {
 // wrapping error's text) renders it, through the JSON and the text handler.
 func typedErrorLogs(err error) []string {
 	var typed []any
-	if e, ok := errors.AsType[*APIError](err); ok {
-		typed = append(typed, e)
+	add := func(e any, ok bool) {
+		if ok {
+			typed = append(typed, e)
+		}
 	}
-	if e, ok := errors.AsType[*ResponseError](err); ok {
-		typed = append(typed, e)
-	}
-	if e, ok := errors.AsType[*NetworkError](err); ok {
-		typed = append(typed, e)
-	}
-	if e, ok := errors.AsType[*ExhaustedError](err); ok {
-		typed = append(typed, e)
-	}
-	if e, ok := errors.AsType[*DecodeError](err); ok {
-		typed = append(typed, e)
-	}
-	if e, ok := errors.AsType[*IntegrityError](err); ok {
-		typed = append(typed, e)
-	}
+	add(errors.AsType[*APIError](err))
+	add(errors.AsType[*ResponseError](err))
+	add(errors.AsType[*NetworkError](err))
+	add(errors.AsType[*ExhaustedError](err))
+	add(errors.AsType[*DecodeError](err))
+	add(errors.AsType[*IntegrityError](err))
 	var out []string
 	for _, e := range typed {
 		for _, h := range []func(io.Writer) slog.Handler{
