@@ -12,6 +12,7 @@ package safego
 
 import (
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 )
 
@@ -29,6 +30,12 @@ type PanicError struct {
 // Error names the place and the panic value.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("internal error in %s: panic: %v", e.Where, e.Value)
+}
+
+// LogValue renders the error as a group of snake_case attributes: where, and the panic value as
+// text. The stack is left out, as it is of Error: it is for the bug report.
+func (e *PanicError) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("where", e.Where), slog.String("panic", fmt.Sprint(e.Value)))
 }
 
 // Unwrap returns the panic value when it is an error, for errors.Is and errors.As.
