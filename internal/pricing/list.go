@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/money"
@@ -96,44 +94,17 @@ func (p *Pricer) lists(ctx context.Context, instances []Instance, bills map[stri
 // goroutine, as a *safego.PanicError naming the key: when prices were asked one after another,
 // the panic reached the same caller.
 func (p *Pricer) ask(ctx context.Context, jobs []listJob, todo []int) {
-	if len(todo) == 0 {
-		return
-	}
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	var (
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		panicked error
-	)
-	for range min(max(p.workers, 1), len(todo)) {
-		wg.Go(func() {
-			for {
-				n := int(next.Add(1)) - 1
-				if n >= len(todo) || ctx.Err() != nil {
-					return
-				}
-				j := &jobs[todo[n]]
-				if err := safego.Call("pricing: list price of "+j.key, func() {
-					j.price, j.err = p.api.InquiryPriceCreateInstance(ctx, zen.PriceQuery{Zone: j.in.Zone, Type: j.in.Type,
-						ChargeType: j.in.ChargeType, InternetChargeType: j.in.InternetChargeType, PrepaidPeriod: 1})
-					j.asked = true
-				}); err != nil {
-					mu.Lock()
-					if panicked == nil {
-						panicked = err
-					}
-					mu.Unlock()
-					stop()
-					return
-				}
-			}
+	err := safego.Run(ctx, "pricing: list price worker", len(todo), p.workers, func(ctx context.Context, _, n int) error {
+		j := &jobs[todo[n]]
+		return safego.Call("pricing: list price of "+j.key, func() {
+			j.price, j.err = p.api.InquiryPriceCreateInstance(ctx, zen.PriceQuery{Zone: j.in.Zone, Type: j.in.Type,
+				ChargeType: j.in.ChargeType, InternetChargeType: j.in.InternetChargeType, PrepaidPeriod: 1})
+			j.asked = true
 		})
-	}
-	wg.Wait()
-	if panicked != nil {
-		panic(panicked)
+	})
+	// A job's own failure is its answer (j.err); Run fails only with a panic or with ctx done.
+	if pe, ok := errors.AsType[*safego.PanicError](err); ok {
+		panic(pe)
 	}
 }
 

@@ -2,7 +2,8 @@
 // status 2 when any goroutine panics, and exit 2 means "usage" to reaper and "do not restart"
 // to its systemd unit. Every goroutine reaper starts runs its body through Call (or Go), so a
 // panic becomes a *PanicError returned to whoever waits for that goroutine: the cycle aborts
-// with no action and the command exits 1, naming where it happened.
+// with no action and the command exits 1, naming where it happened. Run spreads n jobs over k
+// such goroutines and stops them all at the first failure, a panic included.
 //
 // The package is a leaf that imports only the standard library, so the leaves that start
 // goroutines (zen, policy, enrich, scheduler, metrics) may share it without importing each
@@ -11,6 +12,7 @@ package safego
 
 import (
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 )
 
@@ -28,6 +30,12 @@ type PanicError struct {
 // Error names the place and the panic value.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("internal error in %s: panic: %v", e.Where, e.Value)
+}
+
+// LogValue renders the error as a group of snake_case attributes: where, and the panic value as
+// text. The stack is left out, as it is of Error: it is for the bug report.
+func (e *PanicError) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("where", e.Where), slog.String("panic", fmt.Sprint(e.Value)))
 }
 
 // Unwrap returns the panic value when it is an error, for errors.Is and errors.As.

@@ -1,8 +1,10 @@
 package safego
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -57,5 +59,18 @@ func TestGoHandsThePanicToItsWaiter(t *testing.T) {
 	var pe *PanicError
 	if !errors.As(err, &pe) || pe.Where != "sender" {
 		t.Fatalf("failed got %v, want a *PanicError from sender", err)
+	}
+}
+
+func TestPanicErrorLogValue(t *testing.T) {
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Error("cycle failed", "error", Call("zen page worker", func() { panic("boom") }))
+	for _, part := range []string{`"error":{"where":"zen page worker","panic":"boom"}`} {
+		if !strings.Contains(buf.String(), part) {
+			t.Errorf("log %s lacks %s", buf.String(), part)
+		}
+	}
+	if strings.Contains(buf.String(), "goroutine") {
+		t.Errorf("log %s holds the stack", buf.String())
 	}
 }

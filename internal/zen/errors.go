@@ -126,6 +126,18 @@ func (e *NetworkError) Error() string {
 // Unwrap returns the transport error.
 func (e *NetworkError) Unwrap() error { return e.Err }
 
+// LogValue renders the error as a group of snake_case attributes. The transport error is the one
+// the client keeps, already free of the client's secrets (Client.transportError).
+func (e *NetworkError) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("action", e.Action),
+		slog.String("code", CodeNetworkError),
+		slog.Bool("timeout", e.Timeout),
+		slog.Bool("reset", e.Reset),
+		slog.Any("error", e.Err),
+	)
+}
+
 // ExhaustedError is a call that failed with a retryable error on every attempt the retry policy
 // allows (WithRetry). When the API throttled every attempt, the account's request limit is below
 // what the client sends even after slowing down: the call fails rather than retrying forever, and
@@ -186,6 +198,18 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the parse error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// LogValue renders the error as a group of snake_case attributes. Value and InstanceID are
+// redacted where the error is made (redactDecode).
+func (e *DecodeError) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("action", e.Action),
+		slog.String("instance_id", e.InstanceID),
+		slog.String("field", e.Field),
+		slog.String("value", e.Value),
+		slog.Any("error", e.Err),
+	)
+}
 
 // IsNotFound reports whether err says the instance (or resource) does not exist.
 // Only API answers count: a proxy's 404 page is not an instance that is gone.

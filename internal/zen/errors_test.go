@@ -247,3 +247,42 @@ func TestRequestIDFallsBackToInnerResponse(t *testing.T) {
 		t.Errorf("TerminateInstance = %q, %v; want T-INNER", id, err)
 	}
 }
+
+// TestErrorLogValues: each error type logs as a group of snake_case attributes (STYLE: LogValue
+// on every error type), its cause included as text.
+func TestErrorLogValues(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"network timeout", &NetworkError{Action: "DescribeInstances", Timeout: true, Err: errors.New("i/o timeout")},
+			[]string{`"action":"DescribeInstances"`, `"code":"NETWORK_ERROR"`, `"timeout":true`, `"reset":false`, `"error":"i/o timeout"`}},
+		{"network reset", &NetworkError{Action: "TerminateInstance", Reset: true, Err: errors.New("EOF")},
+			[]string{`"action":"TerminateInstance"`, `"timeout":false`, `"reset":true`, `"error":"EOF"`}},
+		{"decode", &DecodeError{Action: "DescribeInstances", InstanceID: "42", Field: "createTime", Value: "yesterday",
+			Err: errors.New("bad time")},
+			[]string{`"action":"DescribeInstances"`, `"instance_id":"42"`, `"field":"createTime"`, `"value":"yesterday"`, `"error":"bad time"`}},
+		{"integrity", &IntegrityError{Kind: IntegrityTotalChanged, Reason: "totalCount 5 then 6", Zone: "SEL-A",
+			ResourceGroup: "rg", Page: 3, InstanceID: "7"},
+			[]string{`"kind":"total_changed"`, `"reason":"totalCount 5 then 6"`, `"zone":"SEL-A"`, `"resource_group":"rg"`,
+				`"page":3`, `"instance_id":"7"`}},
+		{"integrity page failed", &IntegrityError{Kind: IntegrityPageFailed, Reason: "page failed", Page: 2,
+			Err: &APIError{Action: "DescribeInstances", HTTPStatus: 500, Code: CodeInternalServerError, RequestID: "T-9"}},
+			[]string{`"kind":"page_failed"`, `"page":2`, `"error":{"action":"DescribeInstances","http_status":500`, `"request_id":"T-9"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, ok := tt.err.(slog.LogValuer); !ok {
+				t.Fatalf("%T does not implement slog.LogValuer", tt.err)
+			}
+			var buf bytes.Buffer
+			slog.New(slog.NewJSONHandler(&buf, nil)).Error("call failed", "error", tt.err)
+			for _, part := range tt.want {
+				if !strings.Contains(buf.String(), part) {
+					t.Errorf("log %s lacks %s", buf.String(), part)
+				}
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package zen
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 )
 
@@ -69,6 +70,23 @@ func (e *IntegrityError) Error() string {
 
 // Unwrap returns the underlying page error, so errors.As still finds an APIError inside.
 func (e *IntegrityError) Unwrap() error { return e.Err }
+
+// LogValue renders the error as a group of snake_case attributes; a failed page's own error is
+// nested under "error", as it logs itself.
+func (e *IntegrityError) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("kind", string(e.Kind)),
+		slog.String("reason", e.Reason),
+		slog.String("zone", e.Zone),
+		slog.String("resource_group", e.ResourceGroup),
+		slog.Int("page", e.Page),
+		slog.String("instance_id", e.InstanceID),
+	}
+	if e.Err != nil {
+		attrs = append(attrs, slog.Any("error", e.Err))
+	}
+	return slog.GroupValue(attrs...)
+}
 
 // Inconsistent reports whether the listing failed because the API contradicted itself or the data
 // broke an invariant, rather than because a page could not be fetched or decoded.

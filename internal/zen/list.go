@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/reaper-bmc/reaper/internal/safego"
 )
@@ -131,64 +129,38 @@ func (c *Client) listScope(ctx context.Context, l *listing) ([]Instance, error) 
 	if l.pages == 1 {
 		return out, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		next     atomic.Int64
-		fetched  atomic.Int64
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if firstErr == nil {
-			firstErr = err
-			cancel()
-		}
-	}
-	next.Store(1)
 	// Twice as many workers as request slots: while one worker decodes its page, another's
-	// request is already in flight. At most c.pageConcurrency requests are out at once.
+	// request is already in flight. At most c.pageConcurrency requests are out at once. Each
+	// worker keeps its own interner from page to page. A panic (in the HTTP layer, say) is the
+	// listing's error, not the process's end.
 	slots := make(chan struct{}, c.pageConcurrency)
-	for range min(2*c.pageConcurrency, l.pages-1) {
-		wg.Go(func() {
-			// A panic (in the HTTP layer, say) is the listing's error, not the process's end.
-			if err := safego.Call("zen page worker", func() {
-				in := make(interner, 64)
-				for {
-					num := int(next.Add(1))
-					if num > l.pages || ctx.Err() != nil {
-						return
-					}
-					p, err := c.fetchChecked(ctx, l, num, slots)
-					if err == nil {
-						start := (num - 1) * pageSize
-						err = l.convert(p, in, out[start:start+len(p.data)])
-						if err == nil {
-							l.handOver(num, out[start:start+len(p.data)])
-						}
-					}
-					if err != nil {
-						fail(err)
-						return
-					}
-					fetched.Add(1)
-				}
-			}); err != nil {
-				fail(err)
-			}
-		})
+	workers := min(2*c.pageConcurrency, l.pages-1)
+	interners := make([]interner, workers)
+	err = safego.Run(ctx, "zen page worker", l.pages-1, workers, func(ctx context.Context, w, i int) error {
+		if interners[w] == nil {
+			interners[w] = make(interner, 64)
+		}
+		num := i + 2 // page 1 is done
+		p, err := c.fetchChecked(ctx, l, num, slots)
+		if err != nil {
+			return err
+		}
+		start := (num - 1) * pageSize
+		if err := l.convert(p, interners[w], out[start:start+len(p.data)]); err != nil {
+			return err
+		}
+		l.handOver(num, out[start:start+len(p.data)])
+		return nil
+	})
+	switch {
+	case err == nil: // every page fetched, checked and converted
+		return out, nil
+	case ctx.Err() != nil && err == context.Cause(ctx): // not a page's error: ctx ended between pages
+		ie := l.fail(IntegrityPageFailed, 0, "", "listing stopped before every page was fetched")
+		ie.Err = err
+		return nil, ie
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if int(fetched.Load()) != l.pages-1 {
-		return nil, l.fail(IntegrityPageFailed, 0, "", "listing stopped before every page was fetched")
-	}
-	return out, nil
+	return nil, err
 }
 
 // fetchChecked fetches page num and runs the per-page checks; page 1 also sets the total. A

@@ -537,3 +537,24 @@ func TestListInstancesCanceled(t *testing.T) {
 		t.Errorf("ListInstances = %d instances, %v; want nil, context.Canceled", len(got), err)
 	}
 }
+
+// TestListInstancesCanceledBetweenPages: ctx ending after page 1 and before any other page starts
+// fails the listing as a page failure that says it was canceled, and asks for no further page.
+func TestListInstancesCanceledBetweenPages(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := newFakeAPI(t, pagedFleet(t, map[string][]map[string]any{"/": fleet(5000, "", "")}, nil))
+	c := newTestClient(t, f)
+	got, err := c.ListInstancesEach(ctx, Filter{}, func(off int, page []Instance) {
+		if off == 0 {
+			cancel() // page 1 is handed over before the other pages start
+		}
+	})
+	ie, ok := errors.AsType[*IntegrityError](err)
+	if got != nil || !ok || ie.Kind != IntegrityPageFailed || !errors.Is(err, context.Canceled) {
+		t.Errorf("ListInstancesEach = %d instances, %v; want nil, a page_failed IntegrityError, context.Canceled", len(got), err)
+	}
+	if n := f.count(); n != 1 {
+		t.Errorf("server saw %d requests, want 1 (none after ctx ended)", n)
+	}
+}

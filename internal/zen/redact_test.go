@@ -3,7 +3,9 @@ package zen
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -98,6 +100,7 @@ func TestEchoedSecretNeverLeaks(t *testing.T) {
 						if err != nil {
 							texts = append(texts, secretFreeTexts(err)...)
 							log.Error("call failed", "error", err)
+							texts = append(texts, typedErrorLogs(err)...)
 						}
 						texts = append(texts, fmt.Sprintf("%+v", v))
 					}
@@ -146,7 +149,42 @@ func TestMalformedStatusLineHidesSecret(t *testing.T) {
 		t.Fatal("TerminateInstance succeeded against a malformed answer")
 	}
 	redacttest.CheckNoLeak(t, "error", err.Error(), oddToken)
+	if _, ok := errors.AsType[*NetworkError](err); !ok {
+		t.Errorf("err = %v, want a NetworkError", err)
+	}
+	for i, text := range typedErrorLogs(err) {
+		redacttest.CheckNoLeak(t, fmt.Sprintf("log %d", i), text, oddToken)
+	}
 	if !strings.Contains(err.Error(), redacted) {
 		t.Errorf("error %q does not show the echoed secret as %s", err, redacted)
 	}
+}
+
+// typedErrorLogs logs each typed error in err's chain by itself, so that its LogValue (not the
+// wrapping error's text) renders it, through the JSON and the text handler.
+func typedErrorLogs(err error) []string {
+	var typed []any
+	add := func(e any, ok bool) {
+		if ok {
+			typed = append(typed, e)
+		}
+	}
+	add(errors.AsType[*APIError](err))
+	add(errors.AsType[*ResponseError](err))
+	add(errors.AsType[*NetworkError](err))
+	add(errors.AsType[*ExhaustedError](err))
+	add(errors.AsType[*DecodeError](err))
+	add(errors.AsType[*IntegrityError](err))
+	var out []string
+	for _, e := range typed {
+		for _, h := range []func(io.Writer) slog.Handler{
+			func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+			func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+		} {
+			var buf bytes.Buffer
+			slog.New(h(&buf)).Error("call failed", "error", e)
+			out = append(out, buf.String())
+		}
+	}
+	return out
 }
