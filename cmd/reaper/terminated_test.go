@@ -164,8 +164,8 @@ func TestRunOnceUnconfirmedExitsOne(t *testing.T) {
 // internal/record (TestObserveCountsOnlyConfirmedTerminations).
 func TestUnconfirmedExitCode(t *testing.T) {
 	res := &reconcile.Result{Status: reconcile.StatusOK, InventoryComplete: true, Entries: []reconcile.Entry{
-		{Instance: zen.Instance{ID: "1", Status: zen.StatusRecycle}, Action: reconcile.ActionTerminated},
-		{Instance: zen.Instance{ID: "2", Status: zen.StatusRunning}, Action: reconcile.ActionUnconfirmed},
+		{Instance: &zen.Instance{ID: "1", Status: zen.StatusRecycle}, Action: reconcile.ActionTerminated},
+		{Instance: &zen.Instance{ID: "2", Status: zen.StatusRunning}, Action: reconcile.ActionUnconfirmed},
 	}}
 	if got := exitCode(res, false); got != exitFailure {
 		t.Errorf("exit code %d, want 1 for an unconfirmed termination", got)

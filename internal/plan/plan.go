@@ -70,7 +70,7 @@ func Build(res *reconcile.Result, m Meta) *Plan {
 		if e.Action != reconcile.ActionWouldTerminate && e.Action != reconcile.ActionBlocked {
 			continue
 		}
-		it := Item{ID: e.Instance.ID, Name: e.Instance.Name, Reasons: []Reason{}, Fingerprint: Fingerprint(e.Instance)}
+		it := Item{ID: e.Instance.ID, Name: e.Instance.Name, Reasons: []Reason{}, Fingerprint: Fingerprint(*e.Instance)}
 		if e.DueAt != nil {
 			it.DueAt = e.DueAt.UTC().Truncate(time.Second)
 		}

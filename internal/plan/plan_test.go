@@ -19,12 +19,12 @@ func sample(t *testing.T) (*Plan, []byte) {
 	t.Helper()
 	due := t0.Add(-time.Hour)
 	res := &reconcile.Result{RunID: "20261203T100000Z-abcd", InventorySize: 5, Entries: []reconcile.Entry{
-		{Instance: zen.Instance{ID: "2", Name: "b", Status: zen.StatusRunning}, Action: reconcile.ActionWouldTerminate, DueAt: &due,
+		{Instance: &zen.Instance{ID: "2", Name: "b", Status: zen.StatusRunning}, Action: reconcile.ActionWouldTerminate, DueAt: &due,
 			Terminate: []policy.Reason{{Policy: "reaper.expiry", Reason: "expired <2026-12-01>"}}},
-		{Instance: zen.Instance{ID: "1", Name: "a", Status: zen.StatusStopped}, Action: reconcile.ActionBlocked, DueAt: &due,
+		{Instance: &zen.Instance{ID: "1", Name: "a", Status: zen.StatusStopped}, Action: reconcile.ActionBlocked, DueAt: &due,
 			Terminate: []policy.Reason{{Policy: "reaper.idle", Reason: "idle"}}},
-		{Instance: zen.Instance{ID: "3"}, Action: reconcile.ActionMarked},
-		{Instance: zen.Instance{ID: "4"}, Action: reconcile.ActionKept},
+		{Instance: &zen.Instance{ID: "3"}, Action: reconcile.ActionMarked},
+		{Instance: &zen.Instance{ID: "4"}, Action: reconcile.ActionKept},
 	}}
 	p := Build(res, Meta{Now: t0.Add(500 * time.Millisecond), TTL: 24 * time.Hour, Endpoint: "http://127.0.0.1:1", ConfigDigest: dg, PolicyDigest: dg})
 	b, err := Marshal(p)

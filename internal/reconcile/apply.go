@@ -100,7 +100,7 @@ func (r *Reconciler) applyPlan(ctx context.Context, res *Result, c ApplyCycle, l
 	fingerprints := make(map[string]string, len(c.Items))
 	for _, it := range c.Items {
 		due := it.DueAt.UTC()
-		e := Entry{Instance: zen.Instance{ID: it.ID, Name: it.Name}, Action: ActionWouldTerminate,
+		e := Entry{Instance: &zen.Instance{ID: it.ID, Name: it.Name}, Action: ActionWouldTerminate,
 			Terminate: it.Reasons, DueAt: &due}
 		for _, p := range policiesOf(it.Reasons) {
 			e.Marks = append(e.Marks, PolicyMark{Policy: p, DueAt: due})

@@ -124,7 +124,7 @@ func (r *Reconciler) settle(runID string, e *Entry, ok bool, seen, why string, f
 		u.Attempts, u.FirstAt = old.Attempts+1, old.FirstAt
 	}
 	if found {
-		e.Instance = f
+		e.Instance = &f // f is settle's own copy: the listing's instance is never written
 	}
 	next := now.Add(unconfirmedWait(r.opts.Settings.UnconfirmedRetryAfter, u.Attempts))
 	e.Action, e.TerminatedAt = ActionUnconfirmed, nil

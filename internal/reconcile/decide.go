@@ -50,7 +50,7 @@ func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instan
 	// beside its entries. An error discards every entry: the cycle aborts as before.
 	entries := make([]Entry, len(inv))
 	err = r.evaluateEach(ctx, now, inv, traffic, done, func(i int, d policy.Decision) {
-		entries[i] = r.entry(inv[i], guards[i], d, traffic[inv[i].ID])
+		entries[i] = r.entry(&inv[i], guards[i], d, traffic[inv[i].ID])
 		entries[i].TrafficPending = trafficPending(traffic, inv[i].ID)
 	})
 	if err != nil {
@@ -60,10 +60,11 @@ func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instan
 	return entries
 }
 
-// entry combines a guard verdict and a policy decision into a first action.
-func (r *Reconciler) entry(in zen.Instance, g guardResult, d policy.Decision, tr *policy.Traffic) Entry {
+// entry combines a guard verdict and a policy decision into a first action. The entry points at
+// in, the listing's own instance (no copy: see Entry.Instance).
+func (r *Reconciler) entry(in *zen.Instance, g guardResult, d policy.Decision, tr *policy.Traffic) Entry {
 	e := Entry{Instance: in, Terminate: d.Terminate, Exempt: d.Exempt, Warn: d.Warn, Traffic: tr, EvalFailed: d.Err != nil}
-	for _, w := range r.opts.Settings.Protect.tagWarnings(in) {
+	for _, w := range r.opts.Settings.Protect.tagWarnings(*in) {
 		e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: w})
 	}
 	switch {

@@ -143,7 +143,7 @@ func (r *Reconciler) markTags(ctx context.Context, res *Result) error {
 		if leave {
 			continue
 		}
-		set, remove := markChange(e.Instance, want)
+		set, remove := markChange(*e.Instance, want)
 		if len(set) == 0 && len(remove) == 0 {
 			continue
 		}

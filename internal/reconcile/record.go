@@ -115,7 +115,7 @@ func forgetUnconfirmed(e *Entry) string {
 	switch {
 	case e == nil:
 		return "instance absent"
-	case inRecycleBin(e.Instance):
+	case inRecycleBin(*e.Instance):
 		return "instance in the recycle bin: the termination took late"
 	case e.Action == ActionProtected:
 		return "protected"

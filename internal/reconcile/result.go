@@ -57,7 +57,12 @@ type Block struct {
 
 // Entry is the outcome for one inventoried instance.
 type Entry struct {
-	Instance     zen.Instance
+	// Instance is never nil. A cycle's entry points at the instance in the listing's own slice (no
+	// copy: one Entry is kept per instance of the fleet); apply's at one made from its plan item.
+	// Nothing writes through it: a fresh description (act's re-check, confirm's describe) replaces
+	// the pointer with one to a copy of its own, so the listing is never changed. Read it, never
+	// write it.
+	Instance     *zen.Instance
 	Action       Action
 	Terminate    []policy.Reason
 	Exempt       []policy.Reason

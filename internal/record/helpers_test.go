@@ -27,7 +27,7 @@ func (fakePolicies) Packages() []string { return []string{"reaper.expiry", "reap
 func reason(p, r string) policy.Reason { return policy.Reason{Policy: p, Reason: r} }
 
 func entry(id string, a reconcile.Action, rs ...policy.Reason) reconcile.Entry {
-	return reconcile.Entry{Instance: zen.Instance{ID: id, Name: "vm-" + id, Zone: "asia-east-1a", Status: zen.StatusRunning,
+	return reconcile.Entry{Instance: &zen.Instance{ID: id, Name: "vm-" + id, Zone: "asia-east-1a", Status: zen.StatusRunning,
 		ChargeType: zen.ChargePostpaid}, Action: a, Terminate: rs}
 }
 

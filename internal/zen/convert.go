@@ -37,10 +37,14 @@ func (w *wireInstance) toInstance(action string, in interner) (Instance, error) 
 	if typ == "" && w.InstanceType != nil {
 		typ = w.InstanceType.InstanceTypeID
 	}
+	host := w.Hostname
+	if host == w.InstanceName {
+		host = w.InstanceName // fleets commonly name the host as the instance: keep one copy
+	}
 	inst := Instance{
 		ID:                 id,
 		Name:               w.InstanceName,
-		Hostname:           w.Hostname,
+		Hostname:           host,
 		Zone:               in.get(w.ZoneID),
 		Type:               in.get(typ),
 		Status:             Status(in.get(w.InstanceStatus)),

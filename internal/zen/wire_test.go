@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -45,6 +46,34 @@ func TestDecodeDocExample(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("decoded instance mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestHostnameSharesTheName pins that a hostname equal to the instance name is kept as one
+// string (fleets commonly name the host as the instance: 100,000 such instances would otherwise
+// keep two copies of every name), and that a different hostname is kept as it was.
+func TestHostnameSharesTheName(t *testing.T) {
+	for _, tc := range []struct {
+		name, raw string
+		host      string
+		shared    bool
+	}{
+		{"same", `{"instanceId":"1","instanceName":"ci-runner-1","hostname":"ci-runner-1"}`, "ci-runner-1", true},
+		{"different", `{"instanceId":"1","instanceName":"ci-runner-1","hostname":"ci-runner-1.example"}`, "ci-runner-1.example", false},
+		{"no hostname", `{"instanceId":"1","instanceName":"ci-runner-1"}`, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := decodeOne(t, tc.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Name != "ci-runner-1" || got.Hostname != tc.host {
+				t.Fatalf("name %q hostname %q, want ci-runner-1 and %q", got.Name, got.Hostname, tc.host)
+			}
+			if shared := unsafe.StringData(got.Name) == unsafe.StringData(got.Hostname); shared != tc.shared {
+				t.Errorf("hostname shares the name's bytes: %v, want %v", shared, tc.shared)
+			}
+		})
 	}
 }
 
