@@ -76,7 +76,14 @@ func (d *daemon) drainApprovals(ctx context.Context) {
 			d.log.Warn("approval taken over from a reaper that did not record its outcome", "approval_id", a.ID, "plan_run_id", a.PlanRunID,
 				"taken_by", a.Taken.Node, "taken_run_id", a.Taken.RunID, "taken_at", a.Taken.At)
 		}
-		out := d.takeApproval(ctx, a, take.RunID)
+		out, resolved, err := d.appliedByEarlierTake(a)
+		if err != nil {
+			d.log.Error("cannot read the plan's claim; the approval waits for the next look", "approval_id", a.ID, "plan_run_id", a.PlanRunID, "error", err)
+			continue
+		}
+		if !resolved {
+			out = d.takeApproval(ctx, a, take.RunID)
+		}
 		approvalTaken(a.ID)
 		out.Node, out.FinishedAt, out.Take = d.node, d.env.now().UTC(), take.RunID
 		if err := d.queue.FinishApproval(a.ID, out); err != nil {
@@ -88,11 +95,8 @@ func (d *daemon) drainApprovals(ctx context.Context) {
 
 // takeApproval makes every check of `reaper apply` against the daemon's config as it is now, and
 // applies the plan through the same path, as run runID. An approval an earlier take left
-// unfinished whose run claimed the plan is not refused: that run applied it (interrupted).
+// unfinished whose run claimed the plan meanwhile is not refused: that run applied it.
 func (d *daemon) takeApproval(ctx context.Context, a state.PendingApproval, runID string) state.ApprovalOutcome {
-	if out, ok := d.appliedByEarlierTake(a); ok {
-		return out
-	}
 	if a.Err != nil {
 		d.log.Error("malformed approval set aside, not acted on", "approval_id", a.ID, "error", a.Err)
 		return state.ApprovalOutcome{PlanRunID: a.PlanRunID, Status: state.ApprovalRejected, ExitCode: exitFailure,
@@ -127,7 +131,7 @@ func (d *daemon) takeApproval(ctx context.Context, a state.PendingApproval, runI
 	app := applier{env: d.env, log: d.log, store: d.store, fence: fencer(d.lead), metrics: d.metrics, notify: ann}
 	run, res, err := app.apply(ctx, rt, ap, runID)
 	if res == nil {
-		if out, ok := d.appliedByEarlierTake(a); ok {
+		if out, ok, _ := d.appliedByEarlierTake(a); ok {
 			return out // the earlier taker claimed the plan meanwhile (it lost leadership while applying)
 		}
 		if isRefusal(err) {
@@ -158,17 +162,17 @@ func (d *daemon) takeApproval(ctx context.Context, a state.PendingApproval, runI
 // though whoever applied it stopped (a crash, a lost leadership) before recording the outcome.
 // Its exit code is 1: what the run did is in its report, if it was written, and its unfinished
 // terminations are resolved by the next cycle's intents.
-func (d *daemon) appliedByEarlierTake(a state.PendingApproval) (state.ApprovalOutcome, bool) {
-	if a.Taken == nil || a.Taken.RunID == "" {
-		return state.ApprovalOutcome{}, false
+// err is set when the claim cannot be read: then nothing is known and no outcome may be recorded.
+func (d *daemon) appliedByEarlierTake(a state.PendingApproval) (state.ApprovalOutcome, bool, error) {
+	if a.Taken == nil || a.Taken.RunID == "" || a.Err != nil {
+		return state.ApprovalOutcome{}, false, nil
 	}
 	claim, ok, err := d.store.Meta(reconcile.AppliedKey(a.PlanRunID))
 	if err != nil {
-		d.log.Error("cannot read the plan's claim", "approval_id", a.ID, "plan_run_id", a.PlanRunID, "error", err)
-		return state.ApprovalOutcome{}, false
+		return state.ApprovalOutcome{}, false, err
 	}
 	if !ok || reconcile.ClaimRun(claim) != a.Taken.RunID {
-		return state.ApprovalOutcome{}, false
+		return state.ApprovalOutcome{}, false, nil
 	}
 	reason := fmt.Sprintf("interrupted: the reaper that took this approval (node %s, at %s) applied plan %s as run %s (claimed %s) "+
 		"but did not record the outcome (it stopped, or lost leadership); what the run did: reaper report show %s (no report: it was cut short, and the next cycle resolves its unfinished terminations)",
@@ -176,5 +180,5 @@ func (d *daemon) appliedByEarlierTake(a state.PendingApproval) (state.ApprovalOu
 	d.log.Warn("approval applied by an earlier take that did not record its outcome", "approval_id", a.ID, "plan_run_id", a.PlanRunID,
 		"run_id", a.Taken.RunID, "taken_by", a.Taken.Node)
 	return state.ApprovalOutcome{PlanRunID: a.PlanRunID, Status: state.ApprovalApplied, RunID: a.Taken.RunID, ExitCode: exitFailure,
-		Reason: reason}, true
+		Reason: reason}, true, nil
 }
