@@ -19,6 +19,7 @@ import (
 type approvalQueue interface {
 	QueueApproval(a state.Approval) (string, error)
 	PendingApprovals() ([]state.PendingApproval, error)
+	TakeApproval(id string, t state.ApprovalTake) error
 	FinishApproval(id string, o state.ApprovalOutcome) error
 	ApprovalOutcome(id string) (state.ApprovalOutcome, bool, error)
 	ApprovalOutcomes() ([]state.ApprovalOutcome, error)

@@ -11,7 +11,6 @@ import (
 	"github.com/reaper-bmc/reaper/internal/plan"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/record"
-	"github.com/reaper-bmc/reaper/internal/report"
 	"github.com/reaper-bmc/reaper/internal/state"
 )
 
@@ -66,10 +65,11 @@ type applier struct {
 
 // apply describes every item again and terminates those still due, unchanged and passing every
 // guard, within the blast-radius limits, claiming the plan once (reconcile.Reconciler.Apply), and
-// records the run: report (command apply, plan_run_id), metrics, notifications. res is nil when
+// records the run as runID (a queued approval's take names it): report (command apply,
+// plan_run_id), metrics, notifications. res is nil when
 // the apply did not start (err says why: a *reconcile.RefusedError, or the store); run is nil
 // when it could not be recorded.
-func (a applier) apply(ctx context.Context, rt *loaded, ap *approvedPlan) (run *record.Run, res *reconcile.Result, err error) {
+func (a applier) apply(ctx context.Context, rt *loaded, ap *approvedPlan, runID string) (run *record.Run, res *reconcile.Result, err error) {
 	c := &cycler{env: a.env, log: a.log, store: a.store, metrics: a.metrics}
 	rec, err := reconcile.New(reconcile.Options{
 		API: rt.client, Evaluator: c.timedEvaluator(rt.engine), Store: a.store,
@@ -78,7 +78,7 @@ func (a applier) apply(ctx context.Context, rt *loaded, ap *approvedPlan) (run *
 	if err != nil {
 		return nil, nil, err
 	}
-	ac := reconcile.ApplyCycle{RunID: report.NewRunID(a.env.now()), PlanRunID: ap.plan.RunID, InventorySize: ap.plan.InventorySize,
+	ac := reconcile.ApplyCycle{RunID: runID, PlanRunID: ap.plan.RunID, InventorySize: ap.plan.InventorySize,
 		Fingerprint: plan.Fingerprint}
 	for _, it := range ap.items {
 		ac.Items = append(ac.Items, reconcile.ApplyItem{ID: it.ID, Name: it.Name, DueAt: it.DueAt,

@@ -15,6 +15,7 @@ import (
 	"github.com/reaper-bmc/reaper/internal/plan"
 	"github.com/reaper-bmc/reaper/internal/reconcile"
 	"github.com/reaper-bmc/reaper/internal/record"
+	"github.com/reaper-bmc/reaper/internal/report"
 	"github.com/reaper-bmc/reaper/internal/state"
 )
 
@@ -138,7 +139,7 @@ func cmdApply(ctx context.Context, env Env, o applyOptions, file string) int {
 		defer lead.Release(context.WithoutCancel(ctx))
 	}
 	a := applier{env: env, log: log, store: store, fence: fencer(lead), notify: record.NewAnnouncer(cfg.Notify, store, log)}
-	run, res, werr := a.apply(ctx, rt, ap)
+	run, res, werr := a.apply(ctx, rt, ap, report.NewRunID(env.now()))
 	if res == nil {
 		if isRefusal(werr) {
 			return refuse(env, werr)

@@ -18,6 +18,9 @@ type campaigner interface {
 	Leading() (bool, string)
 	Fence(ctx context.Context) error
 	Release(ctx context.Context)
+	// Session is the leadership session's backend PID (0 when it does not lead): an approval is
+	// taken fenced on it.
+	Session() uint32
 }
 
 // sharedState is a state store that several reapers share, so one of them must lead;

@@ -130,6 +130,18 @@ func (l *Leader) Leading() (bool, string) {
 	return false, l.reason
 }
 
+// Session returns the PostgreSQL backend PID of the session that holds leadership for this
+// process, 0 when it does not lead as far as it knows. A write fenced on it (the PID holds the
+// lock) proves leadership in the same statement, as Fence does.
+func (l *Leader) Session() uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
+		return 0
+	}
+	return l.conn.PgConn().PID()
+}
+
 // Acquire takes leadership if no other session holds it. It returns nil when this process leads
 // (already, proven by a fence, or now), a *HeldError when another does, and another error when the
 // database cannot be used.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/policy"
@@ -20,6 +21,25 @@ type Ledger interface {
 
 // AppliedKey is the state meta key under which an applied plan is remembered.
 func AppliedKey(planRunID string) string { return "plan_applied." + planRunID }
+
+// claimText is the value of an applied plan's key: the run that claimed it, and when.
+func claimText(runID string, at time.Time) string {
+	return fmt.Sprintf("by run %s at %s", runID, at.Format(time.RFC3339))
+}
+
+// ClaimRun returns the run named by the value of an applied plan's key ("" when the value is not
+// one Apply writes).
+func ClaimRun(value string) string {
+	rest, ok := strings.CutPrefix(value, "by run ")
+	if !ok {
+		return ""
+	}
+	run, _, ok := strings.Cut(rest, " at ")
+	if !ok {
+		return ""
+	}
+	return run
+}
 
 // ApplyItem is one item of an approved plan (README, Plans and approval).
 type ApplyItem struct {
@@ -130,7 +150,7 @@ func (r *Reconciler) applyPlan(ctx context.Context, res *Result, c ApplyCycle, l
 	if err := r.enrichItems(ctx, res); err != nil {
 		return r.abort(res, err)
 	}
-	claim := fmt.Sprintf("by run %s at %s", res.RunID, res.StartedAt.Format(time.RFC3339))
+	claim := claimText(res.RunID, res.StartedAt)
 	prior, claimed, err := l.ClaimMeta(AppliedKey(c.PlanRunID), claim)
 	if err != nil {
 		r.notAttempted(res, res.indices(ActionWouldTerminate))

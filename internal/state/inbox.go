@@ -36,7 +36,27 @@ type Approval struct {
 type PendingApproval struct {
 	Approval
 	Err error
+	// Taken is the last take of a reaper that recorded no outcome (nil when none took it): that
+	// reaper stopped, or lost leadership, or is still applying it.
+	Taken *ApprovalTake
 }
+
+// ApprovalTake is a reaper taking a queued approval before it acts on it: the run it applies
+// the plan as. An approval is finished only by the take that holds it (ApprovalOutcome.Take), so
+// two reapers never both record an outcome; a take whose reaper stopped, or lost leadership, is
+// taken over by the next (README, Plans and approval).
+type ApprovalTake struct {
+	Node  string    `json:"node"`
+	RunID string    `json:"run_id"` // the apply's run: its plan claim and report name it
+	At    time.Time `json:"at"`
+	// Session is, on a shared state, the PostgreSQL backend PID of the taker's leadership session:
+	// the take holds only while that session leads. 0 on a bbolt state directory.
+	Session uint32 `json:"session,omitempty"`
+}
+
+// ErrNotTaken is a take refused: this reaper does not lead (on a shared state, its leadership
+// session no longer holds the lock), or the approval is finished. It must not act on it.
+var ErrNotTaken = errors.New("approval not taken")
 
 // What became of a queued approval.
 const (
@@ -55,6 +75,9 @@ type ApprovalOutcome struct {
 	Reason     string    `json:"reason,omitempty"`
 	Node       string    `json:"node,omitempty"`
 	FinishedAt time.Time `json:"finished_at"`
+	// Take is the run ID of the take that recorded the outcome ("" for an approval never taken):
+	// on a shared state only the approval's current take may finish it.
+	Take string `json:"take,omitempty"`
 }
 
 // ApprovalOutcomeKeep is how long a finished approval's outcome is kept for `reaper apply --wait`.
@@ -80,6 +103,7 @@ const (
 	inboxDir    = "inbox"
 	inboxDone   = "done"
 	inboxReject = "rejected"
+	inboxTaken  = "taken"
 	inboxTemp   = ".tmp-" // an entry being written; never read
 )
 
@@ -100,7 +124,7 @@ func (b *Inbox) Dir() string { return b.dir }
 // that they belong to the user the state directory belongs to. An inbox that is not private (see
 // checkPrivate) is refused.
 func (b *Inbox) Prepare() error {
-	for _, d := range []string{b.dir, filepath.Join(b.dir, inboxDone), filepath.Join(b.dir, inboxReject)} {
+	for _, d := range []string{b.dir, filepath.Join(b.dir, inboxDone), filepath.Join(b.dir, inboxReject), filepath.Join(b.dir, inboxTaken)} {
 		if err := mkdirLike(d, filepath.Dir(d)); err != nil {
 			return fmt.Errorf("create approval inbox: %w", err)
 		}
@@ -195,7 +219,7 @@ func (b *Inbox) PendingApprovals() ([]PendingApproval, error) {
 	var out []PendingApproval
 	for _, e := range ents {
 		name := e.Name()
-		if strings.HasPrefix(name, inboxTemp) || (e.IsDir() && (name == inboxDone || name == inboxReject)) {
+		if strings.HasPrefix(name, inboxTemp) || (e.IsDir() && (name == inboxDone || name == inboxReject || name == inboxTaken)) {
 			continue
 		}
 		id := strings.TrimSuffix(name, ".json")
@@ -218,10 +242,49 @@ func (b *Inbox) PendingApprovals() ([]PendingApproval, error) {
 			p.Err = readApproval(filepath.Join(b.dir, name), &p.Approval)
 			p.Approval.ID = id
 		}
+		p.Taken = b.taken(p.ID)
 		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b PendingApproval) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// TakeApproval records t as the take of the queued approval id (inbox/taken/<id>.json, written
+// whole), replacing an earlier one: only the reaper holding the state directory's lock reads the
+// inbox, so an earlier take is that of a reaper that stopped before it recorded an outcome.
+func (b *Inbox) TakeApproval(id string, t ApprovalTake) error {
+	if strings.ContainsAny(id, `/\`) || id == "" || strings.HasPrefix(id, ".") {
+		return fmt.Errorf("take approval %q: not an inbox entry", id)
+	}
+	if _, done := b.finished(id); done {
+		return fmt.Errorf("take approval %s: %w: its outcome is recorded", id, ErrNotTaken)
+	}
+	data, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("take approval %s: %w", id, err)
+	}
+	if err := b.Prepare(); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(b.dir, inboxTaken), id+".json", data); err != nil {
+		return fmt.Errorf("take approval %s: %w", id, err)
+	}
+	return nil
+}
+
+// taken returns the recorded take of the inbox entry id, nil when there is none or it cannot be
+// read (the approval is then taken afresh: a reaper that acted claimed the plan, and the claim is
+// what decides).
+func (b *Inbox) taken(id string) *ApprovalTake {
+	data, err := os.ReadFile(filepath.Join(b.dir, inboxTaken, id+".json"))
+	if err != nil {
+		return nil
+	}
+	var t ApprovalTake
+	if json.Unmarshal(data, &t) != nil {
+		return nil
+	}
+	return &t
 }
 
 // readApproval decodes the file at path strictly into a.
@@ -277,6 +340,7 @@ func (b *Inbox) FinishApproval(id string, o ApprovalOutcome) error {
 	} else if err != nil {
 		return fmt.Errorf("finish approval %s: %w", id, err)
 	}
+	_ = os.Remove(filepath.Join(b.dir, inboxTaken, id+".json")) // best effort: a finished approval's take is never read
 	if err := b.takeAway(name, o.Status); err != nil {
 		return fmt.Errorf("finish approval %s: outcome recorded, but the entry stays in the inbox until the next look: %w", id, err)
 	}

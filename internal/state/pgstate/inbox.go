@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -41,16 +42,32 @@ func (s *Store) PendingApprovals() ([]state.PendingApproval, error) {
 	var out []state.PendingApproval
 	err := s.read("read approvals", func(ctx context.Context, tx pgx.Tx) error {
 		out = nil
-		rows, err := tx.Query(ctx, "SELECT id, doc FROM approvals WHERE outcome IS NULL ORDER BY id")
+		rows, err := tx.Query(ctx, `SELECT id, doc, taken_node, taken_run, taken_at, taken_session
+			FROM approvals WHERE outcome IS NULL ORDER BY id`)
 		if err != nil {
 			return err
 		}
 		var id int64
 		var doc string
-		_, err = pgx.ForEachRow(rows, []any{&id, &doc}, func() error {
+		var node, run *string
+		var at *time.Time
+		var session *int32
+		_, err = pgx.ForEachRow(rows, []any{&id, &doc, &node, &run, &at, &session}, func() error {
 			p := state.PendingApproval{}
 			p.Err = state.DecodeApproval([]byte(doc), &p.Approval)
 			p.ID = strconv.FormatInt(id, 10)
+			if run != nil {
+				p.Taken = &state.ApprovalTake{RunID: *run}
+				if node != nil {
+					p.Taken.Node = *node
+				}
+				if at != nil {
+					p.Taken.At = *at
+				}
+				if session != nil {
+					p.Taken.Session = uint32(*session)
+				}
+			}
 			out = append(out, p)
 			return nil
 		})
@@ -59,8 +76,44 @@ func (s *Store) PendingApprovals() ([]state.PendingApproval, error) {
 	return out, err
 }
 
+// TakeApproval records t as the take of approval id, in one UPDATE that matches only while the
+// approval waits and t.Session (the taker's leadership session) holds the schema's advisory lock:
+// a reaper that lost leadership, even one that has not noticed yet, gets state.ErrNotTaken and
+// must not act. The lock is held by one session at a time, so a take by any other session is one
+// whose leadership lapsed and is taken over.
+func (s *Store) TakeApproval(id string, t state.ApprovalTake) error {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return fmt.Errorf("take approval %q: not an approval ID", id)
+	}
+	if t.Session == 0 || t.RunID == "" {
+		return fmt.Errorf("take approval %s: %w: no leadership session or run", id, state.ErrNotTaken)
+	}
+	return s.write("take approval "+id, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE approvals SET taken_node = $2, taken_run = $3, taken_at = $4, taken_session = $5
+			WHERE id = $1 AND outcome IS NULL AND `+leads,
+			n, t.Node, t.RunID, t.At, int32(t.Session))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("%w: finished, unknown, or this reaper's leadership session no longer holds the lock", state.ErrNotTaken)
+		}
+		return nil
+	})
+}
+
+// leads is true while the backend $5 leads (internal/leader): the leadership row names it, which
+// its holder writes once it has the lock and the next holder overwrites, and it still holds an
+// advisory lock in this database (a session that ended holds none).
+const leads = `$5 = (SELECT pid FROM leadership WHERE id = 1) AND EXISTS (SELECT 1 FROM pg_locks
+	WHERE locktype = 'advisory' AND granted AND pid = $5
+	AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`
+
 // FinishApproval records o as the outcome of approval id, which takes it off the queue (the row
 // is kept, for `reaper apply --wait`), and deletes outcomes older than state.ApprovalOutcomeKeep.
+// Only the approval's current take may finish it (o.Take is its run ID; "" for one never taken):
+// a reaper whose take was taken over records nothing.
 func (s *Store) FinishApproval(id string, o state.ApprovalOutcome) error {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
@@ -72,12 +125,13 @@ func (s *Store) FinishApproval(id string, o state.ApprovalOutcome) error {
 		return fmt.Errorf("finish approval %s: %w", id, err)
 	}
 	return s.write("finish approval "+id, func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "UPDATE approvals SET outcome = $2, finished_at = $3 WHERE id = $1 AND outcome IS NULL", n, string(data), o.FinishedAt)
+		tag, err := tx.Exec(ctx, `UPDATE approvals SET outcome = $2, finished_at = $3
+			WHERE id = $1 AND outcome IS NULL AND taken_run IS NOT DISTINCT FROM NULLIF($4, '')`, n, string(data), o.FinishedAt, o.Take)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() != 1 {
-			return errors.New("no such approval waiting")
+			return errors.New("no such approval waiting for this take (finished, or taken over by another reaper)")
 		}
 		_, err = tx.Exec(ctx, "DELETE FROM approvals WHERE outcome IS NOT NULL AND finished_at < $1", o.FinishedAt.Add(-state.ApprovalOutcomeKeep))
 		return err
