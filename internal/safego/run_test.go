@@ -3,6 +3,7 @@ package safego
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -116,5 +117,22 @@ func TestRunAtMostKAtOnce(t *testing.T) {
 		if got := most.Load(); got != int64(k) {
 			t.Errorf("k=%d: at most %d jobs ran at once, want %d", k, got, k)
 		}
+	}
+}
+
+// TestRunJobThatNeverReturns: a job that ends its goroutine without returning (runtime.Goexit,
+// as t.FailNow does) has not run to the end: Run must not report that every job succeeded,
+// though ctx is not done and no job failed or panicked.
+func TestRunJobThatNeverReturns(t *testing.T) {
+	var ran atomic.Int64
+	err := Run(context.Background(), "exiting worker", 5, 1, func(ctx context.Context, worker, i int) error {
+		ran.Add(1)
+		if i == 1 {
+			runtime.Goexit()
+		}
+		return nil
+	})
+	if err == nil {
+		t.Fatalf("Run = nil after job 1 of 5 never returned (%d jobs ran), want an error", ran.Load())
 	}
 }
