@@ -2,6 +2,7 @@ package safego
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 )
@@ -12,8 +13,9 @@ import (
 //
 // The first job to fail, by returning an error or by panicking (a *PanicError naming where),
 // cancels the ctx the others were given and no further job starts; Run returns that error. When
-// ctx is done before every job has run, Run returns context.Cause(ctx). Run returns nil only
-// when every job ran and returned nil.
+// ctx is done before every job has run, Run returns context.Cause(ctx), and when a job ended its
+// goroutine without returning (runtime.Goexit), an error saying so. Run returns nil only when every
+// job ran and returned nil.
 func Run(ctx context.Context, where string, n, k int, job func(ctx context.Context, worker, i int) error) error {
 	if n <= 0 {
 		return nil
@@ -55,8 +57,13 @@ func Run(ctx context.Context, where string, n, k int, job func(ctx context.Conte
 	if first != nil {
 		return first
 	}
-	if int(done.Load()) < n {
-		return context.Cause(ctx)
+	if d := int(done.Load()); d < n {
+		if cause := context.Cause(ctx); cause != nil {
+			return cause
+		}
+		// No job failed and ctx is not done, yet a job never returned: its goroutine ended
+		// (runtime.Goexit). That is no success.
+		return fmt.Errorf("%s: %d of %d jobs did not run to the end", where, n-d, n)
 	}
 	return nil
 }
