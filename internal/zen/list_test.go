@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -556,5 +557,21 @@ func TestListInstancesCanceledBetweenPages(t *testing.T) {
 	}
 	if n := f.count(); n != 1 {
 		t.Errorf("server saw %d requests, want 1 (none after ctx ended)", n)
+	}
+}
+
+// TestListInstancesPageWorkerThatNeverReturns: a page whose worker ends without returning (here
+// runtime.Goexit in the hand-over, on the worker's goroutine) was not fetched to the end as far as
+// the listing knows: the listing fails, as it did with its own count check before safego.Run.
+func TestListInstancesPageWorkerThatNeverReturns(t *testing.T) {
+	f := newFakeAPI(t, pagedFleet(t, map[string][]map[string]any{"/": fleet(2000, "", "")}, nil))
+	c := newTestClient(t, f)
+	got, err := c.ListInstancesEach(context.Background(), Filter{}, func(off int, page []Instance) {
+		if off > 0 {
+			runtime.Goexit()
+		}
+	})
+	if got != nil || err == nil {
+		t.Errorf("ListInstancesEach = %d instances, %v; want nil and an error", len(got), err)
 	}
 }
