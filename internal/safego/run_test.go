@@ -136,3 +136,27 @@ func TestRunJobThatNeverReturns(t *testing.T) {
 		t.Fatalf("Run = nil after job 1 of 5 never returned (%d jobs ran), want an error", ran.Load())
 	}
 }
+
+// TestRunCutShortJobSeesACancellation: a job cut short by another's failure sees its ctx
+// cancelled as such (context.Canceled), not with the other job's error as the cause, which it
+// would report as its own.
+func TestRunCutShortJobSeesACancellation(t *testing.T) {
+	started := make(chan struct{})
+	causes := make(chan error, 1)
+	err := Run(context.Background(), "test worker", 2, 2, func(ctx context.Context, worker, i int) error {
+		if i == 0 {
+			<-started
+			return errJob
+		}
+		close(started)
+		<-ctx.Done()
+		causes <- context.Cause(ctx)
+		return ctx.Err()
+	})
+	if !errors.Is(err, errJob) {
+		t.Fatalf("Run = %v, want %v", err, errJob)
+	}
+	if cause := <-causes; cause != context.Canceled {
+		t.Errorf("the cut short job's ctx cause = %v, want context.Canceled", cause)
+	}
+}
