@@ -353,3 +353,33 @@ func TestListPricePanic(t *testing.T) {
 		t.Errorf("%d price calls still in progress after the panic", n)
 	}
 }
+
+// TestListPricesCancelledByAPanicElsewhere: a context cancelled because some other goroutine
+// panicked (the scheduler's cycle timer cancels the cycle with its *safego.PanicError as the
+// cause) is a cancellation to Costs like any other: no call starts, the costs are unknown, and
+// Costs returns. No price call panicked, so none is raised on the caller's goroutine: a panic
+// there would stop the record step, and the run's report would not be written.
+func TestListPricesCancelledByAPanicElsewhere(t *testing.T) {
+	k := newKeysWorld(t, 0)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(&safego.PanicError{Where: "cycle timer", Value: "elsewhere"})
+	api := &counting{Client: k.client(t)}
+	p := pricing.New(pricing.Config{Refresh: 24 * time.Hour}, api, newStore(t), k.clock.now, nil)
+	var got map[string]pricing.Cost
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				t.Fatalf("Costs panicked with %v, though no price call panicked", v)
+			}
+		}()
+		got, _ = p.Costs(ctx, k.instances())
+	}()
+	if n := api.started.Load(); n != 0 {
+		t.Errorf("%d price calls started with a context already cancelled", n)
+	}
+	for id, c := range got {
+		if c.Source != pricing.SourceUnknown {
+			t.Errorf("%s: %s, want unknown", id, show(c))
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/money"
@@ -94,16 +95,23 @@ func (p *Pricer) lists(ctx context.Context, instances []Instance, bills map[stri
 // goroutine, as a *safego.PanicError naming the key: when prices were asked one after another,
 // the panic reached the same caller.
 func (p *Pricer) ask(ctx context.Context, jobs []listJob, todo []int) {
+	var panicked atomic.Bool
 	err := safego.Run(ctx, "pricing: list price worker", len(todo), p.workers, func(ctx context.Context, _, n int) error {
 		j := &jobs[todo[n]]
-		return safego.Call("pricing: list price of "+j.key, func() {
+		err := safego.Call("pricing: list price of "+j.key, func() {
 			j.price, j.err = p.api.InquiryPriceCreateInstance(ctx, zen.PriceQuery{Zone: j.in.Zone, Type: j.in.Type,
 				ChargeType: j.in.ChargeType, InternetChargeType: j.in.InternetChargeType, PrepaidPeriod: 1})
 			j.asked = true
 		})
+		if err != nil {
+			panicked.Store(true)
+		}
+		return err
 	})
-	// A job's own failure is its answer (j.err); Run fails only with a panic or with ctx done.
-	if pe, ok := errors.AsType[*safego.PanicError](err); ok {
+	// A job's own failure is its answer (j.err): a job fails Run only by panicking, and then Run
+	// returns that panic. Otherwise Run's error is ctx's cause, which is no panic of ask's even
+	// when it is a *safego.PanicError (another goroutine's, that cancelled the cycle).
+	if pe, ok := errors.AsType[*safego.PanicError](err); ok && panicked.Load() {
 		panic(pe)
 	}
 }

@@ -3,6 +3,7 @@ package safego
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -116,5 +117,46 @@ func TestRunAtMostKAtOnce(t *testing.T) {
 		if got := most.Load(); got != int64(k) {
 			t.Errorf("k=%d: at most %d jobs ran at once, want %d", k, got, k)
 		}
+	}
+}
+
+// TestRunJobThatNeverReturns: a job that ends its goroutine without returning (runtime.Goexit,
+// as t.FailNow does) has not run to the end: Run must not report that every job succeeded,
+// though ctx is not done and no job failed or panicked.
+func TestRunJobThatNeverReturns(t *testing.T) {
+	var ran atomic.Int64
+	err := Run(context.Background(), "exiting worker", 5, 1, func(ctx context.Context, worker, i int) error {
+		ran.Add(1)
+		if i == 1 {
+			runtime.Goexit()
+		}
+		return nil
+	})
+	if err == nil {
+		t.Fatalf("Run = nil after job 1 of 5 never returned (%d jobs ran), want an error", ran.Load())
+	}
+}
+
+// TestRunCutShortJobSeesACancellation: a job cut short by another's failure sees its ctx
+// cancelled as such (context.Canceled), not with the other job's error as the cause, which it
+// would report as its own.
+func TestRunCutShortJobSeesACancellation(t *testing.T) {
+	started := make(chan struct{})
+	causes := make(chan error, 1)
+	err := Run(context.Background(), "test worker", 2, 2, func(ctx context.Context, worker, i int) error {
+		if i == 0 {
+			<-started
+			return errJob
+		}
+		close(started)
+		<-ctx.Done()
+		causes <- context.Cause(ctx)
+		return ctx.Err()
+	})
+	if !errors.Is(err, errJob) {
+		t.Fatalf("Run = %v, want %v", err, errJob)
+	}
+	if cause := <-causes; cause != context.Canceled {
+		t.Errorf("the cut short job's ctx cause = %v, want context.Canceled", cause)
 	}
 }

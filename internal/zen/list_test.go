@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -556,5 +558,57 @@ func TestListInstancesCanceledBetweenPages(t *testing.T) {
 	}
 	if n := f.count(); n != 1 {
 		t.Errorf("server saw %d requests, want 1 (none after ctx ended)", n)
+	}
+}
+
+// TestListInstancesPageWorkerThatNeverReturns: a page whose worker ends without returning (here
+// runtime.Goexit in the hand-over, on the worker's goroutine) was not fetched to the end as far as
+// the listing knows: the listing fails, as it did with its own count check before safego.Run.
+func TestListInstancesPageWorkerThatNeverReturns(t *testing.T) {
+	f := newFakeAPI(t, pagedFleet(t, map[string][]map[string]any{"/": fleet(2000, "", "")}, nil))
+	c := newTestClient(t, f)
+	got, err := c.ListInstancesEach(context.Background(), Filter{}, func(off int, page []Instance) {
+		if off > 0 {
+			runtime.Goexit()
+		}
+	})
+	if got != nil || err == nil {
+		t.Errorf("ListInstancesEach = %d instances, %v; want nil and an error", len(got), err)
+	}
+}
+
+// TestListInstancesPageCutShortIsCanceled: when one page fails, a page still in flight is
+// abandoned; its attempt is reported (metrics, the request log, the adaptive rate) as cancelled,
+// not as the failed page's answer, which it never got.
+func TestListInstancesPageCutShortIsCanceled(t *testing.T) {
+	page3 := make(chan struct{})
+	paged := pagedFleet(t, map[string][]map[string]any{"/": fleet(2500, "", "")}, nil)
+	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, req apiRequest) {
+		switch intParam(req, "pageNum") {
+		case 2:
+			<-page3 // page 3 is in flight when page 2 fails
+			apiErr(t, w, http.StatusBadRequest, "INVALID_PARAMETER", "T-2")
+		case 3:
+			close(page3)
+			<-r.Context().Done() // never answered: the client gives up on it
+		default:
+			paged(w, r, req)
+		}
+	})
+	var mu sync.Mutex
+	codes := map[string]int{}
+	c := newTestClient(t, f, WithPageConcurrency(2), WithObserver(func(action, code string, d time.Duration) {
+		mu.Lock()
+		codes[code]++
+		mu.Unlock()
+	}))
+	if got, err := c.ListInstances(context.Background(), Filter{}); got != nil || err == nil {
+		t.Fatalf("ListInstances = %d instances, %v; want nil and page 2's error", len(got), err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]int{CodeOK: 1, "INVALID_PARAMETER": 1, CodeCanceled: 1}
+	if !maps.Equal(codes, want) {
+		t.Errorf("attempts observed by code: %v, want %v", codes, want)
 	}
 }
