@@ -71,10 +71,10 @@ func Build(res *reconcile.Result, m Meta) *Plan {
 			continue
 		}
 		it := Item{ID: e.Instance.ID, Name: e.Instance.Name, Reasons: []Reason{}, Fingerprint: Fingerprint(*e.Instance)}
-		if e.DueAt != nil {
-			it.DueAt = e.DueAt.UTC().Truncate(time.Second)
+		if due := e.DueAt(); due != nil {
+			it.DueAt = due.UTC().Truncate(time.Second)
 		}
-		for _, r := range e.Terminate {
+		for _, r := range e.Terminate() {
 			it.Reasons = append(it.Reasons, Reason{Policy: r.Policy, Reason: r.Reason})
 		}
 		p.Items = append(p.Items, it)

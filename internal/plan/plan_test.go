@@ -17,12 +17,18 @@ const dg = "sha256:0000000000000000000000000000000000000000000000000000000000000
 
 func sample(t *testing.T) (*Plan, []byte) {
 	t.Helper()
-	due := t0.Add(-time.Hour)
+	dueAt := t0.Add(-time.Hour)
+	due := func(in *zen.Instance, a reconcile.Action, at time.Time, r policy.Reason) reconcile.Entry {
+		e := reconcile.Entry{Instance: in, Action: a}
+		e.SetDueAt(&at)
+		e.SetTerminate([]policy.Reason{r})
+		return e
+	}
 	res := &reconcile.Result{RunID: "20261203T100000Z-abcd", InventorySize: 5, Entries: []reconcile.Entry{
-		{Instance: &zen.Instance{ID: "2", Name: "b", Status: zen.StatusRunning}, Action: reconcile.ActionWouldTerminate, DueAt: &due,
-			Terminate: []policy.Reason{{Policy: "reaper.expiry", Reason: "expired <2026-12-01>"}}},
-		{Instance: &zen.Instance{ID: "1", Name: "a", Status: zen.StatusStopped}, Action: reconcile.ActionBlocked, DueAt: &due,
-			Terminate: []policy.Reason{{Policy: "reaper.idle", Reason: "idle"}}},
+		due(&zen.Instance{ID: "2", Name: "b", Status: zen.StatusRunning}, reconcile.ActionWouldTerminate, dueAt,
+			policy.Reason{Policy: "reaper.expiry", Reason: "expired <2026-12-01>"}),
+		due(&zen.Instance{ID: "1", Name: "a", Status: zen.StatusStopped}, reconcile.ActionBlocked, dueAt,
+			policy.Reason{Policy: "reaper.idle", Reason: "idle"}),
 		{Instance: &zen.Instance{ID: "3"}, Action: reconcile.ActionMarked},
 		{Instance: &zen.Instance{ID: "4"}, Action: reconcile.ActionKept},
 	}}

@@ -54,13 +54,13 @@ func (r *Reconciler) act(ctx context.Context, res *Result, refusals map[string]s
 			why = changed(e, f)
 		}
 		if why == "" {
-			why = r.disagrees(f, decisions[f.ID], e.Marks, refusals, pending, now)
+			why = r.disagrees(f, decisions[f.ID], e.Marks(), refusals, pending, now)
 		}
 		// The entry is given the fresh description, a copy of its own: the listing's instance it
 		// pointed at is never written (nothing may observe a changed listing).
 		if why != "" {
 			e.Instance, e.Action, e.SkipReason = &f, ActionSkipped, SkipChanged
-			e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "re-check before acting: " + why})
+			e.AddWarn(policy.Reason{Policy: "reaper", Reason: "re-check before acting: " + why})
 			r.log.Debug("instance changed before acting", "run_id", res.RunID, "instance_id", f.ID, "reason", why)
 			continue
 		}

@@ -120,11 +120,14 @@ func (r *Reconciler) applyPlan(ctx context.Context, res *Result, c ApplyCycle, l
 	fingerprints := make(map[string]string, len(c.Items))
 	for _, it := range c.Items {
 		due := it.DueAt.UTC()
-		e := Entry{Instance: &zen.Instance{ID: it.ID, Name: it.Name}, Action: ActionWouldTerminate,
-			Terminate: it.Reasons, DueAt: &due}
+		e := Entry{Instance: &zen.Instance{ID: it.ID, Name: it.Name}, Action: ActionWouldTerminate}
+		e.SetTerminate(it.Reasons)
+		e.SetDueAt(&due)
+		var marks []PolicyMark
 		for _, p := range policiesOf(it.Reasons) {
-			e.Marks = append(e.Marks, PolicyMark{Policy: p, DueAt: due})
+			marks = append(marks, PolicyMark{Policy: p, DueAt: due})
 		}
+		e.SetMarks(marks)
 		fingerprints[it.ID] = it.Fingerprint
 		res.Entries = append(res.Entries, e)
 	}

@@ -110,7 +110,7 @@ func (r *Reconciler) settle(runID string, e *Entry, ok bool, seen, why string, f
 	id := e.Instance.ID
 	if ok {
 		if e.Instance.ChargeType == zen.ChargePrepaid {
-			e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "subscription cancelled: the instance is returned when it expires"})
+			e.AddWarn(policy.Reason{Policy: "reaper", Reason: "subscription cancelled: the instance is returned when it expires"})
 		}
 		if _, was := pending[id]; was {
 			if err := r.opts.Store.DeleteUnconfirmed(id); err != nil {
@@ -119,7 +119,7 @@ func (r *Reconciler) settle(runID string, e *Entry, ok bool, seen, why string, f
 		}
 		return r.complete(runID, e, OutcomeTerminated, now)
 	}
-	u := state.Unconfirmed{InstanceID: id, Attempts: 1, FirstAt: now, LastAt: now, RequestID: e.RequestID, Observed: seen}
+	u := state.Unconfirmed{InstanceID: id, Attempts: 1, FirstAt: now, LastAt: now, RequestID: e.RequestID(), Observed: seen}
 	if old, was := pending[id]; was {
 		u.Attempts, u.FirstAt = old.Attempts+1, old.FirstAt
 	}
@@ -127,9 +127,10 @@ func (r *Reconciler) settle(runID string, e *Entry, ok bool, seen, why string, f
 		e.Instance = &f // f is settle's own copy: the listing's instance is never written
 	}
 	next := now.Add(unconfirmedWait(r.opts.Settings.UnconfirmedRetryAfter, u.Attempts))
-	e.Action, e.TerminatedAt = ActionUnconfirmed, nil
-	e.Error = fmt.Sprintf("the API accepted the termination but %s (%d in a row); not called again before %s",
-		why, u.Attempts, next.Format(time.RFC3339))
+	e.Action = ActionUnconfirmed
+	e.SetTerminatedAt(nil)
+	e.SetErrorText(fmt.Sprintf("the API accepted the termination but %s (%d in a row); not called again before %s",
+		why, u.Attempts, next.Format(time.RFC3339)))
 	if err := r.opts.Store.PutUnconfirmed(u); err != nil {
 		return fmt.Errorf("remember unconfirmed termination of %s: %w", id, err)
 	}

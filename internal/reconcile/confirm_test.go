@@ -73,8 +73,8 @@ func TestConfirmAfterBatch(t *testing.T) {
 		t.Fatalf("describes %v, want the re-check and one confirmation of a, b, c", h.api.described)
 	}
 	b := res.entry(t, "b")
-	if b.RequestID != "T-b" || b.TerminatedAt != nil || !strings.Contains(b.Error, "still RUNNING") {
-		t.Errorf("b: request %q, terminated_at %v, error %q", b.RequestID, b.TerminatedAt, b.Error)
+	if b.RequestID() != "T-b" || b.TerminatedAt() != nil || !strings.Contains(b.ErrorText(), "still RUNNING") {
+		t.Errorf("b: request %q, terminated_at %v, error %q", b.RequestID(), b.TerminatedAt(), b.ErrorText())
 	}
 	if res.Failures() != 1 || res.Status != StatusOK {
 		t.Errorf("failures %d status %s, want 1 failure in an ok cycle (exit 1)", res.Failures(), res.Status)
@@ -106,8 +106,8 @@ func TestConfirmDescribeFailureIsUnconfirmed(t *testing.T) {
 	}
 	res := h.cycle(t, false)
 	e := res.entry(t, "a")
-	if e.Action != ActionUnconfirmed || !strings.Contains(e.Error, "connection reset") {
-		t.Fatalf("entry %s %q, want unconfirmed naming the describe failure", e.Action, e.Error)
+	if e.Action != ActionUnconfirmed || !strings.Contains(e.ErrorText(), "connection reset") {
+		t.Fatalf("entry %s %q, want unconfirmed naming the describe failure", e.Action, e.ErrorText())
 	}
 	if _, ok := h.store.unconfirmed["a"]; !ok {
 		t.Error("no backoff recorded")

@@ -63,16 +63,19 @@ func (r *Reconciler) decide(ctx context.Context, now time.Time, inv []zen.Instan
 // entry combines a guard verdict and a policy decision into a first action. The entry points at
 // in, the listing's own instance (no copy: see Entry.Instance).
 func (r *Reconciler) entry(in *zen.Instance, g guardResult, d policy.Decision, tr *policy.Traffic) Entry {
-	e := Entry{Instance: in, Terminate: d.Terminate, Exempt: d.Exempt, Warn: d.Warn, Traffic: tr, EvalFailed: d.Err != nil}
+	e := Entry{Instance: in, Traffic: tr, EvalFailed: d.Err != nil}
+	e.SetTerminate(d.Terminate)
+	e.SetExempt(d.Exempt)
+	e.SetWarn(d.Warn)
 	for _, w := range r.opts.Settings.Protect.tagWarnings(*in) {
-		e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: w})
+		e.AddWarn(policy.Reason{Policy: "reaper", Reason: w})
 	}
 	switch {
 	case !g.passed():
 		e.Action, e.SkipReason = g.action, g.reason
 	case d.Err != nil:
 		e.Action = ActionKept
-		e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "policy evaluation failed: " + d.Err.Error()})
+		e.AddWarn(policy.Reason{Policy: "reaper", Reason: "policy evaluation failed: " + d.Err.Error()})
 		r.log.Warn("policy evaluation failed", "instance_id", in.ID, "error", d.Err)
 	case len(d.Exempt) > 0:
 		e.Action = ActionExempt

@@ -37,8 +37,9 @@ func (r *Reconciler) fence(ctx context.Context, step, id string) error {
 func (r *Reconciler) fenced(res *Result, due, accepted []int, err error) error {
 	for _, i := range accepted {
 		e := &res.Entries[i]
-		e.Action, e.TerminatedAt = ActionUnconfirmed, nil
-		e.Error = "the API accepted the termination, but leadership was lost before it could be confirmed; the next leader resolves it"
+		e.Action = ActionUnconfirmed
+		e.SetTerminatedAt(nil)
+		e.SetErrorText("the API accepted the termination, but leadership was lost before it could be confirmed; the next leader resolves it")
 	}
 	r.notAttempted(res, due)
 	revokeOnLostLeadership(res)

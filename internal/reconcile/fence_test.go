@@ -82,8 +82,8 @@ func TestLostFenceStopsActingAndAborts(t *testing.T) {
 				t.Errorf("open intents = %v, want %v", open, tt.wantOpen)
 			}
 			if tt.unconfirm != "" {
-				if e := res.entry(t, tt.unconfirm); e.Action != ActionUnconfirmed || !strings.Contains(e.Error, "leadership was lost") {
-					t.Errorf("%s = %s %q, want unconfirmed, leadership was lost", tt.unconfirm, e.Action, e.Error)
+				if e := res.entry(t, tt.unconfirm); e.Action != ActionUnconfirmed || !strings.Contains(e.ErrorText(), "leadership was lost") {
+					t.Errorf("%s = %s %q, want unconfirmed, leadership was lost", tt.unconfirm, e.Action, e.ErrorText())
 				}
 			}
 			for _, id := range tt.notReached {

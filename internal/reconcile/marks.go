@@ -26,26 +26,29 @@ func (m PolicyMark) Due(now time.Time) bool { return !now.Before(m.DueAt) }
 
 // keepMarks gives e one mark per policy that nominates it, each carried over from old when that
 // policy nominated e in the last cycle and new (marked at now) otherwise, and adds them to next.
-// e.Marks is sorted deciding mark first (see sortMarks); e.MarkedAt and e.DueAt are the deciding
-// mark's. Marks of policies that no longer nominate e are not carried over: they are dropped.
+// e.Marks() is sorted deciding mark first (see sortMarks); e.MarkedAt() and e.DueAt() are the
+// deciding mark's. Marks of policies that no longer nominate e are not carried over: they are
+// dropped.
 func (r *Reconciler) keepMarks(now time.Time, e *Entry, old, next map[state.MarkKey]state.Mark) {
-	e.Marks = e.Marks[:0]
-	for _, p := range policiesOf(e.Terminate) {
+	marks := e.Marks()[:0]
+	for _, p := range policiesOf(e.Terminate()) {
 		k := state.MarkKey{InstanceID: e.Instance.ID, Policy: p}
 		m, ok := old[k]
 		if !ok {
 			m = state.Mark{InstanceID: k.InstanceID, Policy: p, FirstSeen: now}
 		}
-		m.Reasons = reasonsOf(e.Terminate, p)
+		m.Reasons = reasonsOf(e.Terminate(), p)
 		next[k] = m
-		e.Marks = append(e.Marks, PolicyMark{Policy: p, MarkedAt: m.FirstSeen, DueAt: m.FirstSeen.Add(r.opts.Settings.GracePeriod), New: !ok})
+		marks = append(marks, PolicyMark{Policy: p, MarkedAt: m.FirstSeen, DueAt: m.FirstSeen.Add(r.opts.Settings.GracePeriod), New: !ok})
 	}
-	if len(e.Marks) == 0 {
+	e.SetMarks(marks)
+	if len(marks) == 0 {
 		return
 	}
-	sortMarks(e.Marks)
-	markedAt, dueAt := e.Marks[0].MarkedAt, e.Marks[0].DueAt
-	e.MarkedAt, e.DueAt = &markedAt, &dueAt
+	sortMarks(marks)
+	markedAt, dueAt := marks[0].MarkedAt, marks[0].DueAt
+	e.SetMarkedAt(&markedAt)
+	e.SetDueAt(&dueAt)
 }
 
 // sortMarks orders marks deciding mark first: the earliest due, then the earliest marked (when

@@ -107,14 +107,14 @@ func TestGraceIsPerPolicy(t *testing.T) {
 					t.Fatalf("at t0+%v (%q): action %s, want %s", s.at, s.nominate, e.Action, s.want)
 				}
 				if s.want == ActionKept {
-					if e.MarkedAt != nil || e.DueAt != nil {
-						t.Fatalf("at t0+%v: kept with marked_at %v due_at %v", s.at, e.MarkedAt, e.DueAt)
+					if e.MarkedAt() != nil || e.DueAt() != nil {
+						t.Fatalf("at t0+%v: kept with marked_at %v due_at %v", s.at, e.MarkedAt(), e.DueAt())
 					}
 					continue
 				}
-				if e.MarkedAt == nil || e.DueAt == nil || !e.MarkedAt.Equal(t0.Add(s.wantMarked)) || !e.DueAt.Equal(t0.Add(s.wantDue)) {
+				if e.MarkedAt() == nil || e.DueAt() == nil || !e.MarkedAt().Equal(t0.Add(s.wantMarked)) || !e.DueAt().Equal(t0.Add(s.wantDue)) {
 					t.Fatalf("at t0+%v (%q): marked_at %v due_at %v, want t0+%v and t0+%v",
-						s.at, s.nominate, e.MarkedAt, e.DueAt, s.wantMarked, s.wantDue)
+						s.at, s.nominate, e.MarkedAt(), e.DueAt(), s.wantMarked, s.wantDue)
 				}
 			}
 			if got := len(hr.api.calls()); got != 1 {
@@ -154,7 +154,7 @@ func TestRecheckRequiresDuePolicy(t *testing.T) {
 			e := h.cycle(t, false).entry(t, "a")
 			called := len(h.api.calls()) == 1
 			if called != tt.wantCall {
-				t.Fatalf("terminate called = %v, want %v (entry %s/%s, warn %v)", called, tt.wantCall, e.Action, e.SkipReason, e.Warn)
+				t.Fatalf("terminate called = %v, want %v (entry %s/%s, warn %v)", called, tt.wantCall, e.Action, e.SkipReason, e.Warn())
 			}
 			if !tt.wantCall && (e.Action != ActionSkipped || e.SkipReason != SkipChanged) {
 				t.Errorf("entry = %s/%s, want skipped/changed", e.Action, e.SkipReason)
@@ -186,11 +186,11 @@ func TestMarksPerPolicyStored(t *testing.T) {
 		h.now = t0.Add(s.at)
 		h.api.instances = []zen.Instance{nominated(s.nominate)}
 		e := h.cycle(t, true).entry(t, "a")
-		if len(e.Marks) != len(s.want) {
-			t.Fatalf("at t0+%v: marks %+v, want %v", s.at, e.Marks, s.want)
+		if len(e.Marks()) != len(s.want) {
+			t.Fatalf("at t0+%v: marks %+v, want %v", s.at, e.Marks(), s.want)
 		}
 		for i, w := range s.want {
-			m := e.Marks[i]
+			m := e.Marks()[i]
 			if m.Policy != w.policy || !m.MarkedAt.Equal(t0.Add(w.marked)) || !m.DueAt.Equal(t0.Add(w.marked+24*time.Hour)) {
 				t.Errorf("at t0+%v: mark %d = %+v, want %s marked at t0+%v", s.at, i, m, w.policy, w.marked)
 			}

@@ -85,12 +85,12 @@ func ReasonTag(reasons []policy.Reason) string {
 func wantMarks(e *Entry) (tags []zen.Tag, leave bool) {
 	switch e.Action {
 	case ActionMarked, ActionWouldTerminate, ActionBlocked:
-		if e.DueAt == nil || len(e.Terminate) == 0 {
+		if e.DueAt() == nil || len(e.Terminate()) == 0 {
 			return nil, true
 		}
 		return []zen.Tag{
-			{Key: TagTerminateAfter, Value: e.DueAt.UTC().Truncate(time.Second).Format(time.RFC3339)},
-			{Key: TagReason, Value: ReasonTag(e.Terminate)},
+			{Key: TagTerminateAfter, Value: e.DueAt().UTC().Truncate(time.Second).Format(time.RFC3339)},
+			{Key: TagReason, Value: ReasonTag(e.Terminate())},
 		}, false
 	case ActionExempt, ActionProtected:
 		return nil, false
@@ -160,7 +160,7 @@ func (r *Reconciler) markTags(ctx context.Context, res *Result) error {
 		w.RequestID = reqID
 		if err != nil {
 			w.Result, w.Err = TagWriteFailed, err.Error()
-			e.Warn = append(e.Warn, policy.Reason{Policy: "reaper", Reason: "mark tags not written: " + err.Error()})
+			e.AddWarn(policy.Reason{Policy: "reaper", Reason: "mark tags not written: " + err.Error()})
 			r.log.Warn("mark tags not written", "run_id", res.RunID, "instance_id", e.Instance.ID, "error", err)
 		}
 		res.TagWrites = append(res.TagWrites, w)

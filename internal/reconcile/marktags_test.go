@@ -236,8 +236,8 @@ func TestFailedTagWriteIsAWarning(t *testing.T) {
 			t.Errorf("TagWrite %+v, want failed with its error", w)
 		}
 		e := res.entry(t, w.InstanceID)
-		if !slices.ContainsFunc(e.Warn, func(r policy.Reason) bool { return strings.Contains(r.Reason, "mark tags not written: zrm down") }) {
-			t.Errorf("entry %s warnings %v lack the failed write", w.InstanceID, e.Warn)
+		if !slices.ContainsFunc(e.Warn(), func(r policy.Reason) bool { return strings.Contains(r.Reason, "mark tags not written: zrm down") }) {
+			t.Errorf("entry %s warnings %v lack the failed write", w.InstanceID, e.Warn())
 		}
 		if e.Action != ActionMarked {
 			t.Errorf("entry %s action %s, want marked", w.InstanceID, e.Action)

@@ -24,7 +24,7 @@ func (r *Reconciler) plan(now time.Time, res *Result) error {
 			continue
 		}
 		r.keepMarks(now, e, old, marks)
-		if len(e.Marks) > 0 && e.Marks[0].Due(now) {
+		if ms := e.Marks(); len(ms) > 0 && ms[0].Due(now) {
 			due = append(due, i)
 		}
 	}

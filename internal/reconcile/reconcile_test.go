@@ -50,8 +50,8 @@ func TestActTerminatesDue(t *testing.T) {
 		t.Fatalf("calls = %v, want %v", got, want)
 	}
 	e := res.entry(t, "a")
-	if e.Action != ActionTerminated || e.RequestID != "T-a" || e.TerminatedAt == nil {
-		t.Errorf("entry a = %+v", e)
+	if e.Action != ActionTerminated || e.RequestID() != "T-a" || e.TerminatedAt() == nil {
+		t.Errorf("entry a = %s", entryText(e))
 	}
 	if got := res.entry(t, "b").Action; got != ActionKept {
 		t.Errorf("b action = %s, want kept", got)
@@ -71,12 +71,12 @@ func TestGracePeriodMarks(t *testing.T) {
 	h := newHarness(t, []zen.Instance{inst("a")}, func(s *Settings) { s.GracePeriod = 24 * time.Hour })
 	res := h.cycle(t, false)
 	e := res.entry(t, "a")
-	if e.Action != ActionMarked || !e.MarkedAt.Equal(t0) || !e.DueAt.Equal(t0.Add(24*time.Hour)) {
-		t.Fatalf("first cycle entry = %s marked=%v due=%v", e.Action, e.MarkedAt, e.DueAt)
+	if e.Action != ActionMarked || !e.MarkedAt().Equal(t0) || !e.DueAt().Equal(t0.Add(24*time.Hour)) {
+		t.Fatalf("first cycle entry = %s marked=%v due=%v", e.Action, e.MarkedAt(), e.DueAt())
 	}
 	h.now = t0.Add(23 * time.Hour)
-	if got := h.cycle(t, false).entry(t, "a"); got.Action != ActionMarked || !got.MarkedAt.Equal(t0) {
-		t.Fatalf("inside grace: action %s marked %v, want marked at first sight", got.Action, got.MarkedAt)
+	if got := h.cycle(t, false).entry(t, "a"); got.Action != ActionMarked || !got.MarkedAt().Equal(t0) {
+		t.Fatalf("inside grace: action %s marked %v, want marked at first sight", got.Action, got.MarkedAt())
 	}
 	if len(h.api.calls()) != 0 {
 		t.Fatal("terminated inside the grace period")
@@ -99,8 +99,8 @@ func TestMarkDroppedWhenNoLongerCandidate(t *testing.T) {
 	deleteTag(&h.api.instances[0], "keep")
 	h.now = t0.Add(25 * time.Hour)
 	e := h.cycle(t, true).entry(t, "a")
-	if e.Action != ActionMarked || !e.MarkedAt.Equal(h.now) {
-		t.Fatalf("re-candidate: action %s marked %v, want a fresh mark at %v", e.Action, e.MarkedAt, h.now)
+	if e.Action != ActionMarked || !e.MarkedAt().Equal(h.now) {
+		t.Fatalf("re-candidate: action %s marked %v, want a fresh mark at %v", e.Action, e.MarkedAt(), h.now)
 	}
 }
 
@@ -175,8 +175,8 @@ func TestPolicyFailureAborts(t *testing.T) {
 func TestEvaluationErrorNeverTerminates(t *testing.T) {
 	h := newHarness(t, []zen.Instance{inst("a", withTag("broken", "yes"))}, nil)
 	res := h.cycle(t, false)
-	if e := res.entry(t, "a"); e.Action != ActionKept || len(e.Warn) == 0 {
-		t.Fatalf("entry = %s warn %v, want kept with a warning", e.Action, e.Warn)
+	if e := res.entry(t, "a"); e.Action != ActionKept || len(e.Warn()) == 0 {
+		t.Fatalf("entry = %s warn %v, want kept with a warning", e.Action, e.Warn())
 	}
 	if len(h.api.calls()) != 0 {
 		t.Fatal("terminated an instance whose evaluation failed")
@@ -222,7 +222,7 @@ func TestRecheckGoneAndFailed(t *testing.T) {
 	h.api.describe = func([]string) ([]zen.Instance, error) { return nil, errors.New("503") }
 	res := h.cycle(t, false)
 	if res.Status != StatusFailed || res.entry(t, "a").SkipReason != SkipRecheckFailed {
-		t.Fatalf("recheck failure: status %s entry %+v", res.Status, res.entry(t, "a"))
+		t.Fatalf("recheck failure: status %s entry %s", res.Status, entryText(res.entry(t, "a")))
 	}
 	if len(h.api.calls()) != 0 {
 		t.Fatal("terminated without a successful re-check")
@@ -259,8 +259,8 @@ func TestOutcomes(t *testing.T) {
 			if e.Action != tt.wantAction || e.SkipReason != tt.wantSkip {
 				t.Fatalf("entry = %s/%s, want %s/%s", e.Action, e.SkipReason, tt.wantAction, tt.wantSkip)
 			}
-			if e.RequestID != "Treq" {
-				t.Errorf("request id = %q, want Treq", e.RequestID)
+			if e.RequestID() != "Treq" {
+				t.Errorf("request id = %q, want Treq", e.RequestID())
 			}
 			if got := h.store.intents[0].Outcome; got == nil || got.Result != tt.wantOutcome {
 				t.Errorf("outcome = %+v, want %s", got, tt.wantOutcome)
@@ -317,8 +317,8 @@ func TestThrottledCallMadeOnceAndRecorded(t *testing.T) {
 		t.Errorf("a = %s, want terminated", e.Action)
 	}
 	e := res.entry(t, "b")
-	if e.Action != ActionFailed || !strings.Contains(e.Error, zen.CodeRequestLimitExceeded) {
-		t.Errorf("b = %s %q, want failed and saying throttled", e.Action, e.Error)
+	if e.Action != ActionFailed || !strings.Contains(e.ErrorText(), zen.CodeRequestLimitExceeded) {
+		t.Errorf("b = %s %q, want failed and saying throttled", e.Action, e.ErrorText())
 	}
 	if got := h.store.intents[1].Outcome; got == nil || got.Result != OutcomeFailed {
 		t.Errorf("b outcome = %+v, want recorded failure", got)
@@ -335,8 +335,8 @@ func TestIntentFailureStopsActing(t *testing.T) {
 	if res.Status != StatusFailed {
 		t.Errorf("status = %s, want failed", res.Status)
 	}
-	if e := res.entry(t, "001"); e.Action != ActionFailed || !strings.Contains(e.Error, "not called") {
-		t.Errorf("001 = %s %q", e.Action, e.Error)
+	if e := res.entry(t, "001"); e.Action != ActionFailed || !strings.Contains(e.ErrorText(), "not called") {
+		t.Errorf("001 = %s %q", e.Action, e.ErrorText())
 	}
 	if e := res.entry(t, "002"); e.SkipReason != SkipNotAttempted {
 		t.Errorf("002 = %s/%s, want not_attempted", e.Action, e.SkipReason)
@@ -412,8 +412,8 @@ func TestRecordFailureFailsCycle(t *testing.T) {
 
 func TestPrepaidCancelRemembered(t *testing.T) {
 	h := newHarness(t, []zen.Instance{inst("a", withCharge(zen.ChargePrepaid))}, func(s *Settings) { s.AllowSubscriptionCancel = true })
-	if e := h.cycle(t, false).entry(t, "a"); e.Action != ActionTerminated || len(e.Warn) == 0 {
-		t.Fatalf("first = %s warn %v", e.Action, e.Warn)
+	if e := h.cycle(t, false).entry(t, "a"); e.Action != ActionTerminated || len(e.Warn()) == 0 {
+		t.Fatalf("first = %s warn %v", e.Action, e.Warn())
 	}
 	h.now = t0.Add(time.Hour)
 	if e := h.cycle(t, false).entry(t, "a"); e.SkipReason != SkipSubscription {

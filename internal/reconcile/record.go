@@ -119,9 +119,9 @@ func forgetUnconfirmed(e *Entry) string {
 		return "instance in the recycle bin: the termination took late"
 	case e.Action == ActionProtected:
 		return "protected"
-	case len(e.Exempt) > 0:
+	case len(e.Exempt()) > 0:
 		return "exempt"
-	case len(e.Terminate) == 0 && !e.EvalFailed && e.Action != ActionSkipped:
+	case len(e.Terminate()) == 0 && !e.EvalFailed && e.Action != ActionSkipped:
 		return "no longer a candidate"
 	}
 	return ""

@@ -56,25 +56,26 @@ type Block struct {
 }
 
 // Entry is the outcome for one inventoried instance.
+//
+// One Entry is kept per instance of the fleet, and most instances are kept with no reasons, so the
+// fields that are set for a few instances only (reasons, marks, the termination call's outcome) live
+// behind one pointer that is allocated when one of them is first set. Read them with the methods of
+// the same name (Terminate, Exempt, Warn, MarkedAt, DueAt, Marks, RequestID, ErrorText,
+// TerminatedAt), which return the zero value when nothing was set, and write them with the Set and
+// Add methods. Setting a zero value on an entry without details allocates nothing.
+//
+// A copy of an Entry shares those details with the original: write only through the element of its
+// slice (res.Entries[i]), never through a copy.
 type Entry struct {
 	// Instance is never nil. A cycle's entry points at the instance in the listing's own slice (no
 	// copy: one Entry is kept per instance of the fleet); apply's at one made from its plan item.
 	// Nothing writes through it: a fresh description (act's re-check, confirm's describe) replaces
 	// the pointer with one to a copy of its own, so the listing is never changed. Read it, never
 	// write it.
-	Instance     *zen.Instance
-	Action       Action
-	Terminate    []policy.Reason
-	Exempt       []policy.Reason
-	Warn         []policy.Reason
-	SkipReason   string
-	MarkedAt     *time.Time // of the deciding mark, Marks[0]
-	DueAt        *time.Time // of the deciding mark, Marks[0]
-	Marks        []PolicyMark
-	RequestID    string
-	Error        string
-	TerminatedAt *time.Time
-	Traffic      *policy.Traffic
+	Instance   *zen.Instance
+	Action     Action
+	SkipReason string
+	Traffic    *policy.Traffic
 	// TrafficPending says the instance's traffic was due but is unknown this cycle (not fetched:
 	// over the traffic budget, out of time, or the fetch failed). Traffic is then nil: policies
 	// see null, so the instance is never idle for it.
@@ -82,6 +83,183 @@ type Entry struct {
 	// EvalFailed says the policies could not decide about the instance (its Decision.Err): its
 	// empty Terminate means unknown, not "no longer a candidate".
 	EvalFailed bool
+	// d holds the rarely set fields; nil until one of them is set.
+	d *entryDetail
+}
+
+// entryDetail is the part of an Entry that most instances do not need.
+type entryDetail struct {
+	terminate    []policy.Reason
+	exempt       []policy.Reason
+	warn         []policy.Reason
+	markedAt     *time.Time // of the deciding mark, marks[0]
+	dueAt        *time.Time // of the deciding mark, marks[0] (apply: the plan item's due time)
+	marks        []PolicyMark
+	requestID    string
+	err          string
+	terminatedAt *time.Time
+}
+
+// detail returns e's details for a write, allocating them when e has none.
+func (e *Entry) detail() *entryDetail {
+	if e.d == nil {
+		e.d = new(entryDetail)
+	}
+	return e.d
+}
+
+// Terminate is the reasons a policy nominates the instance for termination.
+func (e Entry) Terminate() []policy.Reason {
+	if e.d == nil {
+		return nil
+	}
+	return e.d.terminate
+}
+
+// Exempt is the reasons a policy exempts the instance.
+func (e Entry) Exempt() []policy.Reason {
+	if e.d == nil {
+		return nil
+	}
+	return e.d.exempt
+}
+
+// Warn is the policies' warnings and the cycle's own about the instance.
+func (e Entry) Warn() []policy.Reason {
+	if e.d == nil {
+		return nil
+	}
+	return e.d.warn
+}
+
+// MarkedAt is when the deciding mark (Marks()[0]) was first seen, nil when there is none.
+func (e Entry) MarkedAt() *time.Time {
+	if e.d == nil {
+		return nil
+	}
+	return e.d.markedAt
+}
+
+// DueAt is when the deciding mark (Marks()[0]) is due, nil when there is none.
+func (e Entry) DueAt() *time.Time {
+	if e.d == nil {
+		return nil
+	}
+	return e.d.dueAt
+}
+
+// Marks is the instance's marks, deciding mark first.
+func (e Entry) Marks() []PolicyMark {
+	if e.d == nil {
+		return nil
+	}
+	return e.d.marks
+}
+
+// RequestID is the API request ID of the termination call, "" when none was made.
+func (e Entry) RequestID() string {
+	if e.d == nil {
+		return ""
+	}
+	return e.d.requestID
+}
+
+// ErrorText is the error of a failed action, "" when there is none. (Not Error: an Entry is not an
+// error.)
+func (e Entry) ErrorText() string {
+	if e.d == nil {
+		return ""
+	}
+	return e.d.err
+}
+
+// TerminatedAt is when the termination was confirmed, nil when it was not.
+func (e Entry) TerminatedAt() *time.Time {
+	if e.d == nil {
+		return nil
+	}
+	return e.d.terminatedAt
+}
+
+// SetTerminate sets Terminate.
+func (e *Entry) SetTerminate(rs []policy.Reason) {
+	if e.d == nil && rs == nil {
+		return
+	}
+	e.detail().terminate = rs
+}
+
+// SetExempt sets Exempt.
+func (e *Entry) SetExempt(rs []policy.Reason) {
+	if e.d == nil && rs == nil {
+		return
+	}
+	e.detail().exempt = rs
+}
+
+// SetWarn sets Warn.
+func (e *Entry) SetWarn(rs []policy.Reason) {
+	if e.d == nil && rs == nil {
+		return
+	}
+	e.detail().warn = rs
+}
+
+// AddWarn appends rs to Warn.
+func (e *Entry) AddWarn(rs ...policy.Reason) {
+	if e.d == nil && len(rs) == 0 {
+		return
+	}
+	d := e.detail()
+	d.warn = append(d.warn, rs...)
+}
+
+// SetMarkedAt sets MarkedAt.
+func (e *Entry) SetMarkedAt(t *time.Time) {
+	if e.d == nil && t == nil {
+		return
+	}
+	e.detail().markedAt = t
+}
+
+// SetDueAt sets DueAt.
+func (e *Entry) SetDueAt(t *time.Time) {
+	if e.d == nil && t == nil {
+		return
+	}
+	e.detail().dueAt = t
+}
+
+// SetMarks sets Marks.
+func (e *Entry) SetMarks(ms []PolicyMark) {
+	if e.d == nil && ms == nil {
+		return
+	}
+	e.detail().marks = ms
+}
+
+// SetRequestID sets RequestID.
+func (e *Entry) SetRequestID(id string) {
+	if e.d == nil && id == "" {
+		return
+	}
+	e.detail().requestID = id
+}
+
+// SetErrorText sets ErrorText.
+func (e *Entry) SetErrorText(msg string) {
+	if e.d == nil && msg == "" {
+		return
+	}
+	e.detail().err = msg
+}
+
+// SetTerminatedAt sets TerminatedAt.
+func (e *Entry) SetTerminatedAt(t *time.Time) {
+	if e.d == nil && t == nil {
+		return
+	}
+	e.detail().terminatedAt = t
 }
 
 // Result is everything one cycle observed, decided and did. Reports, metrics and notifications are

@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -261,9 +260,7 @@ func TestStreamingDecidesAsBefore(t *testing.T) {
 func firstDiff(got, want []Entry) string {
 	for i := range min(len(got), len(want)) {
 		if !reflect.DeepEqual(got[i], want[i]) {
-			g, _ := json.Marshal(got[i])
-			w, _ := json.Marshal(want[i])
-			return fmt.Sprintf("; entry %d:\n got %s\nwant %s", i, g, w)
+			return fmt.Sprintf("; entry %d:\n got %s\nwant %s", i, entryText(got[i]), entryText(want[i]))
 		}
 	}
 	return ""

@@ -55,8 +55,8 @@ func TestRepeatedAndLooseTagsNeverTerminate(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"protect-true-false", "keep-true-false", "expiry-conflict"} {
-		if !hasWarning(res.entry(t, id).Warn, "repeats") {
-			t.Errorf("%s: no warning about the repeated key in %v", id, res.entry(t, id).Warn)
+		if !hasWarning(res.entry(t, id).Warn(), "repeats") {
+			t.Errorf("%s: no warning about the repeated key in %v", id, res.entry(t, id).Warn())
 		}
 	}
 }

@@ -33,13 +33,14 @@ func (r *Reconciler) terminate(ctx context.Context, runID string, e *Entry) (acc
 	if err := r.fence(ctx, "intent", id); err != nil {
 		return false, time.Time{}, err
 	}
-	intent := state.Intent{RunID: runID, InstanceID: id, CreatedAt: r.opts.Now().UTC(), Reasons: reasonTexts(e.Terminate)}
+	intent := state.Intent{RunID: runID, InstanceID: id, CreatedAt: r.opts.Now().UTC(), Reasons: reasonTexts(e.Terminate())}
 	if err := r.opts.Store.PutIntent(intent); err != nil {
-		e.Action, e.Error = ActionFailed, "not called: record intent: "+err.Error()
+		e.Action = ActionFailed
+		e.SetErrorText("not called: record intent: " + err.Error())
 		return false, time.Time{}, fmt.Errorf("record intent for %s: %w", id, err)
 	}
 	if err := r.fence(ctx, "call", id); err != nil {
-		e.Error = "intent recorded, not called: " + err.Error()
+		e.SetErrorText("intent recorded, not called: " + err.Error())
 		return false, time.Time{}, err
 	}
 	// The call runs on a context detached from the cycle's: once started it finishes (bounded by
@@ -62,7 +63,7 @@ func (r *Reconciler) complete(runID string, e *Entry, result string, now time.Ti
 	if err := r.remember(e, result, now); err != nil {
 		return err
 	}
-	o := state.Outcome{Result: result, RequestID: e.RequestID, Error: e.Error, At: now}
+	o := state.Outcome{Result: result, RequestID: e.RequestID(), Error: e.ErrorText(), At: now}
 	if err := r.opts.Store.CompleteIntent(runID, e.Instance.ID, o); err != nil {
 		return fmt.Errorf("record outcome for %s: %w", e.Instance.ID, err)
 	}
@@ -72,13 +73,14 @@ func (r *Reconciler) complete(runID string, e *Entry, result string, now time.Ti
 
 // apply maps the API's answer to the entry's action and returns the outcome to record.
 func (r *Reconciler) apply(e *Entry, reqID string, err error, now time.Time) string {
-	e.RequestID = reqID
+	e.SetRequestID(reqID)
 	if err != nil {
-		e.RequestID = zen.RequestID(err)
+		e.SetRequestID(zen.RequestID(err))
 	}
 	switch {
 	case err == nil: // accepted; confirm decides whether it took
-		e.Action, e.TerminatedAt = ActionTerminated, &now
+		e.Action = ActionTerminated
+		e.SetTerminatedAt(&now)
 		return OutcomeTerminated
 	case zen.IsRecycled(err):
 		e.Action, e.SkipReason = ActionSkipped, string(zen.StatusRecycle)
@@ -99,7 +101,8 @@ func (r *Reconciler) apply(e *Entry, reqID string, err error, now time.Time) str
 		e.Action, e.SkipReason = ActionSkipped, string(zen.StatusInstalling)
 		return OutcomeBusy
 	default:
-		e.Action, e.Error = ActionFailed, err.Error()
+		e.Action = ActionFailed
+		e.SetErrorText(err.Error())
 		return OutcomeFailed
 	}
 }
@@ -118,7 +121,7 @@ func (r *Reconciler) remember(e *Entry, result string, now time.Time) error {
 	if kind == "" {
 		return nil
 	}
-	ref := state.Refusal{InstanceID: e.Instance.ID, Kind: kind, LearnedAt: now, RequestID: e.RequestID}
+	ref := state.Refusal{InstanceID: e.Instance.ID, Kind: kind, LearnedAt: now, RequestID: e.RequestID()}
 	if err := r.opts.Store.PutRefusal(ref); err != nil {
 		return fmt.Errorf("remember %s of %s: %w", kind, e.Instance.ID, err)
 	}
@@ -127,14 +130,14 @@ func (r *Reconciler) remember(e *Entry, result string, now time.Time) error {
 
 func (r *Reconciler) logOutcome(runID string, e *Entry, result string) {
 	attrs := []any{"run_id", runID, "instance_id", e.Instance.ID, "instance_name", e.Instance.Name,
-		"reasons", reasonTexts(e.Terminate), "request_id", e.RequestID, "outcome", result}
+		"reasons", reasonTexts(e.Terminate()), "request_id", e.RequestID(), "outcome", result}
 	switch e.Action {
 	case ActionTerminated:
 		r.log.Info("instance terminated", attrs...)
 	case ActionUnconfirmed:
-		r.log.Error("termination accepted but not confirmed", append(attrs, "error", e.Error)...)
+		r.log.Error("termination accepted but not confirmed", append(attrs, "error", e.ErrorText())...)
 	case ActionFailed:
-		r.log.Error("terminate failed", append(attrs, "error", e.Error)...)
+		r.log.Error("terminate failed", append(attrs, "error", e.ErrorText())...)
 	default:
 		r.log.Info("terminate refused", append(attrs, "skip_reason", e.SkipReason)...)
 	}

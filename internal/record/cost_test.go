@@ -29,7 +29,7 @@ func TestSavingsAcrossCycles(t *testing.T) {
 	var last *Run
 	typed := func(e reconcile.Entry, typ string) reconcile.Entry {
 		e.Instance.Type = typ
-		e.Marks = []reconcile.PolicyMark{{Policy: "reaper.idle"}}
+		e.SetMarks([]reconcile.PolicyMark{{Policy: "reaper.idle"}})
 		return e
 	}
 	cycle := func(entries ...reconcile.Entry) (projected, realized, cumulative string) {
@@ -149,8 +149,8 @@ func TestSavingsNeverCountedTwice(t *testing.T) {
 	terminated := func(policy string, at time.Time) *reconcile.Result {
 		e := entry("a", reconcile.ActionTerminated)
 		e.Instance.Type = "S9I"
-		e.Marks = []reconcile.PolicyMark{{Policy: policy}}
-		e.TerminatedAt = &at
+		e.SetMarks([]reconcile.PolicyMark{{Policy: policy}})
+		e.SetTerminatedAt(&at)
 		res := result(reconcile.StatusOK, e)
 		res.StartedAt, res.FinishedAt = at, at.Add(time.Minute)
 		return res

@@ -27,8 +27,10 @@ func (fakePolicies) Packages() []string { return []string{"reaper.expiry", "reap
 func reason(p, r string) policy.Reason { return policy.Reason{Policy: p, Reason: r} }
 
 func entry(id string, a reconcile.Action, rs ...policy.Reason) reconcile.Entry {
-	return reconcile.Entry{Instance: &zen.Instance{ID: id, Name: "vm-" + id, Zone: "asia-east-1a", Status: zen.StatusRunning,
-		ChargeType: zen.ChargePostpaid}, Action: a, Terminate: rs}
+	e := reconcile.Entry{Instance: &zen.Instance{ID: id, Name: "vm-" + id, Zone: "asia-east-1a", Status: zen.StatusRunning,
+		ChargeType: zen.ChargePostpaid}, Action: a}
+	e.SetTerminate(rs)
+	return e
 }
 
 // result is a finished cycle of entries.

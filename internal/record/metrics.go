@@ -65,7 +65,7 @@ func Observe(m *metrics.Metrics, res *reconcile.Result, rep *report.Run) {
 		switch {
 		case slices.Contains(terminationResults, e.Action):
 			m.AddTermination(string(e.Action))
-		case e.Action == reconcile.ActionSkipped && e.RequestID != "": // the API refused the call
+		case e.Action == reconcile.ActionSkipped && e.RequestID() != "": // the API refused the call
 			m.AddTermination(refusedPrefix + e.SkipReason)
 		}
 	}

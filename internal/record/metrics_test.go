@@ -38,7 +38,8 @@ func TestCandidateMetricAgreesWithReport(t *testing.T) {
 // refusal its refused_ result, and neither counts as terminated or as a successful cycle.
 func TestObserveCountsOnlyConfirmedTerminations(t *testing.T) {
 	refused := entry("4", reconcile.ActionSkipped)
-	refused.SkipReason, refused.RequestID = reconcile.SkipCommitment, "req-4"
+	refused.SkipReason = reconcile.SkipCommitment
+	refused.SetRequestID("req-4")
 	res := result(reconcile.StatusOK,
 		entry("1", reconcile.ActionTerminated), entry("2", reconcile.ActionUnconfirmed), entry("3", reconcile.ActionUnconfirmed), refused)
 	res.Entries[0].Instance.Status = zen.StatusRecycle

@@ -24,9 +24,9 @@ func kinds(es []notify.Event) []string {
 
 func TestEvents(t *testing.T) {
 	newMark := entry("m", reconcile.ActionMarked, reason("reaper.idle", "idle"))
-	newMark.Marks = []reconcile.PolicyMark{{Policy: "reaper.idle", MarkedAt: t0, DueAt: t0.Add(time.Hour), New: true}}
+	newMark.SetMarks([]reconcile.PolicyMark{{Policy: "reaper.idle", MarkedAt: t0, DueAt: t0.Add(time.Hour), New: true}})
 	oldMark := entry("o", reconcile.ActionMarked, reason("reaper.idle", "idle"))
-	oldMark.Marks = []reconcile.PolicyMark{{Policy: "reaper.idle", MarkedAt: t0.Add(-time.Hour), DueAt: t0.Add(time.Hour)}}
+	oldMark.SetMarks([]reconcile.PolicyMark{{Policy: "reaper.idle", MarkedAt: t0.Add(-time.Hour), DueAt: t0.Add(time.Hour)}})
 	blocked := func() *reconcile.Result {
 		r := result(reconcile.StatusBlocked, entry("b", reconcile.ActionBlocked))
 		r.Block = &reconcile.Block{Limit: reconcile.LimitPerRun, Message: "too many"}
@@ -66,9 +66,11 @@ func TestEvents(t *testing.T) {
 func TestEventCarriesRecycleDeadline(t *testing.T) {
 	done := entry("t", reconcile.ActionTerminated, reason("reaper.expiry", "expired"))
 	at := t0.Add(30 * time.Second)
-	done.TerminatedAt, done.RequestID = &at, "req-1"
+	done.SetTerminatedAt(&at)
+	done.SetRequestID("req-1")
 	failedBuild := entry("c", reconcile.ActionTerminated)
-	failedBuild.Instance.Status, failedBuild.TerminatedAt = zen.StatusCreateFailed, &at
+	failedBuild.Instance.Status = zen.StatusCreateFailed
+	failedBuild.SetTerminatedAt(&at)
 	rep := Report(result(reconcile.StatusOK, done, failedBuild), testConfig(t), fakePolicies{})
 	es := Events(rep, false)
 	if len(es) != 1 || es[0].Kind != notify.KindTerminated {

@@ -204,7 +204,7 @@ func (o *Owners) derive(res *reconcile.Result, rep *report.Run, mem *ownerMemory
 		switch e.Action {
 		case reconcile.ActionMarked, reconcile.ActionWouldTerminate, reconcile.ActionBlocked:
 			var marked []string
-			for _, m := range e.Marks {
+			for _, m := range e.Marks() {
 				k := eventKey(eventMarked, e.Instance.ID, m.Policy, m.MarkedAt)
 				live[k] = true
 				if _, sent := mem.Sent[k]; !sent {
@@ -212,8 +212,8 @@ func (o *Owners) derive(res *reconcile.Result, rep *report.Run, mem *ownerMemory
 				}
 			}
 			var reminder string
-			if e.DueAt != nil && !e.DueAt.After(remind) {
-				reminder = eventKey(eventReminder, e.Instance.ID, "", *e.DueAt)
+			if e.DueAt() != nil && !e.DueAt().After(remind) {
+				reminder = eventKey(eventReminder, e.Instance.ID, "", *e.DueAt())
 				live[reminder] = true
 				if _, sent := mem.Sent[reminder]; sent {
 					reminder = ""

@@ -162,14 +162,15 @@ func tag(k, v string) zen.Tag { return zen.Tag{Key: k, Value: v} }
 // candidate is an entry marked by reaper.idle at markedAt and due at dueAt.
 func candidate(id string, a reconcile.Action, markedAt, dueAt time.Time, tags ...zen.Tag) reconcile.Entry {
 	e := owned(entry(id, a, reason("reaper.idle", "idle for 7d")), tags...)
-	e.MarkedAt, e.DueAt = &markedAt, &dueAt
-	e.Marks = []reconcile.PolicyMark{{Policy: "reaper.idle", MarkedAt: markedAt, DueAt: dueAt}}
+	e.SetMarkedAt(&markedAt)
+	e.SetDueAt(&dueAt)
+	e.SetMarks([]reconcile.PolicyMark{{Policy: "reaper.idle", MarkedAt: markedAt, DueAt: dueAt}})
 	return e
 }
 
 func terminated(id string, at time.Time, tags ...zen.Tag) reconcile.Entry {
 	e := owned(entry(id, reconcile.ActionTerminated, reason("reaper.idle", "idle for 7d")), tags...)
-	e.TerminatedAt = &at
+	e.SetTerminatedAt(&at)
 	return e
 }
 

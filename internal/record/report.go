@@ -86,9 +86,9 @@ func reportInstance(e *reconcile.Entry) report.Instance {
 	out := report.Instance{
 		ID: in.ID, Name: in.Name, Zone: in.Zone, Type: in.Type, Status: string(in.Status),
 		ChargeType: string(in.ChargeType), Tags: report.Tags(in.TagList), Action: string(e.Action),
-		Reasons: reasons(e.Terminate), Exemptions: reasons(e.Exempt), Warnings: reasons(e.Warn),
-		SkipReason: e.SkipReason, MarkedAt: e.MarkedAt, DueAt: e.DueAt, RequestID: e.RequestID,
-		Error: e.Error, TerminatedAt: e.TerminatedAt, Marks: marks(e.Marks),
+		Reasons: reasons(e.Terminate()), Exemptions: reasons(e.Exempt()), Warnings: reasons(e.Warn()),
+		SkipReason: e.SkipReason, MarkedAt: e.MarkedAt(), DueAt: e.DueAt(), RequestID: e.RequestID(),
+		Error: e.ErrorText(), TerminatedAt: e.TerminatedAt(), Marks: marks(e.Marks()),
 	}
 	if e.TrafficPending {
 		out.TrafficStatus = report.TrafficPending

@@ -40,21 +40,24 @@ func TestRowsAreTheSliceReport(t *testing.T) {
 		entries = append(entries, typed(entry(string(rune('a'+i%26))+time.Duration(i).String(), reconcile.ActionKept), "M6C"))
 	}
 	term := typed(entry("term", reconcile.ActionTerminated, reason("reaper.expiry", "expired")), "S9I")
-	term.TerminatedAt, term.RequestID = &at, "req-1"
-	term.Marks = []reconcile.PolicyMark{{Policy: "reaper.expiry", MarkedAt: at, DueAt: at}}
+	term.SetTerminatedAt(&at)
+	term.SetRequestID("req-1")
+	term.SetMarks([]reconcile.PolicyMark{{Policy: "reaper.expiry", MarkedAt: at, DueAt: at}})
 	marked := typed(entry("marked", reconcile.ActionMarked, reason("reaper.idle", "idle")), "M6C")
-	marked.MarkedAt, marked.DueAt = &at, &due
-	marked.Marks = []reconcile.PolicyMark{{Policy: "reaper.idle", MarkedAt: at, DueAt: due, New: true}}
+	marked.SetMarkedAt(&at)
+	marked.SetDueAt(&due)
+	marked.SetMarks([]reconcile.PolicyMark{{Policy: "reaper.idle", MarkedAt: at, DueAt: due, New: true}})
 	marked.Traffic = &policy.Traffic{WindowSeconds: 86400, Samples: 3, Complete: true, InP95Bps: 5}
 	would := typed(entry("would", reconcile.ActionWouldTerminate, reason("reaper.idle", "idle")), "S9I")
-	would.Warn = []policy.Reason{reason("reaper.idle", "soon")}
+	would.SetWarn([]policy.Reason{reason("reaper.idle", "soon")})
 	failed := typed(entry("failed", reconcile.ActionFailed, reason("reaper.expiry", "expired")), "X1")
-	failed.Error, failed.RequestID = "boom", "req-2"
+	failed.SetErrorText("boom")
+	failed.SetRequestID("req-2")
 	skipped := entry("skipped", reconcile.ActionSkipped)
 	skipped.SkipReason, skipped.TrafficPending = reconcile.SkipSubscription, true
 	skipped.Instance.ChargeType = zen.ChargePrepaid
 	exempt := entry("exempt", reconcile.ActionExempt)
-	exempt.Exempt = []policy.Reason{reason("reaper.expiry", "owner asked")}
+	exempt.SetExempt([]policy.Reason{reason("reaper.expiry", "owner asked")})
 	entries = append(entries, term, marked, would, failed, skipped, exempt)
 	costs := mapPricer{
 		"term":   {Monthly: &bill, Source: pricing.SourceBill},

@@ -84,22 +84,22 @@ func candidates(w io.Writer, res *reconcile.Result) {
 func due(e reconcile.Entry, now time.Time) string {
 	switch {
 	case e.Action == reconcile.ActionTerminated:
-		return "done " + inert.Clip(e.RequestID, 48)
+		return "done " + inert.Clip(e.RequestID(), 48)
 	case e.Action == reconcile.ActionFailed:
-		return "failed: " + inert.Clip(e.Error, 60)
+		return "failed: " + inert.Clip(e.ErrorText(), 60)
 	case e.Action == reconcile.ActionUnconfirmed:
-		return "did not take " + inert.Clip(e.RequestID, 48)
-	case e.DueAt == nil:
+		return "did not take " + inert.Clip(e.RequestID(), 48)
+	case e.DueAt() == nil:
 		return "-"
-	case !e.DueAt.After(now):
+	case !e.DueAt().After(now):
 		return "now"
 	}
-	return e.DueAt.UTC().Format(time.RFC3339) + " (in " + e.DueAt.Sub(now).Round(time.Minute).String() + ")"
+	return e.DueAt().UTC().Format(time.RFC3339) + " (in " + e.DueAt().Sub(now).Round(time.Minute).String() + ")"
 }
 
 func entryReasons(e reconcile.Entry) string {
-	out := make([]string, len(e.Terminate))
-	for i, r := range e.Terminate {
+	out := make([]string, len(e.Terminate()))
+	for i, r := range e.Terminate() {
 		out[i] = strings.TrimPrefix(r.Policy, "reaper.") + ": " + r.Reason
 	}
 	return strings.Join(out, "; ")

@@ -41,9 +41,9 @@ func TestSummaryOrderFollowsVocabulary(t *testing.T) {
 func TestSummary(t *testing.T) {
 	due := t0.Add(90 * time.Minute)
 	marked := entry("m", reconcile.ActionMarked, reason("reaper.idle", "idle 7d"))
-	marked.DueAt = &due
+	marked.SetDueAt(&due)
 	unconfirmed := entry("u", reconcile.ActionUnconfirmed, reason("reaper.expiry", "expired"))
-	unconfirmed.RequestID = "req-\x1b[31m"
+	unconfirmed.SetRequestID("req-\x1b[31m")
 	evil := entry("e", reconcile.ActionWouldTerminate, reason("reaper.expiry", "expired"))
 	evil.Instance.Name = "vm\u202eevil\x1b[2J"
 	res := result(reconcile.StatusBlocked, marked, unconfirmed, evil)

@@ -54,8 +54,8 @@ func TestNullTrafficIsNeverIdle(t *testing.T) {
 	}
 	for _, id := range []string{"200", "300"} {
 		e := entry(t, res, id)
-		if e.Action == reconcile.ActionWouldTerminate || e.Action == reconcile.ActionMarked || len(e.Terminate) > 0 {
-			t.Errorf("instance %s with null samples: action %s, reasons %v; want no candidate", id, e.Action, e.Terminate)
+		if e.Action == reconcile.ActionWouldTerminate || e.Action == reconcile.ActionMarked || len(e.Terminate()) > 0 {
+			t.Errorf("instance %s with null samples: action %s, reasons %v; want no candidate", id, e.Action, e.Terminate())
 		}
 		if e.Traffic == nil || e.Traffic.Complete {
 			t.Errorf("instance %s with null samples: traffic %+v, want complete false", id, e.Traffic)
@@ -123,8 +123,8 @@ func TestAbsentCreateTimeNeverReadsOld(t *testing.T) {
 	}
 	for id, how := range absent {
 		e := entry(t, res, id)
-		if e.Action == reconcile.ActionWouldTerminate || e.Action == reconcile.ActionMarked || len(e.Terminate) > 0 {
-			t.Errorf("instance %s with createTime %s: action %s, reasons %v; want no candidate", id, how, e.Action, e.Terminate)
+		if e.Action == reconcile.ActionWouldTerminate || e.Action == reconcile.ActionMarked || len(e.Terminate()) > 0 {
+			t.Errorf("instance %s with createTime %s: action %s, reasons %v; want no candidate", id, how, e.Action, e.Terminate())
 		}
 		if !e.Instance.CreatedAt.IsZero() || e.Traffic != nil {
 			t.Errorf("instance %s with createTime %s: created %v, traffic %+v; want no creation time and no traffic", id, how, e.Instance.CreatedAt, e.Traffic)

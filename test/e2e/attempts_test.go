@@ -33,8 +33,8 @@ func TestTerminateAttemptsAreTheClients(t *testing.T) {
 				t.Errorf("TerminateInstance attempts = %d, want exactly %d", n, zen.DefaultMaxAttempts)
 			}
 			e := entry(t, res, "e1")
-			if e.Action != reconcile.ActionFailed || !strings.Contains(e.Error, tc.code) {
-				t.Errorf("e1 = %s %q, want failed naming %s", e.Action, e.Error, tc.code)
+			if e.Action != reconcile.ActionFailed || !strings.Contains(e.ErrorText(), tc.code) {
+				t.Errorf("e1 = %s %q, want failed naming %s", e.Action, e.ErrorText(), tc.code)
 			}
 		})
 	}

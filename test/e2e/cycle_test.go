@@ -38,8 +38,8 @@ func TestActingTerminatesOnlyCandidates(t *testing.T) {
 	w.wantTerminateCalls("1", "3")
 	for _, id := range []string{"1", "3"} {
 		e := entry(t, res, id)
-		if e.Action != reconcile.ActionTerminated || e.RequestID == "" {
-			t.Errorf("%s: %s request %q, want terminated with a request ID", id, e.Action, e.RequestID)
+		if e.Action != reconcile.ActionTerminated || e.RequestID() == "" {
+			t.Errorf("%s: %s request %q, want terminated with a request ID", id, e.Action, e.RequestID())
 		}
 		if in, _ := w.sim.Instance(id); in.Status != zen.StatusRecycle {
 			t.Errorf("%s: simulator status %s, want RECYCLE", id, in.Status)

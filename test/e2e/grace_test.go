@@ -29,8 +29,8 @@ func TestGraceIsPerPolicyEndToEnd(t *testing.T) {
 		w.clock.Set(t0.Add(at))
 		return entry(t, w.cycle(withGraceAndRequiredTeam, "run", false), "x")
 	}
-	if e := cycle(0); e.Action != reconcile.ActionMarked || !e.DueAt.Equal(t0.Add(24*time.Hour)) {
-		t.Fatalf("t0: %s due %v, want marked, due t0+24h", e.Action, e.DueAt)
+	if e := cycle(0); e.Action != reconcile.ActionMarked || !e.DueAt().Equal(t0.Add(24*time.Hour)) {
+		t.Fatalf("t0: %s due %v, want marked, due t0+24h", e.Action, e.DueAt())
 	}
 	w.sim.Mutate("x", func(s *zensim.SimInstance) {
 		s.Tags["reaper-expires-at"] = "2099-01-01"
@@ -38,8 +38,8 @@ func TestGraceIsPerPolicyEndToEnd(t *testing.T) {
 	})
 	for _, at := range []time.Duration{23 * time.Hour, 24 * time.Hour, 47*time.Hour - time.Minute} {
 		e := cycle(at)
-		if e.Action != reconcile.ActionMarked || !e.MarkedAt.Equal(t0.Add(23*time.Hour)) || !e.DueAt.Equal(t0.Add(47*time.Hour)) {
-			t.Fatalf("t0+%v: %s marked %v due %v, want marked at t0+23h, due t0+47h", at, e.Action, e.MarkedAt, e.DueAt)
+		if e.Action != reconcile.ActionMarked || !e.MarkedAt().Equal(t0.Add(23*time.Hour)) || !e.DueAt().Equal(t0.Add(47*time.Hour)) {
+			t.Fatalf("t0+%v: %s marked %v due %v, want marked at t0+23h, due t0+47h", at, e.Action, e.MarkedAt(), e.DueAt())
 		}
 	}
 	w.wantTerminateCalls()

@@ -190,10 +190,10 @@ func TestFailingTagWritesDoNotStopTheCycle(t *testing.T) {
 	}
 	for id := range failed {
 		e := entry(t, res, id)
-		if e.Action != reconcile.ActionMarked || !slices.ContainsFunc(e.Warn, func(r policy.Reason) bool {
+		if e.Action != reconcile.ActionMarked || !slices.ContainsFunc(e.Warn(), func(r policy.Reason) bool {
 			return strings.HasPrefix(r.Reason, "mark tags not written: ")
 		}) {
-			t.Errorf("%s: %s warnings %v, want marked with the failed write as a warning", id, e.Action, e.Warn)
+			t.Errorf("%s: %s warnings %v, want marked with the failed write as a warning", id, e.Action, e.Warn())
 		}
 	}
 	// The next cycle retries what failed and terminates what is due, whatever zrm does.
@@ -244,11 +244,11 @@ func TestPolicyReadingMarkTagsDecidesNothing(t *testing.T) {
 	}
 	w.engine = engine
 	res := w.cycle(mode(reconcile.ModeEnforce, 0), "run", false)
-	if e := entry(t, res, "1"); e.Action != reconcile.ActionKept || len(e.Terminate) != 0 {
-		t.Errorf("1: %s %v, want kept: a mark tag must not nominate", e.Action, e.Terminate)
+	if e := entry(t, res, "1"); e.Action != reconcile.ActionKept || len(e.Terminate()) != 0 {
+		t.Errorf("1: %s %v, want kept: a mark tag must not nominate", e.Action, e.Terminate())
 	}
-	if e := entry(t, res, "2"); e.Action != reconcile.ActionTerminated || len(e.Exempt) != 0 {
-		t.Errorf("2: %s %v, want terminated: a mark tag must not exempt", e.Action, e.Exempt)
+	if e := entry(t, res, "2"); e.Action != reconcile.ActionTerminated || len(e.Exempt()) != 0 {
+		t.Errorf("2: %s %v, want terminated: a mark tag must not exempt", e.Action, e.Exempt())
 	}
 	w.wantTerminateCalls("2")
 	if tags := w.simTags("1"); len(tags) != 1 || tags["owner"] != "web" {

@@ -99,7 +99,7 @@ func TestAbsentAutoRenewNeverConfirms(t *testing.T) {
 					want = reconcile.ActionSkipped // inside the backoff
 				}
 				if e.Action != want {
-					t.Fatalf("cycle %d: %s (%s %s), want %s", n+1, e.Action, e.SkipReason, e.Error, want)
+					t.Fatalf("cycle %d: %s (%s %s), want %s", n+1, e.Action, e.SkipReason, e.ErrorText(), want)
 				}
 				w.clock.Advance(time.Hour)
 			}
@@ -261,7 +261,7 @@ func TestRepeatedTagsThroughTheSimulator(t *testing.T) {
 		"control": reconcile.ActionTerminated,
 	} {
 		if e := entry(t, res, id); e.Action != want {
-			t.Errorf("%s: %s/%s (%v), want %s", id, e.Action, e.SkipReason, e.Terminate, want)
+			t.Errorf("%s: %s/%s (%v), want %s", id, e.Action, e.SkipReason, e.Terminate(), want)
 		}
 	}
 	w.wantTerminateCalls("control")
@@ -343,7 +343,7 @@ func TestAbsentFieldsInRecheckNeverTerminate(t *testing.T) {
 				})}
 				res, _ := w.proxied(proxy, nil).Run(context.Background(), reconcile.Cycle{RunID: "20261126T080000Z-absent", Command: "run"})
 				if e := entry(t, res, "x"); e.Action != reconcile.ActionSkipped || e.SkipReason != reconcile.SkipChanged {
-					t.Fatalf("%s/%s (%v), want skipped/changed", e.Action, e.SkipReason, e.Warn)
+					t.Fatalf("%s/%s (%v), want skipped/changed", e.Action, e.SkipReason, e.Warn())
 				}
 				w.wantTerminateCalls()
 			})

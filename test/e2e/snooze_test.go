@@ -35,8 +35,8 @@ func TestSnoozeEndToEnd(t *testing.T) {
 	}
 	for _, id := range []string{"too-far", "malformed"} {
 		e := entry(t, res, id)
-		if !slices.ContainsFunc(e.Warn, func(r policy.Reason) bool { return r.Policy == "reaper.snooze" }) {
-			t.Errorf("%s: no reaper.snooze warning about its tag (warn %+v)", id, e.Warn)
+		if !slices.ContainsFunc(e.Warn(), func(r policy.Reason) bool { return r.Policy == "reaper.snooze" }) {
+			t.Errorf("%s: no reaper.snooze warning about its tag (warn %+v)", id, e.Warn())
 		}
 	}
 

@@ -20,9 +20,9 @@ func TestUnconfirmedTerminationBacksOff(t *testing.T) {
 
 	res := w.cycle(base, "run", false)
 	e := entry(t, res, stuck)
-	if e.Action != reconcile.ActionUnconfirmed || e.RequestID == "" || e.TerminatedAt != nil || e.Instance.Status != zen.StatusRunning {
+	if e.Action != reconcile.ActionUnconfirmed || e.RequestID() == "" || e.TerminatedAt() != nil || e.Instance.Status != zen.StatusRunning {
 		t.Fatalf("stuck: %s, request %q, terminated_at %v, status %s; want unconfirmed with the request ID, no terminated_at, RUNNING",
-			e.Action, e.RequestID, e.TerminatedAt, e.Instance.Status)
+			e.Action, e.RequestID(), e.TerminatedAt(), e.Instance.Status)
 	}
 	if got := entry(t, res, fine).Action; got != reconcile.ActionTerminated {
 		t.Fatalf("fine: %s, want terminated", got)
@@ -61,7 +61,7 @@ func TestUnconfirmedTerminationBacksOff(t *testing.T) {
 	w.sim.ClearFaults()
 	w.clock.Advance(time.Hour)
 	res = w.cycle(base, "run", false)
-	if e := entry(t, res, stuck); e.Action != reconcile.ActionTerminated || e.TerminatedAt == nil {
+	if e := entry(t, res, stuck); e.Action != reconcile.ActionTerminated || e.TerminatedAt() == nil {
 		t.Fatalf("after the API mended: %s/%s, want terminated", e.Action, e.SkipReason)
 	}
 	if res.Failures() != 0 {
@@ -85,8 +85,8 @@ func TestUnconfirmedIntentOutcome(t *testing.T) {
 		t.Fatalf("intents %+v (%v), want one completed", intents, err)
 	}
 	o := intents[0].Outcome
-	if o.Result != reconcile.OutcomeUnconfirmed || o.RequestID != e.RequestID || o.RequestID == "" {
-		t.Fatalf("outcome %+v, want unconfirmed with request %q", o, e.RequestID)
+	if o.Result != reconcile.OutcomeUnconfirmed || o.RequestID != e.RequestID() || o.RequestID == "" {
+		t.Fatalf("outcome %+v, want unconfirmed with request %q", o, e.RequestID())
 	}
 }
 
@@ -105,7 +105,7 @@ func TestConfirmationPerKind(t *testing.T) {
 	res := w.cycle(allow, "run", false)
 	for _, id := range []string{"post", "pre", "cf"} {
 		if e := entry(t, res, id); e.Action != reconcile.ActionTerminated {
-			t.Errorf("%s: %s (%s), want terminated (confirmed)", id, e.Action, e.Error)
+			t.Errorf("%s: %s (%s), want terminated (confirmed)", id, e.Action, e.ErrorText())
 		}
 	}
 	w.wantTerminateCalls("post", "pre", "cf")
