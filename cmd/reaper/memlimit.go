@@ -8,20 +8,21 @@ import (
 	"sync/atomic"
 )
 
-// defaultMemoryLimit is the floor of the Go soft memory limit when GOMEMLIMIT is unset: it keeps a
-// cycle over 100,000 instances near 250 MB of RSS (docs/PERFORMANCE.md).
-const defaultMemoryLimit = 200 << 20
+// defaultMemoryLimit is the floor of the Go soft memory limit when GOMEMLIMIT is unset: a small
+// fleet's heap grows at Go's own pace (up to twice the live heap) until it meets the floor; past a
+// live heap of about 67 MiB (roughly 80,000 instances) the limit follows the live heap instead.
+const defaultMemoryLimit = 100 << 20
 
 // liveHeapHeadroom is how far above the live heap the default soft memory limit follows it. A
 // fixed limit makes the garbage collector thrash once a large fleet's live set approaches it
 // (issue 14: a 300,000-instance plan took 9 – 10× the CPU of a 100,000 one); a limit a constant
 // factor above the live set keeps the collector's work per allocated byte constant, so time stays
-// linear in the fleet. The factor is Go's own pace (GOGC=100: the heap grows to twice what is
-// live), so above the floor the limit only caps the overshoot while the live set grows: 1.25 made
-// the collector run four times as often per byte at 300,000 as at 100,000 (a 300,000 plan took 4.1×
-// the 100,000 time, a cold one 492 collections); no limit at all let the peak overshoot to 904 MB
-// (docs/PERFORMANCE.md, "The garbage collector's pace").
-const liveHeapHeadroom = 2.0
+// linear in the fleet. The factor trades time for memory (docs/PERFORMANCE.md, "The garbage
+// collector's pace", measured at 100,000 instances on one commit): 2, Go's own pace, peaked at
+// 223 – 237 MB RSS; 1.5 at 168 – 177 MB for 13 – 23 % more CPU; 1.35 at 156 MB for 70 % more;
+// 1.25 at 149 MB for more than twice the CPU. With no limit at all a 300,000-instance plan
+// overshot to 904 MB.
+const liveHeapHeadroom = 1.5
 
 // memoryLimitFor is the soft memory limit for a live heap of live bytes: floor, or
 // liveHeapHeadroom times the live heap when that is larger.

@@ -14,9 +14,10 @@ func TestMemoryLimitFor(t *testing.T) {
 	}{
 		{0, defaultMemoryLimit},
 		{50 << 20, defaultMemoryLimit},
-		{100 << 20, defaultMemoryLimit},
-		{200 << 20, 400 << 20},
-		{400 << 20, 800 << 20},
+		{60 << 20, defaultMemoryLimit},
+		{100 << 20, 150 << 20},
+		{200 << 20, 300 << 20},
+		{400 << 20, 600 << 20},
 		{math.MaxUint64, math.MaxInt64},
 	} {
 		if got := memoryLimitFor(defaultMemoryLimit, tc.live); got != tc.want {
@@ -26,7 +27,7 @@ func TestMemoryLimitFor(t *testing.T) {
 }
 
 // TestFollowLiveHeap: after a collection with a live heap above the floor, the soft memory limit
-// is twice the live heap (Go's own pace), not the floor, so a large fleet does not make the
+// is liveHeapHeadroom times the live heap, not the floor, so a large fleet does not make the
 // collector thrash.
 func TestFollowLiveHeap(t *testing.T) {
 	old := debug.SetMemoryLimit(-1)
