@@ -10,7 +10,7 @@ import (
 
 // defaultMemoryLimit is the floor of the Go soft memory limit when GOMEMLIMIT is unset: a small
 // fleet's heap grows at Go's own pace (up to twice the live heap) until it meets the floor; past a
-// live heap of about 67 MiB (roughly 80,000 instances) the limit follows the live heap instead.
+// live heap of about 71 MiB (roughly 85,000 instances) the limit follows the live heap instead.
 const defaultMemoryLimit = 100 << 20
 
 // liveHeapHeadroom is how far above the live heap the default soft memory limit follows it. A
@@ -18,11 +18,12 @@ const defaultMemoryLimit = 100 << 20
 // (issue 14: a 300,000-instance plan took 9 – 10× the CPU of a 100,000 one); a limit a constant
 // factor above the live set keeps the collector's work per allocated byte constant, so time stays
 // linear in the fleet. The factor trades time for memory (docs/PERFORMANCE.md, "The garbage
-// collector's pace", measured at 100,000 instances on one commit): 2, Go's own pace, peaked at
-// 223 – 237 MB RSS; 1.5 at 168 – 177 MB for 13 – 23 % more CPU; 1.35 at 156 MB for 70 % more;
-// 1.25 at 149 MB for more than twice the CPU. With no limit at all a 300,000-instance plan
-// overshot to 904 MB.
-const liveHeapHeadroom = 1.5
+// collector's pace", measured at 100,000 instances on one commit, warm plan): 2, Go's own pace
+// (with the old floor of 200 MiB), peaked at 206 – 214 MiB RSS in 3.6 s; 1.5 at 146 – 151 MiB in
+// 4.1 – 4.8 s; 1.4 at 140 – 143 MiB in 4.7 – 4.8 s (its cold plans at 130 – 143 MiB); 1.35 and
+// 1.25 saved only a few MiB more for up to half as much time again. With no limit at all a
+// 300,000-instance plan overshot to 904 MB.
+const liveHeapHeadroom = 1.4
 
 // memoryLimitFor is the soft memory limit for a live heap of live bytes: floor, or
 // liveHeapHeadroom times the live heap when that is larger.
