@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -104,12 +107,15 @@ const (
 	inboxDone   = "done"
 	inboxReject = "rejected"
 	inboxTaken  = "taken"
-	inboxTemp   = ".tmp-" // an entry being written; never read
+	inboxTemp   = ".tmp-"    // an entry being written; never read
+	inboxSeq    = "sequence" // the number of the last approval queued (see nextSeq); never an entry
 )
 
-// inboxID is what an approval ID in the inbox looks like: the queue time in nanoseconds (so names
-// sort in queue order) and random hex.
-var inboxID = regexp.MustCompile(`^[0-9]{19,20}-[0-9a-f]{16}$`)
+// inboxID is what an approval ID in the inbox looks like: "q", the approval's number in the
+// inbox (nextSeq, 20 digits, so that names sort in the order queued) and random hex. IDs queued
+// by earlier versions carry the queue time in nanoseconds instead of "q" and the number; they
+// sort before every numbered one, among themselves by time.
+var inboxID = regexp.MustCompile(`^([0-9]{19,20}|q[0-9]{20})-[0-9a-f]{16}$`)
 
 // NewInbox returns the inbox of the state directory stateDir. Nothing is created until an
 // approval is queued (or Prepare is called).
@@ -190,7 +196,11 @@ func (b *Inbox) QueueApproval(a Approval) (string, error) {
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return "", fmt.Errorf("queue approval: %w", err)
 	}
-	id := fmt.Sprintf("%020d-%s", a.QueuedAt.UnixNano(), hex.EncodeToString(rnd[:]))
+	seq, err := b.nextSeq()
+	if err != nil {
+		return "", fmt.Errorf("queue approval: %w", err)
+	}
+	id := fmt.Sprintf("q%020d-%s", seq, hex.EncodeToString(rnd[:]))
 	data, err := json.Marshal(a)
 	if err != nil {
 		return "", fmt.Errorf("queue approval: %w", err)
@@ -199,6 +209,56 @@ func (b *Inbox) QueueApproval(a Approval) (string, error) {
 		return "", fmt.Errorf("queue approval: %w", err)
 	}
 	return id, nil
+}
+
+// nextSeq returns the number of the approval being queued: one more than the last, counted in
+// inbox/sequence under an exclusive lock held while it is read and rewritten, so that approvals
+// queued by several `reaper apply` at once get distinct numbers in the order they got them, and
+// sort so whatever the clock said (README, "Order by sequence, not time"). The count is on disk
+// before the approval that carries it; a count that is not a number is an error, never a restart
+// from 1.
+func (b *Inbox) nextSeq() (uint64, error) {
+	path := filepath.Join(b.dir, inboxSeq)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("approval sequence: %w", err)
+	}
+	defer f.Close() // closing releases the lock
+	if err := chownLike(f, b.dir); err != nil {
+		return 0, fmt.Errorf("approval sequence: %w", err)
+	}
+	if err := lockWait(f); err != nil {
+		return 0, fmt.Errorf("approval sequence: lock %s: %w", path, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 64))
+	if err != nil {
+		return 0, fmt.Errorf("approval sequence: %w", err)
+	}
+	var last uint64
+	if text := strings.TrimSpace(string(data)); text != "" {
+		if last, err = strconv.ParseUint(text, 10, 64); err != nil || last == math.MaxUint64 {
+			return 0, fmt.Errorf("approval sequence: %s holds %q, not the number of the last approval queued; "+
+				"set it to a number above every queued approval's (q<number>-…) or remove it if the inbox is empty", path, truncateText(text, 40))
+		}
+	}
+	next := strconv.FormatUint(last+1, 10) + "\n"
+	if err := f.Truncate(0); err != nil {
+		return 0, fmt.Errorf("approval sequence: %w", err)
+	}
+	if _, err := f.WriteAt([]byte(next), 0); err != nil {
+		return 0, fmt.Errorf("approval sequence: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("approval sequence: %w", err)
+	}
+	return last + 1, nil
+}
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // PendingApprovals returns the queued approvals, oldest first. An entry that cannot be read as an
@@ -219,7 +279,8 @@ func (b *Inbox) PendingApprovals() ([]PendingApproval, error) {
 	var out []PendingApproval
 	for _, e := range ents {
 		name := e.Name()
-		if strings.HasPrefix(name, inboxTemp) || (e.IsDir() && (name == inboxDone || name == inboxReject || name == inboxTaken)) {
+		if strings.HasPrefix(name, inboxTemp) || (name == inboxSeq && e.Type().IsRegular()) ||
+			(e.IsDir() && (name == inboxDone || name == inboxReject || name == inboxTaken)) {
 			continue
 		}
 		id := strings.TrimSuffix(name, ".json")

@@ -16,6 +16,11 @@ func TestInboxQueue(t *testing.T) {
 	statetest.RunQueue(t, func(t *testing.T) statetest.Queue { return state.NewInbox(t.TempDir()) })
 }
 
+// TestInboxQueueOrder: approvals come back in the order queued, whatever their queue times say.
+func TestInboxQueueOrder(t *testing.T) {
+	statetest.RunQueueOrder(t, func(t *testing.T) statetest.Queue { return state.NewInbox(t.TempDir()) })
+}
+
 // TestInboxWritesPrivateWholeFiles: the inbox is 0700, an entry 0600, and no temporary file is
 // left behind; a temporary file of a write in progress is never read as an approval.
 func TestInboxWritesPrivateWholeFiles(t *testing.T) {

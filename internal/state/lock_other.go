@@ -9,3 +9,6 @@ import (
 
 // tryLock is not implemented on this platform: reaper runs on Unix hosts.
 func tryLock(*os.File) error { return errors.ErrUnsupported }
+
+// lockWait is not implemented on this platform: reaper runs on Unix hosts.
+func lockWait(*os.File) error { return errors.ErrUnsupported }

@@ -14,6 +14,11 @@ func TestApprovalQueue(t *testing.T) {
 	statetest.RunQueue(t, func(t *testing.T) statetest.Queue { return openTest(t) })
 }
 
+// TestApprovalQueueOrder: approvals come back in the order queued, whatever their queue times say.
+func TestApprovalQueueOrder(t *testing.T) {
+	statetest.RunQueueOrder(t, func(t *testing.T) statetest.Queue { return openTest(t) })
+}
+
 // TestMalformedApprovalRow: a row that is not an approval (written by hand) is returned with Err
 // set, never decoded into something to act on, and can be finished as rejected.
 func TestMalformedApprovalRow(t *testing.T) {

@@ -85,3 +85,30 @@ func RunQueue(t *testing.T, newQueue func(t *testing.T) Queue) {
 		t.Error("ApprovalOutcome of a path is not an error")
 	}
 }
+
+// RunQueueOrder checks that approvals come back in the order they were queued, not in the order
+// of their queue times: a clock stepped back between two `reaper apply` runs must not put the
+// later approval first (README, "Order by sequence, not time").
+func RunQueueOrder(t *testing.T, newQueue func(t *testing.T) Queue) {
+	q := newQueue(t)
+	at := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
+	var ids []string
+	for i, queued := range []time.Time{at, at.Add(-time.Hour), at.Add(-time.Hour), at.Add(-48 * time.Hour)} {
+		id, err := q.QueueApproval(state.Approval{PlanRunID: "r" + string(rune('1'+i)), Plan: []byte("{}"), By: "ops", QueuedAt: queued})
+		if err != nil {
+			t.Fatalf("QueueApproval %d: %v", i, err)
+		}
+		ids = append(ids, id)
+	}
+	pending, err := q.PendingApprovals()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pending {
+		got = append(got, p.ID)
+	}
+	if !slices.Equal(got, ids) {
+		t.Errorf("pending order %q, want the order queued %q (queue times stepped back)", got, ids)
+	}
+}
