@@ -57,18 +57,7 @@ func TestAddSavingIsOneTransaction(t *testing.T) {
 // the totals are the old ones, not two or three times them.
 func TestLegacyMoneyMovedOnceOnUpgrade(t *testing.T) {
 	ctx := context.Background()
-	dsn, schema := testDSN(t), freshSchema()
-	s, err := Open(ctx, Config{DSN: dsn, Schema: schema})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, `SET search_path TO `+schema+`;
+	dsn, schema := previousSchema(t, `
 		DROP TABLE prices, savings, savings_totals;
 		DELETE FROM schema_migrations WHERE version = 4;
 		INSERT INTO meta (key, value) VALUES
@@ -76,9 +65,6 @@ func TestLegacyMoneyMovedOnceOnUpgrade(t *testing.T) {
 			('savings/202611/reaper.idle', '{"total":193.260001,"instances":["A","B"]}'),
 			('pricing/bill/A', '{"month":202610,"monthly":93.26,"fetched_at":"2026-11-05T00:00:00Z"}'),
 			('notify.candidate_digest', 'sha256:ab')`)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
 	for i := range errs {
@@ -96,7 +82,7 @@ func TestLegacyMoneyMovedOnceOnUpgrade(t *testing.T) {
 			t.Fatalf("concurrent Open: %v", err)
 		}
 	}
-	s, err = Open(ctx, Config{DSN: dsn, Schema: schema})
+	s, err := Open(ctx, Config{DSN: dsn, Schema: schema})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/reaper-bmc/reaper/internal/pgtest"
 	"github.com/reaper-bmc/reaper/internal/state"
 	"github.com/reaper-bmc/reaper/internal/state/statetest"
@@ -56,4 +58,27 @@ func TestConformance(t *testing.T) {
 			return Open(context.Background(), Config{DSN: dsn, Schema: schema, Node: o.Node}, opts...)
 		}
 	})
+}
+
+// previousSchema creates a schema at the current version, then runs downgrade in it (SQL that
+// undoes a migration the way the previous version's schema looked, data it held included), and
+// returns the DSN and schema for an Open that upgrades it.
+func previousSchema(t *testing.T, downgrade string) (dsn, schema string) {
+	t.Helper()
+	ctx := context.Background()
+	dsn, schema = testDSN(t), freshSchema()
+	s, err := Open(ctx, Config{DSN: dsn, Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `SET search_path TO `+schema+`;`+downgrade); err != nil {
+		t.Fatalf("downgrade the schema: %v", err)
+	}
+	return dsn, schema
 }

@@ -107,25 +107,11 @@ func TestApprovalTakenOnceAcrossHandover(t *testing.T) {
 // stays waiting, untaken, and is taken and finished as any other.
 func TestApprovalTakeUpgrade(t *testing.T) {
 	ctx := context.Background()
-	dsn, schema := testDSN(t), freshSchema()
-	s, err := Open(ctx, Config{DSN: dsn, Schema: schema, Node: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, `SET search_path TO `+schema+`;
+	dsn, schema := previousSchema(t, `
 		ALTER TABLE approvals DROP COLUMN taken_node, DROP COLUMN taken_run, DROP COLUMN taken_at, DROP COLUMN taken_session;
 		DELETE FROM schema_migrations WHERE version = 7;
 		INSERT INTO approvals (plan_run_id, doc) VALUES ('p1', '{"plan_run_id":"p1","plan":"e30=","only":[],"exclude":[],"by":"ops@b","queued_at":"2026-12-04T03:00:00Z"}')`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(ctx, Config{DSN: dsn, Schema: schema, Node: "test"})
+	s, err := Open(ctx, Config{DSN: dsn, Schema: schema, Node: "test"})
 	if err != nil {
 		t.Fatalf("open the previous version's schema: %v", err)
 	}
