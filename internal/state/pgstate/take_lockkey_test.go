@@ -53,4 +53,24 @@ func TestApprovalTakeNeedsThisStatesLock(t *testing.T) {
 	if got := leader.LockKey(s.Schema()); got == leader.LockKey(other.Schema()) {
 		t.Fatalf("two schemas share the lock key %d", got)
 	}
+	// The leader of this state still takes.
+	if err := s.TakeApproval(id, state.ApprovalTake{Node: "o", RunID: "run-o", At: at, Session: lo.Session()}); !errors.Is(err, state.ErrNotTaken) {
+		t.Errorf("the other state's leader taking this state's approval: %v, want ErrNotTaken", err)
+	}
+	lb := newLeader(t, s, "b")
+	if err := lb.Acquire(ctx); err != nil {
+		t.Fatalf("the new leader: %v", err)
+	}
+	if err := s.TakeApproval(id, state.ApprovalTake{Node: "b", RunID: "run-b", At: at, Session: lb.Session()}); err != nil {
+		t.Errorf("the new leader's take: %v", err)
+	}
+}
+
+// TestLeaderLockKeyIsLeaders: pgstate fences takes on the key internal/leader locks.
+func TestLeaderLockKeyIsLeaders(t *testing.T) {
+	for _, schema := range []string{"reaper", "s1", "", "Ünïcode"} {
+		if got, want := leaderLockKey(schema), leader.LockKey(schema); got != want {
+			t.Errorf("leaderLockKey(%q) = %d, leader.LockKey = %d", schema, got, want)
+		}
+	}
 }
