@@ -130,10 +130,15 @@ func (d *daemon) takeApproval(ctx context.Context, a state.PendingApproval, runI
 		"queued_at", a.QueuedAt, "items", len(ap.items))
 	app := applier{env: d.env, log: d.log, store: d.store, fence: fencer(d.lead), metrics: d.metrics, notify: ann}
 	run, res, err := app.apply(ctx, rt, ap, runID)
-	if res == nil {
+	if res == nil || isRefusal(res.Err) {
+		// Refused before it started (err), or by the plan's claim once it had (res.Err): the
+		// earlier taker may have claimed the plan meanwhile (it lost leadership while applying,
+		// and its apply went on until its first fence).
 		if out, ok, _ := d.appliedByEarlierTake(a); ok {
-			return out // the earlier taker claimed the plan meanwhile (it lost leadership while applying)
+			return out
 		}
+	}
+	if res == nil {
 		if isRefusal(err) {
 			return refused(err)
 		}
