@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -70,7 +71,10 @@ func (d *daemon) drainApprovals(ctx context.Context) {
 		}
 		if err := d.queue.TakeApproval(a.ID, take); err != nil {
 			d.log.Warn("approval not taken; this reaper does not act on it", "approval_id", a.ID, "plan_run_id", a.PlanRunID, "error", err)
-			return
+			if errors.Is(err, state.ErrNotTaken) {
+				return // this reaper no longer leads (or the approval was finished meanwhile): it takes nothing more
+			}
+			continue // this entry cannot be taken (a name no take can be written for, a write that failed): the others still can
 		}
 		if a.Taken != nil {
 			d.log.Warn("approval taken over from a reaper that did not record its outcome", "approval_id", a.ID, "plan_run_id", a.PlanRunID,
