@@ -61,8 +61,17 @@ func (d *daemon) drainApprovals(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if d.finished[a.ID] {
-			continue // applied or refused already; only taking it off the queue failed
+		if out, ok := d.unfinished[a.ID]; ok {
+			if a.Taken != nil && a.Taken.RunID == out.Take {
+				// Still this reaper's take: record what it did, never act on it again.
+				if err := d.queue.FinishApproval(a.ID, out); err != nil {
+					d.log.Error("cannot finish an approval; the next look tries again", "approval_id", a.ID, "plan_run_id", a.PlanRunID, "error", err)
+					continue
+				}
+				delete(d.unfinished, a.ID)
+				continue
+			}
+			delete(d.unfinished, a.ID) // another reaper took it over since: it is taken over again, as any take left unfinished
 		}
 		now := d.env.now().UTC()
 		take := state.ApprovalTake{Node: d.node, RunID: report.NewRunID(now), At: now}
@@ -91,8 +100,8 @@ func (d *daemon) drainApprovals(ctx context.Context) {
 		approvalTaken(a.ID)
 		out.Node, out.FinishedAt, out.Take = d.node, d.env.now().UTC(), take.RunID
 		if err := d.queue.FinishApproval(a.ID, out); err != nil {
-			d.log.Error("cannot finish an approval; this reaper does not take it again", "approval_id", a.ID, "plan_run_id", a.PlanRunID, "error", err)
-			d.finished[a.ID] = true
+			d.log.Error("cannot finish an approval; the next look records its outcome", "approval_id", a.ID, "plan_run_id", a.PlanRunID, "error", err)
+			d.unfinished[a.ID] = out
 		}
 	}
 }
