@@ -35,8 +35,10 @@ type daemon struct {
 	node     string
 	queue    approvalQueue // approvals `reaper apply` left for this reaper
 	// cycleMu is held by a cycle and by a look at the approval queue: never both at once.
-	cycleMu  sync.Mutex
-	finished map[string]bool // approvals taken whose outcome could not be recorded (cycleMu)
+	cycleMu sync.Mutex
+	// unfinished holds the outcomes this reaper computed but could not record, by approval
+	// (cycleMu): recorded at a later look while the approval still carries this reaper's take.
+	unfinished map[string]state.ApprovalOutcome
 
 	mu          sync.Mutex
 	rt          *loaded
@@ -81,7 +83,7 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 	}
 	d := &daemon{env: env, path: path, forceDry: forceDry, log: log, store: store, metrics: m,
 		sd: sdnotify.New(env.Getenv("NOTIFY_SOCKET")), rt: rt, ann: record.NewAnnouncer(cfg.Notify, store, log), sched: sched, lead: lead,
-		node: nodeName(cfg), queue: queueFor(cfg, store), finished: map[string]bool{}}
+		node: nodeName(cfg), queue: queueFor(cfg, store), unfinished: map[string]state.ApprovalOutcome{}}
 	if in, ok := d.queue.(*state.Inbox); ok {
 		if err := in.Prepare(); err != nil { // made by the daemon's user, so apply run as root writes files it can read
 			log.Error("cannot create the approval inbox", "dir", in.Dir(), "error", err)

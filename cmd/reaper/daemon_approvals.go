@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -60,8 +61,17 @@ func (d *daemon) drainApprovals(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if d.finished[a.ID] {
-			continue // applied or refused already; only taking it off the queue failed
+		if out, ok := d.unfinished[a.ID]; ok {
+			if a.Taken != nil && a.Taken.RunID == out.Take {
+				// Still this reaper's take: record what it did, never act on it again.
+				if err := d.queue.FinishApproval(a.ID, out); err != nil {
+					d.log.Error("cannot finish an approval; the next look tries again", "approval_id", a.ID, "plan_run_id", a.PlanRunID, "error", err)
+					continue
+				}
+				delete(d.unfinished, a.ID)
+				continue
+			}
+			delete(d.unfinished, a.ID) // another reaper took it over since: it is taken over again, as any take left unfinished
 		}
 		now := d.env.now().UTC()
 		take := state.ApprovalTake{Node: d.node, RunID: report.NewRunID(now), At: now}
@@ -70,7 +80,10 @@ func (d *daemon) drainApprovals(ctx context.Context) {
 		}
 		if err := d.queue.TakeApproval(a.ID, take); err != nil {
 			d.log.Warn("approval not taken; this reaper does not act on it", "approval_id", a.ID, "plan_run_id", a.PlanRunID, "error", err)
-			return
+			if errors.Is(err, state.ErrNotTaken) {
+				return // this reaper no longer leads (or the approval was finished meanwhile): it takes nothing more
+			}
+			continue // this entry cannot be taken (a name no take can be written for, a write that failed): the others still can
 		}
 		if a.Taken != nil {
 			d.log.Warn("approval taken over from a reaper that did not record its outcome", "approval_id", a.ID, "plan_run_id", a.PlanRunID,
@@ -87,8 +100,8 @@ func (d *daemon) drainApprovals(ctx context.Context) {
 		approvalTaken(a.ID)
 		out.Node, out.FinishedAt, out.Take = d.node, d.env.now().UTC(), take.RunID
 		if err := d.queue.FinishApproval(a.ID, out); err != nil {
-			d.log.Error("cannot finish an approval; this reaper does not take it again", "approval_id", a.ID, "plan_run_id", a.PlanRunID, "error", err)
-			d.finished[a.ID] = true
+			d.log.Error("cannot finish an approval; the next look records its outcome", "approval_id", a.ID, "plan_run_id", a.PlanRunID, "error", err)
+			d.unfinished[a.ID] = out
 		}
 	}
 }
@@ -130,10 +143,15 @@ func (d *daemon) takeApproval(ctx context.Context, a state.PendingApproval, runI
 		"queued_at", a.QueuedAt, "items", len(ap.items))
 	app := applier{env: d.env, log: d.log, store: d.store, fence: fencer(d.lead), metrics: d.metrics, notify: ann}
 	run, res, err := app.apply(ctx, rt, ap, runID)
-	if res == nil {
+	if res == nil || isRefusal(res.Err) {
+		// Refused before it started (err), or by the plan's claim once it had (res.Err): the
+		// earlier taker may have claimed the plan meanwhile (it lost leadership while applying,
+		// and its apply went on until its first fence).
 		if out, ok, _ := d.appliedByEarlierTake(a); ok {
-			return out // the earlier taker claimed the plan meanwhile (it lost leadership while applying)
+			return out
 		}
+	}
+	if res == nil {
 		if isRefusal(err) {
 			return refused(err)
 		}

@@ -153,6 +153,11 @@ func (r *Reconciler) applyPlan(ctx context.Context, res *Result, c ApplyCycle, l
 	if err := r.enrichItems(ctx, res); err != nil {
 		return r.abort(res, err)
 	}
+	// The claim is written to the shared state: only a leader makes it (as only a leader writes
+	// the marks). A reaper cut off meanwhile would burn the plan it then cannot act on.
+	if err := r.fence(ctx, "claim", "plan "+c.PlanRunID); err != nil {
+		return r.fenced(res, res.indices(ActionWouldTerminate), nil, err)
+	}
 	claim := claimText(res.RunID, res.StartedAt)
 	prior, claimed, err := l.ClaimMeta(AppliedKey(c.PlanRunID), claim)
 	if err != nil {

@@ -7,7 +7,8 @@ import (
 
 // Fencer proves that this process may still act. With a shared store (PostgreSQL) it proves, by a
 // write in the session that holds the leadership lock, that this process still leads; Fence
-// returns an error when it cannot. A cycle fences before every intent and every TerminateInstance.
+// returns an error when it cannot. A cycle fences before every intent and every TerminateInstance
+// (and the shared writes of its marks, tags and notices), an apply also before its plan's claim.
 type Fencer interface {
 	Fence(ctx context.Context) error
 }

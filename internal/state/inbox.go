@@ -307,7 +307,24 @@ func (b *Inbox) PendingApprovals() ([]PendingApproval, error) {
 		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b PendingApproval) int { return strings.Compare(a.ID, b.ID) })
+	b.dropFinishedTakes()
 	return out, nil
+}
+
+// dropFinishedTakes removes the takes of finished approvals (best effort): FinishApproval removes
+// a take after it recorded the outcome, so a reaper that stopped between the two, or a removal
+// that failed, leaves one behind that no later finish would remove.
+func (b *Inbox) dropFinishedTakes() {
+	ents, _ := os.ReadDir(filepath.Join(b.dir, inboxTaken))
+	for _, e := range ents {
+		id, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || strings.HasPrefix(id, inboxTemp) {
+			continue
+		}
+		if _, done := b.finished(id); done {
+			_ = os.Remove(filepath.Join(b.dir, inboxTaken, e.Name()))
+		}
+	}
 }
 
 // TakeApproval records t as the take of the queued approval id (inbox/taken/<id>.json, written

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"time"
 
@@ -92,7 +93,7 @@ func (s *Store) TakeApproval(id string, t state.ApprovalTake) error {
 	return s.write("take approval "+id, func(ctx context.Context, tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE approvals SET taken_node = $2, taken_run = $3, taken_at = $4, taken_session = $5
 			WHERE id = $1 AND outcome IS NULL AND `+leads,
-			n, t.Node, t.RunID, t.At, int32(t.Session))
+			n, t.Node, t.RunID, t.At, int32(t.Session), leaderLockKey(s.Schema()))
 		if err != nil {
 			return err
 		}
@@ -104,11 +105,24 @@ func (s *Store) TakeApproval(id string, t state.ApprovalTake) error {
 }
 
 // leads is true while the backend $5 leads (internal/leader): the leadership row names it, which
-// its holder writes once it has the lock and the next holder overwrites, and it still holds an
-// advisory lock in this database (a session that ended holds none).
+// its holder writes once it has the lock and the next holder overwrites, and it holds this
+// state's leadership lock ($6, leader.LockKey of the schema). Any advisory lock would not do: a
+// backend that reused an ended leader's pid before the next leader overwrote the row may hold
+// another one (another state's leadership in the same database, say).
 const leads = `$5 = (SELECT pid FROM leadership WHERE id = 1) AND EXISTS (SELECT 1 FROM pg_locks
 	WHERE locktype = 'advisory' AND granted AND pid = $5
-	AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`
+	AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+	AND classid::int8 = ($6::int8 >> 32) & 4294967295 AND objid::int8 = $6::int8 & 4294967295
+	AND objsubid = 1)`
+
+// leaderLockKey is leader.LockKey(schema), the advisory lock key of the state's leadership
+// (internal/leader imports this package in its tests, so it is computed here again; a test keeps
+// the two equal).
+func leaderLockKey(schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("reaper leadership\x00" + schema))
+	return int64(h.Sum64())
+}
 
 // FinishApproval records o as the outcome of approval id, which takes it off the queue (the row
 // is kept, for `reaper apply --wait`), and deletes outcomes older than state.ApprovalOutcomeKeep.
