@@ -158,7 +158,7 @@ type fencedPricer struct {
 	fence  reconcile.Fencer
 }
 
-func (f fencedPricer) Costs(ctx context.Context, in []pricing.Instance) (map[string]pricing.Cost, []string) {
+func (f fencedPricer) Costs(ctx context.Context, in []pricing.Instance) ([]pricing.Cost, []string) {
 	if err := f.fence.Fence(context.WithoutCancel(ctx)); err != nil {
 		return nil, []string{"prices not read: leadership not proven: " + err.Error()}
 	}

@@ -31,8 +31,8 @@ func TestBillLinesPostedLaterAreRead(t *testing.T) {
 	t.Cleanup(srv.Close)
 	w.url = srv.URL
 	p := pricing.New(pricing.Config{Bills: true, Refresh: 24 * time.Hour}, w.client(t, "AKID"), newStore(t), w.clock.now, nil)
-	in := []pricing.Instance{{ID: "I1", Bill: true, Zone: "SEL-A", Type: "M6C", ChargeType: zen.ChargePostpaid}}
-	if got, _ := p.Costs(context.Background(), in); show(got["I1"]) != "bill 5.000000" {
+	in := []pricing.Instance{instance("I1", "SEL-A", "M6C", zen.ChargePostpaid, true)}
+	if got, _ := costsByID(t, p, context.Background(), in); show(got["I1"]) != "bill 5.000000" {
 		t.Fatalf("1 Nov: %s, want bill 5.000000", show(got["I1"]))
 	}
 	if err := w.sim.Load(fleet(zensim.BillLine{ResourceID: "I1", Cash: 5, DeductionTime: oct},
@@ -40,11 +40,11 @@ func TestBillLinesPostedLaterAreRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.clock.t = w.clock.t.Add(time.Hour) // within refresh: the cached sum, no call
-	if got, _ := p.Costs(context.Background(), in); show(got["I1"]) != "bill 5.000000" {
+	if got, _ := costsByID(t, p, context.Background(), in); show(got["I1"]) != "bill 5.000000" {
 		t.Errorf("1 Nov, an hour later: %s, want the cached bill 5.000000", show(got["I1"]))
 	}
 	w.clock.t = w.clock.t.Add(20 * 24 * time.Hour)
-	if got, _ := p.Costs(context.Background(), in); show(got["I1"]) != "bill 905.000000" {
+	if got, _ := costsByID(t, p, context.Background(), in); show(got["I1"]) != "bill 905.000000" {
 		t.Errorf("21 Nov: %s, want bill 905.000000", show(got["I1"]))
 	}
 }

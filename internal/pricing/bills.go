@@ -3,6 +3,8 @@ package pricing
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/money"
@@ -11,8 +13,8 @@ import (
 )
 
 // bills returns, for each instance that asks for a bill (and has no override), its amount on
-// month's bill, or nil when the bill has no line for it or could not be read; and at most one
-// warning.
+// month's bill, or nil when the bill has no line for it or could not be read (out[i] for
+// instances[i]; read it with billOf); and at most one warning.
 //
 // The cache holds one entry per instance and month: an amount, or nil for "the bill was read and
 // has no line for this instance", each kept for refresh (default a day) and then read again: when
@@ -28,19 +30,23 @@ import (
 // A read that fails in any way (a page, a changing totalCount, a short page, a count that does
 // not match) yields no figure at all from it: a partial sum would understate a cost. Entries of
 // earlier complete reads are still used until they expire.
-func (p *Pricer) bills(ctx context.Context, month int, now time.Time, instances []Instance, c *cache) (map[string]*money.Micros, string) {
+func (p *Pricer) bills(ctx context.Context, month int, now time.Time, instances []Instance, over *overrides,
+	c *cache) ([]*money.Micros, string) {
 	if !p.cfg.Bills {
 		return nil, ""
 	}
-	out := map[string]*money.Micros{}
+	var out []*money.Micros // out[i] is instances[i]'s, allocated at the first figure
 	read := false
-	for _, in := range instances {
-		if _, over := p.override(in); !in.Bill || over {
+	for i, in := range instances {
+		if !in.Bill || over.of(in.Instance) != nil {
 			continue
 		}
-		e, ok := c.get(billKey(month, in.ID))
+		e, ok := c.get(billKey(month, in.Instance.ID))
 		if ok && now.Before(e.Expires) {
-			out[in.ID] = e.Monthly
+			if out == nil {
+				out = make([]*money.Micros, len(instances))
+			}
+			out[i] = e.Monthly
 			continue
 		}
 		read = true
@@ -48,17 +54,10 @@ func (p *Pricer) bills(ctx context.Context, month int, now time.Time, instances 
 	if !read || ctx.Err() != nil {
 		return out, ""
 	}
-	sums := make(map[string]money.Micros, len(instances))
-	fleet := make(map[string]struct{}, len(instances))
-	for _, in := range instances {
-		fleet[in.ID] = struct{}{}
-	}
+	f := newFleet(instances)
 	err := p.api.BillMonth(ctx, month, func(lines []zen.BillLine) error {
 		for _, l := range lines {
-			// resourceId is compared as a string, exactly (§12.4).
-			if _, ok := fleet[l.ResourceID]; ok {
-				sums[l.ResourceID] += l.Amount
-			}
+			f.add(l.ResourceID, l.Amount)
 		}
 		return nil
 	})
@@ -69,32 +68,107 @@ func (p *Pricer) bills(ctx context.Context, month int, now time.Time, instances 
 		return out, fmt.Sprintf("bill of %d not used this cycle: it could not be read completely (%v); "+
 			"costs not already cached from an earlier complete read come from list prices", month, err)
 	}
-	for id := range fleet {
+	if out == nil {
+		out = make([]*money.Micros, len(instances))
+	}
+	// One entry an ID, for every instance (an ID listed twice is one instance of the account).
+	for k := 0; k < len(f.byID); {
+		id := f.id(k)
 		// No line is not a cost of 0, and a sum may not be final yet: both are read again after
 		// refresh.
 		e := state.Price{Kind: state.PriceBill, Month: month, Key: id, FetchedAt: now, Expires: now.Add(p.cfg.Refresh)}
-		if sum, ok := sums[id]; ok {
+		if f.billed[k] {
+			sum := f.sums[k]
 			e.Monthly = &sum
 		}
 		c.put(e)
-		out[id] = e.Monthly
+		for ; k < len(f.byID) && f.id(k) == id; k++ {
+			out[f.byID[k]] = e.Monthly
+		}
 	}
 	return out, ""
+}
+
+// billOf is instance i's figure from the bill: nil unless it asks for its bill and the bill (or
+// the cache) has one.
+func billOf(bills []*money.Micros, i int, in Instance) *money.Micros {
+	if !in.Bill || bills == nil {
+		return nil
+	}
+	return bills[i]
+}
+
+// fleet sums a bill's lines by instance, for the instances of the cycle. It finds an instance by
+// ID in byID, the indexes of the instances sorted by their IDs (4 bytes an instance: no map of
+// IDs, no copy of them); the sum of an ID's lines is kept at the first position of the ID in
+// byID.
+type fleet struct {
+	instances []Instance
+	byID      []int32
+	sums      []money.Micros
+	billed    []bool // billed[k]: sums[k] has at least one line
+}
+
+func newFleet(instances []Instance) *fleet {
+	f := &fleet{instances: instances, byID: make([]int32, len(instances)),
+		sums: make([]money.Micros, len(instances)), billed: make([]bool, len(instances))}
+	for i := range f.byID {
+		f.byID[i] = int32(i)
+	}
+	slices.SortFunc(f.byID, func(a, b int32) int {
+		return strings.Compare(instances[a].Instance.ID, instances[b].Instance.ID)
+	})
+	return f
+}
+
+// id is the ID of the instance at position k of byID.
+func (f *fleet) id(k int) string { return f.instances[f.byID[k]].Instance.ID }
+
+// add counts a line of amount for resource id, if it is an instance of the fleet. resourceId is
+// compared as a string, exactly (§12.4); other resources' lines are dropped.
+func (f *fleet) add(id string, amount money.Micros) {
+	k, ok := slices.BinarySearchFunc(f.byID, id, func(i int32, id string) int {
+		return strings.Compare(f.instances[i].Instance.ID, id)
+	})
+	if ok {
+		f.sums[k] += amount
+		f.billed[k] = true
+	}
 }
 
 func billKey(month int, id string) state.PriceKey {
 	return state.PriceKey{Kind: state.PriceBill, Month: month, Key: id}
 }
 
-// override returns the configured monthly price of in, if any (then its bill is not needed).
-func (p *Pricer) override(in Instance) (money.Micros, bool) {
-	if p.cfg.Override == nil {
-		return 0, false
+// overrides are the configured prices of a cycle, looked up once for each type and zone: the
+// instances of a type and zone share one figure (no allocation an instance).
+type overrides struct {
+	price func(typ, zone string) (float64, bool)
+	seen  map[overrideKey]*money.Micros
+}
+
+type overrideKey struct{ typ, zone string }
+
+func (p *Pricer) overrides() *overrides {
+	return &overrides{price: p.cfg.Override, seen: map[overrideKey]*money.Micros{}}
+}
+
+// of returns the configured monthly price of z, or nil when there is none (then its bill is
+// needed). The figure is shared: nobody writes through it.
+func (o *overrides) of(z *zen.Instance) *money.Micros {
+	if o.price == nil {
+		return nil
 	}
-	f, ok := p.cfg.Override(in.Type, in.Zone)
-	if !ok {
-		return 0, false
+	k := overrideKey{typ: z.Type, zone: z.Zone}
+	if m, ok := o.seen[k]; ok {
+		return m
 	}
-	m, err := money.FromFloat(f)
-	return m, err == nil
+	var m *money.Micros
+	if f, ok := o.price(z.Type, z.Zone); ok {
+		if v, err := money.FromFloat(f); err == nil {
+			m = &v
+		}
+	}
+	o.seen[k] = m
+	return m
 }

@@ -70,7 +70,7 @@ func newBigWorld(t *testing.T, n, linesPer int) *bigWorld {
 func (b *bigWorld) instances() []pricing.Instance {
 	out := make([]pricing.Instance, 0, len(b.ids)+1)
 	for _, id := range append(b.ids[:len(b.ids):len(b.ids)], "NOLINE") {
-		out = append(out, pricing.Instance{ID: id, Bill: true, Zone: "SEL-A", Type: "M6C", ChargeType: zen.ChargePostpaid})
+		out = append(out, instance(id, "SEL-A", "M6C", zen.ChargePostpaid, true))
 	}
 	return out
 }
@@ -85,7 +85,7 @@ func TestBillReadOncePerMonth(t *testing.T) {
 	lines := n*linesPer + n/10 + 1 // the instances', the elastic IPs', the November line
 	octLines := lines - 1
 	wantCalls := (octLines + 4999) / 5000
-	got, warns := p.Costs(context.Background(), b.instances())
+	got, warns := costsByID(t, p, context.Background(), b.instances())
 	if c := b.calls("DescribeBillDetail"); c != wantCalls {
 		t.Fatalf("cold cycle: %d DescribeBillDetail calls, want %d (ceil(%d lines / 5000))", c, wantCalls, octLines)
 	}
@@ -102,7 +102,7 @@ func TestBillReadOncePerMonth(t *testing.T) {
 	}
 	b.clock.t = b.clock.t.Add(time.Hour)
 	calls := b.calls("DescribeBillDetail")
-	got2, _ := p.Costs(context.Background(), b.instances())
+	got2, _ := costsByID(t, p, context.Background(), b.instances())
 	if c := b.calls("DescribeBillDetail") - calls; c != 0 {
 		t.Errorf("second cycle of the month: %d DescribeBillDetail calls, want none", c)
 	}
@@ -132,7 +132,7 @@ func TestBillIncompleteIsNoBill(t *testing.T) {
 			b := newBigWorld(t, 2000, 3) // October: 6000 lines of instances, 200 of elastic IPs, in 2 pages
 			p := pricing.New(pricing.Config{Bills: true, Refresh: 24 * time.Hour}, b.client(t, "AKID"), newStore(t), b.clock.now, nil)
 			b.sim.SetFault("DescribeBillDetail", tt.fault)
-			got, warns := p.Costs(context.Background(), b.instances())
+			got, warns := costsByID(t, p, context.Background(), b.instances())
 			for _, id := range append(b.ids, "NOLINE") {
 				if s := show(got[id]); s != "list 963.600000" {
 					t.Fatalf("%s: %s, want its list price (no figure from an incomplete bill)", id, s)
@@ -143,7 +143,7 @@ func TestBillIncompleteIsNoBill(t *testing.T) {
 				t.Fatalf("warnings %q, want one naming %q", warns, tt.warn)
 			}
 			calls := b.calls("DescribeBillDetail")
-			got, warns = p.Costs(context.Background(), b.instances())
+			got, warns = costsByID(t, p, context.Background(), b.instances())
 			if c := b.calls("DescribeBillDetail") - calls; c != 2 || len(warns) != 0 {
 				t.Fatalf("next cycle: %d bill calls, warnings %q; want the bill read again (2 pages), no warning", c, warns)
 			}
@@ -165,14 +165,14 @@ func TestBillCachedForTheFleet(t *testing.T) {
 	for i := range ins {
 		ins[i].Bill = i == 0
 	}
-	p.Costs(context.Background(), ins)
+	costsByID(t, p, context.Background(), ins)
 	if c := b.calls("DescribeBillDetail"); c != 1 {
 		t.Fatalf("first cycle: %d bill calls, want 1", c)
 	}
 	for i := range ins {
 		ins[i].Bill = true // every instance is a candidate now
 	}
-	got, _ := p.Costs(context.Background(), ins)
+	got, _ := costsByID(t, p, context.Background(), ins)
 	if c := b.calls("DescribeBillDetail"); c != 1 {
 		t.Errorf("second cycle: %d more bill calls, want none", c-1)
 	}
@@ -203,7 +203,7 @@ func TestBillCachedForTheFleet(t *testing.T) {
 	store2 := newStore(t)
 	b.sim.SetFault("DescribeBillDetail", zensim.Fault{HTTPStatus: 500})
 	p2 := pricing.New(pricing.Config{Bills: true, Refresh: 24 * time.Hour}, b.client(t, "AKID"), store2, b.clock.now, nil)
-	p2.Costs(context.Background(), ins)
+	costsByID(t, p2, context.Background(), ins)
 	ps, err = store2.Prices()
 	if err != nil {
 		t.Fatal(err)

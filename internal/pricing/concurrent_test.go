@@ -127,8 +127,7 @@ func (k *keysWorld) instances() []pricing.Instance {
 	var out []pricing.Instance
 	for r := range 3 {
 		for i := range manyKeys {
-			out = append(out, pricing.Instance{ID: fmt.Sprintf("I%d-%s", r, typeName(i)), Zone: "SEL-A", Type: typeName(i),
-				ChargeType: zen.ChargePostpaid})
+			out = append(out, instance(fmt.Sprintf("I%d-%s", r, typeName(i)), "SEL-A", typeName(i), zen.ChargePostpaid, false))
 		}
 	}
 	return out
@@ -152,7 +151,7 @@ func failType(sim *zensim.Server, types ...string) {
 func TestListPricesConcurrentBounded(t *testing.T) {
 	k := newKeysWorld(t, 20*time.Millisecond)
 	p := pricing.New(pricing.Config{Refresh: 24 * time.Hour}, k.client(t), newStore(t), k.clock.now, nil)
-	got, warns := p.Costs(context.Background(), k.instances())
+	got, warns := costsByID(t, p, context.Background(), k.instances())
 	if len(warns) != 0 {
 		t.Errorf("warnings %q", warns)
 	}
@@ -164,10 +163,10 @@ func TestListPricesConcurrentBounded(t *testing.T) {
 	}
 	for _, in := range k.instances() {
 		var n int
-		fmt.Sscanf(in.Type, "T%d", &n)
+		fmt.Sscanf(in.Instance.Type, "T%d", &n)
 		want := fmt.Sprintf("list %d.000000", (n+1)*pricing.HoursPerMonth)
-		if s := show(got[in.ID]); s != want {
-			t.Errorf("%s: %s, want %s", in.ID, s, want)
+		if s := show(got[in.Instance.ID]); s != want {
+			t.Errorf("%s: %s, want %s", in.Instance.ID, s, want)
 		}
 	}
 }
@@ -180,14 +179,14 @@ func TestListPriceFailureOneKey(t *testing.T) {
 	failType(k.sim, "T07")
 	store := newStore(t)
 	p := pricing.New(pricing.Config{Refresh: 24 * time.Hour}, k.client(t), store, k.clock.now, nil)
-	got, warns := p.Costs(context.Background(), k.instances())
+	got, warns := costsByID(t, p, context.Background(), k.instances())
 	for _, in := range k.instances() {
-		c := got[in.ID]
+		c := got[in.Instance.ID]
 		switch {
-		case in.Type == "T07" && (c.Source != pricing.SourceUnknown || c.Monthly != nil):
-			t.Errorf("%s: %s, want unknown null", in.ID, show(c))
-		case in.Type != "T07" && (c.Source != pricing.SourceList || c.Monthly == nil):
-			t.Errorf("%s: %s, want its list price", in.ID, show(c))
+		case in.Instance.Type == "T07" && (c.Source != pricing.SourceUnknown || c.Monthly != nil):
+			t.Errorf("%s: %s, want unknown null", in.Instance.ID, show(c))
+		case in.Instance.Type != "T07" && (c.Source != pricing.SourceList || c.Monthly == nil):
+			t.Errorf("%s: %s, want its list price", in.Instance.ID, show(c))
 		}
 	}
 	want := "list price of 1 zone/type/charge combination could not be read (first: SEL-A/T07/POSTPAID/ByBandwidth: gave up after 1 attempts: zen: InquiryPriceCreateInstance: INTERNAL_SERVER_ERROR"
@@ -225,18 +224,21 @@ func TestListPricesSameAsSerial(t *testing.T) {
 		}
 		failType(k.sim, "T03", "T05", "T30")
 		// Two instances with a charge type that has no list price: failures without a call.
-		in := append(k.instances(), pricing.Instance{ID: "X1", Zone: "SEL-A", Type: "T01", ChargeType: "WEIRD"},
-			pricing.Instance{ID: "X2", Zone: "SEL-A", Type: "T01", ChargeType: "WEIRD", InternetChargeType: "ByTrafficPackage"})
+		x2 := instance("X2", "SEL-A", "T01", "WEIRD", false)
+		x2.Instance.InternetChargeType = "ByTrafficPackage"
+		in := append(k.instances(), instance("X1", "SEL-A", "T01", "WEIRD", false), x2)
 		// An instance whose internet charge type differs only in spelling the default: the same key.
-		in = append(in, pricing.Instance{ID: "X3", Zone: "SEL-A", Type: "T09", ChargeType: zen.ChargePostpaid, InternetChargeType: "ByBandwidth"})
+		x3 := instance("X3", "SEL-A", "T09", zen.ChargePostpaid, false)
+		x3.Instance.InternetChargeType = "ByBandwidth"
+		in = append(in, x3)
 		store := newStore(t)
 		p := pricing.New(pricing.Config{Refresh: 24 * time.Hour,
 			Override: overrides(map[string]float64{"T11/SEL-A": 12.5})}, k.client(t), store, k.clock.now, nil)
 		pricing.SetListWorkers(p, workers)
-		got, w := p.Costs(context.Background(), in)
+		got, w := costsByID(t, p, context.Background(), in)
 		var b strings.Builder
 		for _, i := range in {
-			fmt.Fprintf(&b, "%s=%s\n", i.ID, show(got[i.ID]))
+			fmt.Fprintf(&b, "%s=%s\n", i.Instance.ID, show(got[i.Instance.ID]))
 		}
 		ps, err := store.Prices()
 		if err != nil {
@@ -304,7 +306,7 @@ func TestListPricesCancel(t *testing.T) {
 	})
 	api := &counting{Client: k.client(t)}
 	p := pricing.New(pricing.Config{Refresh: 24 * time.Hour}, api, newStore(t), k.clock.now, nil)
-	got, _ := p.Costs(ctx, k.instances())
+	got, _ := costsByID(t, p, ctx, k.instances())
 	if n := api.inFlight.Load(); n != 0 {
 		t.Errorf("%d price calls still in progress after Costs returned", n)
 	}
@@ -322,7 +324,7 @@ func TestListPricesCancel(t *testing.T) {
 	}
 	started := api.started.Load()
 	p2 := pricing.New(pricing.Config{Refresh: 24 * time.Hour}, api, newStore(t), k.clock.now, nil)
-	if got, _ := p2.Costs(ctx, k.instances()); len(got) != 3*manyKeys {
+	if got, _ := costsByID(t, p2, ctx, k.instances()); len(got) != 3*manyKeys {
 		t.Errorf("%d costs from a cancelled context, want one per instance", len(got))
 	}
 	if n := api.started.Load() - started; n != 0 {
@@ -340,7 +342,7 @@ func TestListPricePanic(t *testing.T) {
 	var recovered any
 	func() {
 		defer func() { recovered = recover() }()
-		p.Costs(context.Background(), k.instances())
+		costsByID(t, p, context.Background(), k.instances())
 	}()
 	pe, ok := recovered.(*safego.PanicError)
 	if !ok {
@@ -372,7 +374,7 @@ func TestListPricesCancelledByAPanicElsewhere(t *testing.T) {
 				t.Fatalf("Costs panicked with %v, though no price call panicked", v)
 			}
 		}()
-		got, _ = p.Costs(ctx, k.instances())
+		got, _ = costsByID(t, p, ctx, k.instances())
 	}()
 	if n := api.started.Load(); n != 0 {
 		t.Errorf("%d price calls started with a context already cancelled", n)

@@ -25,7 +25,7 @@ const listWorkers = 8
 // zone, type and charge types make the query), and what asking for it gave.
 type listJob struct {
 	key string
-	in  Instance
+	in  *zen.Instance
 	// asked is set when the API was asked (and answered price or err); err is also set, without
 	// a call, for a charge type that has no list price.
 	asked bool
@@ -40,24 +40,23 @@ type listJob struct {
 // in fail and the answers are cached in the order the instances first need their keys, whatever
 // order the answers arrive in, so the figures, the warnings (which failure is named first) and
 // the cache are those of asking one key after another.
-func (p *Pricer) lists(ctx context.Context, instances []Instance, bills map[string]*money.Micros, now time.Time,
+func (p *Pricer) lists(ctx context.Context, instances []Instance, over *overrides, bills []*money.Micros, now time.Time,
 	c *cache, fail *failures) (keyOf []int32, prices []*money.Micros) {
 	keyOf = make([]int32, len(instances))
 	jobs := []listJob{{}} // index 0: no key
-	index := map[string]int32{}
+	// The instances' keys are found by their fields (no string built an instance); the key's
+	// string is built once, for its job.
+	index := map[listFields]int32{}
 	for i, in := range instances {
-		if _, ok := p.override(in); ok {
+		if over.of(in.Instance) != nil || billOf(bills, i, in) != nil {
 			continue
 		}
-		if in.Bill && bills[in.ID] != nil {
-			continue
-		}
-		key := listKey(in)
-		k, seen := index[key]
+		f := fieldsOf(in.Instance)
+		k, seen := index[f]
 		if !seen {
 			k = int32(len(jobs))
-			index[key] = k
-			jobs = append(jobs, listJob{key: key, in: in})
+			index[f] = k
+			jobs = append(jobs, listJob{key: f.key(), in: in.Instance})
 		}
 		keyOf[i] = k
 	}
@@ -139,12 +138,25 @@ func (p *Pricer) settle(j *listJob, now time.Time, c *cache) (*money.Micros, err
 	return &m, nil
 }
 
-func listKey(in Instance) string {
-	ict := in.InternetChargeType
+// listFields are what a list price depends on: the instances that agree on them share a key.
+type listFields struct {
+	zone, typ  string
+	chargeType zen.ChargeType
+	// internetChargeType is never empty: ByBandwidth stands for the API's default.
+	internetChargeType string
+}
+
+func fieldsOf(z *zen.Instance) listFields {
+	ict := z.InternetChargeType
 	if ict == "" {
 		ict = "ByBandwidth"
 	}
-	return fmt.Sprintf("%s/%s/%s/%s", in.Zone, in.Type, in.ChargeType, ict)
+	return listFields{zone: z.Zone, typ: z.Type, chargeType: z.ChargeType, internetChargeType: ict}
+}
+
+// key is the list price's key in the cache and the warnings.
+func (f listFields) key() string {
+	return fmt.Sprintf("%s/%s/%s/%s", f.zone, f.typ, f.chargeType, f.internetChargeType)
 }
 
 // notSold reports the documented answers that say there is no price to have (§11.1).

@@ -40,11 +40,12 @@ type Cost struct {
 	Source  Source
 }
 
-// Instance is what pricing needs to know of an instance.
+// Instance is an instance to price: the instance as listed, and whether its bill is wanted.
+// Pricing keeps no copy of the instance's fields (16 bytes an instance, issue 14): Instance points
+// at the caller's instance, which pricing reads and never writes (the record step passes the
+// cycle's entries, which point into the listing).
 type Instance struct {
-	ID, Zone, Type     string
-	ChargeType         zen.ChargeType
-	InternetChargeType string
+	Instance *zen.Instance
 	// Bill asks for the instance's amount on the month's bill (the bill is read once a cycle at
 	// most, for the whole account); without it the cost comes from an override or the list price
 	// (one call per zone, type and charge type).
@@ -114,40 +115,41 @@ func (f *failures) add(err error) {
 	f.n++
 }
 
-// Costs returns the cost of every instance, keyed by instance ID, and the warnings of the cycle
-// (each failure class once, with a count). It never fails: an error costs the figure.
-func (p *Pricer) Costs(ctx context.Context, instances []Instance) (map[string]Cost, []string) {
-	out := make(map[string]Cost, len(instances))
+// Costs returns the cost of every instance, costs[i] that of instances[i] (an ID listed twice is
+// priced twice, alike), and the warnings of the cycle (each failure class once, with a count). It
+// never fails: an error costs the figure. Once ctx is done, the instances not yet priced are
+// unknown.
+func (p *Pricer) Costs(ctx context.Context, instances []Instance) ([]Cost, []string) {
+	out := make([]Cost, len(instances))
 	var warnings []string
 	now := p.now()
 	month := LastFullMonth(now)
 	var listFail, cacheFail failures
 	cache := p.openCache(now, month, &cacheFail)
-	bills, billWarn := p.bills(ctx, month, now, instances, cache)
+	over := p.overrides()
+	bills, billWarn := p.bills(ctx, month, now, instances, over, cache)
 	if billWarn != "" {
 		warnings = append(warnings, billWarn)
 	}
-	keyOf, lists := p.lists(ctx, instances, bills, now, cache, &listFail)
+	keyOf, lists := p.lists(ctx, instances, over, bills, now, cache, &listFail)
 	for i, in := range instances {
 		if ctx.Err() != nil {
-			out[in.ID] = Cost{Source: SourceUnknown}
+			out[i] = Cost{Source: SourceUnknown}
 			continue
 		}
-		if m, ok := p.override(in); ok {
-			out[in.ID] = Cost{Monthly: &m, Source: SourceOverride}
+		if m := over.of(in.Instance); m != nil {
+			out[i] = Cost{Monthly: m, Source: SourceOverride}
 			continue
 		}
-		if in.Bill {
-			if m := bills[in.ID]; m != nil {
-				out[in.ID] = Cost{Monthly: m, Source: SourceBill}
-				continue
-			}
+		if m := billOf(bills, i, in); m != nil {
+			out[i] = Cost{Monthly: m, Source: SourceBill}
+			continue
 		}
 		if m := lists[keyOf[i]]; m != nil {
-			out[in.ID] = Cost{Monthly: m, Source: SourceList}
+			out[i] = Cost{Monthly: m, Source: SourceList}
 			continue
 		}
-		out[in.ID] = Cost{Source: SourceUnknown}
+		out[i] = Cost{Source: SourceUnknown}
 	}
 	cache.flush()
 	if listFail.n > 0 {

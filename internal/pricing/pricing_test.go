@@ -82,11 +82,35 @@ func (w *world) calls(action string) int {
 }
 
 var fleet = []pricing.Instance{
-	{ID: "A", Bill: true, Zone: "SEL-A", Type: "M6C", ChargeType: zen.ChargePostpaid},
-	{ID: "B", Bill: true, Zone: "SEL-A", Type: "M6C", ChargeType: zen.ChargePostpaid},
-	{ID: "C", Bill: true, Zone: "SEL-A", Type: "S9I", ChargeType: zen.ChargePostpaid},
-	{ID: "D", Bill: true, Zone: "SEL-A", Type: "L12G", ChargeType: zen.ChargePrepaid},
-	{ID: "E", Bill: true, Zone: "SEL-A", Type: "NOPE", ChargeType: zen.ChargePostpaid},
+	instance("A", "SEL-A", "M6C", zen.ChargePostpaid, true),
+	instance("B", "SEL-A", "M6C", zen.ChargePostpaid, true),
+	instance("C", "SEL-A", "S9I", zen.ChargePostpaid, true),
+	instance("D", "SEL-A", "L12G", zen.ChargePrepaid, true),
+	instance("E", "SEL-A", "NOPE", zen.ChargePostpaid, true),
+}
+
+// instance is pricing's input for an instance of id, of typ in zone; bill asks for its bill.
+func instance(id, zone, typ string, ct zen.ChargeType, bill bool) pricing.Instance {
+	return pricing.Instance{Instance: &zen.Instance{ID: id, Zone: zone, Type: typ, ChargeType: ct}, Bill: bill}
+}
+
+// costsByID prices in (whose IDs differ) and returns the costs by instance ID, after checking
+// that there is one cost for each instance.
+func costsByID(t *testing.T, p *pricing.Pricer, ctx context.Context, in []pricing.Instance) (map[string]pricing.Cost, []string) {
+	t.Helper()
+	costs, warns := p.Costs(ctx, in)
+	if len(costs) != len(in) {
+		t.Fatalf("%d costs for %d instances", len(costs), len(in))
+	}
+	out := make(map[string]pricing.Cost, len(in))
+	for i, c := range costs {
+		id := in[i].Instance.ID
+		if _, dup := out[id]; dup {
+			t.Fatalf("costsByID: %s listed twice", id)
+		}
+		out[id] = c
+	}
+	return out, warns
 }
 
 // newStore opens a fresh bbolt state store, closed at cleanup.
@@ -140,7 +164,7 @@ func TestSourcesInOrder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
 			p := pricing.New(tt.cfg, w.client(t, tt.key), newStore(t), w.clock.now, nil)
-			got, warns := p.Costs(context.Background(), fleet)
+			got, warns := costsByID(t, p, context.Background(), fleet)
 			for id, want := range tt.want {
 				if s := show(got[id]); s != want {
 					t.Errorf("%s: %s, want %s", id, s, want)
@@ -163,7 +187,7 @@ func TestSourcesInOrder(t *testing.T) {
 func TestBillPermission(t *testing.T) {
 	w := newWorld(t)
 	p := pricing.New(pricing.Config{Bills: true, Refresh: time.Hour}, w.client(t, "NOBILL"), newStore(t), w.clock.now, nil)
-	got, warns := p.Costs(context.Background(), fleet)
+	got, warns := costsByID(t, p, context.Background(), fleet)
 	if s := show(got["A"]); s != "list 963.600000" {
 		t.Errorf("A: %s, want the list price", s)
 	}
@@ -182,10 +206,10 @@ func TestFailureCostsTheFigureOnly(t *testing.T) {
 	w.sim.SetFault("InquiryPriceCreateInstance", zensim.Fault{HTTPStatus: 500})
 	w.sim.SetFault("DescribeBillDetail", zensim.Fault{Kind: zensim.FaultMalformedJSON})
 	p := pricing.New(pricing.Config{Bills: true, Refresh: time.Hour}, w.client(t, "AKID"), newStore(t), w.clock.now, nil)
-	got, warns := p.Costs(context.Background(), fleet)
+	got, warns := costsByID(t, p, context.Background(), fleet)
 	for _, in := range fleet {
-		if c := got[in.ID]; c.Source != pricing.SourceUnknown || c.Monthly != nil {
-			t.Errorf("%s: %s, want unknown null", in.ID, show(c))
+		if c := got[in.Instance.ID]; c.Source != pricing.SourceUnknown || c.Monthly != nil {
+			t.Errorf("%s: %s, want unknown null", in.Instance.ID, show(c))
 		}
 	}
 	if len(warns) != 2 || !strings.HasPrefix(warns[0], "bill of 202610 not used this cycle: it could not be read completely (page 1 of the bill of 202610: zen: DescribeBillDetail:") ||
@@ -201,13 +225,13 @@ func TestCache(t *testing.T) {
 	w := newWorld(t)
 	store := newStore(t)
 	p := pricing.New(pricing.Config{Bills: true, Refresh: 24 * time.Hour}, w.client(t, "AKID"), store, w.clock.now, nil)
-	p.Costs(context.Background(), fleet)
+	costsByID(t, p, context.Background(), fleet)
 	bills, lists := w.calls("DescribeBillDetail"), w.calls("InquiryPriceCreateInstance")
 	if bills != 1 || lists != 4 {
 		t.Fatalf("first cycle: %d bill and %d price calls, want 1 (one page of the month) and 4 (one per type)", bills, lists)
 	}
 	w.clock.t = w.clock.t.Add(23 * time.Hour)
-	got, _ := p.Costs(context.Background(), fleet)
+	got, _ := costsByID(t, p, context.Background(), fleet)
 	if b, l := w.calls("DescribeBillDetail")-bills, w.calls("InquiryPriceCreateInstance")-lists; b != 0 || l != 0 {
 		t.Errorf("cached cycle: %d bill and %d price calls, want none", b, l)
 	}
@@ -215,13 +239,13 @@ func TestCache(t *testing.T) {
 		t.Errorf("A from the cache: %s", s)
 	}
 	w.clock.t = w.clock.t.Add(2 * time.Hour) // past refresh
-	p.Costs(context.Background(), fleet)
+	costsByID(t, p, context.Background(), fleet)
 	if b, l := w.calls("DescribeBillDetail")-bills, w.calls("InquiryPriceCreateInstance")-lists; b != 1 || l != 4 {
 		t.Errorf("after refresh: %d bill and %d price calls, want 1 (B..E had no line) and 4", b, l)
 	}
 	bills = w.calls("DescribeBillDetail")
 	w.clock.t = time.Date(2026, 12, 1, 0, 0, 1, 0, time.UTC) // November is now the last full month
-	got, _ = p.Costs(context.Background(), fleet)
+	got, _ = costsByID(t, p, context.Background(), fleet)
 	if b := w.calls("DescribeBillDetail") - bills; b != 1 {
 		t.Errorf("new month: %d bill calls, want 1", b)
 	}

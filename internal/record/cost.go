@@ -11,10 +11,10 @@ import (
 	"github.com/reaper-bmc/reaper/internal/state"
 )
 
-// Pricer finds the monthly cost of instances (internal/pricing). It never fails: what it could
-// not price is unknown, and the warnings say why.
+// Pricer finds the monthly cost of instances (internal/pricing): costs[i] is instances[i]'s. It
+// never fails: what it could not price is unknown, and the warnings say why. Nil costs: none found.
 type Pricer interface {
-	Costs(ctx context.Context, instances []pricing.Instance) (map[string]pricing.Cost, []string)
+	Costs(ctx context.Context, instances []pricing.Instance) (costs []pricing.Cost, warnings []string)
 }
 
 // Ledger keeps the cumulative realized savings: state.Backend, on both backends. AddSaving counts
@@ -31,15 +31,16 @@ func (r *Recorder) price(ctx context.Context, res *reconcile.Result, rep *report
 	// An aborted cycle (no trusted inventory, or leadership lost) makes no further API call, not
 	// even a read for prices: its costs come from the overrides alone.
 	if r.opts.Pricer != nil && res.Status != reconcile.StatusAborted {
+		// The input points at the entries' instances (pricing copies none of their fields).
 		in := make([]pricing.Instance, len(res.Entries))
 		for i, e := range res.Entries {
-			z := e.Instance
-			in[i] = pricing.Instance{ID: z.ID, Zone: z.Zone, Type: z.Type, ChargeType: z.ChargeType,
-				InternetChargeType: z.InternetChargeType, Bill: inSavings(e.Action)}
+			in[i] = pricing.Instance{Instance: e.Instance, Bill: inSavings(e.Action)}
 		}
 		costs, warnings := r.opts.Pricer.Costs(ctx, in)
 		rep.PricingWarnings = append(rep.PricingWarnings, warnings...)
-		rows.setCosts(costs)
+		if err := rows.setCosts(costs); err != nil {
+			rep.PricingWarnings = append(rep.PricingWarnings, err.Error())
+		}
 		rep.Finalize(r.opts.Config.Pricing.TypePrices())
 	}
 	if r.opts.Ledger == nil {

@@ -90,7 +90,7 @@ func overrideOf(p float64) config.Override { return config.Override{All: &p} }
 
 type countingPricer struct{ calls int }
 
-func (c *countingPricer) Costs(context.Context, []pricing.Instance) (map[string]pricing.Cost, []string) {
+func (c *countingPricer) Costs(context.Context, []pricing.Instance) ([]pricing.Cost, []string) {
 	c.calls++
 	return nil, nil
 }

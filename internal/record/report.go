@@ -1,6 +1,8 @@
 package record
 
 import (
+	"fmt"
+
 	"github.com/reaper-bmc/reaper/internal/config"
 	"github.com/reaper-bmc/reaper/internal/policy"
 	"github.com/reaper-bmc/reaper/internal/pricing"
@@ -71,14 +73,15 @@ func (s *entryRows) Row(i int) report.Instance {
 	return in
 }
 
-// setCosts keeps the pricer's costs for the rows, by instance ID.
-func (s *entryRows) setCosts(costs map[string]pricing.Cost) {
-	s.costs = make([]pricing.Cost, len(s.entries))
-	for i := range s.entries {
-		if c, ok := costs[s.entries[i].Instance.ID]; ok {
-			s.costs[i] = c
-		}
+// setCosts keeps the pricer's costs for the rows as they are (costs[i] is entry i's; no copy).
+// Costs that are not one for each entry cannot be matched to them: none is used.
+func (s *entryRows) setCosts(costs []pricing.Cost) error {
+	if costs != nil && len(costs) != len(s.entries) {
+		s.costs = nil
+		return fmt.Errorf("costs not used: the pricer returned %d for %d instances", len(costs), len(s.entries))
 	}
+	s.costs = costs
+	return nil
 }
 
 func reportInstance(e *reconcile.Entry) report.Instance {

@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,8 +21,12 @@ import (
 // mapPricer prices instances from a fixed map.
 type mapPricer map[string]pricing.Cost
 
-func (p mapPricer) Costs(context.Context, []pricing.Instance) (map[string]pricing.Cost, []string) {
-	return p, []string{"one warning"}
+func (p mapPricer) Costs(_ context.Context, in []pricing.Instance) ([]pricing.Cost, []string) {
+	out := make([]pricing.Cost, len(in))
+	for i := range in {
+		out[i] = p[in[i].Instance.ID]
+	}
+	return out, []string{"one warning"}
 }
 
 // TestRowsAreTheSliceReport: the recorded report, whose rows are built from the entries when read,
@@ -128,5 +133,53 @@ func TestRowsAreTheSliceReport(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("%s differs between the rows and the array (%d and %d bytes)", name, len(got), len(want))
 		}
+	}
+}
+
+// slicePricer returns fixed costs, whatever it is asked.
+type slicePricer []pricing.Cost
+
+func (p slicePricer) Costs(context.Context, []pricing.Instance) ([]pricing.Cost, []string) {
+	return p, nil
+}
+
+// TestRowCostsByPosition: row i shows the pricer's costs[i], also when two entries share an ID;
+// costs that are not one for each entry are not used at all (no row gets another's figure), and
+// a warning says so.
+func TestRowCostsByPosition(t *testing.T) {
+	cfg := testConfig(t)
+	one, two := money.Micros(1*money.Unit), money.Micros(2*money.Unit)
+	entries := []reconcile.Entry{entry("a", reconcile.ActionKept), entry("a", reconcile.ActionKept), entry("b", reconcile.ActionKept)}
+	costs := slicePricer{{Monthly: &one, Source: pricing.SourceList}, {Monthly: &two, Source: pricing.SourceBill}, {Source: pricing.SourceUnknown}}
+	for _, tt := range []struct {
+		name  string
+		costs slicePricer
+		want  []string
+		warn  string
+	}{
+		{"aligned", costs, []string{"list 1.000000", "bill 2.000000", "unknown <nil>"}, ""},
+		{"one short", costs[:2], []string{"unknown <nil>", "unknown <nil>", "unknown <nil>"}, "costs not used: the pricer returned 2 for 3 instances"},
+		{"none", nil, []string{"unknown <nil>", "unknown <nil>", "unknown <nil>"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := New(Options{Config: cfg, Policies: fakePolicies{}, OutDir: t.TempDir(), Pricer: tt.costs})
+			run, err := rec.Record(t.Context(), result(reconcile.StatusOK, entries...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range tt.want {
+				in := run.Report.Row(i)
+				if got := fmt.Sprintf("%s %v", in.CostSource, in.MonthlyCost); got != want {
+					t.Errorf("row %d (%s): %s, want %s", i, in.ID, got, want)
+				}
+			}
+			var warns []string
+			if tt.warn != "" {
+				warns = []string{tt.warn}
+			}
+			if !reflect.DeepEqual(run.Report.PricingWarnings, warns) {
+				t.Errorf("warnings %q, want %q", run.Report.PricingWarnings, warns)
+			}
+		})
 	}
 }
