@@ -14,7 +14,8 @@ import (
 
 // bills returns, for each instance that asks for a bill (and has no override), its amount on
 // month's bill, or nil when the bill has no line for it or could not be read (out[i] for
-// instances[i]; read it with billOf); and at most one warning.
+// instances[i]; read it with billOf); and at most one warning. When it read the bill, read is
+// the fleet it read for, whose entries Costs then writes to the cache (writeBills).
 //
 // The cache holds one entry per instance and month: an amount, or nil for "the bill was read and
 // has no line for this instance", each kept for refresh (default a day) and then read again: when
@@ -31,12 +32,12 @@ import (
 // not match) yields no figure at all from it: a partial sum would understate a cost. Entries of
 // earlier complete reads are still used until they expire.
 func (p *Pricer) bills(ctx context.Context, month int, now time.Time, instances []Instance, over *overrides,
-	c *cache) ([]*money.Micros, string) {
+	c *cache) (out []*money.Micros, read *fleet, warning string) {
 	if !p.cfg.Bills {
-		return nil, ""
+		return nil, nil, ""
 	}
-	var out []*money.Micros // out[i] is instances[i]'s, allocated at the first figure
-	read := false
+	// out[i] is instances[i]'s, allocated at the first figure.
+	ask := false
 	for i, in := range instances {
 		if !in.Bill || over.of(in.Instance) != nil {
 			continue
@@ -49,10 +50,10 @@ func (p *Pricer) bills(ctx context.Context, month int, now time.Time, instances 
 			out[i] = e.Monthly
 			continue
 		}
-		read = true
+		ask = true
 	}
-	if !read || ctx.Err() != nil {
-		return out, ""
+	if !ask || ctx.Err() != nil {
+		return out, nil, ""
 	}
 	f := newFleet(instances)
 	err := p.api.BillMonth(ctx, month, func(lines []zen.BillLine) error {
@@ -63,30 +64,48 @@ func (p *Pricer) bills(ctx context.Context, month int, now time.Time, instances 
 	})
 	switch {
 	case zen.IsPermission(err):
-		return out, fmt.Sprintf("bills are off for this cycle: the credentials may not read bills (%v); costs come from list prices", err)
+		return out, nil, fmt.Sprintf("bills are off for this cycle: the credentials may not read bills (%v); costs come from list prices", err)
 	case err != nil:
-		return out, fmt.Sprintf("bill of %d not used this cycle: it could not be read completely (%v); "+
+		return out, nil, fmt.Sprintf("bill of %d not used this cycle: it could not be read completely (%v); "+
 			"costs not already cached from an earlier complete read come from list prices", month, err)
 	}
 	if out == nil {
 		out = make([]*money.Micros, len(instances))
 	}
-	// One entry an ID, for every instance (an ID listed twice is one instance of the account).
-	for k := 0; k < len(f.byID); {
-		id := f.id(k)
-		// No line is not a cost of 0, and a sum may not be final yet: both are read again after
-		// refresh.
-		e := state.Price{Kind: state.PriceBill, Month: month, Key: id, FetchedAt: now, Expires: now.Add(p.cfg.Refresh)}
-		if f.billed[k] {
+	// The figures of a complete read replace those of the cache, for every instance.
+	for k, i := range f.byID {
+		switch {
+		case k > 0 && f.id(k) == f.id(k-1):
+			out[i] = out[f.byID[k-1]] // an ID listed twice: one instance of the account
+		case f.billed[k]:
 			sum := f.sums[k]
-			e.Monthly = &sum
-		}
-		c.put(e)
-		for ; k < len(f.byID) && f.id(k) == id; k++ {
-			out[f.byID[k]] = e.Monthly
+			out[i] = &sum
+		default:
+			out[i] = nil
 		}
 	}
-	return out, ""
+	f.sums, f.billed = nil, nil
+	return out, f, ""
+}
+
+// writeBills puts into c the entries of a complete read of month's bill, one for each ID of the
+// fleet read: its figure in bills, or none. No line is not a cost of 0, and a sum may not be final
+// yet: both are read again after refresh. Costs calls it once the list prices are in c, so that
+// the entries to write (one an instance) grow once.
+func (p *Pricer) writeBills(c *cache, read *fleet, bills []*money.Micros, month int, now time.Time) {
+	ids := 0
+	for k := range read.byID {
+		if k == 0 || read.id(k) != read.id(k-1) {
+			ids++
+		}
+	}
+	c.reserve(ids)
+	for k, i := range read.byID {
+		if k == 0 || read.id(k) != read.id(k-1) {
+			c.write(state.Price{Kind: state.PriceBill, Month: month, Key: read.id(k), Monthly: bills[i],
+				FetchedAt: now, Expires: now.Add(p.cfg.Refresh)})
+		}
+	}
 }
 
 // billOf is instance i's figure from the bill: nil unless it asks for its bill and the bill (or

@@ -127,11 +127,14 @@ func (p *Pricer) Costs(ctx context.Context, instances []Instance) ([]Cost, []str
 	var listFail, cacheFail failures
 	cache := p.openCache(now, month, &cacheFail)
 	over := p.overrides()
-	bills, billWarn := p.bills(ctx, month, now, instances, over, cache)
+	bills, read, billWarn := p.bills(ctx, month, now, instances, over, cache)
 	if billWarn != "" {
 		warnings = append(warnings, billWarn)
 	}
 	keyOf, lists := p.lists(ctx, instances, over, bills, now, cache, &listFail)
+	if read != nil {
+		p.writeBills(cache, read, bills, month, now)
+	}
 	for i, in := range instances {
 		if ctx.Err() != nil {
 			out[i] = Cost{Source: SourceUnknown}
