@@ -116,9 +116,9 @@ func (f *failures) add(err error) {
 }
 
 // Costs returns the cost of every instance, costs[i] that of instances[i] (an ID listed twice is
-// priced twice, alike), and the warnings of the cycle (each failure class once, with a count). It
-// never fails: an error costs the figure. Once ctx is done, the instances not yet priced are
-// unknown.
+// priced at each place, by that place's Bill), and the warnings of the cycle (each failure class
+// once, with a count). It never fails: an error costs the figure. Once ctx is done, the instances
+// not yet priced are unknown.
 func (p *Pricer) Costs(ctx context.Context, instances []Instance) ([]Cost, []string) {
 	out := make([]Cost, len(instances))
 	var warnings []string
