@@ -13,12 +13,12 @@ import (
 	"time"
 )
 
-// The decision cache: an Engine remembers, per instance ID, a hash of the instance's fields and
-// what the last evaluation of those fields proved. The first call that sees the fields only
-// notes them (once), so that a one-shot plan pays nearly nothing for the cache; the second
-// evaluates the instance's time guards and the entry is complete. The sets (slots) whose time guards (see
-// timeGuards) were all false have the same value at every time: the entry keeps those values
-// (its base decision). The sets with a guard that holds are the entry's mask: a later call with
+// The decision cache: an Engine remembers, per instance (known by a hash of its ID, idHash), a
+// hash of the instance's fields and what the last evaluation of those fields proved. The first
+// call that sees the fields only notes them (once), so that a one-shot plan pays nearly nothing
+// for the cache; the second evaluates the instance's time guards and the entry is complete. The
+// sets (slots) whose time guards (see timeGuards) were all false have the same value at every
+// time: the entry keeps those values (its base decision). The sets with a guard that holds are the entry's mask: a later call with
 // the same fields evaluates only those sets and adds the base. A mask of 0 serves the base
 // without evaluating; a full mask evaluates everything.
 //
@@ -77,7 +77,7 @@ type decisionCache struct {
 	gen     string
 	now     time.Time
 	epoch   uint32
-	index   map[string]int32
+	index   map[uint64]int32 // idHash of an instance ID -> its entry
 	entries []cacheEntry
 	// changes counts the changes to the entries (added, replaced, flushed, swept); saved is its
 	// value when the entries were last saved (CacheSaved) or imported, exported its value at the
@@ -95,17 +95,18 @@ func newDecisionCache() *decisionCache {
 // cacheView is one call's read-only view of the cache.
 type cacheView struct {
 	key     *[cacheKeyBytes]byte
+	seed    uint64 // idSeed of key
 	epoch   uint32
-	index   map[string]int32
+	index   map[uint64]int32
 	entries []cacheEntry
 }
 
 // begin starts a call at now with the generation gen: it flushes the cache when gen changed,
-// starts a new epoch (dropping stale entries) when now changed, and returns the call's view.
-// The caller holds c.mu for writing.
-func (c *decisionCache) begin(gen string, now time.Time) cacheView {
+// and starts a new epoch (dropping stale entries) when now changed. The caller holds c.mu for
+// writing, and then takes its view (see view) under the read lock it evaluates with.
+func (c *decisionCache) begin(gen string, now time.Time) {
 	if c.gen != gen || c.index == nil {
-		c.gen, c.index, c.entries, c.epoch = gen, map[string]int32{}, nil, 0
+		c.gen, c.index, c.entries, c.epoch = gen, map[uint64]int32{}, nil, 0
 		c.changes++
 	}
 	if !now.Equal(c.now) {
@@ -113,36 +114,66 @@ func (c *decisionCache) begin(gen string, now time.Time) cacheView {
 		c.epoch++
 		c.sweep()
 	}
-	return cacheView{key: &c.key, epoch: c.epoch, index: c.index, entries: c.entries}
 }
 
-// sweep drops the entries unused for cacheKeepEpochs epochs.
+// view is the cache as a call of the generation gen reads it; ok is false when another call
+// flushed it for another generation since this one began (the call evaluates without it then).
+// The caller holds c.mu: the index and the entries it names change together (add, sweep), so
+// a view is taken and used under one hold of the lock. (A view taken at begin, before the
+// lock was let go, could meet another call's additions to the index beyond its entries.)
+func (c *decisionCache) view(gen string) (v cacheView, ok bool) {
+	if c.gen != gen || c.index == nil {
+		return cacheView{}, false
+	}
+	return cacheView{key: &c.key, seed: idSeed(&c.key), epoch: c.epoch, index: c.index, entries: c.entries}, true
+}
+
+// sweep drops the entries unused for cacheKeepEpochs epochs. When none is stale it changes
+// nothing; otherwise it deletes their keys from the index in place (no second map while it
+// runs, and the index keeps its size for the next call's adds) and copies the kept entries
+// into a slice of exactly their number.
 func (c *decisionCache) sweep() {
-	kept := c.entries[:0:0]
-	index := make(map[string]int32, len(c.index))
-	for id, i := range c.index {
+	stale := 0
+	for i := range c.entries {
+		if c.stale(&c.entries[i]) {
+			stale++
+		}
+	}
+	if stale == 0 {
+		return
+	}
+	kept := make([]cacheEntry, 0, len(c.entries)-stale)
+	for h, i := range c.index {
 		e := &c.entries[i]
-		if c.epoch-e.epoch.Load() > cacheKeepEpochs {
+		if c.stale(e) {
+			delete(c.index, h)
 			continue
 		}
-		index[id] = int32(len(kept))
+		c.index[h] = int32(len(kept))
 		kept = append(kept, cacheEntry{sum: e.sum, known: e.known})
 		kept[len(kept)-1].epoch.Store(e.epoch.Load())
 	}
-	if len(kept) != len(c.entries) {
-		c.changes++
-	}
-	c.index, c.entries = index, kept
+	c.changes++
+	c.entries = kept
 }
 
-// lookup returns the entry for id when its hash is sum, and marks it used.
-func (v *cacheView) lookup(id string, sum instanceSum) *cacheEntry {
+// stale reports whether e was unused for cacheKeepEpochs epochs.
+func (c *decisionCache) stale(e *cacheEntry) bool {
+	return c.epoch-e.epoch.Load() > cacheKeepEpochs
+}
+
+// lookup returns the entry for the instance whose ID hashes to id (idHash) when the instance's
+// hash is sum, and marks it used. The index knows only a hash of the ID: the entry found may be
+// another instance's whose ID hash is the same, and the comparison of sum, which covers the ID
+// (appendInstance writes it first), is what tells them apart. A colliding instance misses and
+// is evaluated in full.
+func (v *cacheView) lookup(id uint64, sum instanceSum) *cacheEntry {
 	i, ok := v.index[id]
 	if !ok {
 		return nil
 	}
 	e := &v.entries[i]
-	if e.sum != sum {
+	if e.sum != sum { // never remove: see above
 		return nil
 	}
 	e.epoch.Store(v.epoch)
@@ -151,7 +182,7 @@ func (v *cacheView) lookup(id string, sum instanceSum) *cacheEntry {
 
 // newEntry is an entry a call adds.
 type newEntry struct {
-	id    string
+	id    uint64 // idHash of the instance ID
 	sum   instanceSum
 	known *analysis
 }
@@ -165,6 +196,7 @@ func (c *decisionCache) add(gen string, epoch uint32, adds []newEntry) {
 	if len(adds) > 0 {
 		c.changes++
 	}
+	c.reserve(adds)
 	for _, a := range adds {
 		if len(c.entries) >= math.MaxInt32 {
 			return
@@ -179,6 +211,26 @@ func (c *decisionCache) add(gen string, epoch uint32, adds []newEntry) {
 		c.entries = append(c.entries, cacheEntry{sum: a.sum, known: a.known})
 		c.entries[len(c.entries)-1].epoch.Store(epoch)
 	}
+}
+
+// reserve makes room in c.entries for the instances of adds not in the index yet: when they are
+// many (a fleet's first call), for exactly them, not append's quarter more.
+func (c *decisionCache) reserve(adds []newEntry) {
+	if len(adds) <= cap(c.entries)-len(c.entries) || len(adds) <= len(c.entries)/4 {
+		return
+	}
+	n := 0
+	for _, a := range adds {
+		if _, ok := c.index[a.id]; !ok {
+			n++
+		}
+	}
+	if n <= cap(c.entries)-len(c.entries) || n <= len(c.entries)/4 {
+		return // a few: append grows as usual
+	}
+	grown := make([]cacheEntry, len(c.entries), len(c.entries)+n)
+	copy(grown, c.entries)
+	c.entries = grown
 }
 
 // generation identifies what cached decisions were computed from: the policy set's digest and
@@ -275,6 +327,38 @@ const cacheKeyBytes = 16
 type instanceHasher struct {
 	buf  []byte
 	keys []string
+}
+
+// idSeed is the start of idHash for the cache key key.
+func idSeed(key *[cacheKeyBytes]byte) uint64 {
+	h := uint64(fnvOffset)
+	for _, b := range key {
+		h = (h ^ uint64(b)) * fnvPrime
+	}
+	return h
+}
+
+// The 64-bit FNV-1a constants.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// idHash is the key of an instance ID in the cache's index, so that the cache keeps no copy
+// of the IDs: 64-bit FNV-1a of the cache key (folded into seed by idSeed) and the ID. The
+// index needs a hash that is the same in every process, for the persisted cache, which saves
+// the hashes with the key: maphash is seeded per process, so it cannot be. It needs no
+// cryptographic strength: a collision costs two instances their cache entry (lookup compares
+// the entry's instanceSum, which covers the ID, so neither is served the other's decision),
+// instance IDs are assigned by Zenlayer, not chosen by whoever writes tags, and the key, random
+// per cache, varies the hashes anyway. It runs on every instance of every call, so it is cheap:
+// a multiply per byte of a short ID. A variable so that a test can make IDs collide.
+var idHash = func(seed uint64, id string) uint64 {
+	h := seed
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * fnvPrime
+	}
+	return h
 }
 
 // sum returns the 128-bit hash of every field of in under key: the first half of the SHA-256

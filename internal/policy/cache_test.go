@@ -281,17 +281,20 @@ func TestDecisionCacheGeneration(t *testing.T) {
 		t.Fatalf("generations: %q %q %q %q", a, a2, b, c)
 	}
 	dc := newDecisionCache()
-	v := dc.begin(a, testNow)
-	dc.add(a, v.epoch, []newEntry{{id: "i-1"}})
-	if len(dc.begin(a, testNow).index) != 1 {
+	v := begin(dc, a, testNow)
+	dc.add(a, v.epoch, []newEntry{{id: 1}})
+	if len(begin(dc, a, testNow).index) != 1 {
 		t.Fatal("an entry of the same generation was lost")
 	}
-	if len(dc.begin(b, testNow).index) != 0 {
+	if len(begin(dc, b, testNow).index) != 0 {
 		t.Fatal("a new policy digest kept the old entries")
 	}
-	dc.add(a, v.epoch, []newEntry{{id: "i-2"}}) // a call of the old generation, finishing late
+	dc.add(a, v.epoch, []newEntry{{id: 2}}) // a call of the old generation, finishing late
 	if len(dc.index) != 0 {
 		t.Fatal("a call of an old generation added to the new one")
+	}
+	if _, ok := dc.view(a); ok {
+		t.Fatal("a call of an old generation that let go of the lock still has a view")
 	}
 }
 
@@ -299,16 +302,16 @@ func TestDecisionCacheGeneration(t *testing.T) {
 // cacheKeepEpochs evaluation times leaves the cache.
 func TestDecisionCacheDropsVanishedInstances(t *testing.T) {
 	dc := newDecisionCache()
-	v := dc.begin("g", testNow)
-	dc.add("g", v.epoch, []newEntry{{id: "gone"}, {id: "kept"}})
+	v := begin(dc, "g", testNow)
+	dc.add("g", v.epoch, []newEntry{{id: idHash(v.seed, "gone")}, {id: idHash(v.seed, "kept")}})
 	for i := 1; i <= cacheKeepEpochs+1; i++ {
-		v := dc.begin("g", testNow.Add(time.Duration(i)*time.Minute))
-		v.lookup("kept", instanceSum{})
+		v := begin(dc, "g", testNow.Add(time.Duration(i)*time.Minute))
+		v.lookup(idHash(v.seed, "kept"), instanceSum{})
 	}
-	if _, ok := dc.index["gone"]; ok {
+	if _, ok := dc.index[idHash(v.seed, "gone")]; ok {
 		t.Fatal("an instance unused for more than cacheKeepEpochs epochs is still cached")
 	}
-	if _, ok := dc.index["kept"]; !ok {
+	if _, ok := dc.index[idHash(v.seed, "kept")]; !ok {
 		t.Fatal("an instance used every epoch was dropped")
 	}
 }

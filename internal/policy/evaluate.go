@@ -75,9 +75,14 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 		if g, ok := generation(set.digest, MergeParams(set.params, params)); ok {
 			gen = g
 			e.cache.mu.Lock()
-			v := e.cache.begin(gen, now)
+			e.cache.begin(gen, now)
 			e.cache.mu.Unlock()
-			view = &v
+			e.cache.mu.RLock() // held until the workers are done with the view
+			if v, ok := e.cache.view(gen); ok {
+				view = &v
+			} else {
+				e.cache.mu.RUnlock()
+			}
 		}
 	}
 	var adds []newEntry
@@ -89,9 +94,6 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 	var failed atomic.Pointer[error]
 	stopped := &stoppedAt{}
 	var wg sync.WaitGroup
-	if view != nil {
-		e.cache.mu.RLock()
-	}
 	fail := func(err error) {
 		failed.CompareAndSwap(nil, &err)
 		cancel.Cancel()
@@ -359,14 +361,14 @@ func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds
 	if view == nil {
 		return w.evaluate(ctx, in)
 	}
-	sum := w.hasher.sum(view.key, in)
-	e := view.lookup(in.ID, sum)
+	id, sum := idHash(view.seed, in.ID), w.hasher.sum(view.key, in)
+	e := view.lookup(id, sum)
 	if e == nil {
 		// First sighting: remember the fields only, so that a one-shot plan, which never
 		// evaluates twice, pays no analysis.
 		d := w.evaluate(ctx, in)
 		if d.Err == nil && ctx.Err() == nil {
-			*adds = append(*adds, newEntry{id: in.ID, sum: sum})
+			*adds = append(*adds, newEntry{id: id, sum: sum})
 		}
 		return d
 	}
@@ -412,7 +414,7 @@ func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds
 			known.memo = slices.Clip(cache.record)
 		}
 	}
-	*adds = append(*adds, newEntry{id: in.ID, sum: sum, known: known})
+	*adds = append(*adds, newEntry{id: id, sum: sum, known: known})
 	return d
 }
 

@@ -12,7 +12,8 @@ import (
 // who can write the state can re-encode one. A blob whose entry keeps the time-dependent expiry
 // slot and drops the keep exemption from its base passes every check of the decoder; the engine
 // must still never serve a reason to terminate from it without the exemption a full evaluation
-// gives (analysis.imported). Found by review: it served the termination before.
+// gives (analysis.imported), in either format it reads. Found by review: it served the
+// termination before.
 func TestTamperedCacheCannotDropAnExemption(t *testing.T) {
 	ctx := context.Background()
 	e, err := Load(ctx, Options{FS: policies.FS})
@@ -35,29 +36,32 @@ func TestTamperedCacheCannotDropAnExemption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ent := &e.cache.entries[e.cache.index["i-kept"]]
+	kept := idHash(idSeed(&e.cache.key), "i-kept")
+	ent := &e.cache.entries[e.cache.index[kept]]
 	if ent.known == nil || ent.known.mask == 0 || ent.known.decision == nil {
 		t.Fatalf("setup: want an analysis with a mask and a base, got %+v", ent.known)
 	}
 	tampered := []cacheEntry{{sum: ent.sum, known: &analysis{mask: ent.known.mask}}} // the base dropped
-	blob, err := encodeCache(cacheFormat, gen, e.cache.key, len(e.set.slots), map[string]int32{"i-kept": 0}, tampered)
+	blob, err := encodeCache(cacheFormat, gen, e.cache.key, len(e.set.slots), map[uint64]int32{kept: 0}, tampered)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := Load(ctx, Options{FS: policies.FS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fresh.ImportCache(nil, blob); err != nil {
-		t.Logf("the blob was refused, which is also safe: %v", err)
-	}
-	for _, at := range []time.Time{benchNow, benchNow.Add(time.Hour)} {
-		got, err := fresh.Evaluate(ctx, at, nil, []Instance{in})
+	for format, blob := range map[int][]byte{cacheFormat: blob, legacyCacheFormat: legacyBlob(t, e, blob, map[uint64]string{kept: in.ID})} {
+		fresh, err := Load(ctx, Options{FS: policies.FS})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got[0].Terminate) > 0 && len(got[0].Exempt) == 0 {
-			t.Fatalf("at %v: served terminate %v with no exemption; a full evaluation exempts (%v)", at, got[0].Terminate, want[0].Exempt)
+		if _, err := fresh.ImportCache(nil, blob); err != nil {
+			t.Logf("format %d: the blob was refused, which is also safe: %v", format, err)
+		}
+		for _, at := range []time.Time{benchNow, benchNow.Add(time.Hour)} {
+			got, err := fresh.Evaluate(ctx, at, nil, []Instance{in})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got[0].Terminate) > 0 && len(got[0].Exempt) == 0 {
+				t.Fatalf("format %d at %v: served terminate %v with no exemption; a full evaluation exempts (%v)", format, at, got[0].Terminate, want[0].Exempt)
+			}
 		}
 	}
 }

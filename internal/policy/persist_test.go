@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -225,10 +226,11 @@ func TestPersistedCacheRejected(t *testing.T) {
 			exemptSlot = i
 		}
 	}
+	seed := idSeed(&e.cache.key)
 	withEntries := func(entries []cacheEntry, ids ...string) []byte {
-		index := map[string]int32{}
+		index := map[uint64]int32{}
 		for i, id := range ids {
-			index[id] = int32(i)
+			index[idHash(seed, id)] = int32(i)
 		}
 		blob, err := encodeCache(cacheFormat, gen, e.cache.key, slots, index, entries)
 		if err != nil {
@@ -246,7 +248,7 @@ func TestPersistedCacheRejected(t *testing.T) {
 		"short":     {good[:len(cacheMagic)+5], "truncated"},
 		"corrupt":   {func() []byte { b := bytes.Clone(good); b[len(b)/2] ^= 1; return b }(), "checksum"},
 		"format": {func() []byte {
-			index := map[string]int32{}
+			index := map[uint64]int32{}
 			b, _ := encodeCache(cacheFormat+1, gen, e.cache.key, slots, index, nil)
 			return b
 		}(), "format"},
@@ -257,7 +259,8 @@ func TestPersistedCacheRejected(t *testing.T) {
 		"full mask base":    {withEntries([]cacheEntry{{known: &analysis{mask: fullMask, decision: exempt}}}, "i-1"), "mask evaluates"},
 		"foreign reason": {withEntries([]cacheEntry{{known: &analysis{decision: &Decision{
 			Exempt: []Reason{{Policy: "reaper.nowhere", Reason: "kept"}}}}}}, "i-1"), "cannot give"},
-		"duplicate": {reseal(bytes.Replace(withEntries([]cacheEntry{{}, {}}, "i-1", "i-2"), []byte("i-2"), []byte("i-1"), 1)), "twice"},
+		"duplicate": {reseal(bytes.Replace(withEntries([]cacheEntry{{}, {}}, "i-1", "i-2"),
+			binary.LittleEndian.AppendUint64(nil, idHash(seed, "i-2")), binary.LittleEndian.AppendUint64(nil, idHash(seed, "i-1")), 1)), "twice"},
 		"kind": {func() []byte {
 			b := withEntries([]cacheEntry{{}}, "i-1")
 			b[len(b)-sha256.Size-1] = 7
