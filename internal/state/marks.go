@@ -103,6 +103,10 @@ func (s *Store) ReplaceMarks(marks map[MarkKey]Mark) error {
 		if err != nil {
 			return err
 		}
+		// The keys go in sorted, into an empty bucket: full pages, not the half-full ones bbolt
+		// leaves for later inserts, halve the pages a large fleet's marks take in the file and
+		// in the memory of the write (issue 14).
+		b.FillPercent = 1
 		now := s.now()
 		for _, k := range slices.SortedFunc(maps.Keys(marks), CompareMarkKeys) {
 			if err := putMark(b, k, marks[k], now); err != nil {
