@@ -100,7 +100,7 @@ func cmdApply(ctx context.Context, env Env, o applyOptions, file string) int {
 	}
 	ctx, cancel := withDeadline(ctx, timeout, "cycle_timeout")
 	defer cancel()
-	rt, err := buildLoaded(ctx, cfg, log, nil)
+	rt, err := buildLoaded(ctx, cfg, log, nil, oneCommand)
 	if err != nil {
 		return fail(env, err)
 	}

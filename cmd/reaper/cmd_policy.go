@@ -111,7 +111,7 @@ func policyEval(ctx context.Context, env Env, o policyEvalOptions) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	engine, err := loadEngine(ctx, cfg, newLogger(env, cfg.Log))
+	engine, err := loadEngine(ctx, cfg, newLogger(env, cfg.Log), oneCommand)
 	if err != nil {
 		return fail(env, err)
 	}

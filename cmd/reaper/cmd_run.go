@@ -119,7 +119,7 @@ func cycleOnce(ctx context.Context, env Env, cfg *config.Config, command string,
 	case shared: // plan needs no leadership and changes nothing the leader keeps
 		cycleStore = planStore{store}
 	}
-	rt, err := buildLoaded(ctx, cfg, log, nil)
+	rt, err := buildLoaded(ctx, cfg, log, nil, oneCommand)
 	if err != nil {
 		return fail(env, err)
 	}

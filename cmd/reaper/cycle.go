@@ -30,8 +30,8 @@ type loaded struct {
 }
 
 // buildLoaded loads policies and builds the client for cfg. It makes no network call.
-func buildLoaded(ctx context.Context, cfg *config.Config, log *slog.Logger, m *metrics.Metrics) (*loaded, error) {
-	engine, err := loadEngine(ctx, cfg, log)
+func buildLoaded(ctx context.Context, cfg *config.Config, log *slog.Logger, m *metrics.Metrics, life engineLife) (*loaded, error) {
+	engine, err := loadEngine(ctx, cfg, log, life)
 	if err != nil {
 		return nil, err
 	}

@@ -77,7 +77,7 @@ func runDaemon(ctx context.Context, env Env, path string, forceDry bool) int {
 	if lead == nil {
 		m.SetLeader(true)
 	}
-	rt, err := buildLoaded(ctx, cfg, log, m)
+	rt, err := buildLoaded(ctx, cfg, log, m, daemonCycles)
 	if err != nil {
 		return fail(env, err)
 	}
@@ -230,7 +230,7 @@ func (d *daemon) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rt, err := buildLoaded(ctx, cfg, d.log, d.metrics)
+	rt, err := buildLoaded(ctx, cfg, d.log, d.metrics, daemonCycles)
 	if err != nil {
 		return err
 	}

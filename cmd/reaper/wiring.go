@@ -117,14 +117,24 @@ func newClient(cfg *config.Config, log *slog.Logger, observe func(action, code s
 	return c, nil
 }
 
-// loadEngine compiles the configured policies, or the bundled ones.
-func loadEngine(ctx context.Context, cfg *config.Config, log *slog.Logger) (*policy.Engine, error) {
-	e, err := policy.Load(ctx, policy.Options{Dir: cfg.Policies.Dir, FS: policies.FS, Logger: log, MemoryLimit: policyMemoryLimit()})
+// loadEngine compiles the configured policies, or the bundled ones. life says whether the engine
+// serves a daemon's cycles or one command's (policy.Options.OneShot).
+func loadEngine(ctx context.Context, cfg *config.Config, log *slog.Logger, life engineLife) (*policy.Engine, error) {
+	e, err := policy.Load(ctx, policy.Options{Dir: cfg.Policies.Dir, FS: policies.FS, Logger: log, MemoryLimit: policyMemoryLimit(),
+		OneShot: life == oneCommand})
 	if err != nil {
 		return nil, fmt.Errorf("policies: %w", err)
 	}
 	return e, nil
 }
+
+// engineLife is how long a policy engine lives: a daemon's cycles, or one command.
+type engineLife int
+
+const (
+	daemonCycles engineLife = iota
+	oneCommand
+)
 
 // params merges the config's policies.params over the defaults that came with the policies.
 func params(cfg *config.Config, e *policy.Engine) map[string]any {

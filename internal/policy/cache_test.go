@@ -147,8 +147,16 @@ var testParams = map[string]any{
 // fleet advanced in time (seconds to weeks, once backwards, as after a clock jump), with a
 // fraction of the instances changed at each step, every decision served with the cache equals
 // the decision of an engine without one.
+//
+// With Options.OneShot (plan, run --once, apply) the cache keeps no memos and decides the same.
 func TestDecisionCacheMatchesEvaluation(t *testing.T) {
-	e, err := Load(context.Background(), Options{FS: policies.FS})
+	for _, oneShot := range []bool{false, true} {
+		t.Run(fmt.Sprintf("oneShot=%v", oneShot), func(t *testing.T) { testDecisionCacheMatchesEvaluation(t, oneShot) })
+	}
+}
+
+func testDecisionCacheMatchesEvaluation(t *testing.T, oneShot bool) {
+	e, err := Load(context.Background(), Options{FS: policies.FS, OneShot: oneShot})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +202,10 @@ func TestDecisionCacheMatchesEvaluation(t *testing.T) {
 				}
 				served += cacheServed(e)
 			}
-			if memos(e) == 0 {
+			switch n := memos(e); {
+			case oneShot && n != 0:
+				t.Fatalf("a one-shot engine's cache remembers %d time-free values", n)
+			case !oneShot && n == 0:
 				t.Fatal("no entry remembers a time-free value")
 			}
 			if served < len(fleet)*len(steps)/10 {

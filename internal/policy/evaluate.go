@@ -108,7 +108,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, params map[string]
 					return
 				}
 				defer w.close(ctx)
-				w.folded, w.stopped = folded, stopped
+				w.folded, w.stopped, w.memo = folded, stopped, !e.opts.OneShot
 				var mine []newEntry
 				defer func() {
 					addsMu.Lock()
@@ -220,6 +220,7 @@ type worker struct {
 	stopped *stoppedAt
 	hasher  instanceHasher // for the decision cache's instance hashes
 	served  int            // decisions served from the cache without evaluating
+	memo    bool           // an analysis keeps its time-free values (not Options.OneShot)
 }
 
 func (s *policySet) newWorker(ctx context.Context, logger *slog.Logger, sh shared, cancel topdown.Cancel) (*worker, error) {
@@ -395,7 +396,7 @@ func (w *worker) decide(ctx context.Context, view *cacheView, in *Instance, adds
 		return d
 	}
 	// Second sighting with the same fields: evaluate, and find what the cache may keep.
-	d, input, cache := w.evaluateInput(ctx, in, w.set.query, w.set.slots, nil, true)
+	d, input, cache := w.evaluateInput(ctx, in, w.set.query, w.set.slots, nil, w.memo)
 	if d.Err != nil || ctx.Err() != nil {
 		return d // errors are never cached
 	}

@@ -112,7 +112,7 @@ func (r *Reconciler) evaluateEach(ctx context.Context, now time.Time, inv []zen.
 		end := start
 		for ; end < len(inv) && len(inputs) < evalChunk; end++ {
 			if !done.decided(end) {
-				inputs = append(inputs, PolicyInput(inv[end], traffic[inv[end].ID]))
+				inputs = append(inputs, cycleInput(&inv[end], traffic[inv[end].ID]))
 			}
 		}
 		var ds []policy.Decision
@@ -178,15 +178,25 @@ func (r *Reconciler) enrich(ctx context.Context, now time.Time, survivors []zen.
 	return traffic, nil
 }
 
-// PolicyInput turns an instance into the document policies see as input.instance. The policy
-// engine derives age_seconds from the evaluation time and CreatedAt. reaper's own mark tags are
-// left out (IsMarkTag): what reaper wrote is never input for a decision (README, Mark tags).
+// PolicyInput turns an instance into the document policies see as input.instance, as a person
+// reads it (`reaper inventory`): cycleInput's document with input.instance.tags filled in.
 func PolicyInput(in zen.Instance, tr *policy.Traffic) policy.Instance {
-	pairs := withoutMarkTags(in.TagList)
-	tags := pairs.First() // built for this document only: the instance keeps its pairs alone
-	if tags == nil {
-		tags = map[string]string{}
+	doc := cycleInput(&in, tr)
+	doc.Tags = withoutMarkTags(in.TagList).First() // built for this document only: the instance keeps its pairs alone
+	if doc.Tags == nil {
+		doc.Tags = map[string]string{}
 	}
+	return doc
+}
+
+// cycleInput is the document a cycle evaluates for in. The policy engine derives age_seconds
+// from the evaluation time and CreatedAt, and input.instance.tags from the list (the first value
+// of each key, policy.Instance), so that a cycle does not build a map of every instance's tags
+// (issue 14: a map per instance was a twentieth of a warm cycle's garbage). reaper's own mark
+// tags are left out (IsMarkTag): what reaper wrote is never input for a decision (README, Mark
+// tags).
+func cycleInput(in *zen.Instance, tr *policy.Traffic) policy.Instance {
+	pairs := withoutMarkTags(in.TagList)
 	list := make([]policy.Tag, len(pairs))
 	for i, t := range pairs {
 		list[i] = policy.Tag{Key: t.Key, Value: t.Value}
@@ -197,7 +207,7 @@ func PolicyInput(in zen.Instance, tr *policy.Traffic) policy.Instance {
 		CreatedAt: in.CreatedAt.UTC(), ExpiresAt: in.ExpiresAt, AutoRenew: in.AutoRenew,
 		PeriodMonths:  in.PeriodMonths,
 		ResourceGroup: policy.ResourceGroup{ID: in.ResourceGroupID, Name: in.ResourceGroupName},
-		Tags:          tags, TagList: list, PublicIPs: nonNil(in.PublicIPs), PrivateIPs: nonNil(in.PrivateIPs),
+		TagList:       list, PublicIPs: nonNil(in.PublicIPs), PrivateIPs: nonNil(in.PrivateIPs),
 		Traffic: tr,
 	}
 }

@@ -107,13 +107,13 @@ func (e tagEvaluator) Evaluate(ctx context.Context, now time.Time, params map[st
 	out := make([]policy.Decision, len(in))
 	for i, x := range in {
 		out[i].InstanceID = x.ID
-		if x.Tags["doomed"] == "yes" {
+		if x.TagValue("doomed") == "yes" {
 			out[i].Terminate = []policy.Reason{{Policy: "reaper.test", Reason: "doomed"}}
 		}
-		if x.Tags["keep"] == "yes" {
+		if x.TagValue("keep") == "yes" {
 			out[i].Exempt = []policy.Reason{{Policy: "reaper.keep", Reason: "keep"}}
 		}
-		if x.Tags["broken"] == "yes" {
+		if x.TagValue("broken") == "yes" {
 			out[i].Err = errors.New("builtin error")
 		}
 	}

@@ -2,6 +2,8 @@ package reconcile
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/reaper-bmc/reaper/internal/state"
@@ -83,15 +85,21 @@ func (r *Reconciler) pruneRefusals(res *Result) error {
 	if err != nil {
 		return err // the store's error names the read
 	}
-	seen := make(map[string]bool, len(res.Entries))
-	for _, e := range res.Entries {
-		seen[e.Instance.ID] = true
+	if len(refusals) == 0 {
+		return nil
 	}
+	// A set of the refused IDs, not of the fleet's: refusals are few, the fleet may be 300,000
+	// instances, and this runs at the peak of a cycle's memory (issue 14).
+	gone := make(map[string]struct{}, len(refusals))
 	for id := range refusals {
-		if !seen[id] {
-			if err := r.opts.Store.DeleteRefusal(id); err != nil {
-				return fmt.Errorf("forget refusal of %s: %w", id, err)
-			}
+		gone[id] = struct{}{}
+	}
+	for i := range res.Entries {
+		delete(gone, res.Entries[i].Instance.ID)
+	}
+	for _, id := range slices.Sorted(maps.Keys(gone)) {
+		if err := r.opts.Store.DeleteRefusal(id); err != nil {
+			return fmt.Errorf("forget refusal of %s: %w", id, err)
 		}
 	}
 	return nil

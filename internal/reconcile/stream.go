@@ -89,8 +89,9 @@ type early struct {
 	done   chan struct{}
 
 	// Owned by the goroutine until done is closed; then by the cycle.
-	pages []*earlyPage // evaluated, sorted by off once finished
-	err   error        // the first evaluation error: no later page is evaluated
+	pages  []*earlyPage      // evaluated, sorted by off once finished
+	err    error             // the first evaluation error: no later page is evaluated
+	inputs []policy.Instance // evaluate's documents, one array for every batch, cleared after each
 }
 
 // earlyPage is one handed-over page and its decisions, kept small: most decisions have no
@@ -204,13 +205,16 @@ func (e *early) next() (batch []*earlyPage, ok bool) {
 // evaluate decides the instances of batch that need no traffic. On an error it keeps the error
 // and no decision of the batch.
 func (e *early) evaluate(batch []*earlyPage) {
-	inputs := make([]policy.Instance, 0, evalChunk)
+	if e.inputs == nil {
+		e.inputs = make([]policy.Instance, 0, evalChunk)
+	}
+	inputs := e.inputs[:0]
 	for _, p := range batch {
 		p.got = make([]uint8, len(p.page))
 		for i := range p.page {
 			if !e.needs(p.page[i]) {
 				p.got[i] = decidedPlain
-				inputs = append(inputs, PolicyInput(p.page[i], nil))
+				inputs = append(inputs, cycleInput(&p.page[i], nil))
 			}
 		}
 	}
@@ -219,6 +223,7 @@ func (e *early) evaluate(batch []*earlyPage) {
 	}
 	ds, err := e.r.decideChunk(e.ctx, e.now, inputs)
 	clear(inputs) // keep no instance's input alive beyond the call
+	e.inputs = inputs[:0]
 	if err != nil {
 		e.err = err
 		return

@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,10 +46,25 @@ func tagValueMatches(want, got string) bool {
 	return strings.EqualFold(strings.TrimSpace(want), strings.TrimSpace(got))
 }
 
+// sortedKeys appends the keys of m to buf in order. Protection's tags are the same for every
+// instance: a caller passes a buffer of its own stack, so that a cycle does not allocate a copy of
+// them per instance (issue 14: at the collector's pace such garbage counts as live heap).
+func sortedKeys(m map[string]string, buf []string) []string {
+	for k := range m {
+		buf = append(buf, k)
+	}
+	slices.Sort(buf)
+	return buf
+}
+
 // matchTags returns the configured key and the instance's value of the first configured tag
 // (in key order) that some pair of the instance satisfies.
 func matchTags(want map[string]string, pairs []zen.Tag) (key, value string, ok bool) {
-	for _, k := range slices.Sorted(maps.Keys(want)) {
+	if len(pairs) == 0 || len(want) == 0 {
+		return "", "", false
+	}
+	var buf [8]string
+	for _, k := range sortedKeys(want, buf[:0]) {
 		for _, t := range pairs {
 			if tagKeyEqual(k, t.Key) && tagValueMatches(want[k], t.Value) {
 				return k, t.Value, true
@@ -67,10 +81,14 @@ func matchTags(want map[string]string, pairs []zen.Tag) (key, value string, ok b
 func (p Protection) tagWarnings(in zen.Instance) []string {
 	pairs := in.TagList
 	out := RepeatedTagWarnings(pairs)
+	if len(pairs) == 0 {
+		return out
+	}
 	if _, _, ok := matchTags(p.Tags, pairs); ok {
 		return out
 	}
-	for _, k := range slices.Sorted(maps.Keys(p.Tags)) {
+	var buf [8]string
+	for _, k := range sortedKeys(p.Tags, buf[:0]) {
 		for _, t := range pairs {
 			if !tagKeyEqual(k, t.Key) || falsy(t.Value) && truthy(p.Tags[k]) {
 				continue

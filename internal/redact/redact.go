@@ -147,21 +147,30 @@ func (r *Redactor) find(s string) []span {
 	if len(r.forms) == 0 || len(s) < r.shorter {
 		return nil
 	}
+	if !decodable(s, r.decoders()) { // s is its only view: the common case, with nothing to allocate
+		return merge(r.spansIn(nil, view{text: s}))
+	}
 	var spans []span
 	for _, v := range r.views(s) {
-		for _, f := range r.forms {
-			for i := 0; ; {
-				j := strings.Index(v.text[i:], f)
-				if j < 0 {
-					break
-				}
-				lo, hi := i+j, i+j+len(f)
-				spans = append(spans, span{v.lo(lo), v.hi(hi - 1)})
-				i = lo + 1
-			}
-		}
+		spans = r.spansIn(spans, v)
 	}
 	return merge(spans)
+}
+
+// spansIn appends the spans of the original text that hold a form of a secret in the view v.
+func (r *Redactor) spansIn(spans []span, v view) []span {
+	for _, f := range r.forms {
+		for i := 0; ; {
+			j := strings.Index(v.text[i:], f)
+			if j < 0 {
+				break
+			}
+			lo, hi := i+j, i+j+len(f)
+			spans = append(spans, span{v.lo(lo), v.hi(hi - 1)})
+			i = lo + 1
+		}
+	}
+	return spans
 }
 
 func merge(spans []span) []span {
@@ -216,12 +225,34 @@ var (
 	formDecoder = decoder{`%+`, formUnit}
 )
 
+var (
+	plainDecoders = []decoder{jsonDecoder, htmlDecoder, urlDecoder}
+	spaceDecoders = []decoder{jsonDecoder, htmlDecoder, urlDecoder, formDecoder}
+)
+
+// decoders are the decoders views stacks: form decoding (+ as a space) only when a secret holds
+// a space.
+func (r *Redactor) decoders() []decoder {
+	if r.space {
+		return spaceDecoders
+	}
+	return plainDecoders
+}
+
+// decodable reports whether any of decoders could change s: whether s holds one of their
+// triggers. When none could, s is its only view.
+func decodable(s string, decoders []decoder) bool {
+	for _, d := range decoders {
+		if strings.ContainsAny(s, d.triggers) {
+			return true
+		}
+	}
+	return false
+}
+
 // views returns s and every distinct decoding of it by up to maxDecodeDepth stacked decoders.
 func (r *Redactor) views(s string) []view {
-	decoders := []decoder{jsonDecoder, htmlDecoder, urlDecoder}
-	if r.space {
-		decoders = append(decoders, formDecoder)
-	}
+	decoders := r.decoders()
 	out := []view{{text: s}}
 	seen := map[string]bool{s: true}
 	frontier := out

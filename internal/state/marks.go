@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -102,8 +103,12 @@ func (s *Store) ReplaceMarks(marks map[MarkKey]Mark) error {
 		if err != nil {
 			return err
 		}
+		// The keys go in sorted, into an empty bucket: full pages, not the half-full ones bbolt
+		// leaves for later inserts, halve the pages a large fleet's marks take in the file and
+		// in the memory of the write (issue 14).
+		b.FillPercent = 1
 		now := s.now()
-		for _, k := range slices.SortedFunc(maps.Keys(marks), compareMarkKeys) {
+		for _, k := range slices.SortedFunc(maps.Keys(marks), CompareMarkKeys) {
 			if err := putMark(b, k, marks[k], now); err != nil {
 				return err
 			}
@@ -116,8 +121,11 @@ func (s *Store) ReplaceMarks(marks map[MarkKey]Mark) error {
 	return nil
 }
 
-func compareMarkKeys(a, b MarkKey) int {
-	return strings.Compare(a.InstanceID+markKeySep+a.Policy, b.InstanceID+markKeySep+b.Policy)
+// CompareMarkKeys orders mark keys by instance ID, then policy: the order of their stored keys
+// (bytes), since neither part may hold the NUL byte that separates them (check). It allocates
+// nothing: a cycle sorts a mark per candidate, tens of thousands in a large fleet.
+func CompareMarkKeys(a, b MarkKey) int {
+	return cmp.Or(strings.Compare(a.InstanceID, b.InstanceID), strings.Compare(a.Policy, b.Policy))
 }
 
 // putMark validates m against its key k (see PrepareMark) and stores it.

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -70,5 +71,47 @@ func TestLegacyPerInstanceMarksIgnoredThenDropped(t *testing.T) {
 	defer s2.Close()
 	if hasLegacy(s2) {
 		t.Error("reopening created the legacy marks bucket again")
+	}
+}
+
+// TestReplaceMarksFillsPages: a large fleet's marks (tens of thousands of candidates) are
+// written sorted into a new bucket, so its pages are filled, not left half empty for inserts
+// that never come (issue 14: the write's pages were a tenth of a 300,000-instance plan's peak
+// heap); every mark reads back.
+func TestReplaceMarksFillsPages(t *testing.T) {
+	s := openStore(t)
+	marks := map[MarkKey]Mark{}
+	first := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 20000 {
+		for _, p := range []string{"reaper.expiry", "reaper.idle"}[:1+i%2] {
+			m := Mark{InstanceID: fmt.Sprintf("%018d", 100000000000000000+i*7919), Policy: p, FirstSeen: first}
+			marks[m.Key()] = m
+		}
+	}
+	if err := s.ReplaceMarks(marks); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Marks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(marks) {
+		t.Fatalf("read back %d marks, want %d", len(got), len(marks))
+	}
+	for k, m := range marks {
+		if g, ok := got[k]; !ok || !g.FirstSeen.Equal(m.FirstSeen) {
+			t.Fatalf("mark %v read back as %+v, want %+v", k, g, m)
+		}
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		st := tx.Bucket(bucketPolicyMarks).Stats()
+		fill := float64(st.LeafInuse) / float64(st.LeafPageN*s.db.Info().PageSize)
+		if fill < 0.85 {
+			t.Errorf("leaf pages %.0f %% full (%d pages for %d marks), want at least 85 %%", 100*fill, st.LeafPageN, len(marks))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

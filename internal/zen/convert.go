@@ -1,29 +1,117 @@
 package zen
 
 import (
+	"encoding/binary"
 	"errors"
 	"strconv"
 )
 
-// interner shares one copy of strings that repeat across instances (zones, types, statuses,
-// resource groups, tag keys and values), so a large inventory keeps one copy instead of one per instance.
-// It is not safe for concurrent use: each listing (or describe call) has its own.
-type interner map[string]string
+// interner shares one copy of what repeats across instances, so that a large inventory keeps one
+// copy instead of one per instance (issue 14): strings (zones, types, statuses, resource groups,
+// tag keys and values), whole tag lists (most instances of a fleet carry one of a few owner and
+// env combinations) and the values behind the optional fields' pointers. What it hands out is
+// shared between instances and must never be written through: nothing in reaper writes into a
+// listed instance (re-describing copies, mark tags are dropped from a clone). A shared tag list
+// has no spare capacity, so an append copies it.
+//
+// It is not safe for concurrent use: each listing worker (or describe call) has its own.
+type interner struct {
+	strs  map[string]string
+	lists map[string]Tags // by the pairs' encoding (each key and value after its length)
+	buf   []byte          // the encoding of the list being looked up, reused
+	bools [2]*bool
+	ints  map[int64]*int
+}
 
-func (in interner) get(s string) string {
+// maxInternedTagLists bounds the tag lists one interner remembers. A fleet whose lists are all
+// different (a unique tag on every instance) gains nothing from sharing them; past the bound,
+// lists are still looked up but no longer remembered, so the interner stays small.
+const maxInternedTagLists = 4096
+
+func newInterner() *interner {
+	return &interner{strs: make(map[string]string, 64)}
+}
+
+func (in *interner) get(s string) string {
 	if s == "" {
 		return ""
 	}
-	if v, ok := in[s]; ok {
+	if v, ok := in.strs[s]; ok {
 		return v
 	}
-	in[s] = s
+	in.strs[s] = s
 	return s
 }
 
+// tags returns the pairs of wire with a key, their strings interned, as a list shared with every
+// instance that carries the same pairs in the same order; nil when no pair has a key.
+func (in *interner) tags(wire []wireTag) Tags {
+	in.buf = in.buf[:0]
+	n := 0
+	for _, t := range wire {
+		if t.Key == "" {
+			continue
+		}
+		n++
+		in.buf = binary.AppendUvarint(in.buf, uint64(len(t.Key)))
+		in.buf = append(in.buf, t.Key...)
+		in.buf = binary.AppendUvarint(in.buf, uint64(len(t.Value)))
+		in.buf = append(in.buf, t.Value...)
+	}
+	if n == 0 {
+		return nil
+	}
+	if shared, ok := in.lists[string(in.buf)]; ok {
+		return shared
+	}
+	list := make(Tags, 0, n) // no spare capacity: an append to a shared list copies it
+	for _, t := range wire {
+		if t.Key != "" {
+			list = append(list, Tag{Key: in.get(t.Key), Value: in.get(t.Value)})
+		}
+	}
+	if len(in.lists) < maxInternedTagLists {
+		if in.lists == nil {
+			in.lists = make(map[string]Tags, 16)
+		}
+		in.lists[string(in.buf)] = list
+	}
+	return list
+}
+
+// bool returns a shared pointer to v.
+func (in *interner) bool(v bool) *bool {
+	i := 0
+	if v {
+		i = 1
+	}
+	if in.bools[i] == nil {
+		in.bools[i] = &v
+	}
+	return in.bools[i]
+}
+
+// int returns a shared pointer to v (periods in months: a handful of values across a fleet).
+func (in *interner) int(v int64) *int {
+	if p, ok := in.ints[v]; ok {
+		return p
+	}
+	p := new(int(v))
+	if len(in.ints) < maxInternedInts {
+		if in.ints == nil {
+			in.ints = make(map[int64]*int, 8)
+		}
+		in.ints[v] = p
+	}
+	return p
+}
+
+// maxInternedInts bounds the distinct integers one interner remembers (see maxInternedTagLists).
+const maxInternedInts = 256
+
 // toInstance maps an InstanceInfo to the domain type. A time that cannot be parsed is a
 // DecodeError naming the field and the instance; null and empty times are zero (ExpiresAt nil).
-func (w *wireInstance) toInstance(action string, in interner) (Instance, error) {
+func (w *wireInstance) toInstance(action string, in *interner) (Instance, error) {
 	id := string(w.InstanceID)
 	created, err := parseWireTime(w.CreateTime)
 	if err != nil {
@@ -60,13 +148,11 @@ func (w *wireInstance) toInstance(action string, in interner) (Instance, error) 
 	if !expired.IsZero() {
 		inst.ExpiresAt = &expired
 	}
-	if w.AutoRenew.Valid {
-		renew := w.AutoRenew.Value // a copy: the instance must not keep the wire page alive
-		inst.AutoRenew = &renew
+	if w.AutoRenew.Valid { // shared, not the wire's: the instance must not keep the wire page alive
+		inst.AutoRenew = in.bool(w.AutoRenew.Value)
 	}
 	if w.Period.Valid {
-		p := int(w.Period.Value)
-		inst.PeriodMonths = &p
+		inst.PeriodMonths = in.int(w.Period.Value)
 	}
 	return inst, nil
 }

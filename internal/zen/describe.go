@@ -72,7 +72,7 @@ func (c *Client) describeBatch(ctx context.Context, ids []string, found map[stri
 	for _, id := range ids {
 		asked[id] = true
 	}
-	in := make(interner, 16)
+	in := newInterner()
 	got := make(map[string]bool, len(resp.DataSet))
 	for i := range resp.DataSet {
 		resp.DataSet[i].scrub(c.redact)

@@ -144,7 +144,7 @@ func fuzzPages(ctx context.Context, c *Client) ([]Instance, error) {
 	}
 	l := newListing(Filter{}, scopes[0], c.redact)
 	seen := make(map[string]struct{})
-	in := make(interner, 64)
+	in := newInterner()
 	var all []Instance
 	for num := 1; num == 1 || num <= l.pages; num++ {
 		p, err := c.fetchChecked(ctx, l, num, nil)

@@ -52,7 +52,8 @@ type Instance struct {
 	ResourceGroupName  string
 	// TagList holds every tag pair in API order (a key can repeat): the instance's only copy of
 	// its tags. TagList.Value gives a key's first value; protection and exemption rules read every
-	// pair, so that any value protects.
+	// pair, so that any value protects. A listing shares one list between the instances that
+	// carry the same pairs, as it shares AutoRenew and PeriodMonths: never write through them.
 	TagList    Tags
 	PublicIPs  []string
 	PrivateIPs []string

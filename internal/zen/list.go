@@ -119,7 +119,7 @@ func (c *Client) listScope(ctx context.Context, l *listing) ([]Instance, error) 
 	// Pages are converted straight into their place: no per-page slices, no final copy. l.total
 	// is at most maxTotalCount, and every page must fill its part exactly (checkPage).
 	out := make([]Instance, l.total)
-	if err := l.convert(first, make(interner, 64), out[:len(first.data)]); err != nil {
+	if err := l.convert(first, newInterner(), out[:len(first.data)]); err != nil {
 		return nil, err
 	}
 	if l.each != nil {
@@ -135,10 +135,10 @@ func (c *Client) listScope(ctx context.Context, l *listing) ([]Instance, error) 
 	// listing's error, not the process's end.
 	slots := make(chan struct{}, c.pageConcurrency)
 	workers := min(2*c.pageConcurrency, l.pages-1)
-	interners := make([]interner, workers)
+	interners := make([]*interner, workers)
 	err = safego.Run(ctx, "zen page worker", l.pages-1, workers, func(ctx context.Context, w, i int) error {
 		if interners[w] == nil {
-			interners[w] = make(interner, 64)
+			interners[w] = newInterner()
 		}
 		num := i + 2 // page 1 is done
 		p, err := c.fetchChecked(ctx, l, num, slots)
@@ -203,7 +203,7 @@ func (c *Client) fetchPage(ctx context.Context, l *listing, num int, slots chan 
 
 // convert maps the page's instances into dst (of the same length). A field that cannot be
 // decoded fails the page.
-func (l *listing) convert(p wirePage, in interner, dst []Instance) error {
+func (l *listing) convert(p wirePage, in *interner, dst []Instance) error {
 	for i := range p.data {
 		p.data[i].scrub(l.redact)
 		inst, err := p.data[i].toInstance(actionDescribeInstances, in)

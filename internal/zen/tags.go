@@ -59,23 +59,13 @@ func TagsFromMap(m map[string]string) Tags {
 
 // tagsFromWire turns the wire tag list into the pairs in API order; nil when there are none. A
 // key can repeat: the list keeps every pair, so that a protection carried by any of them is seen
-// (see Tags). A tag with an empty key is dropped; a null value is an empty one. Keys and values
-// are interned: owner, team and env values repeat across a fleet.
-func tagsFromWire(tags *wireTags, in interner) Tags {
+// (see Tags). A tag with an empty key is dropped; a null value is an empty one. Keys, values and
+// whole lists are interned: owner, team and env tags repeat across a fleet.
+func tagsFromWire(tags *wireTags, in *interner) Tags {
 	if tags == nil {
 		return nil
 	}
-	var list Tags
-	for _, t := range tags.Tags {
-		if t.Key == "" {
-			continue
-		}
-		if list == nil {
-			list = make(Tags, 0, len(tags.Tags))
-		}
-		list = append(list, Tag{Key: in.get(t.Key), Value: in.get(t.Value)})
-	}
-	return list
+	return in.tags(tags.Tags)
 }
 
 // RepeatedTagKeys returns the keys that occur more than once in tags, in the order in which each

@@ -83,7 +83,17 @@ func FuzzTagDecode(f *testing.F) {
 		if json.Unmarshal(data, &w) != nil {
 			return
 		}
-		list := tagsFromWire(w, make(interner))
+		in := newInterner()
+		list := tagsFromWire(w, in)
+		// The interner shares lists: after another list, the same wire pairs give the same list,
+		// and the other list keeps its own pairs.
+		other := tagsFromWire(&wireTags{Tags: []wireTag{{Key: "a", Value: "1"}}}, in)
+		if again := tagsFromWire(w, in); !cmp.Equal(list, again) || len(list) > 0 && &again[0] != &list[0] {
+			t.Fatalf("decoded again: %v, want the shared %v", again, list)
+		}
+		if !cmp.Equal(other, Tags{{Key: "a", Value: "1"}}) {
+			t.Fatalf("another list decoded as %v", other)
+		}
 		first := list.First()
 		if (list == nil) != (first == nil) {
 			t.Fatalf("list %v and map %v disagree about having tags", list, first)

@@ -21,7 +21,7 @@ func decodeOne(t *testing.T, raw string) (Instance, error) {
 	if err := json.Unmarshal([]byte(raw), &w); err != nil {
 		return Instance{}, err
 	}
-	return w.toInstance("DescribeInstances", make(interner))
+	return w.toInstance("DescribeInstances", newInterner())
 }
 
 func TestDecodeDocExample(t *testing.T) {

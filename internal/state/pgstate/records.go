@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -53,7 +52,7 @@ func readMarks(ctx context.Context, tx pgx.Tx, into map[state.MarkKey]state.Mark
 func (s *Store) ReplaceMarks(marks map[state.MarkKey]state.Mark) error {
 	now := s.now()
 	rows := make([][]any, 0, len(marks))
-	for _, k := range slices.SortedFunc(maps.Keys(marks), compareMarkKeys) {
+	for _, k := range slices.SortedFunc(maps.Keys(marks), state.CompareMarkKeys) {
 		m, err := state.PrepareMark(k, marks[k], now)
 		if err != nil {
 			return fmt.Errorf("replace marks: %w", err)
@@ -71,13 +70,6 @@ func (s *Store) ReplaceMarks(marks map[state.MarkKey]state.Mark) error {
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"marks"}, []string{"instance_id", "policy", "doc"}, pgx.CopyFromRows(rows))
 		return err
 	})
-}
-
-func compareMarkKeys(a, b state.MarkKey) int {
-	if c := strings.Compare(a.InstanceID, b.InstanceID); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Policy, b.Policy)
 }
 
 // readMap reads the (key, document) rows of sql into a map.
