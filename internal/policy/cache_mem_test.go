@@ -49,7 +49,7 @@ func BenchmarkCacheMemory(b *testing.B) {
 		}
 		c = nil
 		withBlob := liveHeap()
-		d, err := decodeCache(cacheFormat, "gen", make([]slot, 3), blob)
+		d, err := decodeCache("gen", make([]slot, 3), blob)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -26,22 +26,20 @@ import (
 // instance, the hash of its ID (idHash, as the index keys it: not the ID), the fields' hash and
 // what the analysis proved (the mask and the base decision, shared between instances that have
 // the same one), and the hash key; not the remembered time-free values (memos), which a later
-// evaluation finds again. Format 2, 8 + 16 + 3 bytes an entry; format 1, which kept the IDs
-// themselves (an 18-digit ID: 38 bytes an entry), is still read, its IDs hashed on import.
+// evaluation finds again. Format 2, 8 + 16 + 3 bytes an entry (format 1 kept the IDs themselves,
+// 38 bytes an entry with an 18-digit ID). A blob of another format is never read: its
+// generation names its format and the build that wrote it, so it starts this build cold, as any
+// other build's blob does.
 //
 // A blob is trusted only whole: it ends in a SHA-256 of everything before, and ImportCache
 // rejects, changing nothing, a blob that is truncated, corrupt, of another format or generation,
 // or that says something the analysis never writes: a base with a reason to terminate, a base
 // reason of a slot the mask evaluates, a mask naming slots the set does not have, an ID hash
-// twice (in format 1: an ID twice, or two IDs with one hash, which the index cannot hold).
+// twice.
 
 // cacheFormat is the version of the blob's layout and of the analysis that fills it. It is
 // part of the persisted generation; bump it on any change to either.
 const cacheFormat = 2
-
-// legacyCacheFormat is the previous format, which ImportCache still reads: an entry's instance
-// ID where format 2 has its hash.
-const legacyCacheFormat = 1
 
 // cacheMagic starts every blob.
 var cacheMagic = []byte("reaper decision cache\n")
@@ -91,11 +89,6 @@ func openExecutable() (*os.File, error) {
 // persisted: a blob is valid for exactly this string. It fails when the cache is off
 // (ErrCacheOff), params cannot be hashed or the running binary cannot be read.
 func (e *Engine) CacheGeneration(params map[string]any) (string, error) {
-	return e.cacheGeneration(cacheFormat, params)
-}
-
-// cacheGeneration is CacheGeneration for a blob of format.
-func (e *Engine) cacheGeneration(format int, params map[string]any) (string, error) {
 	if e.cache == nil {
 		return "", ErrCacheOff
 	}
@@ -103,7 +96,7 @@ func (e *Engine) cacheGeneration(format int, params map[string]any) (string, err
 	if !ok {
 		return "", errors.New("decision cache generation: params cannot be hashed")
 	}
-	return persistedGeneration(format, gen)
+	return persistedGeneration(cacheFormat, gen)
 }
 
 func persistedGeneration(format int, gen string) (string, error) {
@@ -156,16 +149,12 @@ func (e *Engine) CacheSaved() {
 // for params, and returns the number of entries. It changes nothing and returns an error when
 // the blob is not valid for this Engine and params (see above) or the cache is not empty.
 func (e *Engine) ImportCache(params map[string]any, blob []byte) (int, error) {
-	format := cacheFormat
-	if f, ok := blobFormat(blob); ok && f == legacyCacheFormat {
-		format = legacyCacheFormat
-	}
-	pgen, err := e.cacheGeneration(format, params)
+	pgen, err := e.CacheGeneration(params)
 	if err != nil {
 		return 0, err
 	}
 	mgen, _ := generation(e.set.digest, MergeParams(e.set.params, params))
-	d, err := decodeCache(format, pgen, e.set.slots, blob)
+	d, err := decodeCache(pgen, e.set.slots, blob)
 	if err != nil {
 		return 0, fmt.Errorf("import the decision cache: %w", err)
 	}
@@ -180,9 +169,7 @@ func (e *Engine) ImportCache(params map[string]any, blob []byte) (int, error) {
 		c.entries[i].epoch.Store(c.epoch)
 	}
 	c.changes++
-	// What the store holds is this cache, unless it is in the legacy format: then the next
-	// export writes it again, in this one.
-	c.saved, c.synced = c.changes, format == cacheFormat
+	c.saved, c.synced = c.changes, true // what the store holds is this cache
 	return len(c.entries), nil
 }
 
@@ -310,34 +297,20 @@ func (r *blobReader) uvarint() uint64 {
 
 func (r *blobReader) string() string { return string(r.bytes(r.uvarint())) }
 
-// entryName names an entry in a decode error: by its instance ID in format 1, by the ID's
-// hash in format 2 (id "").
-func entryName(id string, h uint64) string {
-	if id != "" {
-		return fmt.Sprintf("instance %q (ID hash %016x)", id, h)
-	}
-	return fmt.Sprintf("instance with ID hash %016x", h)
-}
+// entryName names an entry in a decode error, by the hash of its instance ID.
+func entryName(h uint64) string { return fmt.Sprintf("instance with ID hash %016x", h) }
 
-// blobFormat is the format a blob says it has.
-func blobFormat(blob []byte) (int, bool) {
-	if !bytes.HasPrefix(blob, cacheMagic) || len(blob) < len(cacheMagic)+2 {
-		return 0, false
-	}
-	return int(binary.LittleEndian.Uint16(blob[len(cacheMagic):])), true
-}
-
-// decodeCache reads and checks a blob written by encodeCache for format (cacheFormat, or
-// legacyCacheFormat: its IDs are hashed), the persisted generation gen and the set's slots.
-func decodeCache(format int, gen string, slots []slot, blob []byte) (*decoded, error) {
+// decodeCache reads and checks a blob written by encodeCache for the persisted generation gen
+// and the set's slots.
+func decodeCache(gen string, slots []slot, blob []byte) (*decoded, error) {
 	if !bytes.HasPrefix(blob, cacheMagic) {
 		return nil, errors.New("not a decision cache")
 	}
 	if len(blob) < len(cacheMagic)+2+sha256.Size {
 		return nil, errors.New("truncated")
 	}
-	if f := binary.LittleEndian.Uint16(blob[len(cacheMagic):]); int(f) != format {
-		return nil, fmt.Errorf("format %d, this reaper reads format %d", f, format)
+	if f := binary.LittleEndian.Uint16(blob[len(cacheMagic):]); int(f) != cacheFormat {
+		return nil, fmt.Errorf("format %d, this reaper reads format %d", f, cacheFormat)
 	}
 	body, sum := blob[:len(blob)-sha256.Size], blob[len(blob)-sha256.Size:]
 	if want := sha256.Sum256(body); !bytes.Equal(sum, want[:]) {
@@ -402,25 +375,17 @@ func decodeCache(format int, gen string, slots []slot, blob []byte) (*decoded, e
 	d.index = make(map[uint64]int32, n)
 	d.entries = make([]cacheEntry, 0, n)
 	valid := uint64(1)<<len(slots) - 1
-	seed := idSeed(&d.key)
 	// Imported analyses hold no memos and never change: one per mask and base.
 	shared := map[[2]uint64]*analysis{}
 	for range n {
-		var id string // the instance, in errors
-		var h uint64
-		if format == legacyCacheFormat {
-			id = r.string()
-			h = idHash(seed, id)
-		} else {
-			h = binary.LittleEndian.Uint64(r.bytes(8))
-		}
+		h := binary.LittleEndian.Uint64(r.bytes(8))
 		raw := r.bytes(16)
 		kind := r.bytes(1)
 		if r.err != nil {
 			return nil, r.err
 		}
 		if _, dup := d.index[h]; dup {
-			return nil, fmt.Errorf("%s twice", entryName(id, h))
+			return nil, fmt.Errorf("%s twice", entryName(h))
 		}
 		d.entries = append(d.entries, cacheEntry{sum: instanceSum{binary.LittleEndian.Uint64(raw), binary.LittleEndian.Uint64(raw[8:])}})
 		e := &d.entries[len(d.entries)-1]
@@ -432,16 +397,16 @@ func decodeCache(format int, gen string, slots []slot, blob []byte) (*decoded, e
 				return nil, r.err
 			}
 			if mask != fullMask && mask&^valid != 0 {
-				return nil, fmt.Errorf("%s: mask %#x names slots the set does not have", entryName(id, h), mask)
+				return nil, fmt.Errorf("%s: mask %#x names slots the set does not have", entryName(h), mask)
 			}
 			if ref > uint64(len(bases)) {
-				return nil, fmt.Errorf("%s: base decision %d of %d", entryName(id, h), ref, len(bases))
+				return nil, fmt.Errorf("%s: base decision %d of %d", entryName(h), ref, len(bases))
 			}
 			switch {
 			case ref == 0 && mask == 0:
 				e.known = timeFree
 			case ref > 0 && masks[ref-1]&mask != 0:
-				return nil, fmt.Errorf("%s: its base holds reasons of slots its mask evaluates", entryName(id, h))
+				return nil, fmt.Errorf("%s: its base holds reasons of slots its mask evaluates", entryName(h))
 			default:
 				a := shared[[2]uint64{mask, ref}]
 				if a == nil {
@@ -454,7 +419,7 @@ func decodeCache(format int, gen string, slots []slot, blob []byte) (*decoded, e
 				e.known = a
 			}
 		default:
-			return nil, fmt.Errorf("%s: entry kind %d", entryName(id, h), kind[0])
+			return nil, fmt.Errorf("%s: entry kind %d", entryName(h), kind[0])
 		}
 		d.index[h] = int32(len(d.entries) - 1)
 	}

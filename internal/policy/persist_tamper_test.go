@@ -46,7 +46,7 @@ func TestTamperedCacheCannotDropAnExemption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for format, blob := range map[int][]byte{cacheFormat: blob, legacyCacheFormat: legacyBlob(t, e, blob, map[uint64]string{kept: in.ID})} {
+	for format, blob := range map[int][]byte{cacheFormat: blob} {
 		fresh, err := Load(ctx, Options{FS: policies.FS})
 		if err != nil {
 			t.Fatal(err)
