@@ -21,10 +21,11 @@ const defaultMemoryLimit = 100 << 20
 // pace with slim entries", measured at 100,000 instances on one commit, warm plan): 2, Go's own
 // pace (with the old floor of 200 MiB), peaked at 206 – 214 MiB RSS in 3.6 s; 1.5 at 146 – 151 MiB
 // in 4.1 – 4.8 s; 1.4 at 140 – 143 MiB in 4.7 – 4.8 s (its cold plans at 130 – 143 MiB); 1.35 and
-// 1.25 saved only a few MiB more for up to half as much time again. At 300,000 instances 1.4 costs
-// about as much more CPU as at 100,000 but varies more from run to run (2.9 – 4.2 times the
-// 100,000 time, against about 3.3 at 2). With no limit at all a 300,000-instance plan overshot to
-// 904 MB.
+// 1.25 saved only a few MiB more for up to half as much time again. At 300,000 instances a plan
+// peaks at about 1.4 times its peak live heap plus the binary's pages, 280 – 285 MiB (PERFORMANCE.md,
+// "300,000 instances under 300 MiB"), and takes 2.8 – 3.7 times the 100,000 time: a 100,000 plan
+// spends much of its run under the floor, where collections are rarer. With no limit at all a
+// 300,000-instance plan overshot to 904 MB.
 const liveHeapHeadroom = 1.4
 
 // memoryLimitFor is the soft memory limit for a live heap of live bytes: floor, or
