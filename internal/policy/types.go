@@ -7,7 +7,7 @@ import "time"
 // derives it from now and CreatedAt (see AgeSeconds). Tags holds the first value of each key;
 // TagList every pair in API order, a key can repeat. A document may give only one of them: the
 // engine derives input.instance.tags from the list and the list from the map (a cycle's
-// documents carry only the list; read a key with TagValue).
+// documents carry only the list).
 type Instance struct {
 	ID                 string            `json:"id"`
 	Name               string            `json:"name"`
@@ -27,21 +27,6 @@ type Instance struct {
 	PublicIPs          []string          `json:"public_ips"`
 	PrivateIPs         []string          `json:"private_ips"`
 	Traffic            *Traffic          `json:"traffic"`
-}
-
-// TagValue returns the value input.instance.tags gives key: Tags[key] when the document has the
-// map, else the first value of key in TagList, as the engine derives the map ("" when absent).
-// A cycle's documents carry only the list (reconcile).
-func (in *Instance) TagValue(key string) string {
-	if len(in.Tags) > 0 {
-		return in.Tags[key]
-	}
-	for _, t := range in.TagList {
-		if t.Key == key {
-			return t.Value
-		}
-	}
-	return ""
 }
 
 // Tag is one key/value pair of input.instance.tag_list.

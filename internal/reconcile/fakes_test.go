@@ -107,13 +107,13 @@ func (e tagEvaluator) Evaluate(ctx context.Context, now time.Time, params map[st
 	out := make([]policy.Decision, len(in))
 	for i, x := range in {
 		out[i].InstanceID = x.ID
-		if x.TagValue("doomed") == "yes" {
+		if tagValue(&x, "doomed") == "yes" {
 			out[i].Terminate = []policy.Reason{{Policy: "reaper.test", Reason: "doomed"}}
 		}
-		if x.TagValue("keep") == "yes" {
+		if tagValue(&x, "keep") == "yes" {
 			out[i].Exempt = []policy.Reason{{Policy: "reaper.keep", Reason: "keep"}}
 		}
-		if x.TagValue("broken") == "yes" {
+		if tagValue(&x, "broken") == "yes" {
 			out[i].Err = errors.New("builtin error")
 		}
 	}
@@ -374,4 +374,19 @@ func fleet(n int, mods ...func(*zen.Instance)) []zen.Instance {
 		out[i] = inst(fmt.Sprintf("%03d", i), mods...)
 	}
 	return out
+}
+
+// tagValue is what input.instance.tags gives key for a document: the map's value when the
+// document has the map, else the first value of key in the list, as the engine derives the map
+// (a cycle's documents carry only the list, cycleInput); "" when absent.
+func tagValue(in *policy.Instance, key string) string {
+	if len(in.Tags) > 0 {
+		return in.Tags[key]
+	}
+	for _, t := range in.TagList {
+		if t.Key == key {
+			return t.Value
+		}
+	}
+	return ""
 }

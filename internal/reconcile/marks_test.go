@@ -19,7 +19,7 @@ func (nominateEvaluator) Evaluate(ctx context.Context, now time.Time, params map
 	out := make([]policy.Decision, len(in))
 	for i, x := range in {
 		out[i].InstanceID = x.ID
-		for p := range strings.SplitSeq(x.TagValue("nominate"), ",") {
+		for p := range strings.SplitSeq(tagValue(&x, "nominate"), ",") {
 			if p != "" {
 				out[i].Terminate = append(out[i].Terminate, policy.Reason{Policy: "reaper." + p, Reason: p + " says so"})
 			}

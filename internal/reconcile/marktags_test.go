@@ -303,7 +303,7 @@ func (markReadingEvaluator) Evaluate(_ context.Context, _ time.Time, _ map[strin
 				out[i].Exempt = append(out[i].Exempt, policy.Reason{Policy: "reaper.marks", Reason: "reason"})
 			}
 		}
-		if x.TagValue("doomed") == "yes" {
+		if tagValue(&x, "doomed") == "yes" {
 			out[i].Terminate = append(out[i].Terminate, policy.Reason{Policy: "reaper.test", Reason: "doomed"})
 		}
 	}
