@@ -52,10 +52,7 @@ func TestFinishApprovalIsOneTransaction(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	at := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
-	id, err := s.QueueApproval(state.Approval{PlanRunID: "r1", Plan: []byte("{}"), QueuedAt: at})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := queueApproval(t, s, "r1", at)
 	for _, q := range []string{
 		`CREATE FUNCTION fail_prune() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected: prune fails'; END $$`,
 		`CREATE TRIGGER fail_prune BEFORE DELETE ON approvals FOR EACH STATEMENT EXECUTE FUNCTION fail_prune()`,

@@ -23,10 +23,7 @@ func TestApprovalTakeNeedsThisStatesLock(t *testing.T) {
 	ctx := context.Background()
 	s, other := openTest(t), openTest(t)
 	at := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
-	id, err := s.QueueApproval(state.Approval{PlanRunID: "p1", Plan: []byte("{}"), QueuedAt: at})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := queueApproval(t, s, "p1", at)
 	la, lo := newLeader(t, s, "a"), newLeader(t, other, "o")
 	if err := la.Acquire(ctx); err != nil {
 		t.Fatal(err)

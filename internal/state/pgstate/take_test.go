@@ -33,14 +33,8 @@ func TestApprovalTakenOnceAcrossHandover(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	at := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
-	id, err := s.QueueApproval(state.Approval{PlanRunID: "p1", Plan: []byte("{}"), QueuedAt: at})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id2, err := s.QueueApproval(state.Approval{PlanRunID: "p2", Plan: []byte("{}"), QueuedAt: at})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := queueApproval(t, s, "p1", at)
+	id2 := queueApproval(t, s, "p2", at)
 	la, lb := newLeader(t, s, "a"), newLeader(t, s, "b")
 	if err := la.Acquire(ctx); err != nil {
 		t.Fatal(err)
@@ -130,4 +124,14 @@ func TestApprovalTakeUpgrade(t *testing.T) {
 	if err := s.FinishApproval(pending[0].ID, state.ApprovalOutcome{Status: state.ApprovalRefused, Take: "run-a", FinishedAt: time.Now()}); err != nil {
 		t.Fatalf("finish after the upgrade: %v", err)
 	}
+}
+
+// queueApproval queues an approval of plan run planRunID at at in s and returns its ID.
+func queueApproval(t *testing.T, s *Store, planRunID string, at time.Time) string {
+	t.Helper()
+	id, err := s.QueueApproval(state.Approval{PlanRunID: planRunID, Plan: []byte("{}"), QueuedAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
