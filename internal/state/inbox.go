@@ -16,8 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/reaper-bmc/reaper/internal/inert"
 )
 
 // Approval is a plan approved with `reaper apply` while a running reaper held the state (the
@@ -240,7 +238,7 @@ func (b *Inbox) nextSeq() (uint64, error) {
 	if text := strings.TrimSpace(string(data)); text != "" {
 		if last, err = strconv.ParseUint(text, 10, 64); err != nil || last == math.MaxUint64 {
 			return 0, fmt.Errorf("approval sequence: %s holds %q, not the number of the last approval queued; "+
-				"set it to a number above every queued approval's (q<number>-…) or remove it if the inbox is empty", path, inert.Clip(text, 40))
+				"set it to a number above every queued approval's (q<number>-…) or remove it if the inbox is empty", path, truncateText(text, 40))
 		}
 	}
 	next := strconv.FormatUint(last+1, 10) + "\n"
@@ -254,6 +252,13 @@ func (b *Inbox) nextSeq() (uint64, error) {
 		return 0, fmt.Errorf("approval sequence: %w", err)
 	}
 	return last + 1, nil
+}
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // PendingApprovals returns the queued approvals, oldest first. An entry that cannot be read as an
